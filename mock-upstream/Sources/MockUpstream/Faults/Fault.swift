@@ -1,0 +1,144 @@
+import Foundation
+
+/// One injected fault: what it does (`kind`), how often (`probability`) and to which
+/// requests (`match`). Faults live in one ordered list, evaluated per request.
+public struct Fault: Sendable, Equatable {
+    public var id: String
+    public var kind: Kind
+    /// Chance in [0, 1] that a matching request gets this fault; drawn from the seeded generator.
+    public var probability: Double
+    public var match: Match
+
+    public init(id: String, kind: Kind, probability: Double = 1, match: Match = Match()) {
+        self.id = id
+        self.kind = kind
+        self.probability = probability
+        self.match = match
+    }
+
+    /// Limits a fault to some requests; a nil field matches everything.
+    public struct Match: Sendable, Equatable {
+        public var path: String?
+        public var stream: Bool?
+        public var model: String?
+
+        public init(path: String? = nil, stream: Bool? = nil, model: String? = nil) {
+            self.path = path
+            self.stream = stream
+            self.model = model
+        }
+
+        public var isEmpty: Bool { path == nil && stream == nil && model == nil }
+    }
+
+    /// What a fault does, with its own fields.
+    public enum Kind: Sendable, Equatable {
+        /// Delay before the response headers.
+        case latency(LatencyDistribution)
+        /// Time to first token and inter-token pace of streams.
+        case streamPace(ttftMs: Double, tokensPerSecond: Double, jitterMs: Double)
+        /// An OpenAI error body with this status.
+        case status(code: Int, retryAfter: RetryAfter?, headers: [Header], message: String?)
+        /// The upstream is down: listener closed, connections reset, or never answered.
+        case outage(OutageMode)
+        /// A broken response body.
+        case body(BodyMode)
+        /// Close the connection after this many stream events.
+        case streamCut(afterChunks: Int)
+        /// Pause the stream after this many events, then resume.
+        case streamStall(afterChunks: Int, stallMs: Double)
+        /// An error event inside a 200 stream after this many events.
+        case streamError(afterChunks: Int)
+        /// The stream ends cleanly but without `data: [DONE]`.
+        case streamNoDone
+
+        /// The name used in config files and the admin API.
+        public var name: String {
+            switch self {
+            case .latency: "latency"
+            case .streamPace: "stream-pace"
+            case .status: "status"
+            case .outage: "outage"
+            case .body: "body"
+            case .streamCut: "stream-cut"
+            case .streamStall: "stream-stall"
+            case .streamError: "stream-error"
+            case .streamNoDone: "stream-no-done"
+            }
+        }
+
+        /// Shaping faults (delays) combine with at most one outcome fault per request.
+        public var isShaping: Bool {
+            switch self {
+            case .latency, .streamPace: true
+            default: false
+            }
+        }
+
+        /// Faults that only make sense on streamed responses (or only on whole bodies).
+        var impliedStream: Bool? {
+            switch self {
+            case .streamPace, .streamCut, .streamStall, .streamError, .streamNoDone: true
+            case .body: false
+            default: nil
+            }
+        }
+    }
+
+    public struct Header: Sendable, Equatable {
+        public var name: String
+        public var value: String
+        public init(name: String, value: String) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    /// `Retry-After` as seconds or as an HTTP date, sent as given.
+    public enum RetryAfter: Sendable, Equatable {
+        case seconds(Int)
+        case date(String)
+
+        public var headerValue: String {
+            switch self {
+            case .seconds(let s): String(s)
+            case .date(let d): d
+            }
+        }
+    }
+
+    public enum OutageMode: String, Sendable, CaseIterable {
+        /// Listener closed: new connections are refused; reopened on the same port when cleared.
+        case refuse
+        /// Accept, then RST.
+        case reset
+        /// Accept and read, never answer.
+        case hang
+    }
+
+    public enum BodyMode: String, Sendable, CaseIterable {
+        /// 200 with an empty body.
+        case empty
+        /// Content-Length promises the full body, half is sent, then the connection closes.
+        case truncate
+        /// A complete transfer whose JSON is cut mid-document.
+        case malformedJSON = "malformed-json"
+        /// Seeded random bytes labelled as JSON.
+        case garbage
+    }
+
+    /// True for `outage: refuse`, which acts on the listener rather than on requests.
+    public var isListenerOutage: Bool {
+        if case .outage(.refuse) = kind { return true }
+        return false
+    }
+
+    /// Whether a request with these properties is subject to this fault.
+    public func applies(path: String, stream: Bool, model: String?) -> Bool {
+        if let wanted = kind.impliedStream, match.stream == nil, wanted != stream { return false }
+        if let wanted = match.path, wanted != path { return false }
+        if let wanted = match.stream, wanted != stream { return false }
+        if let wanted = match.model, wanted != model { return false }
+        return true
+    }
+}

@@ -1,0 +1,130 @@
+import NIOConcurrencyHelpers
+
+/// The mock's active faults and the seeded decisions made from them.
+///
+/// Each fault keeps its own draw counter, so the n-th request that a fault is evaluated on
+/// always gets the same decision under the same seed, whatever else is in the list.
+public final class FaultPlan: Sendable {
+    private struct State {
+        var faults: [Fault] = []
+        var draws: [String: UInt64] = [:]
+    }
+
+    public let seed: UInt64
+    private let state: NIOLockedValueBox<State>
+
+    public init(seed: UInt64, faults: [Fault] = []) {
+        self.seed = seed
+        self.state = NIOLockedValueBox(State(faults: faults))
+    }
+
+    /// The active faults, in evaluation order.
+    public var faults: [Fault] { state.withLockedValue { $0.faults } }
+
+    /// Replaces the whole list.
+    public func replace(with faults: [Fault]) {
+        state.withLockedValue { $0.faults = faults }
+    }
+
+    /// Appends faults; fails with the offending id if one is already active.
+    public func add(_ faults: [Fault]) -> String? {
+        state.withLockedValue { state in
+            let ids = Set(state.faults.map(\.id))
+            if let duplicate = faults.first(where: { ids.contains($0.id) }) { return duplicate.id }
+            state.faults += faults
+            return nil
+        }
+    }
+
+    /// Removes one fault; false if no fault has that id.
+    public func remove(id: String) -> Bool {
+        state.withLockedValue { state in
+            let before = state.faults.count
+            state.faults.removeAll { $0.id == id }
+            return state.faults.count != before
+        }
+    }
+
+    /// Clears faults and, with `restartDraws`, the decision counters (a fresh replay).
+    public func clear(restartDraws: Bool = false) {
+        state.withLockedValue { state in
+            state.faults = []
+            if restartDraws { state.draws = [:] }
+        }
+    }
+
+    /// Whether a listener-level outage (refuse) is active.
+    public var refusesConnections: Bool { state.withLockedValue { $0.faults.contains(where: \.isListenerOutage) } }
+
+    /// Whether a hang outage is active (hung connections are released when it goes).
+    public var hangs: Bool {
+        state.withLockedValue { $0.faults.contains { if case .outage(.hang) = $0.kind { true } else { false } } }
+    }
+
+    /// Decides which faults apply to one request: at most one latency, one stream pace
+    /// and one outcome fault (the first of each, in list order, whose draw hits).
+    public func decide(path: String, stream: Bool, model: String?) -> FaultDecision {
+        state.withLockedValue { state in
+            var decision = FaultDecision()
+            if state.faults.isEmpty { return decision }
+            for fault in state.faults where !fault.isListenerOutage && fault.applies(path: path, stream: stream, model: model) {
+                let n = state.draws[fault.id, default: 0]
+                state.draws[fault.id] = n + 1
+                let stream = SeededRandom.hash(fault.id)
+                guard SeededRandom.unit(seed: seed, stream: stream, index: n &* 4) < fault.probability else { continue }
+                let u1 = SeededRandom.unit(seed: seed, stream: stream, index: n &* 4 &+ 1)
+                let u2 = SeededRandom.unit(seed: seed, stream: stream, index: n &* 4 &+ 2)
+                let draw = SeededRandom.bits(seed: seed, stream: stream, index: n &* 4 &+ 3)
+                switch fault.kind {
+                case .latency(let distribution):
+                    guard decision.latencyMs == nil else { continue }
+                    decision.latencyMs = distribution.sample(u1, u2)
+                case .streamPace(let ttft, let tps, let jitter):
+                    guard decision.pace == nil else { continue }
+                    decision.pace = StreamPace(ttftMs: ttft, intervalMs: 1000 / tps, jitterMs: jitter, seed: draw)
+                default:
+                    guard decision.outcome == nil else { continue }
+                    decision.outcome = fault
+                    decision.draw = draw
+                }
+                decision.ids.append(fault.id)
+            }
+            return decision
+        }
+    }
+}
+
+/// What the fault plan decided for one request.
+public struct FaultDecision: Sendable {
+    /// Delay before response headers.
+    public var latencyMs: Double?
+    /// Pacing of stream events.
+    public var pace: StreamPace?
+    /// The fault that decides how the response goes wrong, if any.
+    public var outcome: Fault?
+    /// Seeded bits for the outcome fault (garbage bytes and the like).
+    public var draw: UInt64 = 0
+    /// Ids of every applied fault, in list order; `X-Mock-Fault` and the ledger carry them.
+    public var ids: [String] = []
+
+    public init() {}
+
+    /// The `X-Mock-Fault` header value.
+    public var stamp: String { ids.isEmpty ? "none" : ids.joined(separator: ",") }
+}
+
+/// Time to first token and the pace after it; jitter is drawn per event from `seed`.
+public struct StreamPace: Sendable, Equatable {
+    public var ttftMs: Double
+    public var intervalMs: Double
+    public var jitterMs: Double
+    public var seed: UInt64
+
+    /// The delay before stream event `index` (0 is the first event).
+    public func delayMs(before index: Int) -> Double {
+        let base = index == 0 ? ttftMs : intervalMs
+        guard jitterMs > 0 else { return base }
+        let u = SeededRandom.unit(seed: seed, stream: 0x6A17, index: UInt64(index))
+        return max(0, base + (u * 2 - 1) * jitterMs)
+    }
+}

@@ -1,0 +1,100 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// One HTTP/1.1 listener on loopback. It can close its listening socket and bind the
+/// same port again later, which is what an `outage: refuse` fault needs.
+final class HTTPListener: Sendable {
+    let host: String
+    let registry = ConnectionRegistry()
+    private let group: any EventLoopGroup
+    private let responder: any HTTPResponder
+    private let logger: Logger
+    private let state = NIOLockedValueBox<State>(State())
+
+    private struct State {
+        var channel: (any Channel)?
+        var port = 0
+        var shutDown = false
+    }
+
+    init(host: String, group: any EventLoopGroup, responder: any HTTPResponder, logger: Logger) {
+        self.host = host
+        self.group = group
+        self.responder = responder
+        self.logger = logger
+    }
+
+    /// The bound port (0 before the first bind).
+    var port: Int { state.withLockedValue { $0.port } }
+
+    /// Whether the listening socket is open.
+    var isListening: Bool { state.withLockedValue { $0.channel != nil } }
+
+    /// Binds `port` (0 for an ephemeral one) and returns the port bound.
+    func bind(port: Int) async throws -> Int {
+        let registry = self.registry
+        let responder = self.responder
+        let logger = self.logger
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: 1024)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
+            .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                registry.add(channel)
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(
+                        HTTPConnectionHandler(responder: responder, registry: registry, logger: logger))
+                }
+            }
+            .bind(host: host, port: port)
+            .get()
+        let bound = channel.localAddress?.port ?? port
+        let stale: (any Channel)? = state.withLockedValue { state in
+            if state.shutDown { return channel }
+            state.channel = channel
+            state.port = bound
+            return nil
+        }
+        if let stale { try? await stale.close() }
+        return bound
+    }
+
+    /// Closes the listening socket: new connections are refused. Open connections are
+    /// aborted too, as they would be if the upstream process had died.
+    func refuse() async {
+        let channel = state.withLockedValue { state in
+            defer { state.channel = nil }
+            return state.channel
+        }
+        try? await channel?.close()
+        await registry.broadcast(.outage)
+    }
+
+    /// Binds the same port again after `refuse()`.
+    func reopen() async throws {
+        let (port, needed) = state.withLockedValue { ($0.port, $0.channel == nil && !$0.shutDown) }
+        guard needed else { return }
+        _ = try await bind(port: port)
+    }
+
+    /// Closes hung connections (their hang fault was removed).
+    func releaseHung() async {
+        await registry.broadcast(.releaseHung, onlyHung: true)
+    }
+
+    /// Stops listening and closes every connection.
+    func shutdown() async {
+        let channel = state.withLockedValue { state in
+            state.shutDown = true
+            defer { state.channel = nil }
+            return state.channel
+        }
+        try? await channel?.close()
+        await registry.broadcast(.shutdown)
+    }
+}

@@ -1,0 +1,24 @@
+import NIOCore
+import NIOHTTP1
+
+/// A whole HTTP request as the responders see it (bodies are small and bounded).
+public struct HTTPRequest: Sendable {
+    public var head: HTTPRequestHead
+    public var body: ByteBuffer
+
+    public var method: HTTPMethod { head.method }
+    public var path: Substring { head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "" }
+
+    /// Query parameters, percent-decoding left out (the admin API takes only numbers).
+    public var query: [String: String] {
+        guard let q = head.uri.split(separator: "?", maxSplits: 1).dropFirst().first else { return [:] }
+        var result: [String: String] = [:]
+        for pair in q.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            result[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+        }
+        return result
+    }
+
+    public var bodyBytes: [UInt8] { Array(body.readableBytesView) }
+}

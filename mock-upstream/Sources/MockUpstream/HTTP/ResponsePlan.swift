@@ -1,0 +1,80 @@
+import NIOCore
+import NIOHTTP1
+
+/// What the connection handler should do with a request: the responders decide,
+/// the handler carries it out on the event loop. Keeping the decision pure makes
+/// every fault testable without a socket.
+public enum ResponsePlan: Sendable {
+    /// Write a response, possibly after a delay.
+    case respond(PlannedResponse)
+    /// Accept, then reset the connection (SO_LINGER 0) after `delayMs`.
+    case reset(ticket: UInt64?, delayMs: Double)
+    /// Never answer; the connection stays open until the client leaves or the fault goes.
+    case hang(ticket: UInt64?)
+    /// Close the connection without a response.
+    case close(ticket: UInt64?)
+    /// The plan is not known yet (admin actions that change listeners).
+    case deferred(EventLoopFuture<ResponsePlan>)
+}
+
+/// A response to write: status, headers, a delay before the headers and a body shape.
+public struct PlannedResponse: Sendable {
+    public var status: HTTPResponseStatus
+    public var headers: HTTPHeaders
+    public var delayMs: Double
+    public var body: Body
+    /// Ledger sequence number to finish when the response ends.
+    public var ticket: UInt64?
+
+    public enum Body: Sendable {
+        /// The whole body at once, with Content-Length.
+        case full(ByteBuffer)
+        /// Content-Length promises `promised` bytes; only `buffer` is sent, then the connection closes.
+        case truncated(ByteBuffer, promised: Int)
+        /// Server-sent events, written one by one with pacing and faults.
+        case stream(StreamScript)
+    }
+
+    public init(status: HTTPResponseStatus, headers: HTTPHeaders, delayMs: Double = 0, body: Body, ticket: UInt64? = nil) {
+        self.status = status
+        self.headers = headers
+        self.delayMs = delayMs
+        self.body = body
+        self.ticket = ticket
+    }
+}
+
+/// A stream's events and how to deliver them: pacing and an optional mid-stream fault.
+public struct StreamScript: Sendable {
+    /// The SSE frames, complete with `data: ` and the blank line.
+    public var frames: StreamFrames
+    public var pace: StreamPace?
+    public var fault: StreamFault?
+
+    public enum StreamFault: Sendable, Equatable {
+        case cut(afterChunks: Int)
+        case stall(afterChunks: Int, stallMs: Double)
+        case error(afterChunks: Int, frame: String)
+        case noDone
+    }
+
+    /// Frames to send, after removing `[DONE]` for `noDone`.
+    public var frameCount: Int {
+        if case .noDone = fault { return frames.count - 1 }
+        return frames.count
+    }
+}
+
+/// Renders stream frames on demand, so a long stream holds no pre-rendered text.
+public protocol StreamFrames: Sendable {
+    var count: Int { get }
+    func frame(_ index: Int) -> String
+}
+
+/// The responder side of a listener.
+public protocol HTTPResponder: Sendable {
+    /// Decides what to do with one request; called on the connection's event loop.
+    func plan(for request: HTTPRequest, on eventLoop: any EventLoop) -> ResponsePlan
+    /// Called once for every plan with a ticket, when its response or connection ends.
+    func finished(ticket: UInt64, status: Int?, outcome: RequestOutcome, bytes: Int, chunks: Int)
+}

@@ -1,0 +1,58 @@
+/// One request as the upstream saw it: the server-side half of the reconciliation
+/// between what the client sent and what an upstream actually executed.
+public struct LedgerEntry: Sendable, Equatable {
+    public var seq: UInt64
+    public var requestID: String
+    public var sessionID: String?
+    public var method: String
+    public var path: String
+    public var model: String?
+    public var stream: Bool
+    /// Wall-clock arrival time, Unix milliseconds.
+    public var arrivalMs: Double
+    /// Wall-clock time the response ended (or the connection did), Unix milliseconds.
+    public var finishMs: Double?
+    /// Ids of the faults applied, in list order; empty when none.
+    public var faults: [String]
+    public var status: Int?
+    public var outcome: RequestOutcome
+    /// Response body bytes written.
+    public var bytes: Int
+    /// Stream events written.
+    public var chunks: Int
+
+    public var json: JSON {
+        .object([
+            ("seq", .int(Int(seq))),
+            ("request_id", .string(requestID)),
+            ("session_id", .optional(sessionID)),
+            ("method", .string(method)),
+            ("path", .string(path)),
+            ("model", .optional(model)),
+            ("stream", .bool(stream)),
+            ("arrival_ms", .double(arrivalMs)),
+            ("finish_ms", finishMs.map { .double($0) } ?? .null),
+            ("fault", faults.isEmpty ? .null : .string(faults.joined(separator: ","))),
+            ("status", status.map { .int($0) } ?? .null),
+            ("outcome", .string(outcome.rawValue)),
+            ("bytes", .int(bytes)),
+            ("chunks", .int(chunks)),
+        ])
+    }
+}
+
+/// How a request ended on the upstream side.
+public enum RequestOutcome: String, Sendable, CaseIterable {
+    /// Still being answered.
+    case inFlight = "in-flight"
+    /// The whole response was written.
+    case completed
+    /// The client closed the connection before the response was complete.
+    case clientGone = "client-gone"
+    /// The mock cut the response on purpose (truncate, stream-cut).
+    case cut
+    /// The mock reset the connection on purpose (outage reset or refuse).
+    case reset
+    /// Never answered (outage hang); ended by the client, the fault's removal or shutdown.
+    case hung
+}

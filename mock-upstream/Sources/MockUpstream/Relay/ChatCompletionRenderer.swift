@@ -1,0 +1,51 @@
+/// Renders chat completions and their stream chunks in OpenAI's exact shapes.
+public struct ChatCompletionRenderer: Sendable {
+    public var id: String
+    public var created: Int
+    public var model: String
+    public var fingerprint: String
+    public var request: ChatRequest
+    public var text: CompletionText
+
+    public var finishReason: String { request.maxTokensGiven ? "length" : "stop" }
+
+    private var usage: String {
+        let completion = text.tokens.count
+        return #"{"prompt_tokens":\#(request.promptTokens),"completion_tokens":\#(completion),"total_tokens":\#(request.promptTokens + completion)}"#
+    }
+
+    /// The non-streamed `chat.completion` object.
+    public var completion: String {
+        #"{"id":"\#(id)","object":"chat.completion","created":\#(created),"model":\#(JSON.quoted(model)),"choices":[{"index":0,"message":{"role":"assistant","content":\#(JSON.quoted(text.text)),"refusal":null},"logprobs":null,"finish_reason":"\#(finishReason)"}],"usage":\#(usage),"system_fingerprint":\#(JSON.quoted(fingerprint))}"#
+    }
+
+    /// One `chat.completion.chunk` with the given delta and finish reason.
+    private func chunk(delta: String, finish: String?) -> String {
+        let finishText = finish.map { "\"\($0)\"" } ?? "null"
+        let usageField = request.includeUsage ? #","usage":null"# : ""
+        return #"{"id":"\#(id)","object":"chat.completion.chunk","created":\#(created),"model":\#(JSON.quoted(model)),"system_fingerprint":\#(JSON.quoted(fingerprint)),"choices":[{"index":0,"delta":\#(delta),"logprobs":null,"finish_reason":\#(finishText)}]\#(usageField)}"#
+    }
+}
+
+extension ChatCompletionRenderer: StreamFrames {
+    /// Role chunk, one chunk per token, the finish chunk, the usage chunk when asked, `[DONE]`.
+    public var count: Int { text.tokens.count + 3 + (request.includeUsage ? 1 : 0) }
+
+    public func frame(_ index: Int) -> String {
+        let tokens = text.tokens.count
+        let data: String
+        switch index {
+        case 0:
+            data = chunk(delta: #"{"role":"assistant","content":"","refusal":null}"#, finish: nil)
+        case 1...max(1, tokens) where index <= tokens:
+            data = chunk(delta: #"{"content":\#(JSON.quoted(text.tokens[index - 1]))}"#, finish: nil)
+        case tokens + 1:
+            data = chunk(delta: "{}", finish: finishReason)
+        case tokens + 2 where request.includeUsage:
+            data = #"{"id":"\#(id)","object":"chat.completion.chunk","created":\#(created),"model":\#(JSON.quoted(model)),"system_fingerprint":\#(JSON.quoted(fingerprint)),"choices":[],"usage":\#(usage)}"#
+        default:
+            data = "[DONE]"
+        }
+        return "data: \(data)\n\n"
+    }
+}

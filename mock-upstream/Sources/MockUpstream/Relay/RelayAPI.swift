@@ -1,0 +1,214 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+
+/// The OpenAI relay API with faults: turns each request into a `ResponsePlan` and
+/// records it in the ledger.
+final class RelayAPI: HTTPResponder {
+    private let configuration: MockConfiguration
+    private let faults: FaultPlan
+    private let ledger: MockLedger
+    private let instanceID: String
+    private let fingerprint: String
+    private let modelsBody: ByteBuffer
+    private let modelSet: Set<String>
+    private let generatedIDs = NIOLockedValueBox<UInt64>(0)
+
+    init(configuration: MockConfiguration, faults: FaultPlan, ledger: MockLedger, instanceID: String) {
+        self.configuration = configuration
+        self.faults = faults
+        self.ledger = ledger
+        self.instanceID = instanceID
+        self.fingerprint = "fp_\(configuration.name)_mock-\(configuration.version)"
+        self.modelSet = Set(configuration.models)
+        self.modelsBody = ByteBuffer(string: JSON.object([
+            ("object", .string("list")),
+            ("data", .array(configuration.models.enumerated().map { Self.modelJSON($1, index: $0) })),
+        ]).text)
+    }
+
+    private static func modelJSON(_ id: String, index: Int) -> JSON {
+        .object([("id", .string(id)), ("object", .string("model")), ("created", .int(1_700_000_000 + index * 86_400)), ("owned_by", .string("openai"))])
+    }
+
+    private enum Route {
+        case models
+        case model(String)
+        case chat
+        case unknown(HTTPResponseStatus)
+    }
+
+    private func route(_ request: HTTPRequest) -> Route {
+        let path = request.path
+        if path == "/v1/models" { return request.method == .GET ? .models : .unknown(.methodNotAllowed) }
+        if path == "/v1/chat/completions" { return request.method == .POST ? .chat : .unknown(.methodNotAllowed) }
+        if path.hasPrefix("/v1/models/") {
+            return request.method == .GET ? .model(String(path.dropFirst("/v1/models/".count))) : .unknown(.methodNotAllowed)
+        }
+        return .unknown(.notFound)
+    }
+
+    func plan(for request: HTTPRequest, on eventLoop: any EventLoop) -> ResponsePlan {
+        let path = String(request.path)
+        let route = route(request)
+        var model: String?
+        var stream = false
+        if case .chat = route {
+            (model, stream) = ChatRequest.peek(request.bodyBytes)
+        } else if case .model(let id) = route {
+            model = id
+        }
+        let decision = faults.decide(path: path, stream: stream, model: model)
+        let requestID = request.head.headers.first(name: "x-request-id") ?? generateRequestID()
+        let ticket = ledger.begin(
+            requestID: requestID, sessionID: request.head.headers.first(name: "x-session-id"), method: request.method.rawValue,
+            path: path, model: model, stream: stream, faults: decision.ids)
+
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(8)
+        headers.add(name: "x-upstream-env", value: configuration.name)
+        headers.add(name: "x-upstream-instance", value: instanceID)
+        headers.add(name: "x-request-id", value: requestID)
+        headers.add(name: "x-mock-fault", value: decision.stamp)
+        let delay = decision.latencyMs ?? 0
+
+        // Transport and status faults win over everything: a down upstream validates nothing.
+        if let fault = decision.outcome {
+            switch fault.kind {
+            case .outage(.reset), .outage(.refuse):
+                return .reset(ticket: ticket, delayMs: delay)
+            case .outage(.hang):
+                return .hang(ticket: ticket)
+            case .status(let code, let retryAfter, let extra, let message):
+                let error = OpenAIError.injected(status: code, message: message)
+                if let retryAfter { headers.add(name: "retry-after", value: retryAfter.headerValue) }
+                if code == 429 { addRateLimitHeaders(&headers, retryAfter: retryAfter) }
+                for header in extra { headers.replaceOrAdd(name: header.name, value: header.value) }
+                return errorPlan(error, headers: headers, delay: delay, ticket: ticket)
+            default:
+                break
+            }
+        }
+
+        if let key = configuration.apiKey, request.head.headers.first(name: "authorization") != "Bearer \(key)" {
+            let presented = request.head.headers.first(name: "authorization") == nil
+                ? "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
+                : "Incorrect API key provided."
+            return errorPlan(OpenAIError(status: .unauthorized, message: presented, code: "invalid_api_key"), headers: headers, delay: delay, ticket: ticket)
+        }
+
+        switch route {
+        case .unknown(let status):
+            let error = OpenAIError(status: status, message: "Invalid URL (\(request.method.rawValue) \(path))")
+            return errorPlan(error, headers: headers, delay: delay, ticket: ticket)
+        case .models:
+            headers.add(name: "content-type", value: "application/json")
+            return shaped(modelsBody, headers: headers, decision: decision, delay: delay, ticket: ticket)
+        case .model(let id):
+            guard modelSet.contains(id), let index = configuration.models.firstIndex(of: id) else {
+                return errorPlan(modelNotFound(id), headers: headers, delay: delay, ticket: ticket)
+            }
+            headers.add(name: "content-type", value: "application/json")
+            return shaped(ByteBuffer(string: Self.modelJSON(id, index: index).text), headers: headers, decision: decision, delay: delay, ticket: ticket)
+        case .chat:
+            let chat: ChatRequest
+            do {
+                chat = try ChatRequest.parse(request.bodyBytes)
+            } catch {
+                return errorPlan(error, headers: headers, delay: delay, ticket: ticket)
+            }
+            guard modelSet.contains(chat.model) else {
+                return errorPlan(modelNotFound(chat.model), headers: headers, delay: delay, ticket: ticket)
+            }
+            let renderer = ChatCompletionRenderer(
+                id: "chatcmpl-" + String(SeededRandom.bits(seed: configuration.seed, stream: 0xC4A7, index: ticket), radix: 16),
+                created: Int(Date().timeIntervalSince1970), model: chat.model, fingerprint: fingerprint, request: chat,
+                text: CompletionText(count: chat.maxTokens, seed: configuration.seed, model: chat.model, prompt: chat.lastMessage))
+            if chat.stream {
+                return streamPlan(renderer, headers: headers, decision: decision, delay: delay, ticket: ticket)
+            }
+            headers.add(name: "content-type", value: "application/json")
+            return shaped(ByteBuffer(string: renderer.completion), headers: headers, decision: decision, delay: delay, ticket: ticket)
+        }
+    }
+
+    func finished(ticket: UInt64, status: Int?, outcome: RequestOutcome, bytes: Int, chunks: Int) {
+        ledger.finish(ticket, status: status, outcome: outcome, bytes: bytes, chunks: chunks)
+    }
+
+    // MARK: - Plans
+
+    private func errorPlan(_ error: OpenAIError, headers: HTTPHeaders, delay: Double, ticket: UInt64) -> ResponsePlan {
+        var headers = headers
+        headers.replaceOrAdd(name: "content-type", value: "application/json")
+        return .respond(PlannedResponse(status: error.status, headers: headers, delayMs: delay, body: .full(error.body), ticket: ticket))
+    }
+
+    /// A whole-body 200, broken as the decision's `body` fault says.
+    private func shaped(_ body: ByteBuffer, headers: HTTPHeaders, decision: FaultDecision, delay: Double, ticket: UInt64) -> ResponsePlan {
+        var shapedBody = PlannedResponse.Body.full(body)
+        if case .body(let mode) = decision.outcome?.kind {
+            switch mode {
+            case .empty: shapedBody = .full(ByteBuffer())
+            case .truncate: shapedBody = .truncated(body.getSlice(at: body.readerIndex, length: body.readableBytes / 2)!, promised: body.readableBytes)
+            case .malformedJSON: shapedBody = .full(body.getSlice(at: body.readerIndex, length: body.readableBytes / 2)!)
+            case .garbage: shapedBody = .full(garbage(decision.draw))
+            }
+        }
+        return .respond(PlannedResponse(status: .ok, headers: headers, delayMs: delay, body: shapedBody, ticket: ticket))
+    }
+
+    private func streamPlan(_ renderer: ChatCompletionRenderer, headers: HTTPHeaders, decision: FaultDecision, delay: Double, ticket: UInt64) -> ResponsePlan {
+        var headers = headers
+        headers.add(name: "content-type", value: "text/event-stream; charset=utf-8")
+        headers.add(name: "cache-control", value: "no-cache")
+        var script = StreamScript(frames: renderer, pace: decision.pace, fault: nil)
+        switch decision.outcome?.kind {
+        case .streamCut(let after): script.fault = .cut(afterChunks: after)
+        case .streamStall(let after, let ms): script.fault = .stall(afterChunks: after, stallMs: ms)
+        case .streamError(let after):
+            let error = OpenAIError.injected(status: 500, message: "The server had an error while processing your request. Sorry about that!")
+            script.fault = .error(afterChunks: after, frame: "data: \(error.json.text)\n\n")
+        case .streamNoDone: script.fault = .noDone
+        case .body(.empty): script.fault = .cut(afterChunks: 0)
+        case .body(.truncate): script.fault = .cut(afterChunks: renderer.count / 2)
+        case .body(.malformedJSON): script.fault = .error(afterChunks: renderer.count / 2, frame: "data: {\"id\":\"\(renderer.id)\",\"object\":\n\n")
+        case .body(.garbage):
+            return .respond(PlannedResponse(status: .ok, headers: headers, delayMs: delay, body: .full(garbage(decision.draw)), ticket: ticket))
+        default: break
+        }
+        return .respond(PlannedResponse(status: .ok, headers: headers, delayMs: delay, body: .stream(script), ticket: ticket))
+    }
+
+    private func garbage(_ draw: UInt64) -> ByteBuffer {
+        var generator = SplitMix64(seed: draw)
+        var buffer = ByteBuffer()
+        for _ in 0..<32 { buffer.writeInteger(generator.next()) }
+        return buffer
+    }
+
+    private func modelNotFound(_ model: String) -> OpenAIError {
+        OpenAIError(status: .notFound, message: "The model `\(model)` does not exist or you do not have access to it.", code: "model_not_found")
+    }
+
+    /// OpenAI's rate-limit headers, as clients and routers read them on a 429.
+    private func addRateLimitHeaders(_ headers: inout HTTPHeaders, retryAfter: Fault.RetryAfter?) {
+        let reset: String
+        if case .seconds(let s) = retryAfter { reset = "\(s)s" } else { reset = "1s" }
+        headers.add(name: "x-ratelimit-limit-requests", value: "10000")
+        headers.add(name: "x-ratelimit-remaining-requests", value: "0")
+        headers.add(name: "x-ratelimit-reset-requests", value: reset)
+        headers.add(name: "x-ratelimit-limit-tokens", value: "2000000")
+        headers.add(name: "x-ratelimit-remaining-tokens", value: "0")
+        headers.add(name: "x-ratelimit-reset-tokens", value: reset)
+    }
+
+    private func generateRequestID() -> String {
+        let n = generatedIDs.withLockedValue { value in
+            value += 1
+            return value
+        }
+        return "req_\(instanceID)_\(n)"
+    }
+}
