@@ -53,7 +53,7 @@ public final class MockUpstream: Sendable {
         _ = try await relay.bind(port: configuration.port)
         _ = try await admin.bind(port: configuration.adminPort)
         try await control.sync()
-        logger.info("mock upstream \(configuration.name) ready", metadata: ["url": "\(url)", "admin": "\(adminURL)"])
+        logger.debug("mock upstream \(configuration.name) ready", metadata: ["url": "\(url)", "admin": "\(adminURL)"])
     }
 
     /// Base URL of the relay API (without `/v1`).

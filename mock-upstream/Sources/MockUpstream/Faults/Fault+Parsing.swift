@@ -43,21 +43,20 @@ extension Fault {
         return fault
     }
 
-    /// Parses a list of faults, giving ids to those without one and rejecting duplicates.
+    /// Parses a list of faults, giving ids to those without one (not clashing with `existing`)
+    /// and rejecting duplicates within the list.
     public static func parseList(_ node: ConfigNode, existing: [Fault] = []) throws(ConfigError) -> [Fault] {
         var faults: [Fault] = []
-        var ids = Set(existing.map(\.id))
+        var taken = Set(existing.map(\.id))
+        var seen = Set<String>()
         for (index, item) in try node.array().enumerated() {
             var n = existing.count + index + 1
-            var fallback = "fault-\(n)"
-            while ids.contains(fallback) {
-                n += 1
-                fallback = "fault-\(n)"
+            while taken.contains("fault-\(n)") { n += 1 }
+            let fault = try parse(item, defaultID: "fault-\(n)")
+            guard seen.insert(fault.id).inserted else {
+                throw item.error("duplicate fault id '\(fault.id)' in this list")
             }
-            let fault = try parse(item, defaultID: fallback)
-            guard ids.insert(fault.id).inserted else {
-                throw item.error("duplicate fault id '\(fault.id)'")
-            }
+            taken.insert(fault.id)
             faults.append(fault)
         }
         return faults

@@ -1,0 +1,291 @@
+import Cutover
+import Foundation
+import MockUpstream
+import Testing
+
+/// Each fault kind, observed from the client side through libcurl.
+/// Serialized: several of these measure time.
+@Suite("Faults", .serialized)
+struct FaultTests {
+    let client = CurlClient()
+
+    @Test func fixedAndUniformLatencyStayWithinBounds() async throws {
+        try await withMock { mock in
+            try await mock.setFaults(faults("[{id: slow, kind: latency, distribution: {type: fixed, ms: 150}}]"))
+            let fixed = await client.get(mock.url + "/v1/models")
+            #expect(fixed.status == 200)
+            #expect(fixed.header("X-Mock-Fault") == "slow")
+            let headersAt = try #require(fixed.timeToHeaders)
+            #expect(headersAt >= .milliseconds(150))
+            #expect(headersAt < .milliseconds(1_000))
+
+            try await mock.setFaults(faults("[{id: jitter, kind: latency, distribution: {type: uniform, min_ms: 40, max_ms: 90}}]"))
+            for _ in 0..<8 {
+                let response = await client.get(mock.url + "/v1/models")
+                let at = try #require(response.timeToHeaders)
+                #expect(at >= .milliseconds(40))
+                #expect(at < .milliseconds(600))
+            }
+        }
+    }
+
+    @Test func distributionsSampleWithinTheirBounds() {
+        let distributions: [LatencyDistribution] = [
+            .fixed(ms: 5), .uniform(minMs: 10, maxMs: 20), .normal(meanMs: 50, stddevMs: 10, capMs: 200),
+            .lognormal(medianMs: 30, sigma: 0.5, capMs: 400), .pareto(scaleMs: 10, shape: 1.5, capMs: 500),
+        ]
+        for distribution in distributions {
+            var samples: [Double] = []
+            for i in 0..<4_000 {
+                let u1 = SeededRandom.unit(seed: 1, stream: 1, index: UInt64(2 * i))
+                let u2 = SeededRandom.unit(seed: 1, stream: 1, index: UInt64(2 * i + 1))
+                samples.append(distribution.sample(u1, u2))
+            }
+            #expect(samples.allSatisfy { distribution.bounds.contains($0) }, "\(distribution)")
+            let sorted = samples.sorted()
+            let median = sorted[sorted.count / 2]
+            switch distribution {
+            case .normal: #expect(abs(median - 50) < 2)
+            case .lognormal: #expect(abs(median - 30) < 2)
+            case .uniform: #expect(abs(median - 15) < 0.5)
+            case .pareto: #expect(abs(median - 10 * pow(2, 1 / 1.5)) < 1)
+            case .fixed: #expect(median == 5)
+            }
+        }
+    }
+
+    @Test func statusFaultSendsOpenAIErrorWithRetryAfterAndRateLimitHeaders() async throws {
+        try await withMock { mock in
+            try await mock.setFaults(faults("[{id: limited, kind: status, status: 429, retry_after: 7, headers: {x-extra: one}}]"))
+            let response = await client.post(mock.url + "/v1/chat/completions", json: chatBody())
+            #expect(response.status == 429)
+            #expect(response.header("Retry-After") == "7")
+            #expect(response.header("x-ratelimit-remaining-requests") == "0")
+            #expect(response.header("x-ratelimit-reset-requests") == "7s")
+            #expect(response.header("x-extra") == "one")
+            #expect(response.header("X-Mock-Fault") == "limited")
+            let error = errorInfo(response)
+            #expect(error["code"] as? String == "rate_limit_exceeded")
+            #expect(error.keys.sorted() == ["code", "message", "param", "type"])
+
+            let date = "Wed, 21 Oct 2026 07:28:00 GMT"
+            try await mock.setFaults(faults("[{id: down, kind: status, status: 503, retry_after: '\(date)'}]"))
+            let unavailable = await client.get(mock.url + "/v1/models")
+            #expect(unavailable.status == 503)
+            #expect(unavailable.header("Retry-After") == date)
+            #expect(errorInfo(unavailable)["type"] as? String == "server_error")
+        }
+    }
+
+    @Test func refuseClosesTheListenerAndClearingReopensTheSamePort() async throws {
+        try await withMock { mock in
+            let port = mock.port
+            #expect(await client.get(mock.url + "/v1/models").status == 200)
+            try await mock.setFaults(faults("[{id: down, kind: outage, mode: refuse}]"))
+            let refused = await client.get(mock.url + "/v1/models", timeoutMs: 2_000)
+            #expect(refused.error?.errorClass == .refused, "\(String(describing: refused.error))")
+            try await mock.clearFaults()
+            #expect(mock.port == port)
+            let back = await CurlClient().get(mock.url + "/v1/models")
+            #expect(back.status == 200)
+        }
+    }
+
+    @Test func resetAbortsTheConnection() async throws {
+        try await withMock { mock in
+            try await mock.setFaults(faults("[{id: rst, kind: outage, mode: reset}]"))
+            let response = await client.get(mock.url + "/v1/models", timeoutMs: 2_000)
+            #expect(response.status == 0)
+            #expect(response.error?.errorClass == .reset, "\(String(describing: response.error))")
+            let entry = try #require(mock.ledger.entries().last)
+            #expect(entry.outcome == .reset)
+            #expect(entry.faults == ["rst"])
+        }
+    }
+
+    @Test func hangNeverAnswersUntilTheClientGivesUp() async throws {
+        try await withMock { mock in
+            try await mock.setFaults(faults("[{id: stuck, kind: outage, mode: hang}]"))
+            let started = ContinuousClock.now
+            let response = await client.get(mock.url + "/v1/models", timeoutMs: 400)
+            #expect(response.error?.errorClass == .timeout, "\(String(describing: response.error))")
+            #expect(ContinuousClock.now - started >= .milliseconds(400))
+            // The mock sees the client leave and records the request as hung.
+            try await waitFor { mock.ledger.entries().last?.outcome == .hung }
+        }
+    }
+
+    @Test func clearingAHangReleasesHeldConnections() async throws {
+        try await withMock { mock in
+            try await mock.setFaults(faults("[{id: stuck, kind: outage, mode: hang}]"))
+            async let held = CurlClient().get(mock.url + "/v1/models", timeoutMs: 10_000)
+            try await waitFor { mock.ledger.entries().count == 1 }
+            let started = ContinuousClock.now
+            try await mock.clearFaults()
+            let response = await held
+            #expect(ContinuousClock.now - started < .seconds(5))
+            #expect(response.error?.errorClass == .reset, "\(String(describing: response.error))")
+            #expect(mock.ledger.entries().last?.outcome == .hung)
+        }
+    }
+
+    @Test func bodyModesBreakTheBodyInTheirOwnWay() async throws {
+        try await withMock { mock in
+            try await mock.setFaults(faults("[{id: e, kind: body, mode: empty}]"))
+            let empty = await client.post(mock.url + "/v1/chat/completions", json: chatBody())
+            #expect(empty.status == 200 && empty.error == nil && empty.body.isEmpty)
+
+            try await mock.setFaults(faults("[{id: t, kind: body, mode: truncate}]"))
+            let truncated = await client.post(mock.url + "/v1/chat/completions", json: chatBody())
+            #expect(truncated.status == 200)
+            #expect(truncated.error?.errorClass == .partial, "\(String(describing: truncated.error))")
+            #expect(!truncated.body.isEmpty)
+
+            try await mock.setFaults(faults("[{id: m, kind: body, mode: malformed-json}]"))
+            let malformed = await client.post(mock.url + "/v1/chat/completions", json: chatBody())
+            #expect(malformed.status == 200 && malformed.error == nil)
+            #expect(malformed.text.hasPrefix("{"))
+            #expect((try? JSONSerialization.jsonObject(with: Data(malformed.body))) == nil)
+
+            try await mock.setFaults(faults("[{id: g, kind: body, mode: garbage}]"))
+            let garbage = await client.get(mock.url + "/v1/models")
+            #expect(garbage.status == 200 && garbage.error == nil && garbage.body.count == 256)
+            #expect((try? JSONSerialization.jsonObject(with: Data(garbage.body))) == nil)
+            #expect(garbage.header("X-Mock-Fault") == "g")
+        }
+    }
+
+    @Test func streamCutClosesMidStream() async throws {
+        try await withMock { mock in
+            try await mock.setFaults(faults("[{id: cut, kind: stream-cut, after_chunks: 3}]"))
+            let response = await client.post(mock.url + "/v1/chat/completions", json: chatBody(maxTokens: 10, stream: true))
+            #expect(response.status == 200)
+            #expect(response.error?.errorClass == .partial, "\(String(describing: response.error))")
+            #expect(response.events.count == 3)
+            #expect(!response.events.contains { $0.isDone })
+            #expect(mock.ledger.entries().last?.outcome == .cut)
+            // The fault applies to streams only: a plain completion is untouched.
+            let plain = await client.post(mock.url + "/v1/chat/completions", json: chatBody())
+            #expect(plain.status == 200 && plain.error == nil && plain.header("X-Mock-Fault") == "none")
+        }
+    }
+
+    @Test func streamStallPausesThenResumes() async throws {
+        try await withMock { mock in
+            try await mock.setFaults(faults("[{id: stall, kind: stream-stall, after_chunks: 2, stall_ms: 300}]"))
+            let response = await client.post(mock.url + "/v1/chat/completions", json: chatBody(maxTokens: 4, stream: true))
+            #expect(response.error == nil)
+            let events = response.events
+            #expect(events.last?.isDone == true)
+            #expect(events.count == 4 + 3)
+            #expect(events[2].at - events[1].at >= .milliseconds(290))
+            #expect(events[1].at - events[0].at < .milliseconds(200))
+        }
+    }
+
+    @Test func streamErrorSendsAnErrorEventInsideA200() async throws {
+        try await withMock { mock in
+            try await mock.setFaults(faults("[{id: boom, kind: stream-error, after_chunks: 2}]"))
+            let response = await client.post(mock.url + "/v1/chat/completions", json: chatBody(maxTokens: 6, stream: true))
+            #expect(response.status == 200 && response.error == nil)
+            let events = jsonEvents(response)
+            #expect(events.count == 3)
+            let error = try #require(events.last?["error"] as? [String: Any])
+            #expect(error["type"] as? String == "server_error")
+            #expect(!response.events.contains { $0.isDone })
+        }
+    }
+
+    @Test func streamNoDoneEndsCleanlyWithoutDone() async throws {
+        try await withMock { mock in
+            try await mock.setFaults(faults("[{id: nodone, kind: stream-no-done}]"))
+            let response = await client.post(mock.url + "/v1/chat/completions", json: chatBody(maxTokens: 4, stream: true))
+            #expect(response.status == 200 && response.error == nil)
+            #expect(response.events.count == 4 + 2)
+            #expect(!response.events.contains { $0.isDone })
+        }
+    }
+
+    @Test func streamPaceSetsTimeToFirstTokenAndInterTokenGap() async throws {
+        try await withMock { mock in
+            try await mock.setFaults(faults("[{id: pace, kind: stream-pace, ttft_ms: 200, tokens_per_second: 20}]"))
+            let response = await client.post(mock.url + "/v1/chat/completions", json: chatBody(maxTokens: 6, stream: true))
+            let events = response.events
+            #expect(events.count == 6 + 3)
+            let headersAt = try #require(response.timeToHeaders)
+            #expect(events[0].at - headersAt >= .milliseconds(190))
+            let span = events[events.count - 1].at - events[0].at
+            // 8 gaps of 50 ms after the first event.
+            #expect(span >= .milliseconds(380))
+            #expect(span < .milliseconds(2_000))
+        }
+    }
+
+    @Test func probabilityIsNearItsValueOverManyRequests() async throws {
+        try await withMock(MockConfiguration(name: "blue", seed: 99)) { mock in
+            try await mock.setFaults(faults("[{id: flaky, kind: status, status: 500, probability: 0.3}]"))
+            let n = 600
+            var failed = 0
+            for _ in 0..<n where await client.get(mock.url + "/v1/models").status == 500 {
+                failed += 1
+            }
+            // Binomial(600, 0.3): sd ≈ 11.2; ±5 sd can only fail if the generator is wrong.
+            let expected = 0.3 * Double(n)
+            let bound: Double = 5 * (expected * 0.7).squareRoot()
+            let deviation = abs(Double(failed) - expected)
+            #expect(deviation < bound, "failed \(failed) of \(n)")
+        }
+    }
+
+    @Test func matchLimitsAFaultToSomeRequests() async throws {
+        try await withMock { mock in
+            try await mock.setFaults(faults("""
+                - {id: deepseek-down, kind: status, status: 502, match: {model: deepseek-v3.2}}
+                - {id: models-slow, kind: status, status: 504, match: {path: /v1/models}}
+                """))
+            #expect(await client.post(mock.url + "/v1/chat/completions", json: chatBody(model: "deepseek-v3.2")).status == 502)
+            #expect(await client.post(mock.url + "/v1/chat/completions", json: chatBody(model: "gpt-4.1")).status == 200)
+            #expect(await client.get(mock.url + "/v1/models").status == 504)
+
+            try await mock.setFaults(faults("[{id: streams-only, kind: status, status: 500, match: {stream: true}}]"))
+            #expect(await client.post(mock.url + "/v1/chat/completions", json: chatBody(stream: true)).status == 500)
+            #expect(await client.post(mock.url + "/v1/chat/completions", json: chatBody(stream: false)).status == 200)
+        }
+    }
+
+    @Test func sameSeedReplaysTheSameDecisionsAndAnotherSeedDiffers() async throws {
+        func decisions(seed: UInt64) async throws -> [Int] {
+            try await withMock(MockConfiguration(name: "blue", seed: seed)) { mock in
+                try await mock.setFaults(faults("[{id: coin, kind: status, status: 500, probability: 0.5}]"))
+                var statuses: [Int] = []
+                for _ in 0..<64 { statuses.append(await client.get(mock.url + "/v1/models").status) }
+                return statuses
+            }
+        }
+        let first = try await decisions(seed: 1234)
+        #expect(Set(first) == [200, 500])
+        #expect(try await decisions(seed: 1234) == first)
+        #expect(try await decisions(seed: 4321) != first)
+    }
+
+    @Test func decisionsDependOnlyOnSeedFaultAndDrawNumber() {
+        let plan = FaultPlan(seed: 5, faults: [Fault(id: "a", kind: .status(code: 500, retryAfter: nil, headers: [], message: nil), probability: 0.5)])
+        let first = (0..<200).map { _ in plan.decide(path: "/v1/models", stream: false, model: nil).ids }
+        plan.clear(restartDraws: true)
+        plan.replace(with: [Fault(id: "a", kind: .status(code: 500, retryAfter: nil, headers: [], message: nil), probability: 0.5)])
+        let again = (0..<200).map { _ in plan.decide(path: "/v1/models", stream: false, model: nil).ids }
+        #expect(first == again)
+    }
+}
+
+/// Polls `condition` every 10 ms for up to `timeout`; fails the test if it never holds.
+func waitFor(timeout: Duration = .seconds(5), sourceLocation: SourceLocation = #_sourceLocation, _ condition: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while !condition() {
+        guard ContinuousClock.now < deadline else {
+            Issue.record("condition not met within \(timeout)", sourceLocation: sourceLocation)
+            return
+        }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+}
