@@ -56,7 +56,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MockUpstreamTests",
-            dependencies: ["MockUpstream", "Cutover"],
+            dependencies: ["MockUpstream", "Cutover", "MockUpstreamCLI"],
             path: "Tests/MockUpstreamTests"
         ),
     ]

@@ -1,0 +1,24 @@
+# Cutover: two commands. `make demo` sets up, builds and shows the product; `make test`
+# sets up, builds and runs every test. Both install missing Debian packages themselves.
+.PHONY: setup build test demo bench clean
+
+setup:
+	@scripts/setup.sh
+
+build: setup
+	swift build
+
+test: setup
+	swift build --build-tests
+	scripts/openai-compat.sh
+	swift test
+
+demo: setup
+	swift build --product mock-upstream
+	scripts/demo-mock.sh
+
+bench: setup
+	bench/mock-vs-nginx.sh
+
+clean:
+	rm -rf .build
