@@ -43,15 +43,23 @@ struct LedgerAndAdminTests {
         }
     }
 
-    @Test func ledgerIsBoundedAndCountsWhatItDropped() {
-        let ledger = MockLedger(capacity: 3)
-        for i in 1...5 {
+    @Test(arguments: [3, 5, 4096])
+    func ledgerIsBoundedAndCountsWhatItDropped(capacity: Int) {
+        let ledger = MockLedger(capacity: capacity)
+        let total = 3 * capacity + 2
+        for i in 1...total {
             let seq = ledger.begin(requestID: "r\(i)", sessionID: nil, method: "GET", path: "/v1/models", model: nil, stream: false, faults: [])
-            ledger.finish(seq, status: 200, outcome: .completed, bytes: 1, chunks: 0)
+            ledger.finish(seq, status: 200, outcome: .completed, bytes: i, chunks: 0)
         }
-        #expect(ledger.entries().map(\.requestID) == ["r3", "r4", "r5"])
-        #expect(ledger.entries(since: 4).map(\.requestID) == ["r5"])
-        #expect(ledger.dropped == 2)
+        let kept = ledger.entries()
+        #expect(kept.count <= capacity)
+        #expect(!kept.isEmpty)
+        #expect(Int(ledger.dropped) + kept.count == total)
+        // What is kept is the newest, contiguous, and finished in place.
+        #expect(kept.map(\.seq) == Array(UInt64(total - kept.count + 1)...UInt64(total)))
+        #expect(kept.allSatisfy { $0.outcome == .completed && $0.bytes == Int($0.seq) })
+        #expect(ledger.entries(since: UInt64(total - 1)).map(\.requestID) == ["r\(total)"])
+        #expect(ledger.entries(since: 0, limit: 1).first?.seq == kept.first?.seq)
     }
 
     @Test func faultsCanBeReadAddedReplacedDeletedAndReset() async throws {

@@ -1,13 +1,17 @@
 import Foundation
 import NIOConcurrencyHelpers
-import NIOCore
 
 /// Every request the mock received, in arrival order, with how it ended.
 ///
-/// Bounded: past `capacity` the oldest entries are dropped and counted, never silently.
+/// Stored in fixed-size pages so that growing never copies the whole history while
+/// the lock is held (which would stall every event loop). Bounded: past `capacity` the
+/// oldest page is dropped and its entries counted in `dropped`, never silently lost.
 public final class MockLedger: Sendable {
     private struct State {
-        var entries = CircularBuffer<LedgerEntry>(initialCapacity: 1024)
+        var pages: [[LedgerEntry]] = []
+        /// Sequence number of `pages[0][0]`.
+        var firstSeq: UInt64 = 1
+        var count = 0
         var nextSeq: UInt64 = 1
         var dropped: UInt64 = 0
         var outcomes: [RequestOutcome: Int] = [:]
@@ -17,27 +21,39 @@ public final class MockLedger: Sendable {
     }
 
     public let capacity: Int
+    private let pageSize: Int
     private let state = NIOLockedValueBox(State())
 
     public init(capacity: Int = 1_000_000) {
         self.capacity = max(1, capacity)
+        self.pageSize = min(4096, self.capacity)
     }
 
     /// Records an arrival and returns its sequence number.
     func begin(requestID: String, sessionID: String?, method: String, path: String, model: String?, stream: Bool, faults: [String]) -> UInt64 {
         let now = Self.nowMs()
+        let pageSize = self.pageSize
+        let capacity = self.capacity
         return state.withLockedValue { state in
             let seq = state.nextSeq
             state.nextSeq += 1
-            if state.entries.count >= capacity {
-                state.entries.removeFirst()
-                state.dropped += 1
+            if state.pages.isEmpty || state.pages[state.pages.count - 1].count == pageSize {
+                if state.count + pageSize > capacity, !state.pages.isEmpty {
+                    let oldest = state.pages.removeFirst()
+                    state.count -= oldest.count
+                    state.dropped += UInt64(oldest.count)
+                    state.firstSeq += UInt64(oldest.count)
+                }
+                var page: [LedgerEntry] = []
+                page.reserveCapacity(pageSize)
+                state.pages.append(page)
             }
-            state.entries.append(
+            state.pages[state.pages.count - 1].append(
                 LedgerEntry(
                     seq: seq, requestID: requestID, sessionID: sessionID, method: method, path: path, model: model,
                     stream: stream, arrivalMs: now, finishMs: nil, faults: faults, status: nil, outcome: .inFlight,
                     bytes: 0, chunks: 0))
+            state.count += 1
             state.outcomes[.inFlight, default: 0] += 1
             state.byPath[path, default: 0] += 1
             for id in faults { state.byFault[id, default: 0] += 1 }
@@ -52,31 +68,30 @@ public final class MockLedger: Sendable {
             state.outcomes[.inFlight, default: 0] -= 1
             state.outcomes[outcome, default: 0] += 1
             if let status { state.byStatus[status, default: 0] += 1 }
-            guard let first = state.entries.first?.seq, seq >= first else { return }
-            let offset = Int(seq - first)
-            guard offset < state.entries.count else { return }
-            let index = state.entries.index(state.entries.startIndex, offsetBy: offset)
-            state.entries[index].finishMs = now
-            state.entries[index].status = status
-            state.entries[index].outcome = outcome
-            state.entries[index].bytes = bytes
-            state.entries[index].chunks = chunks
+            guard seq >= state.firstSeq else { return }
+            let offset = Int(seq - state.firstSeq)
+            guard offset < state.count else { return }
+            let (page, slot) = offset.quotientAndRemainder(dividingBy: pageSize)
+            state.pages[page][slot].finishMs = now
+            state.pages[page][slot].status = status
+            state.pages[page][slot].outcome = outcome
+            state.pages[page][slot].bytes = bytes
+            state.pages[page][slot].chunks = chunks
         }
     }
 
     /// Entries with `seq > since`, at most `limit` of them.
     public func entries(since: UInt64 = 0, limit: Int = .max) -> [LedgerEntry] {
-        state.withLockedValue { state in
-            guard let first = state.entries.first?.seq else { return [] }
-            let start = since < first ? 0 : Int(since - first + 1)
-            guard start < state.entries.count else { return [] }
-            let end = min(state.entries.count, start + max(0, min(limit, state.entries.count)))
+        let pageSize = self.pageSize
+        return state.withLockedValue { state in
+            let start = since < state.firstSeq ? 0 : Int(since - state.firstSeq + 1)
+            guard start < state.count, limit > 0 else { return [] }
+            let end = start + min(limit, state.count - start)
             var result: [LedgerEntry] = []
             result.reserveCapacity(end - start)
-            var index = state.entries.index(state.entries.startIndex, offsetBy: start)
-            for _ in start..<end {
-                result.append(state.entries[index])
-                index = state.entries.index(after: index)
+            for offset in start..<end {
+                let (page, slot) = offset.quotientAndRemainder(dividingBy: pageSize)
+                result.append(state.pages[page][slot])
             }
             return result
         }

@@ -1,0 +1,69 @@
+# Shared helpers for the benchmark scripts: child processes that always stop, free
+# loopback ports, wrk output parsing.
+set -euo pipefail
+
+bench_work=$(mktemp -d /tmp/cutover-bench.XXXXXX)
+chmod 755 "$bench_work"  # nginx workers (www-data) read files from here
+bench_pids=()
+bench_cleanup() {
+  for pid in "${bench_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${bench_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$bench_work"
+}
+trap bench_cleanup EXIT INT TERM
+
+# A free loopback port (bound, read, released).
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# start_mock NAME [ARGS...]: starts a release mock in this shell; sets MOCK_URL, MOCK_ADMIN, MOCK_PID.
+start_mock() {
+  local name=$1; shift
+  "$BIN/mock-upstream" --name "$name" --log-level error "$@" >"$bench_work/$name.out" &
+  MOCK_PID=$!
+  bench_pids+=("$MOCK_PID")
+  for _ in $(seq 1 200); do [ -s "$bench_work/$name.out" ] && break; sleep 0.05; done
+  MOCK_URL=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["url"])' "$bench_work/$name.out")
+  MOCK_ADMIN=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["admin"])' "$bench_work/$name.out")
+}
+
+# start_nginx CONF_BODY [PROBE_URL]: runs nginx in the foreground as our child with a
+# generated config, and waits until PROBE_URL answers.
+start_nginx() {
+  mkdir -p "$bench_work/nginx/logs"
+  cat >"$bench_work/nginx/nginx.conf" <<CONF
+worker_processes auto;
+pid $bench_work/nginx/nginx.pid;
+error_log $bench_work/nginx/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  $1
+}
+CONF
+  nginx -p "$bench_work/nginx" -c "$bench_work/nginx/nginx.conf" -g 'daemon off;' &
+  bench_pids+=($!)
+  for _ in $(seq 1 100); do
+    curl -s -o /dev/null "${2:-http://127.0.0.1/}" && return 0
+    sleep 0.05
+  done
+  echo "nginx did not start:" >&2
+  cat "$bench_work/nginx/logs/error.log" >&2
+  return 1
+}
+
+# wrk_rps URL [WRK ARGS...]: prints requests/s; the full output goes to $bench_work/wrk.last.
+wrk_rps() {
+  local url=$1; shift
+  wrk "$@" "$url" >"$bench_work/wrk.last" 2>&1
+  awk '/Requests\/sec/ {print $2}' "$bench_work/wrk.last"
+}
+
+# wrk_p99 prints the 99th percentile latency of the last wrk run with --latency, in ms.
+wrk_p99() {
+  awk '$1=="99%" { v=$2; if (v ~ /us$/) { sub(/us$/,"",v); v=v/1000 } else if (v ~ /ms$/) { sub(/ms$/,"",v) } else if (v ~ /s$/) { sub(/s$/,"",v); v=v*1000 }; print v }' "$bench_work/wrk.last"
+}
+
+ratio() { python3 -c "import sys; print(f'{float(sys.argv[1])/float(sys.argv[2]):.2f}')" "$1" "$2"; }
