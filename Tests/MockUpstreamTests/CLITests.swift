@@ -62,6 +62,30 @@ struct CLITests {
         #expect(process.terminationStatus == 0)
     }
 
+    /// SIGTERM the moment the ready line arrives: the handler must already be installed.
+    @Test func sigtermRightAfterTheReadyLineStillExitsZero() throws {
+        for _ in 0..<5 {
+            let process = Process()
+            process.executableURL = Self.executable
+            process.arguments = ["--name", "blue"]
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = Pipe()
+            try process.run()
+            defer { if process.isRunning { process.terminate() } }
+            var line = Data()
+            while !line.contains(UInt8(ascii: "\n")) {
+                let data = output.fileHandleForReading.availableData
+                if data.isEmpty { break }
+                line += data
+            }
+            #expect(!line.isEmpty)
+            process.terminate()
+            process.waitUntilExit()
+            #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+        }
+    }
+
     @Test(arguments: [
         (["--port", "70000"], "--port"),
         (["--host", "10.1.2.3"], "loopback"),

@@ -239,10 +239,12 @@ struct FaultTests {
 
     @Test func matchLimitsAFaultToSomeRequests() async throws {
         try await withMock { mock in
-            try await mock.setFaults(faults("""
-                - {id: deepseek-down, kind: status, status: 502, match: {model: deepseek-v3.2}}
-                - {id: models-slow, kind: status, status: 504, match: {path: /v1/models}}
-                """))
+            try await mock.setFaults(
+                faults(
+                    """
+                    - {id: deepseek-down, kind: status, status: 502, match: {model: deepseek-v3.2}}
+                    - {id: models-slow, kind: status, status: 504, match: {path: /v1/models}}
+                    """))
             #expect(await client.post(mock.url + "/v1/chat/completions", json: chatBody(model: "deepseek-v3.2")).status == 502)
             #expect(await client.post(mock.url + "/v1/chat/completions", json: chatBody(model: "gpt-4.1")).status == 200)
             #expect(await client.get(mock.url + "/v1/models").status == 504)

@@ -1,7 +1,8 @@
 import Cutover
 import Foundation
-@testable import MockUpstream
 import Testing
+
+@testable import MockUpstream
 
 /// The server-side ledger and the admin API, including its answers to bad input.
 @Suite("Ledger and admin API")
@@ -78,7 +79,8 @@ struct LedgerAndAdminTests {
             #expect(await admin(mock, "DELETE", "/_mock/faults/slow").status == 404)
             #expect(mock.faults.faults.map(\.id) == ["fault-2"])
 
-            let replaced = await admin(mock, "PUT", "/_mock/faults", #"{"faults":[{"id":"a","kind":"stream-cut","after_chunks":1},{"id":"b","kind":"body","mode":"empty"}]}"#)
+            let replaced = await admin(
+                mock, "PUT", "/_mock/faults", #"{"faults":[{"id":"a","kind":"stream-cut","after_chunks":1},{"id":"b","kind":"body","mode":"empty"}]}"#)
             #expect(replaced.status == 200)
             #expect(mock.faults.faults.map(\.id) == ["a", "b"])
             #expect(await admin(mock, "DELETE", "/_mock/faults").status == 200)
@@ -94,7 +96,8 @@ struct LedgerAndAdminTests {
     }
 
     @Test func faultsRoundTripThroughTheirJSONForm() throws {
-        let list = try faults("""
+        let list = try faults(
+            """
             - {id: a, kind: latency, probability: 0.5, match: {path: /v1/models, stream: false, model: m}, distribution: {type: lognormal, median_ms: 20, sigma: 0.4}}
             - {id: b, kind: stream-pace, ttft_ms: 100, tokens_per_second: 30, jitter_ms: 5}
             - {id: c, kind: status, status: 429, retry_after: 3, headers: {x-a: b}, message: slow down}
@@ -152,13 +155,13 @@ struct LedgerAndAdminTests {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("cutover-mock-\(UUID().uuidString).yaml").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         try """
-            name: green
-            seed: 3
-            faults:
-              - id: slow
-                kind: latency
-                distribution: {type: fixed, millis: 5}
-            """.write(toFile: path, atomically: true, encoding: .utf8)
+        name: green
+        seed: 3
+        faults:
+          - id: slow
+            kind: latency
+            distribution: {type: fixed, millis: 5}
+        """.write(toFile: path, atomically: true, encoding: .utf8)
         #expect {
             try MockConfiguration.load(file: path)
         } throws: { error in
@@ -171,12 +174,12 @@ struct LedgerAndAdminTests {
         #expect(throws: ConfigError.self) { try MockConfiguration.load(file: path) }
 
         try """
-            name: green
-            seed: 3
-            models: [m1]
-            faults:
-              - {id: slow, kind: latency, distribution: {type: fixed, ms: 5}}
-            """.write(toFile: path, atomically: true, encoding: .utf8)
+        name: green
+        seed: 3
+        models: [m1]
+        faults:
+          - {id: slow, kind: latency, distribution: {type: fixed, ms: 5}}
+        """.write(toFile: path, atomically: true, encoding: .utf8)
         let config = try MockConfiguration.load(file: path)
         #expect(config.name == "green" && config.seed == 3 && config.models == ["m1"] && config.faults.map(\.id) == ["slow"])
     }

@@ -46,9 +46,10 @@ func jsonEvents(_ response: CurlResponse) -> [[String: Any]] {
 /// Sends the admin API a request with a JSON body.
 func admin(_ mock: MockUpstream, _ method: String, _ path: String, _ body: String? = nil) async -> CurlResponse {
     let client = CurlClient()
-    return await client.send(CurlRequest(
-        method: method, url: mock.adminURL + path, headers: body == nil ? [] : [("Content-Type", "application/json")],
-        body: body.map { Array($0.utf8) }))
+    return await client.send(
+        CurlRequest(
+            method: method, url: mock.adminURL + path, headers: body == nil ? [] : [("Content-Type", "application/json")],
+            body: body.map { Array($0.utf8) }))
 }
 
 /// Parses faults written as YAML, for brevity in tests.

@@ -21,7 +21,9 @@ public struct CurlRequest: Sendable {
     }
 
     /// A POST with a JSON body.
-    public static func json(_ method: String = "POST", url: String, _ body: String, headers: [(name: String, value: String)] = [], timeoutMs: Int = 30_000) -> CurlRequest {
+    public static func json(_ method: String = "POST", url: String, _ body: String, headers: [(name: String, value: String)] = [], timeoutMs: Int = 30_000)
+        -> CurlRequest
+    {
         CurlRequest(method: method, url: url, headers: [("Content-Type", "application/json")] + headers, body: Array(body.utf8), timeoutMs: timeoutMs)
     }
 }

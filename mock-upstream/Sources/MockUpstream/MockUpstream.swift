@@ -49,7 +49,11 @@ public final class MockUpstream: Sendable {
 
     /// Binds both listeners (port 0 picks free ones) and applies the initial faults.
     public func start() async throws {
-        guard started.withLockedValue({ let was = $0; $0 = true; return !was }) else { return }
+        guard
+            started.withLockedValue({
+                let was = $0; $0 = true; return !was
+            })
+        else { return }
         _ = try await relay.bind(port: configuration.port)
         _ = try await admin.bind(port: configuration.adminPort)
         try await control.sync()

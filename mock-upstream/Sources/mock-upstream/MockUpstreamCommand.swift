@@ -81,11 +81,8 @@ struct MockUpstreamCommand: AsyncParsableCommand {
 
         let logger = Logger(label: "mock-upstream")
         let mock = MockUpstream(configuration: configuration, logger: logger)
-        try await mock.start()
-        // Write the ready line unbuffered: whoever started us waits for it on a pipe.
-        FileHandle.standardOutput.write(Data((mock.readyLine + "\n").utf8))
         let group = ServiceGroup(
-            configuration: .init(services: [mock], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: [AnnouncedMock(mock: mock)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 
@@ -105,5 +102,18 @@ struct MockUpstreamCommand: AsyncParsableCommand {
             }
             exit(withError: error)
         }
+    }
+}
+
+/// Runs the mock and writes the ready line from inside the service group, after its
+/// signal handlers are installed: whoever reads the line may send SIGTERM at once.
+struct AnnouncedMock: Service {
+    let mock: MockUpstream
+
+    func run() async throws {
+        try await mock.start()
+        // Unbuffered: whoever started us waits for this line on a pipe.
+        FileHandle.standardOutput.write(Data((mock.readyLine + "\n").utf8))
+        try await mock.run()
     }
 }

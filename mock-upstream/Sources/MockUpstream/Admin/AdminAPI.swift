@@ -57,19 +57,25 @@ final class AdminAPI: HTTPResponder {
             var since: UInt64 = 0
             var limit = 100_000
             if let text = query["since"] {
-                guard let value = UInt64(text) else { return Self.error(.badRequest, "query 'since': expected a sequence number, got '\(text)'", field: "since") }
+                guard let value = UInt64(text) else {
+                    return Self.error(.badRequest, "query 'since': expected a sequence number, got '\(text)'", field: "since")
+                }
                 since = value
             }
             if let text = query["limit"] {
-                guard let value = Int(text), value > 0 else { return Self.error(.badRequest, "query 'limit': expected a positive integer, got '\(text)'", field: "limit") }
+                guard let value = Int(text), value > 0 else {
+                    return Self.error(.badRequest, "query 'limit': expected a positive integer, got '\(text)'", field: "limit")
+                }
                 limit = value
             }
             let entries = ledger.entries(since: since, limit: limit)
-            return Self.json(.ok, .object([
-                ("entries", .array(entries.map(\.json))),
-                ("next_since", .int(Int(entries.last?.seq ?? since))),
-                ("dropped", .int(Int(ledger.dropped))),
-            ]))
+            return Self.json(
+                .ok,
+                .object([
+                    ("entries", .array(entries.map(\.json))),
+                    ("next_since", .int(Int(entries.last?.seq ?? since))),
+                    ("dropped", .int(Int(ledger.dropped))),
+                ]))
         case (.GET, "/_mock/stats"):
             guard case .object(let counters) = ledger.stats else { return Self.json(.ok, ledger.stats) }
             return Self.json(.ok, .object(describe() + counters))
@@ -81,7 +87,8 @@ final class AdminAPI: HTTPResponder {
         case (_, "/_mock/faults"), (_, "/_mock/ledger"), (_, "/_mock/stats"), (_, "/_mock/reset"):
             return Self.error(.methodNotAllowed, "\(request.method.rawValue) is not allowed on \(path)", field: nil)
         default:
-            return Self.error(.notFound, "no admin route \(request.method.rawValue) \(path) (see /_mock/faults, /_mock/ledger, /_mock/stats, /_mock/reset)", field: nil)
+            return Self.error(
+                .notFound, "no admin route \(request.method.rawValue) \(path) (see /_mock/faults, /_mock/ledger, /_mock/stats, /_mock/reset)", field: nil)
         }
     }
 

@@ -23,7 +23,8 @@ public struct ChatCompletionRenderer: Sendable {
     private func chunk(delta: String, finish: String?) -> String {
         let finishText = finish.map { "\"\($0)\"" } ?? "null"
         let usageField = request.includeUsage ? #","usage":null"# : ""
-        return #"{"id":"\#(id)","object":"chat.completion.chunk","created":\#(created),"model":\#(JSON.quoted(model)),"system_fingerprint":\#(JSON.quoted(fingerprint)),"choices":[{"index":0,"delta":\#(delta),"logprobs":null,"finish_reason":\#(finishText)}]\#(usageField)}"#
+        return
+            #"{"id":"\#(id)","object":"chat.completion.chunk","created":\#(created),"model":\#(JSON.quoted(model)),"system_fingerprint":\#(JSON.quoted(fingerprint)),"choices":[{"index":0,"delta":\#(delta),"logprobs":null,"finish_reason":\#(finishText)}]\#(usageField)}"#
     }
 }
 
@@ -42,7 +43,8 @@ extension ChatCompletionRenderer: StreamFrames {
         case tokens + 1:
             data = chunk(delta: "{}", finish: finishReason)
         case tokens + 2 where request.includeUsage:
-            data = #"{"id":"\#(id)","object":"chat.completion.chunk","created":\#(created),"model":\#(JSON.quoted(model)),"system_fingerprint":\#(JSON.quoted(fingerprint)),"choices":[],"usage":\#(usage)}"#
+            data =
+                #"{"id":"\#(id)","object":"chat.completion.chunk","created":\#(created),"model":\#(JSON.quoted(model)),"system_fingerprint":\#(JSON.quoted(fingerprint)),"choices":[],"usage":\#(usage)}"#
         default:
             data = "[DONE]"
         }

@@ -47,7 +47,9 @@ public struct ChatRequest: Sendable, Equatable {
         } catch {
             throw OpenAIError(
                 status: .badRequest,
-                message: "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)")
+                message:
+                    "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)"
+            )
         }
         guard let model = wire.model else {
             throw OpenAIError(status: .badRequest, message: "you must provide a model parameter", param: "model", code: "missing_required_parameter")
@@ -56,17 +58,22 @@ public struct ChatRequest: Sendable, Equatable {
             throw OpenAIError(status: .badRequest, message: "Missing required parameter: 'messages'.", param: "messages", code: "missing_required_parameter")
         }
         guard !messages.isEmpty else {
-            throw OpenAIError(status: .badRequest, message: "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.", param: "messages", code: "empty_array")
+            throw OpenAIError(
+                status: .badRequest, message: "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.",
+                param: "messages", code: "empty_array")
         }
         for (index, message) in messages.enumerated() where message.role == nil {
-            throw OpenAIError(status: .badRequest, message: "Missing required parameter: 'messages[\(index)].role'.", param: "messages[\(index)].role", code: "missing_required_parameter")
+            throw OpenAIError(
+                status: .badRequest, message: "Missing required parameter: 'messages[\(index)].role'.", param: "messages[\(index)].role",
+                code: "missing_required_parameter")
         }
         let limitKey = wire.max_completion_tokens != nil ? "max_completion_tokens" : "max_tokens"
         let limit = wire.max_completion_tokens ?? wire.max_tokens
         if let limit, !(1...maxAllowedTokens).contains(limit) {
             throw OpenAIError(
                 status: .badRequest,
-                message: "Invalid '\(limitKey)': integer \(limit < 1 ? "below minimum value" : "above maximum value"). Expected a value between 1 and \(maxAllowedTokens), but got \(limit) instead.",
+                message:
+                    "Invalid '\(limitKey)': integer \(limit < 1 ? "below minimum value" : "above maximum value"). Expected a value between 1 and \(maxAllowedTokens), but got \(limit) instead.",
                 param: limitKey, code: limit < 1 ? "integer_below_min_value" : "integer_above_max_value")
         }
         let texts = messages.map { $0.content?.text ?? "" }

@@ -19,12 +19,15 @@ public struct OpenAIError: Error, Sendable, Equatable {
 
     public var json: JSON {
         .object([
-            ("error", .object([
-                ("message", .string(message)),
-                ("type", .string(type)),
-                ("param", .optional(param)),
-                ("code", .optional(code)),
-            ]))
+            (
+                "error",
+                .object([
+                    ("message", .string(message)),
+                    ("type", .string(type)),
+                    ("param", .optional(param)),
+                    ("code", .optional(code)),
+                ])
+            )
         ])
     }
 
@@ -43,13 +46,17 @@ public struct OpenAIError: Error, Sendable, Equatable {
         case 404:
             return OpenAIError(status: status, message: message ?? "Not found.", type: "invalid_request_error", code: "not_found")
         case 429:
-            return OpenAIError(status: status, message: message ?? "Rate limit reached for requests. Please try again later.", type: "requests", code: "rate_limit_exceeded")
+            return OpenAIError(
+                status: status, message: message ?? "Rate limit reached for requests. Please try again later.", type: "requests", code: "rate_limit_exceeded")
         case 400..<500:
             return OpenAIError(status: status, message: message ?? "The request was rejected (\(code)).", type: "invalid_request_error")
         case 503:
-            return OpenAIError(status: status, message: message ?? "The engine is currently overloaded, please try again later.", type: "server_error", code: "service_unavailable")
+            return OpenAIError(
+                status: status, message: message ?? "The engine is currently overloaded, please try again later.", type: "server_error",
+                code: "service_unavailable")
         default:
-            return OpenAIError(status: status, message: message ?? "The server had an error while processing your request. Sorry about that!", type: "server_error")
+            return OpenAIError(
+                status: status, message: message ?? "The server had an error while processing your request. Sorry about that!", type: "server_error")
         }
     }
 }

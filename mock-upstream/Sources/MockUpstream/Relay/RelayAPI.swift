@@ -22,10 +22,11 @@ final class RelayAPI: HTTPResponder {
         self.instanceID = instanceID
         self.fingerprint = "fp_\(configuration.name)_mock-\(configuration.version)"
         self.modelSet = Set(configuration.models)
-        self.modelsBody = ByteBuffer(string: JSON.object([
-            ("object", .string("list")),
-            ("data", .array(configuration.models.enumerated().map { Self.modelJSON($1, index: $0) })),
-        ]).text)
+        self.modelsBody = ByteBuffer(
+            string: JSON.object([
+                ("object", .string("list")),
+                ("data", .array(configuration.models.enumerated().map { Self.modelJSON($1, index: $0) })),
+            ]).text)
     }
 
     private static func modelJSON(_ id: String, index: Int) -> JSON {
@@ -92,7 +93,8 @@ final class RelayAPI: HTTPResponder {
         }
 
         if let key = configuration.apiKey, request.head.headers.first(name: "authorization") != "Bearer \(key)" {
-            let presented = request.head.headers.first(name: "authorization") == nil
+            let presented =
+                request.head.headers.first(name: "authorization") == nil
                 ? "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
                 : "Incorrect API key provided."
             return errorPlan(OpenAIError(status: .unauthorized, message: presented, code: "invalid_api_key"), headers: headers, delay: delay, ticket: ticket)
