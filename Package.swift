@@ -25,16 +25,37 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
-        /// The mock OpenAI-compatible relay with fault injection.
+        /// An HTTP client on libcurl: the harness's requests, health checks and admin calls.
+        .target(name: "CurlHTTP", dependencies: ["CCurl"], path: "Sources/CurlHTTP"),
+        /// YAML and JSON input that remembers file, line and field, for precise errors.
         .target(
-            name: "MockUpstream",
+            name: "ConfigInput",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            path: "Sources/ConfigInput"
+        ),
+        /// A small HTTP/1.1 server on SwiftNIO that carries out planned responses,
+        /// including transport faults; serves the mock and the router's admin API.
+        .target(
+            name: "HTTPServerCore",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/HTTPServerCore"
+        ),
+        /// The mock OpenAI-compatible relay with fault injection.
+        .target(
+            name: "MockUpstream",
+            dependencies: [
+                "ConfigInput",
+                "HTTPServerCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Yams", package: "Yams"),
             ],
             path: "mock-upstream/Sources/MockUpstream"
         ),
@@ -42,16 +63,17 @@ let package = Package(
             name: "MockUpstreamCLI",
             dependencies: [
                 "MockUpstream",
+                "ConfigInput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "mock-upstream/Sources/mock-upstream"
         ),
-        /// The harness library: HTTP over libcurl now; load generator, suites, checks and reports later.
+        /// The harness library; for now it re-exports the HTTP client and the mock.
         .target(
             name: "Cutover",
-            dependencies: ["CCurl", "MockUpstream"],
+            dependencies: ["CurlHTTP", "MockUpstream", "ConfigInput", "HTTPServerCore"],
             path: "Sources/Cutover"
         ),
         .testTarget(

@@ -1,3 +1,5 @@
+import ConfigInput
+import HTTPServerCore
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -41,7 +43,7 @@ public final class MockUpstream: Sendable {
         let adminAPI = AdminAPI(control: control, plan: faults, ledger: ledger) {
             [
                 ("name", .string(name)), ("instance", .string(instance)), ("listening", .bool(relay.isListening)),
-                ("open_connections", .int(relay.registry.openCount)), ("active_faults", .int(faults.faults.count)),
+                ("open_connections", .int(relay.openConnections)), ("active_faults", .int(faults.faults.count)),
             ]
         }
         self.admin = HTTPListener(host: configuration.host, group: group, responder: adminAPI, logger: self.logger)

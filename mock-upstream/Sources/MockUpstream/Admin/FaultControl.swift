@@ -1,3 +1,5 @@
+import HTTPServerCore
+
 /// Applies fault changes and keeps the relay listener in step with them: a `refuse`
 /// outage closes the port, clearing it binds the same port again, and removing a
 /// `hang` releases the connections it held. An actor, so changes apply one at a time

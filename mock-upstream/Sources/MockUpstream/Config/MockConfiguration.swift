@@ -1,3 +1,5 @@
+import ConfigInput
+import HTTPServerCore
 import Foundation
 
 /// How one mock upstream runs: its identity, where it listens, its models and faults.

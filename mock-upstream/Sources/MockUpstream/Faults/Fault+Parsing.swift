@@ -1,3 +1,5 @@
+import ConfigInput
+import HTTPServerCore
 import Foundation
 
 extension Fault {

@@ -1,3 +1,4 @@
+import HTTPServerCore
 import NIOConcurrencyHelpers
 
 /// The mock's active faults and the seeded decisions made from them.
@@ -114,7 +115,7 @@ public struct FaultDecision: Sendable {
 }
 
 /// Time to first token and the pace after it; jitter is drawn per event from `seed`.
-public struct StreamPace: Sendable, Equatable {
+public struct StreamPace: StreamTiming, Equatable {
     public var ttftMs: Double
     public var intervalMs: Double
     public var jitterMs: Double

@@ -1,3 +1,5 @@
+import HTTPServerCore
+
 /// One request as the upstream saw it: the server-side half of the reconciliation
 /// between what the client sent and what an upstream actually executed.
 public struct LedgerEntry: Sendable, Equatable {
@@ -39,20 +41,4 @@ public struct LedgerEntry: Sendable, Equatable {
             ("chunks", .int(chunks)),
         ])
     }
-}
-
-/// How a request ended on the upstream side.
-public enum RequestOutcome: String, Sendable, CaseIterable {
-    /// Still being answered.
-    case inFlight = "in-flight"
-    /// The whole response was written.
-    case completed
-    /// The client closed the connection before the response was complete.
-    case clientGone = "client-gone"
-    /// The mock cut the response on purpose (truncate, stream-cut).
-    case cut
-    /// The mock reset the connection on purpose (outage reset or refuse).
-    case reset
-    /// Never answered (outage hang); ended by the client, the fault's removal or shutdown.
-    case hung
 }

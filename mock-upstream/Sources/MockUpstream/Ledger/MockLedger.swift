@@ -1,3 +1,4 @@
+import HTTPServerCore
 import Foundation
 import NIOConcurrencyHelpers
 

@@ -1,3 +1,5 @@
+import HTTPServerCore
+
 /// Renders chat completions and their stream chunks in OpenAI's exact shapes.
 public struct ChatCompletionRenderer: Sendable {
     public var id: String

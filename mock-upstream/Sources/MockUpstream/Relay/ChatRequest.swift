@@ -1,3 +1,4 @@
+import HTTPServerCore
 import Foundation
 
 /// The parts of a chat completion request the mock uses; other parameters

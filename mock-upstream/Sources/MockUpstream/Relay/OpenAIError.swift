@@ -1,3 +1,4 @@
+import HTTPServerCore
 import NIOCore
 import NIOHTTP1
 

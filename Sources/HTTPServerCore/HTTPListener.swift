@@ -4,10 +4,10 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// One HTTP/1.1 listener on loopback. It can close its listening socket and bind the
+/// One HTTP/1.1 listener that carries out its responder's `ResponsePlan`s. It can close its listening socket and bind the
 /// same port again later, which is what an `outage: refuse` fault needs.
-final class HTTPListener: Sendable {
-    let host: String
+public final class HTTPListener: Sendable {
+    public let host: String
     let registry = ConnectionRegistry()
     private let group: any EventLoopGroup
     private let responder: any HTTPResponder
@@ -20,7 +20,7 @@ final class HTTPListener: Sendable {
         var shutDown = false
     }
 
-    init(host: String, group: any EventLoopGroup, responder: any HTTPResponder, logger: Logger) {
+    public init(host: String, group: any EventLoopGroup, responder: any HTTPResponder, logger: Logger) {
         self.host = host
         self.group = group
         self.responder = responder
@@ -28,13 +28,16 @@ final class HTTPListener: Sendable {
     }
 
     /// The bound port (0 before the first bind).
-    var port: Int { state.withLockedValue { $0.port } }
+    public var port: Int { state.withLockedValue { $0.port } }
+
+    /// Connections currently open on this listener.
+    public var openConnections: Int { registry.openCount }
 
     /// Whether the listening socket is open.
-    var isListening: Bool { state.withLockedValue { $0.channel != nil } }
+    public var isListening: Bool { state.withLockedValue { $0.channel != nil } }
 
     /// Binds `port` (0 for an ephemeral one) and returns the port bound.
-    func bind(port: Int) async throws -> Int {
+    public func bind(port: Int) async throws -> Int {
         let registry = self.registry
         let responder = self.responder
         let logger = self.logger
@@ -66,7 +69,7 @@ final class HTTPListener: Sendable {
 
     /// Closes the listening socket: new connections are refused. Open connections are
     /// aborted too, as they would be if the upstream process had died.
-    func refuse() async {
+    public func refuse() async {
         let channel = state.withLockedValue { state in
             defer { state.channel = nil }
             return state.channel
@@ -76,19 +79,19 @@ final class HTTPListener: Sendable {
     }
 
     /// Binds the same port again after `refuse()`.
-    func reopen() async throws {
+    public func reopen() async throws {
         let (port, needed) = state.withLockedValue { ($0.port, $0.channel == nil && !$0.shutDown) }
         guard needed else { return }
         _ = try await bind(port: port)
     }
 
     /// Closes hung connections (their hang fault was removed).
-    func releaseHung() async {
+    public func releaseHung() async {
         await registry.broadcast(.releaseHung, onlyHung: true)
     }
 
     /// Stops listening and closes every connection.
-    func shutdown() async {
+    public func shutdown() async {
         let channel = state.withLockedValue { state in
             state.shutDown = true
             defer { state.channel = nil }

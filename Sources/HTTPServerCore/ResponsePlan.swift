@@ -47,9 +47,16 @@ public struct PlannedResponse: Sendable {
 /// A stream's events and how to deliver them: pacing and an optional mid-stream fault.
 public struct StreamScript: Sendable {
     /// The SSE frames, complete with `data: ` and the blank line.
-    public var frames: StreamFrames
-    public var pace: StreamPace?
+    public var frames: any StreamFrames
+    /// Delay before each frame; nil sends frames as fast as the client reads them.
+    public var pace: (any StreamTiming)?
     public var fault: StreamFault?
+
+    public init(frames: any StreamFrames, pace: (any StreamTiming)? = nil, fault: StreamFault? = nil) {
+        self.frames = frames
+        self.pace = pace
+        self.fault = fault
+    }
 
     public enum StreamFault: Sendable, Equatable {
         case cut(afterChunks: Int)
@@ -69,6 +76,12 @@ public struct StreamScript: Sendable {
 public protocol StreamFrames: Sendable {
     var count: Int { get }
     func frame(_ index: Int) -> String
+}
+
+/// When each stream frame is due.
+public protocol StreamTiming: Sendable {
+    /// Milliseconds to wait before frame `index` (0 is the first frame).
+    func delayMs(before index: Int) -> Double
 }
 
 /// The responder side of a listener.
