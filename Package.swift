@@ -9,6 +9,8 @@ let package = Package(
     products: [
         .library(name: "Cutover", targets: ["Cutover", "MockUpstream"]),
         .executable(name: "mock-upstream", targets: ["MockUpstreamCLI"]),
+        .executable(name: "bluegreen-router", targets: ["BlueGreenRouterCLI"]),
+        .executable(name: "cutover", targets: ["CutoverCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
@@ -16,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         /// libcurl (libcurl4-openssl-dev) with typed shims for its variadic calls.
@@ -70,6 +73,42 @@ let package = Package(
             ],
             path: "mock-upstream/Sources/mock-upstream"
         ),
+        /// The reference blue/green router: proxy, selection, health, admin API, state.
+        .target(
+            name: "BlueGreenRouter",
+            dependencies: [
+                "ConfigInput",
+                "CurlHTTP",
+                "HTTPServerCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            path: "Sources/BlueGreenRouter"
+        ),
+        .executableTarget(
+            name: "BlueGreenRouterCLI",
+            dependencies: [
+                "BlueGreenRouter",
+                "ConfigInput",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/bluegreen-router"
+        ),
+        /// `cutover`: the harness CLI (deploy now; run, certify, load and list later).
+        .executableTarget(
+            name: "CutoverCLI",
+            dependencies: [
+                "Cutover",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/cutover"
+        ),
         /// The harness library; for now it re-exports the HTTP client and the mock.
         .target(
             name: "Cutover",
@@ -80,6 +119,11 @@ let package = Package(
             name: "MockUpstreamTests",
             dependencies: ["MockUpstream", "Cutover", "MockUpstreamCLI"],
             path: "Tests/MockUpstreamTests"
+        ),
+        .testTarget(
+            name: "RouterTests",
+            dependencies: ["BlueGreenRouter", "Cutover", "BlueGreenRouterCLI", "CutoverCLI"],
+            path: "Tests/RouterTests"
         ),
     ]
 )

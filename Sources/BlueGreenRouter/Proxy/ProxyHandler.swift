@@ -1,0 +1,272 @@
+import HTTPServerCore
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// The client end of the proxy, one per client connection. For each request it picks
+/// the environment, gets an upstream connection on the same event loop (pooled or new),
+/// forwards the request, and streams the response back part by part.
+///
+/// Failover: a connect failure, before any byte of the request was sent, is retried once
+/// on the other environment. Once sent, a request is never retried (no double execution).
+final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let proxy: ProxyContext
+    private let logger: Logger
+    private var context: ChannelHandlerContext?
+    private var exchange: Exchange?
+    /// Close the client connection once the current response is written.
+    private var closeWhenIdle = false
+
+    /// One request in flight on this connection.
+    private struct Exchange {
+        var head: HTTPRequestHead
+        var environment: Environment
+        var requestID: String
+        var pendingBody: [ByteBuffer] = []
+        var requestEnded = false
+        var upstream: (any Channel)?
+        var responseStarted = false
+        var upstreamReusable = true
+        var clientKeepAlive: Bool
+        var failedOver = false
+    }
+
+    /// Headers that belong to one hop only (RFC 9110 §7.6.1).
+    private static let hopByHop: Set<String> = ["connection", "keep-alive", "proxy-connection", "upgrade", "te", "trailer", "proxy-authorization", "proxy-authenticate"]
+
+    init(proxy: ProxyContext, logger: Logger) {
+        self.proxy = proxy
+        self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    // MARK: - Client side
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let clientHead):
+            proxy.state.requestStarted()
+            let requestID = clientHead.headers.first(name: "x-request-id") ?? proxy.generateRequestID()
+            var head = clientHead
+            for name in Self.hopByHop { head.headers.remove(name: name) }
+            head.headers.replaceOrAdd(name: "x-request-id", value: requestID)
+            head.version = .http1_1
+            let environment = proxy.state.select(sessionKey: clientHead.headers.first(name: proxy.sessionHeader))
+            exchange = Exchange(head: head, environment: environment, requestID: requestID, clientKeepAlive: clientHead.isKeepAlive)
+            dispatch(to: environment)
+        case .body(let buffer):
+            guard exchange != nil else { return }
+            if let upstream = exchange!.upstream {
+                upstream.write(HTTPClientRequestPart.body(.byteBuffer(buffer)), promise: nil)
+            } else {
+                exchange!.pendingBody.append(buffer)
+            }
+        case .end:
+            guard exchange != nil else { return }
+            exchange!.requestEnded = true
+            exchange!.upstream?.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+        }
+    }
+
+    /// Gets a connection to `environment` and sends the request on it.
+    private func dispatch(to environment: Environment) {
+        guard let context else { return }
+        let pool = proxy.pool(on: context.eventLoop)
+        if let channel = pool.take(environment) {
+            attach(channel, environment)
+            return
+        }
+        let target = proxy.targets[environment]!
+        let boundPool = NIOLoopBound(pool, eventLoop: context.eventLoop)
+        ClientBootstrap(group: context.eventLoop)
+            .channelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
+            .connectTimeout(proxy.connectTimeout)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(UpstreamHandler(environment: environment, pool: boundPool.value))
+                }
+            }
+            .connect(host: target.host, port: target.port)
+            .assumeIsolated()
+            .whenComplete { result in
+                switch result {
+                case .success(let channel):
+                    self.attach(channel, environment)
+                case .failure(let error):
+                    self.connectFailed(environment, error)
+                }
+            }
+    }
+
+    /// Nothing was sent: retry once on the other environment, else answer 502.
+    private func connectFailed(_ environment: Environment, _ error: any Error) {
+        guard var exchange, exchange.environment == environment, exchange.upstream == nil else { return }
+        logger.debug("connect to \(environment.rawValue) failed: \(error)")
+        if !exchange.failedOver {
+            exchange.failedOver = true
+            exchange.environment = environment.other
+            self.exchange = exchange
+            proxy.state.countFailover()
+            dispatch(to: environment.other)
+        } else {
+            proxy.state.countUpstreamError()
+            respondWithError(.badGateway, "No upstream environment could be reached (\(environment.other.rawValue) and \(environment.rawValue) refused the connection).", code: "upstream_unreachable")
+        }
+    }
+
+    private func attach(_ channel: any Channel, _ environment: Environment) {
+        guard let context, context.channel.isActive, var exchange else {
+            // The client left while we connected; the connection is clean, keep it.
+            if let context { proxy.pool(on: context.eventLoop).put(channel, environment) } else { channel.close(promise: nil) }
+            return
+        }
+        guard let handler = try? channel.pipeline.syncOperations.handler(type: UpstreamHandler.self) else {
+            channel.close(promise: nil)
+            return
+        }
+        handler.exchange = self
+        exchange.upstream = channel
+        exchange.environment = environment
+        exchange.head.headers.replaceOrAdd(name: "x-environment", value: environment.rawValue)
+        exchange.head.headers.replaceOrAdd(name: "host", value: proxy.targets[environment]!.hostHeader)
+        proxy.state.countServed(by: environment)
+        channel.write(HTTPClientRequestPart.head(exchange.head), promise: nil)
+        for buffer in exchange.pendingBody {
+            channel.write(HTTPClientRequestPart.body(.byteBuffer(buffer)), promise: nil)
+        }
+        exchange.pendingBody = []
+        if exchange.requestEnded {
+            channel.write(HTTPClientRequestPart.end(nil), promise: nil)
+        }
+        channel.flush()
+        self.exchange = exchange
+    }
+
+    // MARK: - Upstream side (called by UpstreamHandler on this loop)
+
+    func upstreamHead(_ upstreamHead: HTTPResponseHead) {
+        guard let context, var exchange else { return }
+        var head = upstreamHead
+        exchange.upstreamReusable = upstreamHead.isKeepAlive
+        for name in Self.hopByHop { head.headers.remove(name: name) }
+        head.headers.replaceOrAdd(name: "x-environment", value: exchange.environment.rawValue)
+        if !head.headers.contains(name: "x-request-id") { head.headers.add(name: "x-request-id", value: exchange.requestID) }
+        if !exchange.clientKeepAlive || proxy.draining || closeWhenIdle {
+            head.headers.add(name: "connection", value: "close")
+            closeWhenIdle = true
+        }
+        head.version = .http1_1
+        exchange.responseStarted = true
+        self.exchange = exchange
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+    }
+
+    func upstreamBody(_ buffer: ByteBuffer) {
+        guard let context else { return }
+        context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+    }
+
+    /// Flush once per upstream read batch; pause the upstream while the client is slow.
+    func upstreamReadComplete() {
+        guard let context else { return }
+        context.flush()
+        if !context.channel.isWritable, let upstream = exchange?.upstream {
+            upstream.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+        }
+    }
+
+    func upstreamEnd(_ trailers: HTTPHeaders?) {
+        guard let context, let exchange, let upstream = exchange.upstream else { return }
+        self.exchange = nil
+        if let handler = try? upstream.pipeline.syncOperations.handler(type: UpstreamHandler.self) { handler.exchange = nil }
+        if exchange.upstreamReusable {
+            upstream.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+            proxy.pool(on: context.eventLoop).put(upstream, exchange.environment)
+        } else {
+            upstream.close(promise: nil)
+        }
+        proxy.state.requestEnded()
+        let close = closeWhenIdle
+        context.writeAndFlush(wrapOutboundOut(.end(trailers))).assumeIsolated().whenComplete { _ in
+            if close { context.close(promise: nil) }
+        }
+    }
+
+    /// The upstream connection closed before the response ended.
+    func upstreamClosed() {
+        guard let exchange else { return }
+        proxy.state.countUpstreamError()
+        if exchange.responseStarted {
+            // Part of the response is out: the client must see the truncation, not a made-up end.
+            self.exchange = nil
+            proxy.state.requestEnded()
+            context?.close(promise: nil)
+        } else {
+            respondWithError(.badGateway, "The \(exchange.environment.rawValue) upstream closed the connection before responding.", code: "upstream_closed")
+        }
+    }
+
+    /// A JSON error in OpenAI's shape, made by the router (no upstream stamp).
+    private func respondWithError(_ status: HTTPResponseStatus, _ message: String, code: String) {
+        guard let context, let exchange else { return }
+        self.exchange = nil
+        exchange.upstream?.close(promise: nil)
+        proxy.state.requestEnded()
+        let body = #"{"error":{"message":\#(JSON.quoted(message)),"type":"router_error","param":null,"code":"\#(code)"}}"#
+        var headers = HTTPHeaders([("content-type", "application/json"), ("content-length", String(body.utf8.count)), ("x-request-id", exchange.requestID)])
+        if !exchange.clientKeepAlive || proxy.draining { headers.add(name: "connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
+        let close = !exchange.clientKeepAlive || proxy.draining
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+            if close { context.close(promise: nil) }
+        }
+    }
+
+    // MARK: - Connection events
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, let upstream = exchange?.upstream {
+            upstream.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ProxyServer.DrainEvent {
+            if exchange == nil { context.close(promise: nil) } else { closeWhenIdle = true }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let exchange {
+            // The client left mid-exchange: the upstream connection is in an unknown state.
+            self.exchange = nil
+            if let upstream = exchange.upstream {
+                if let handler = try? upstream.pipeline.syncOperations.handler(type: UpstreamHandler.self) { handler.exchange = nil }
+                upstream.close(promise: nil)
+            }
+            proxy.state.requestEnded()
+        }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.debug("client connection error: \(error)")
+        context.close(promise: nil)
+    }
+}

@@ -1,0 +1,82 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// The client-facing listener of the router, and the set of open client connections
+/// that draining has to wait for.
+final class ProxyServer: Sendable {
+    /// Sent to every client connection when draining starts: close when idle.
+    struct DrainEvent: Sendable {}
+
+    private let host: String
+    private let group: any EventLoopGroup
+    private let proxy: ProxyContext
+    private let logger: Logger
+    private let state = NIOLockedValueBox<State>(State())
+
+    private struct State {
+        var listener: (any Channel)?
+        var clients: [ObjectIdentifier: any Channel] = [:]
+    }
+
+    init(host: String, group: any EventLoopGroup, proxy: ProxyContext, logger: Logger) {
+        self.host = host
+        self.group = group
+        self.proxy = proxy
+        self.logger = logger
+    }
+
+    /// Binds the listener and returns its port.
+    func bind(port: Int) async throws -> Int {
+        let proxy = self.proxy
+        let logger = self.logger
+        let state = self.state
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: 1024)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
+            .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                state.withLockedValue { $0.clients[ObjectIdentifier(channel)] = channel }
+                channel.closeFuture.whenComplete { _ in
+                    state.withLockedValue { _ = $0.clients.removeValue(forKey: ObjectIdentifier(channel)) }
+                }
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(ProxyHandler(proxy: proxy, logger: logger))
+                }
+            }
+            .bind(host: host, port: port)
+            .get()
+        state.withLockedValue { $0.listener = channel }
+        return channel.localAddress?.port ?? port
+    }
+
+    var openConnections: Int { state.withLockedValue { $0.clients.count } }
+
+    /// Stops accepting, lets in-flight requests and streams finish (up to `timeout`),
+    /// then closes whatever is left. Returns the number of requests cut by the timeout.
+    func drain(timeout: Duration) async -> Int {
+        proxy.startDraining()
+        let listener = state.withLockedValue { state in
+            defer { state.listener = nil }
+            return state.listener
+        }
+        try? await listener?.close()
+        for channel in state.withLockedValue({ Array($0.clients.values) }) {
+            channel.pipeline.fireUserInboundEventTriggered(DrainEvent())
+        }
+        let deadline = ContinuousClock.now + timeout
+        while proxy.state.inFlight > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        let cut = max(0, proxy.state.inFlight)
+        for channel in state.withLockedValue({ Array($0.clients.values) }) {
+            try? await channel.close()
+        }
+        await proxy.closePools()
+        return cut
+    }
+}

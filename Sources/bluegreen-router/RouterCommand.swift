@@ -1,0 +1,139 @@
+import ArgumentParser
+import BlueGreenRouter
+import ConfigInput
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// `bluegreen-router`: the reference blue/green router for OpenAI-compatible relays.
+@main
+struct RouterCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bluegreen-router",
+        abstract: "A blue/green reverse proxy for OpenAI-compatible relays: canary, promote, rollback, health-gating.",
+        discussion: """
+            Prints one JSON line on stdout when ready, e.g.
+              {"event":"ready","name":"router","url":"http://127.0.0.1:41234","admin":"http://127.0.0.1:41235"}
+            SIGTERM stops accepting, lets in-flight requests and streams finish within --drain-timeout, and exits 0.
+            """)
+
+    @Option(help: "Blue environment's relay URL (http://host:port).")
+    var blue: String
+
+    @Option(help: "Green environment's relay URL (http://host:port).")
+    var green: String
+
+    @Option(help: "Proxy listen address, host:port (port 0 picks a free one).")
+    var listen = "127.0.0.1:0"
+
+    @Option(help: "Admin API listen address, host:port.")
+    var admin = "127.0.0.1:0"
+
+    @Option(name: .customLong("state-file"), help: "Where weights and the active environment persist across restarts.")
+    var stateFile: String?
+
+    @Option(name: .customLong("session-header"), help: "Header whose value keeps a session on one environment.")
+    var sessionHeader = "X-Session-ID"
+
+    @Option(name: .customLong("admin-token"), help: "Require 'Authorization: Bearer TOKEN' on the admin API.")
+    var adminToken: String?
+
+    @Option(name: .customLong("health-models"), help: "Comma-separated models to probe in health checks (default: the first listed).")
+    var healthModels: String?
+
+    @Option(name: .customLong("drain-timeout"), help: "How long SIGTERM waits for in-flight work, e.g. 30s.")
+    var drainTimeout = "30s"
+
+    @Option(name: .customLong("health-interval"), help: "Background health check period, e.g. 5s; 0s turns it off.")
+    var healthInterval = "5s"
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (logs go to stderr).")
+    var logLevel = "info"
+
+    func validate() throws {
+        for (flag, value) in [("--listen", listen), ("--admin", admin)] {
+            guard let (host, _) = Self.hostPort(value) else {
+                throw ValidationError("\(flag): expected host:port, e.g. 127.0.0.1:0, got '\(value)'")
+            }
+            if flag == "--admin", !Self.isLoopback(host) {
+                throw ValidationError("--admin: the admin API binds to loopback only, got '\(host)'")
+            }
+        }
+        for (flag, value) in [("--drain-timeout", drainTimeout), ("--health-interval", healthInterval)] where DurationText.parse(value) == nil {
+            throw ValidationError("\(flag): expected a duration such as 30s or 500ms, got '\(value)'")
+        }
+        if sessionHeader.isEmpty || sessionHeader.contains(where: { $0 == ":" || $0 == " " }) {
+            throw ValidationError("--session-header: expected a header name, got '\(sessionHeader)'")
+        }
+        if let adminToken, adminToken.isEmpty { throw ValidationError("--admin-token: expected a non-empty token") }
+        if Logger.Level(rawValue: logLevel) == nil {
+            throw ValidationError("--log-level: expected one of trace|debug|info|notice|warning|error|critical, got '\(logLevel)'")
+        }
+    }
+
+    static func hostPort(_ text: String) -> (String, Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return host.isEmpty ? nil : (host, port)
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        var configuration = RouterConfiguration(
+            blue: try UpstreamTarget(url: blue, field: "--blue"), green: try UpstreamTarget(url: green, field: "--green"))
+        (configuration.listenHost, configuration.listenPort) = Self.hostPort(listen)!
+        (configuration.adminHost, configuration.adminPort) = Self.hostPort(admin)!
+        configuration.stateFile = stateFile
+        configuration.sessionHeader = sessionHeader
+        configuration.adminToken = adminToken
+        configuration.healthModels = healthModels.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } } ?? []
+        configuration.drainTimeout = DurationText.parse(drainTimeout)!
+        let interval = DurationText.parse(healthInterval)!
+        configuration.healthInterval = interval == .zero ? nil : interval
+
+        let logger = Logger(label: "bluegreen-router")
+        let router = try BlueGreenRouter(configuration: configuration, logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(services: [AnnouncedRouter(router: router)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    /// Bad input (flags, URLs, state file) exits 2 with a message that says where and what.
+    static func main() async {
+        do {
+            let command = try parse()
+            try await command.run()
+        } catch let error as ConfigError {
+            FileHandle.standardError.write(Data("bluegreen-router: \(error)\n".utf8))
+            Foundation.exit(2)
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data("bluegreen-router: \(fullMessage(for: error))\n".utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
+}
+
+/// Starts the router and writes the ready line from inside the service group, after its
+/// signal handlers are installed, so a SIGTERM right after the line still drains.
+struct AnnouncedRouter: Service {
+    let router: BlueGreenRouter
+
+    func run() async throws {
+        try await router.start()
+        FileHandle.standardOutput.write(Data((router.readyLine + "\n").utf8))
+        try await router.run()
+    }
+}
