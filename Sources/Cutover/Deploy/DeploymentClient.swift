@@ -1,0 +1,121 @@
+import CurlHTTP
+import Foundation
+
+/// Drives a running router through a deployment, one phase at a time, over its admin
+/// API, and keeps a timestamped log of what it asked and what the router answered.
+public struct DeploymentClient: Sendable {
+    public enum Phase: String, Sendable, CaseIterable {
+        /// Health-check both environments.
+        case validate
+        /// Move a percentage of sessions to green (health-gated by the router).
+        case canary
+        /// Move all traffic to green.
+        case promote
+        /// Move all traffic back to blue.
+        case rollback
+        /// Show where the deployment is.
+        case status
+    }
+
+    /// What one phase did.
+    public struct Result: Sendable {
+        public var succeeded: Bool
+        /// Timestamped lines, oldest first.
+        public var log: [String]
+        /// The router's status after the phase, when it could be read.
+        public var status: RouterStatus?
+    }
+
+    public let adminURL: String
+    public let token: String?
+    private let client = CurlClient()
+
+    public init(adminURL: String, token: String? = nil) {
+        self.adminURL = adminURL.hasSuffix("/") ? String(adminURL.dropLast()) : adminURL
+        self.token = token
+    }
+
+    /// Runs one phase; `canaryPercentage` is needed for `canary`.
+    public func run(_ phase: Phase, canaryPercentage: Int? = nil) async -> Result {
+        var log: [String] = []
+        func note(_ text: String) { log.append("\(Self.timestamp())  \(text)") }
+
+        var succeeded = true
+        switch phase {
+        case .status:
+            break
+        case .validate:
+            note("validate: health-checking blue and green")
+            let response = await send("POST", "/admin/validate", body: nil)
+            succeeded = describe(response, phase: "validate", note: note)
+        case .canary:
+            let percent = canaryPercentage ?? 10
+            note("canary: moving \(percent) % of sessions to green (health-gated)")
+            let response = await send("POST", "/admin/canary", body: #"{"percent":\#(percent)}"#)
+            succeeded = describe(response, phase: "canary", note: note)
+        case .promote:
+            note("promote: moving all traffic to green")
+            succeeded = describe(await send("POST", "/admin/promote", body: nil), phase: "promote", note: note)
+        case .rollback:
+            note("rollback: moving all traffic back to blue")
+            succeeded = describe(await send("POST", "/admin/rollback", body: nil), phase: "rollback", note: note)
+        }
+
+        let statusResponse = await send("GET", "/admin/status", body: nil)
+        var status: RouterStatus?
+        if let error = statusResponse.error {
+            note("status: router not reachable at \(adminURL) (\(error))")
+            succeeded = false
+        } else if statusResponse.status != 200 {
+            note("status: the router answered \(statusResponse.status): \(Self.message(statusResponse))")
+            succeeded = false
+        } else if let decoded = try? JSONDecoder().decode(RouterStatus.self, from: Data(statusResponse.body)) {
+            status = decoded
+            note("status: active \(decoded.active), green weight \(decoded.weights.green) %")
+        } else {
+            note("status: the router's answer is not a status object: \(statusResponse.text.prefix(200))")
+            succeeded = false
+        }
+        return Result(succeeded: succeeded, log: log, status: status)
+    }
+
+    private func send(_ method: String, _ path: String, body: String?) async -> CurlResponse {
+        var headers: [(name: String, value: String)] = []
+        if let token { headers.append(("Authorization", "Bearer \(token)")) }
+        if body != nil { headers.append(("Content-Type", "application/json")) }
+        return await client.send(CurlRequest(method: method, url: adminURL + path, headers: headers, body: body.map { Array($0.utf8) } ?? (method == "POST" ? [] : nil), timeoutMs: 15_000))
+    }
+
+    /// Logs the router's answer to a phase; true when it accepted.
+    private func describe(_ response: CurlResponse, phase: String, note: (String) -> Void) -> Bool {
+        if let error = response.error {
+            note("\(phase): router not reachable at \(adminURL) (\(error))")
+            return false
+        }
+        guard (200..<300).contains(response.status) else {
+            note("\(phase): refused (\(response.status)): \(Self.message(response))")
+            return false
+        }
+        if phase == "validate", let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any],
+            let health = object["health"] as? [String: [String: Any]]
+        {
+            for name in ["blue", "green"] {
+                let h = health[name] ?? [:]
+                note("validate: \(name) \(h["status"] as? String ?? "unknown"): \(h["detail"] as? String ?? "")")
+            }
+        }
+        note("\(phase): done")
+        return true
+    }
+
+    private static func message(_ response: CurlResponse) -> String {
+        let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
+        return ((object?["error"] as? [String: Any])?["message"] as? String) ?? String(response.text.prefix(300))
+    }
+
+    private static func timestamp() -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: Date())
+    }
+}

@@ -1,0 +1,88 @@
+import BlueGreenRouter
+import Cutover
+import Foundation
+import Testing
+
+/// Two mock upstreams and a router in front of them, all on loopback port 0.
+struct Rig {
+    let blue: MockUpstream
+    let green: MockUpstream
+    let router: BlueGreenRouter
+    let client = CurlClient()
+
+    var url: String { router.url }
+    var adminURL: String { router.adminURL }
+
+    /// A GET through the router with a session key; returns the serving environment.
+    func environment(session: String) async -> String? {
+        await client.get(url + "/v1/models", headers: [("X-Session-ID", session)]).header("X-Environment")
+    }
+
+    func admin(_ method: String, _ path: String, _ body: String? = nil, token: String? = nil) async -> CurlResponse {
+        var headers: [(name: String, value: String)] = body == nil ? [] : [("Content-Type", "application/json")]
+        if let token { headers.append(("Authorization", "Bearer \(token)")) }
+        return await CurlClient().send(CurlRequest(method: method, url: adminURL + path, headers: headers, body: body.map { Array($0.utf8) } ?? (method == "POST" ? [] : nil)))
+    }
+
+    /// Client requests a mock received (health checks excluded).
+    func clientRequests(_ mock: MockUpstream) -> [LedgerEntry] {
+        mock.ledger.entries().filter { !$0.requestID.hasPrefix("health-") }
+    }
+}
+
+/// Starts the rig, runs `body`, and always stops everything (router first, so it drains).
+func withRig<T>(
+    configure: (inout RouterConfiguration) -> Void = { _ in },
+    blue: MockConfiguration = MockConfiguration(name: "blue", seed: 1),
+    green: MockConfiguration = MockConfiguration(name: "green", seed: 2),
+    _ body: (Rig) async throws -> T
+) async throws -> T {
+    let blueMock = MockUpstream(configuration: blue)
+    let greenMock = MockUpstream(configuration: green)
+    try await blueMock.start()
+    try await greenMock.start()
+    var configuration = RouterConfiguration(
+        blue: try UpstreamTarget(url: blueMock.url, field: "blue"), green: try UpstreamTarget(url: greenMock.url, field: "green"))
+    configuration.healthInterval = nil
+    configuration.drainTimeout = .seconds(5)
+    configure(&configuration)
+    let router = try BlueGreenRouter(configuration: configuration)
+    do {
+        try await router.start()
+        let result = try await body(Rig(blue: blueMock, green: greenMock, router: router))
+        await router.drain(timeout: .seconds(5))
+        await blueMock.shutdown()
+        await greenMock.shutdown()
+        return result
+    } catch {
+        await router.drain(timeout: .seconds(1))
+        await blueMock.shutdown()
+        await greenMock.shutdown()
+        throw error
+    }
+}
+
+/// A chat completion body.
+func chat(maxTokens: Int = 8, stream: Bool = false) -> String {
+    #"{"model":"gpt-4.1","messages":[{"role":"user","content":"hello"}],"max_tokens":\#(maxTokens)\#(stream ? #","stream":true"# : "")}"#
+}
+
+/// Polls `condition` every 10 ms for up to `timeout`; records an issue if it never holds.
+func waitFor(timeout: Duration = .seconds(5), sourceLocation: SourceLocation = #_sourceLocation, _ condition: () async -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while !(await condition()) {
+        guard ContinuousClock.now < deadline else {
+            Issue.record("condition not met within \(timeout)", sourceLocation: sourceLocation)
+            return
+        }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+}
+
+func faults(_ yaml: String) throws -> [Fault] {
+    try Fault.parseList(ConfigNode.parseYAML(yaml, source: "test"))
+}
+
+func jsonObject(_ response: CurlResponse) -> [String: Any] {
+    (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
+}
