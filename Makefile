@@ -19,6 +19,7 @@ demo: setup
 
 bench: setup
 	bench/mock-vs-nginx.sh
+	bench/router-vs-nginx.sh
 
 clean:
 	rm -rf .build

@@ -41,7 +41,9 @@ public final class BlueGreenRouter: Sendable {
     }
 
     /// Loads the state file (if any) and prepares the listeners; nothing is bound yet.
-    public init(configuration: RouterConfiguration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger? = nil) throws(ConfigError) {
+    public init(configuration: RouterConfiguration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger? = nil)
+        throws(ConfigError)
+    {
         self.configuration = configuration
         let logger = logger ?? Logger(label: "bluegreen-router")
         self.logger = logger
@@ -51,7 +53,8 @@ public final class BlueGreenRouter: Sendable {
         self.health = HealthChecker(targets: configuration.targets, models: configuration.healthModels, degradedAfterMs: configuration.degradedAfterMs)
         self.proxy = ProxyContext(
             state: state, targets: configuration.targets, sessionHeader: configuration.sessionHeader,
-            connectTimeout: .nanoseconds(Int64(configuration.connectTimeout.components.seconds) * 1_000_000_000 + configuration.connectTimeout.components.attoseconds / 1_000_000_000),
+            connectTimeout: .nanoseconds(
+                Int64(configuration.connectTimeout.components.seconds) * 1_000_000_000 + configuration.connectTimeout.components.attoseconds / 1_000_000_000),
             group: group)
         self.server = ProxyServer(host: configuration.listenHost, group: group, proxy: proxy, logger: logger)
         let forwarder = AdminForwarder()
@@ -136,10 +139,13 @@ public final class BlueGreenRouter: Sendable {
             ("active", .string(record.active.rawValue)),
             ("weights", .object([("blue", .int(100 - record.greenWeight)), ("green", .int(record.greenWeight))])),
             ("canary_percentage", .int(record.greenWeight > 0 && record.greenWeight < 100 ? record.greenWeight : 0)),
-            ("counters", .object([
-                ("total", .int(counts.total)), ("blue", .int(counts.blue)), ("green", .int(counts.green)),
-                ("failovers", .int(counts.failovers)), ("upstream_errors", .int(counts.upstreamErrors)),
-            ])),
+            (
+                "counters",
+                .object([
+                    ("total", .int(counts.total)), ("blue", .int(counts.blue)), ("green", .int(counts.green)),
+                    ("failovers", .int(counts.failovers)), ("upstream_errors", .int(counts.upstreamErrors)),
+                ])
+            ),
             ("green_ratio", .double(served == 0 ? 0 : (Double(counts.green) / Double(served) * 10_000).rounded() / 10_000)),
             ("in_flight", .int(state.inFlight)),
             ("deployment_started", record.deploymentStarted.map { .string(formatter.string(from: $0)) } ?? .null),

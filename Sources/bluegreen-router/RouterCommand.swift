@@ -3,6 +3,8 @@ import BlueGreenRouter
 import ConfigInput
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 import ServiceLifecycle
 
 /// `bluegreen-router`: the reference blue/green router for OpenAI-compatible relays.
@@ -47,6 +49,9 @@ struct RouterCommand: AsyncParsableCommand {
     @Option(name: .customLong("health-interval"), help: "Background health check period, e.g. 5s; 0s turns it off.")
     var healthInterval = "5s"
 
+    @Option(name: .customLong("event-loops"), help: "Event loop threads (default: one per core).")
+    var eventLoops: Int?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (logs go to stderr).")
     var logLevel = "info"
 
@@ -64,6 +69,9 @@ struct RouterCommand: AsyncParsableCommand {
         }
         if sessionHeader.isEmpty || sessionHeader.contains(where: { $0 == ":" || $0 == " " }) {
             throw ValidationError("--session-header: expected a header name, got '\(sessionHeader)'")
+        }
+        if let eventLoops, !(1...256).contains(eventLoops) {
+            throw ValidationError("--event-loops: expected 1...256, got \(eventLoops)")
         }
         if let adminToken, adminToken.isEmpty { throw ValidationError("--admin-token: expected a non-empty token") }
         if Logger.Level(rawValue: logLevel) == nil {
@@ -102,7 +110,9 @@ struct RouterCommand: AsyncParsableCommand {
         configuration.healthInterval = interval == .zero ? nil : interval
 
         let logger = Logger(label: "bluegreen-router")
-        let router = try BlueGreenRouter(configuration: configuration, logger: logger)
+        let eventLoopGroup: any EventLoopGroup =
+            eventLoops.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) } ?? MultiThreadedEventLoopGroup.singleton
+        let router = try BlueGreenRouter(configuration: configuration, group: eventLoopGroup, logger: logger)
         let group = ServiceGroup(
             configuration: .init(services: [AnnouncedRouter(router: router)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -114,7 +114,8 @@ struct RouterAdminTests {
         }
         try #"{"green_weight": 20, "active": "purple"}"#.write(toFile: path, atomically: true, encoding: .utf8)
         #expect(throws: ConfigError.self) { try StateFile(path: path).load() }
-        let record = RouterState.DeploymentRecord(greenWeight: 20, active: .blue, deploymentStarted: Date(timeIntervalSince1970: 1_800_000_000), lastSwitch: nil)
+        let record = RouterState.DeploymentRecord(
+            greenWeight: 20, active: .blue, deploymentStarted: Date(timeIntervalSince1970: 1_800_000_000), lastSwitch: nil)
         try StateFile(path: path).save(record)
         #expect(try StateFile(path: path).load() == record)
     }

@@ -35,7 +35,11 @@ struct RouterCLITests {
         let green = MockUpstream(configuration: MockConfiguration(name: "green"))
         try await blue.start()
         try await green.start()
-        defer { Task { await blue.shutdown(); await green.shutdown() } }
+        defer {
+            Task {
+                await blue.shutdown(); await green.shutdown()
+            }
+        }
         try await blue.setFaults(faults("[{id: pace, kind: stream-pace, ttft_ms: 50, tokens_per_second: 20}]"))
 
         let process = Process()
@@ -72,6 +76,7 @@ struct RouterCLITests {
         (["--blue", "http://127.0.0.1:1", "--green", "http://127.0.0.1:2", "--listen", "nowhere"], "--listen"),
         (["--blue", "http://127.0.0.1:1", "--green", "http://127.0.0.1:2", "--admin", "0.0.0.0:0"], "loopback"),
         (["--blue", "http://127.0.0.1:1", "--green", "http://127.0.0.1:2", "--drain-timeout", "soon"], "--drain-timeout"),
+        (["--blue", "http://127.0.0.1:1", "--green", "http://127.0.0.1:2", "--event-loops", "0"], "--event-loops"),
     ])
     func routerBadFlagsExitTwo(arguments: [String], mention: String) throws {
         let (status, _, err) = try Self.run("bluegreen-router", arguments)

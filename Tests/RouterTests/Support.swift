@@ -21,7 +21,8 @@ struct Rig {
     func admin(_ method: String, _ path: String, _ body: String? = nil, token: String? = nil) async -> CurlResponse {
         var headers: [(name: String, value: String)] = body == nil ? [] : [("Content-Type", "application/json")]
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
-        return await CurlClient().send(CurlRequest(method: method, url: adminURL + path, headers: headers, body: body.map { Array($0.utf8) } ?? (method == "POST" ? [] : nil)))
+        return await CurlClient().send(
+            CurlRequest(method: method, url: adminURL + path, headers: headers, body: body.map { Array($0.utf8) } ?? (method == "POST" ? [] : nil)))
     }
 
     /// Client requests a mock received (health checks excluded).

@@ -66,14 +66,18 @@ final class RouterAdminAPI: HTTPResponder {
         case (.GET, "/metrics"):
             return deferred(on: eventLoop) {
                 let text = await self.router.metricsText()
-                return .respond(PlannedResponse(
-                    status: .ok, headers: HTTPHeaders([("content-type", "text/plain; version=0.0.4; charset=utf-8")]),
-                    body: .full(ByteBuffer(bytes: text))))
+                return .respond(
+                    PlannedResponse(
+                        status: .ok, headers: HTTPHeaders([("content-type", "text/plain; version=0.0.4; charset=utf-8")]),
+                        body: .full(ByteBuffer(bytes: text))))
             }
         case (_, "/admin/status"), (_, "/admin/validate"), (_, "/admin/canary"), (_, "/admin/promote"), (_, "/admin/rollback"), (_, "/metrics"):
             return Self.error(.methodNotAllowed, "\(request.method.rawValue) is not allowed on \(path)", field: nil)
         default:
-            return Self.error(.notFound, "no admin route \(request.method.rawValue) \(path) (see /admin/status, /admin/validate, /admin/canary, /admin/promote, /admin/rollback, /metrics)", field: nil)
+            return Self.error(
+                .notFound,
+                "no admin route \(request.method.rawValue) \(path) (see /admin/status, /admin/validate, /admin/canary, /admin/promote, /admin/rollback, /metrics)",
+                field: nil)
         }
     }
 

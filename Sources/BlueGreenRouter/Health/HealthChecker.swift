@@ -75,7 +75,8 @@ public actor HealthChecker {
             }
         }
         if failures.count == probes.count {
-            return EnvironmentHealth(status: .unhealthy, latencyMs: slowest, checkedAt: now, detail: "no probed model answers (\(failures.joined(separator: "; ")))")
+            return EnvironmentHealth(
+                status: .unhealthy, latencyMs: slowest, checkedAt: now, detail: "no probed model answers (\(failures.joined(separator: "; ")))")
         }
         if !failures.isEmpty {
             return EnvironmentHealth(status: .degraded, latencyMs: slowest, checkedAt: now, detail: "some models fail (\(failures.joined(separator: "; ")))")

@@ -1,3 +1,4 @@
+import Foundation
 import HTTPServerCore
 import Logging
 import NIOCore
@@ -33,10 +34,32 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         var upstreamReusable = true
         var clientKeepAlive: Bool
         var failedOver = false
+        /// Upstream reads paused because the client is not keeping up.
+        var upstreamPaused = false
     }
 
     /// Headers that belong to one hop only (RFC 9110 §7.6.1).
-    private static let hopByHop: Set<String> = ["connection", "keep-alive", "proxy-connection", "upgrade", "te", "trailer", "proxy-authorization", "proxy-authenticate"]
+    private static let hopByHop: Set<String> = [
+        "connection", "keep-alive", "proxy-connection", "upgrade", "te", "trailer", "proxy-authorization", "proxy-authenticate",
+    ]
+
+    /// Drops hop-by-hop headers, including any the `Connection` header names, in one pass
+    /// when there are any (the common case has none and costs one scan).
+    static func removeHopByHop(_ headers: inout HTTPHeaders) {
+        var extra: Set<String> = []
+        var found = false
+        for (name, value) in headers where name.utf8.count <= 19 {
+            let lower = name.lowercased()
+            if hopByHop.contains(lower) {
+                found = true
+                if lower == "connection" {
+                    for token in value.split(separator: ",") { extra.insert(token.trimmingCharacters(in: .whitespaces).lowercased()) }
+                }
+            }
+        }
+        guard found else { return }
+        for name in hopByHop.union(extra) { headers.remove(name: name) }
+    }
 
     init(proxy: ProxyContext, logger: Logger) {
         self.proxy = proxy
@@ -59,7 +82,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             proxy.state.requestStarted()
             let requestID = clientHead.headers.first(name: "x-request-id") ?? proxy.generateRequestID()
             var head = clientHead
-            for name in Self.hopByHop { head.headers.remove(name: name) }
+            Self.removeHopByHop(&head.headers)
             head.headers.replaceOrAdd(name: "x-request-id", value: requestID)
             head.version = .http1_1
             let environment = proxy.state.select(sessionKey: clientHead.headers.first(name: proxy.sessionHeader))
@@ -122,7 +145,9 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             dispatch(to: environment.other)
         } else {
             proxy.state.countUpstreamError()
-            respondWithError(.badGateway, "No upstream environment could be reached (\(environment.other.rawValue) and \(environment.rawValue) refused the connection).", code: "upstream_unreachable")
+            respondWithError(
+                .badGateway, "No upstream environment could be reached (\(environment.other.rawValue) and \(environment.rawValue) refused the connection).",
+                code: "upstream_unreachable")
         }
     }
 
@@ -160,7 +185,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         guard let context, var exchange else { return }
         var head = upstreamHead
         exchange.upstreamReusable = upstreamHead.isKeepAlive
-        for name in Self.hopByHop { head.headers.remove(name: name) }
+        Self.removeHopByHop(&head.headers)
         head.headers.replaceOrAdd(name: "x-environment", value: exchange.environment.rawValue)
         if !head.headers.contains(name: "x-request-id") { head.headers.add(name: "x-request-id", value: exchange.requestID) }
         if !exchange.clientKeepAlive || proxy.draining || closeWhenIdle {
@@ -182,7 +207,8 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     func upstreamReadComplete() {
         guard let context else { return }
         context.flush()
-        if !context.channel.isWritable, let upstream = exchange?.upstream {
+        if !context.channel.isWritable, let upstream = exchange?.upstream, exchange?.upstreamPaused == false {
+            exchange?.upstreamPaused = true
             upstream.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
         }
     }
@@ -192,15 +218,16 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         self.exchange = nil
         if let handler = try? upstream.pipeline.syncOperations.handler(type: UpstreamHandler.self) { handler.exchange = nil }
         if exchange.upstreamReusable {
-            upstream.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+            if exchange.upstreamPaused { upstream.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in } }
             proxy.pool(on: context.eventLoop).put(upstream, exchange.environment)
         } else {
             upstream.close(promise: nil)
         }
         proxy.state.requestEnded()
-        let close = closeWhenIdle
-        context.writeAndFlush(wrapOutboundOut(.end(trailers))).assumeIsolated().whenComplete { _ in
-            if close { context.close(promise: nil) }
+        if closeWhenIdle {
+            context.writeAndFlush(wrapOutboundOut(.end(trailers))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        } else {
+            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
         }
     }
 
@@ -238,7 +265,8 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     // MARK: - Connection events
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable, let upstream = exchange?.upstream {
+        if context.channel.isWritable, let upstream = exchange?.upstream, exchange?.upstreamPaused == true {
+            exchange?.upstreamPaused = false
             upstream.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
         }
         context.fireChannelWritabilityChanged()

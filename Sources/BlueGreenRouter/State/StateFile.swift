@@ -1,6 +1,6 @@
 import ConfigInput
-import HTTPServerCore
 import Foundation
+import HTTPServerCore
 
 /// Persists the deployment record (weights, active environment, times) so a restarted
 /// router resumes where it was. Writes go to a temporary file and are renamed into

@@ -83,7 +83,9 @@ public struct DeploymentClient: Sendable {
         var headers: [(name: String, value: String)] = []
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
         if body != nil { headers.append(("Content-Type", "application/json")) }
-        return await client.send(CurlRequest(method: method, url: adminURL + path, headers: headers, body: body.map { Array($0.utf8) } ?? (method == "POST" ? [] : nil), timeoutMs: 15_000))
+        return await client.send(
+            CurlRequest(
+                method: method, url: adminURL + path, headers: headers, body: body.map { Array($0.utf8) } ?? (method == "POST" ? [] : nil), timeoutMs: 15_000))
     }
 
     /// Logs the router's answer to a phase; true when it accepted.

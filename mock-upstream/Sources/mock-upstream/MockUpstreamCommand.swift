@@ -1,7 +1,7 @@
 import ArgumentParser
+import ConfigInput
 import Foundation
 import Logging
-import ConfigInput
 import MockUpstream
 import ServiceLifecycle
 

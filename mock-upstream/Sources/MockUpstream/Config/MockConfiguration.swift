@@ -1,6 +1,6 @@
 import ConfigInput
-import HTTPServerCore
 import Foundation
+import HTTPServerCore
 
 /// How one mock upstream runs: its identity, where it listens, its models and faults.
 public struct MockConfiguration: Sendable {

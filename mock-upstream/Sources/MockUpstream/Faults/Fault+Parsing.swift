@@ -1,6 +1,6 @@
 import ConfigInput
-import HTTPServerCore
 import Foundation
+import HTTPServerCore
 
 extension Fault {
     /// Fields every fault may have.

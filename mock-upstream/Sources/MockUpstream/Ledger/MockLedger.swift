@@ -1,5 +1,5 @@
-import HTTPServerCore
 import Foundation
+import HTTPServerCore
 import NIOConcurrencyHelpers
 
 /// Every request the mock received, in arrival order, with how it ended.

@@ -1,5 +1,5 @@
-import HTTPServerCore
 import Foundation
+import HTTPServerCore
 
 /// The parts of a chat completion request the mock uses; other parameters
 /// (temperature, tools, …) are accepted and ignored, as a relay would pass them on.

@@ -1,5 +1,5 @@
-import HTTPServerCore
 import Foundation
+import HTTPServerCore
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
