@@ -201,6 +201,22 @@ struct RouterLiveTests {
         }
     }
 
+    @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
+        try await withRig { rig in
+            let port = UInt16(rig.router.port)
+            let requests =
+                (1...3).map { "GET /v1/models HTTP/1.1\r\nHost: x\r\nX-Request-ID: pipe-\($0)\r\n\r\n" }.joined()
+                + "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nX-Request-ID: pipe-4\r\nContent-Length: \(chat().utf8.count)\r\nConnection: close\r\n\r\n\(chat())"
+            let reply = try RawSocket.exchange(port: port, send: requests)
+            let ids = reply.components(separatedBy: "\r\n").filter { $0.lowercased().hasPrefix("x-request-id:") }.map {
+                $0.dropFirst(14).trimmingCharacters(in: .whitespaces)
+            }
+            #expect(ids == ["pipe-1", "pipe-2", "pipe-3", "pipe-4"], "\(reply.prefix(400))")
+            #expect(reply.components(separatedBy: "HTTP/1.1 200 OK").count == 5)
+            #expect(reply.contains(#""object":"chat.completion""#))
+        }
+    }
+
     @Test func aRestartedRouterResumesItsWeights() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("cutover-state-\(UUID().uuidString).json").path
         defer { try? FileManager.default.removeItem(atPath: path) }

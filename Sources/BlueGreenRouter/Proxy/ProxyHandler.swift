@@ -11,8 +11,13 @@ import NIOPosix
 ///
 /// Failover: a connect failure, before any byte of the request was sent, is retried once
 /// on the other environment. Once sent, a request is never retried (no double execution).
-final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
+///
+/// Pipelining: a request that arrives before the previous response ended is queued, and
+/// reads are held back only then. (NIO's pipelining handler holds reads back around every
+/// request, which costs two `epoll_ctl` calls per request.)
+final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
     private let proxy: ProxyContext
@@ -21,6 +26,10 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var exchange: Exchange?
     /// Close the client connection once the current response is written.
     private var closeWhenIdle = false
+    /// Parts of pipelined requests waiting for the current exchange to end.
+    private var queued = CircularBuffer<HTTPServerRequestPart>()
+    /// A `read()` held back while requests are queued.
+    private var readHeld = false
 
     /// One request in flight on this connection.
     private struct Exchange {
@@ -77,8 +86,38 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     // MARK: - Client side
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        let part = unwrapInboundIn(data)
+        if !queued.isEmpty || exchange?.requestEnded == true {
+            queued.append(part)
+        } else {
+            handle(part)
+        }
+    }
+
+    /// Holds back reads while pipelined requests wait, so the queue stays small.
+    func read(context: ChannelHandlerContext) {
+        if queued.isEmpty {
+            context.read()
+        } else {
+            readHeld = true
+        }
+    }
+
+    /// The exchange ended: run queued requests, then let reading resume.
+    private func exchangeEnded() {
+        while exchange == nil || exchange?.requestEnded == false, let part = queued.popFirst() {
+            handle(part)
+        }
+        if queued.isEmpty, readHeld, let context {
+            readHeld = false
+            context.read()
+        }
+    }
+
+    private func handle(_ part: HTTPServerRequestPart) {
+        switch part {
         case .head(let clientHead):
+            guard !closeWhenIdle else { return }
             proxy.state.requestStarted()
             let requestID = clientHead.headers.first(name: "x-request-id") ?? proxy.generateRequestID()
             var head = clientHead
@@ -228,6 +267,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.writeAndFlush(wrapOutboundOut(.end(trailers))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         } else {
             context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
+            exchangeEnded()
         }
     }
 
@@ -256,9 +296,12 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         if !exchange.clientKeepAlive || proxy.draining { headers.add(name: "connection", value: "close") }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
-        let close = !exchange.clientKeepAlive || proxy.draining
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
-            if close { context.close(promise: nil) }
+        if !exchange.clientKeepAlive || proxy.draining {
+            closeWhenIdle = true
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        } else {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            exchangeEnded()
         }
     }
 

@@ -44,7 +44,7 @@ final class ProxyServer: Sendable {
                     state.withLockedValue { _ = $0.clients.removeValue(forKey: ObjectIdentifier(channel)) }
                 }
                 return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(ProxyHandler(proxy: proxy, logger: logger))
                 }
             }
