@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         /// libcurl (libcurl4-openssl-dev) with typed shims for its variadic calls.
@@ -111,10 +112,14 @@ let package = Package(
             ],
             path: "Sources/cutover"
         ),
-        /// The harness library; for now it re-exports the HTTP client and the mock.
+        /// The harness library: load generator and ledger (suites, checks and reports to come);
+        /// it re-exports the HTTP client, the input parser and the mock.
         .target(
             name: "Cutover",
-            dependencies: ["CurlHTTP", "MockUpstream", "ConfigInput", "HTTPServerCore"],
+            dependencies: [
+                "CCurl", "CurlHTTP", "MockUpstream", "ConfigInput", "HTTPServerCore",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
             path: "Sources/Cutover"
         ),
         .testTarget(

@@ -8,7 +8,7 @@ struct CutoverCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cutover",
         abstract: "Chaos and conformance tests for blue/green LLM relay routers.",
-        subcommands: [Deploy.self])
+        subcommands: [Load.self, Deploy.self])
 
     /// Bad input exits 2; a failed phase or check exits 1.
     static func main() async {

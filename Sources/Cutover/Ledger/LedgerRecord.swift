@@ -1,0 +1,51 @@
+/// One scheduled request, as the client saw it. Fixed-size (40 bytes) so a million
+/// requests fit in 40 MB; times are microseconds since the run started.
+public struct LedgerRecord: Sendable, Equatable {
+    /// Sequence number of the scheduled slot (0-based); the request id is `<run>-<seq>`.
+    public var seq: UInt32
+    /// Index of the session key in the pool (`s<index>`).
+    public var session: UInt32
+    /// When the schedule said to send it.
+    public var intendedUs: UInt32
+    /// When it was actually handed to libcurl.
+    public var sentUs: UInt32
+    /// First response byte (headers); 0 when none arrived.
+    public var firstByteUs: UInt32
+    /// When the transfer ended.
+    public var doneUs: UInt32
+    /// Response body bytes.
+    public var bytes: UInt32
+    /// HTTP status; 0 when no response head arrived.
+    public var status: UInt16
+    /// Interned `X-Mock-Fault` stamp; 0 = none or absent.
+    public var fault: UInt16
+    /// Stream events received.
+    public var chunks: UInt16
+    public var servedBy: ServedBy
+    public var outcome: Outcome
+    public var endpoint: Endpoint
+    /// libcurl's result code (0 = OK).
+    public var curlCode: UInt8
+    /// Bit 0: `[DONE]` arrived. Bit 1: an upstream stamped the response (`X-Upstream-Env`).
+    public var flags: UInt8
+
+    public static let doneFlag: UInt8 = 1
+    public static let stampedFlag: UInt8 = 2
+
+    public var sawDone: Bool { flags & Self.doneFlag != 0 }
+    public var upstreamStamped: Bool { flags & Self.stampedFlag != 0 }
+
+    /// Latency from the intended send time (coordinated omission corrected), µs.
+    public var correctedLatencyUs: UInt32 { doneUs >= intendedUs ? doneUs - intendedUs : 0 }
+    /// Latency from the actual send time, µs.
+    public var latencyUs: UInt32 { doneUs >= sentUs ? doneUs - sentUs : 0 }
+    /// How late the generator sent it, µs.
+    public var lagUs: UInt32 { sentUs >= intendedUs ? sentUs - intendedUs : 0 }
+
+    /// A slot the generator never sent.
+    public static func notSent(seq: UInt32, session: UInt32, intendedUs: UInt32, endpoint: Endpoint) -> LedgerRecord {
+        LedgerRecord(
+            seq: seq, session: session, intendedUs: intendedUs, sentUs: 0, firstByteUs: 0, doneUs: 0, bytes: 0, status: 0, fault: 0,
+            chunks: 0, servedBy: .unknown, outcome: .notSent, endpoint: endpoint, curlCode: 0, flags: 0)
+    }
+}

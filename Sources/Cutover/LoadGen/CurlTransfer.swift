@@ -1,0 +1,143 @@
+import CCurl
+import CurlHTTP
+
+/// One reusable easy handle and the state of the request it carries. Reached from
+/// libcurl's callbacks through `Unmanaged` (WRITEDATA/HEADERDATA) and from a finished
+/// multi message through `CURLOPT_PRIVATE`.
+final class CurlTransfer {
+    let handle: UnsafeMutableRawPointer
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+    /// The slot being sent: index into the engine's records.
+    var slot = 0
+    var record = LedgerRecord.notSent(seq: 0, session: 0, intendedUs: 0, endpoint: .models)
+    var isStream = false
+    let clock: RunClock
+
+    // Observed while the response arrives.
+    var servedHeader: String?
+    var faultHeader: String?
+    // SSE scanning: the last bytes seen, to find event boundaries and "[DONE]" across chunks.
+    private var tail: [UInt8] = []
+
+    init(clock: RunClock, timeoutMs: Int) {
+        precondition(CurlGlobal.initialized, "curl_global_init failed")
+        guard let handle = curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
+        self.handle = handle
+        self.clock = clock
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        cutover_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+        cutover_easy_setopt_long(handle, CURLOPT_TCP_NODELAY, 1)
+        cutover_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, timeoutMs)
+        cutover_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, min(timeoutMs, 5_000))
+        cutover_easy_setopt_ptr(handle, CURLOPT_PRIVATE, context)
+        cutover_easy_setopt_data_cb(handle, CURLOPT_WRITEFUNCTION, transferWriteBody)
+        cutover_easy_setopt_ptr(handle, CURLOPT_WRITEDATA, context)
+        cutover_easy_setopt_data_cb(handle, CURLOPT_HEADERFUNCTION, transferWriteHeader)
+        cutover_easy_setopt_ptr(handle, CURLOPT_HEADERDATA, context)
+    }
+
+    deinit {
+        curl_slist_free_all(headerList)
+        curl_easy_cleanup(handle)
+    }
+
+    /// Points the handle at one request. `body` must outlive the transfer (the engine owns it).
+    func prepare(url: UnsafePointer<CChar>, body: UnsafeRawBufferPointer?, headers: [String]) {
+        cutover_easy_setopt_ptr(handle, CURLOPT_URL, UnsafeMutableRawPointer(mutating: url))
+        if let body {
+            cutover_easy_setopt_long(handle, CURLOPT_POST, 1)
+            cutover_easy_setopt_ptr(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: body.baseAddress))
+            cutover_easy_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
+        } else {
+            cutover_easy_setopt_long(handle, CURLOPT_HTTPGET, 1)
+        }
+        curl_slist_free_all(headerList)
+        headerList = nil
+        for header in headers { headerList = curl_slist_append(headerList, header) }
+        cutover_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList)
+        servedHeader = nil
+        faultHeader = nil
+        tail.removeAll(keepingCapacity: true)
+    }
+
+    fileprivate func onHeader(_ line: UnsafeRawBufferPointer) {
+        if record.firstByteUs == 0 { record.firstByteUs = clock.nowMicros }
+        // Only the three headers the ledger needs are decoded.
+        guard line.count > 12, let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
+            if line.starts(with: "HTTP/".utf8) {  // a new response head (after 1xx): start over
+                servedHeader = nil
+                faultHeader = nil
+                record.flags &= ~LedgerRecord.stampedFlag
+            }
+            return
+        }
+        let name = String(decoding: line[..<colon], as: UTF8.self).lowercased()
+        func value() -> String {
+            String(decoding: line[(colon + 1)...], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        switch name {
+        case "x-environment": servedHeader = value()
+        case "x-upstream-env":
+            record.flags |= LedgerRecord.stampedFlag
+            if servedHeader == nil { servedHeader = value() }
+        case "x-mock-fault": faultHeader = value()
+        default: break
+        }
+    }
+
+    fileprivate func onBody(_ bytes: UnsafeRawBufferPointer) {
+        record.bytes &+= UInt32(truncatingIfNeeded: bytes.count)
+        guard isStream else { return }
+        // Count SSE events (blank-line terminated) and look for "data: [DONE]", across chunk edges.
+        tail.append(contentsOf: bytes)
+        var index = 0
+        var consumed = 0
+        while index + 1 < tail.count {
+            if tail[index] == UInt8(ascii: "\n"), tail[index + 1] == UInt8(ascii: "\n") {
+                let event = tail[consumed..<index]
+                if event.count < 64, String(decoding: event, as: UTF8.self).hasSuffix("[DONE]") {
+                    record.flags |= LedgerRecord.doneFlag
+                } else {
+                    record.chunks &+= 1
+                }
+                consumed = index + 2
+                index += 2
+            } else {
+                index += 1
+            }
+        }
+        tail.removeFirst(consumed)
+    }
+}
+
+/// CURLOPT_WRITEFUNCTION: a non-capturing C callback; the transfer arrives as `context`.
+private let transferWriteBody: cutover_curl_data_cb = { data, size, count, context in
+    let length = size * count
+    guard let context, let data else { return length }
+    Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue().onBody(UnsafeRawBufferPointer(start: data, count: length))
+    return length
+}
+
+/// CURLOPT_HEADERFUNCTION: one call per header line.
+private let transferWriteHeader: cutover_curl_data_cb = { data, size, count, context in
+    let length = size * count
+    guard let context, let data else { return length }
+    Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue().onHeader(UnsafeRawBufferPointer(start: data, count: length))
+    return length
+}
+
+/// Monotonic microseconds since the run started.
+struct RunClock: Sendable {
+    let startNanos: UInt64
+
+    init() { startNanos = Self.monotonicNanos() }
+
+    var nowMicros: UInt32 { UInt32(truncatingIfNeeded: (Self.monotonicNanos() &- startNanos) / 1_000) }
+    var nowNanos: UInt64 { Self.monotonicNanos() &- startNanos }
+
+    static func monotonicNanos() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+}

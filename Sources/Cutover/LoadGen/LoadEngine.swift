@@ -1,0 +1,261 @@
+import CCurl
+import CurlHTTP
+import HTTPServerCore
+import Foundation
+import Synchronization
+
+/// One thread's share of a run: a libcurl multi handle driving many transfers at once.
+///
+/// Open model: slot `i` (of this thread's stride) is sent when due; if no transfer is
+/// free it waits, and a slot more than `maxLag` late is recorded `not-sent`, never
+/// silently skipped. Closed model: `connections` transfers, each starting the next
+/// request as soon as the last one ended, until the duration is over.
+final class LoadEngine {
+    private let plan: LoadPlan
+    private let clock: RunClock
+    private let multi: UnsafeMutableRawPointer
+    private let firstSlot: Int
+    private let stride: Int
+    private let pacer: Pacer?
+    private let stamps: FaultStampTable
+    private let requests: RequestTemplates
+    private let progress: LoadProgress?
+    private var free: [CurlTransfer] = []
+    /// Transfers inside the multi handle, kept alive here until they finish (libcurl
+    /// and the callbacks only hold unretained pointers to them).
+    private var busy: [UnsafeMutableRawPointer: CurlTransfer] = [:]
+    private var created = 0
+    private var inFlight = 0
+    private(set) var records: [LedgerRecord] = []
+
+    init(plan: LoadPlan, clock: RunClock, thread: Int, stamps: FaultStampTable, requests: RequestTemplates, progress: LoadProgress?) {
+        self.plan = plan
+        self.progress = progress
+        self.clock = clock
+        self.firstSlot = thread
+        self.stride = plan.threads
+        self.stamps = stamps
+        self.requests = requests
+        if case .open(let rate, let rampTo) = plan.model {
+            pacer = Pacer(rate: rate, rampTo: rampTo, duration: plan.duration)
+        } else {
+            pacer = nil
+        }
+        guard let multi = curl_multi_init() else { fatalError("curl_multi_init failed: out of memory") }
+        self.multi = multi
+        cutover_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, plan.maxInFlight)
+    }
+
+    deinit {
+        for handle in busy.keys { curl_multi_remove_handle(multi, handle) }
+        busy.removeAll()
+        free.removeAll()
+        curl_multi_cleanup(multi)
+    }
+
+    /// Runs this thread's share to the end; returns its records.
+    func run() -> [LedgerRecord] {
+        let durationMicros = UInt64(plan.duration.components.seconds) * 1_000_000 + UInt64(plan.duration.components.attoseconds / 1_000_000_000_000)
+        let maxLagMicros = UInt64(plan.maxLag.components.seconds) * 1_000_000 + UInt64(plan.maxLag.components.attoseconds / 1_000_000_000_000)
+        let total = plan.scheduledCount ?? Int.max
+        var next = firstSlot
+        if let total = plan.scheduledCount { records.reserveCapacity(total / stride + 1) }
+        var closedSeq = UInt64(firstSlot)
+        let connections: Int
+        if case .closed(let count) = plan.model {
+            connections = count / stride + (firstSlot < count % stride ? 1 : 0)
+        } else {
+            connections = 0
+        }
+
+        while true {
+            let now = clock.nowNanos / 1_000
+            if let pacer {
+                while next < total {
+                    let due = pacer.dueMicros(next)
+                    if due > now { break }
+                    if now - due > maxLagMicros {
+                        let choice = plan.choices(for: UInt64(next))
+                        records.append(.notSent(seq: UInt32(next), session: choice.session, intendedUs: UInt32(due), endpoint: choice.mix.endpoint))
+                        next += stride
+                        continue
+                    }
+                    guard let transfer = takeTransfer() else { break }
+                    start(transfer, seq: UInt64(next), intendedUs: UInt32(due))
+                    next += stride
+                }
+            } else if now < durationMicros {
+                while inFlight < connections, let transfer = takeTransfer() {
+                    start(transfer, seq: closedSeq, intendedUs: UInt32(now))
+                    closedSeq += UInt64(stride)
+                }
+            }
+
+            var running: Int32 = 0
+            curl_multi_perform(multi, &running)
+            collectFinished()
+
+            let scheduleDone = pacer != nil ? next >= total : now >= durationMicros
+            if scheduleDone && inFlight == 0 { break }
+
+            // Sleep until the next slot is due (or a transfer has news); spin when it is < 1 ms away.
+            var waitMs: Int32 = 50
+            if let pacer, next < total {
+                let due = pacer.dueMicros(next)
+                let nowAgain = clock.nowNanos / 1_000
+                waitMs = due > nowAgain ? Int32(min(50, (due - nowAgain) / 1_000)) : 0
+                if inFlight >= plan.maxInFlight { waitMs = max(waitMs, 1) }
+            } else if pacer == nil, now < durationMicros {
+                waitMs = Int32(min(50, (durationMicros - now) / 1_000 + 1))
+            }
+            if waitMs > 0 || inFlight > 0 {
+                var events: Int32 = 0
+                curl_multi_poll(multi, nil, 0, waitMs, &events)
+            }
+        }
+        return records
+    }
+
+    private func takeTransfer() -> CurlTransfer? {
+        if let transfer = free.popLast() { return transfer }
+        let limit = pacer != nil ? plan.maxInFlight : Int.max
+        guard created < limit else { return nil }
+        created += 1
+        let timeoutMs = Int(plan.requestTimeout.components.seconds) * 1_000 + Int(plan.requestTimeout.components.attoseconds / 1_000_000_000_000_000)
+        return CurlTransfer(clock: clock, timeoutMs: timeoutMs)
+    }
+
+    private func start(_ transfer: CurlTransfer, seq: UInt64, intendedUs: UInt32) {
+        let choice = plan.choices(for: seq)
+        let template = requests.template(endpoint: choice.mix.endpoint, model: choice.model, maxTokens: choice.mix.maxTokens)
+        transfer.isStream = choice.mix.endpoint == .chatStream
+        transfer.record = LedgerRecord(
+            seq: UInt32(truncatingIfNeeded: seq), session: choice.session, intendedUs: intendedUs, sentUs: 0, firstByteUs: 0, doneUs: 0,
+            bytes: 0, status: 0, fault: 0, chunks: 0, servedBy: .unknown, outcome: .transport, endpoint: choice.mix.endpoint, curlCode: 0,
+            flags: 0)
+        transfer.prepare(
+            url: template.url, body: template.body,
+            headers: requests.headers(requestID: "\(plan.runID)-\(seq)", session: choice.session, hasBody: template.body != nil))
+        transfer.record.sentUs = clock.nowMicros
+        busy[transfer.handle] = transfer
+        curl_multi_add_handle(multi, transfer.handle)
+        inFlight += 1
+    }
+
+    private func collectFinished() {
+        var queued: Int32 = 0
+        while let message = curl_multi_info_read(multi, &queued) {
+            guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle else { continue }
+            let result = message.pointee.data.result
+            var context: UnsafeMutableRawPointer?
+            cutover_easy_getinfo_ptr(easy, CURLINFO_PRIVATE, &context)
+            curl_multi_remove_handle(multi, easy)
+            inFlight -= 1
+            guard let context, let transfer = busy.removeValue(forKey: easy) else { continue }
+            assert(Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue() === transfer)
+            finish(transfer, code: result)
+            free.append(transfer)
+        }
+    }
+
+    /// Stamps the ending and classifies the outcome exactly as SPEC §3 defines it.
+    private func finish(_ transfer: CurlTransfer, code: CURLcode) {
+        var record = transfer.record
+        record.doneUs = clock.nowMicros
+        var status = 0
+        cutover_easy_getinfo_long(transfer.handle, CURLINFO_RESPONSE_CODE, &status)
+        record.status = UInt16(clamping: status)
+        record.curlCode = UInt8(clamping: Int(code.rawValue))
+        record.servedBy = ServedBy(header: transfer.servedHeader)
+        let stamp = transfer.faultHeader
+        record.fault = stamp == nil || stamp == "none" ? 0 : stamps.index(of: stamp!)
+        record.outcome = Self.classify(record, stream: transfer.isStream, faultStamped: record.fault != 0)
+        records.append(record)
+        progress?.record(record)
+    }
+
+    static func classify(_ r: LedgerRecord, stream: Bool, faultStamped: Bool) -> Outcome {
+        if r.curlCode != 0 { return .transport }
+        if (200..<300).contains(r.status) {
+            if !stream || r.sawDone { return .ok }
+            // A clean 2xx stream without [DONE]: the upstream's own fault if it says so, else truncation.
+            return faultStamped ? .upstreamFault : .transport
+        }
+        return r.upstreamStamped ? .upstreamFault : .routerError
+    }
+}
+
+/// Fault stamps seen in a run, interned to small integers for the compact ledger.
+final class FaultStampTable: Sendable {
+    private let table = Mutex<(names: [String], index: [String: UInt16])>((["none"], ["none": 0]))
+
+    func index(of stamp: String) -> UInt16 {
+        table.withLock { table in
+            if let index = table.index[stamp] { return index }
+            guard table.names.count < Int(UInt16.max) else { return UInt16.max }
+            let index = UInt16(table.names.count)
+            table.names.append(stamp)
+            table.index[stamp] = index
+            return index
+        }
+    }
+
+    var names: [String] { table.withLock { $0.names } }
+}
+
+/// The request URLs and bodies of a run, built once and kept alive for every transfer.
+///
+/// `@unchecked Sendable`: filled in `init` and only read afterwards; the buffers are
+/// freed in `deinit`, after every engine thread has ended.
+final class RequestTemplates: @unchecked Sendable {
+    struct Template {
+        let url: UnsafePointer<CChar>
+        let body: UnsafeRawBufferPointer?
+    }
+
+    private var templates: [String: Template] = [:]
+    private var allocations: [UnsafeMutableRawPointer] = []
+    private let extraHeaders: [String]
+
+    init(plan: LoadPlan) {
+        extraHeaders = plan.headers.map { "\($0.name): \($0.value)" }
+        for entry in plan.mix {
+            for model in plan.models {
+                let key = Self.key(entry.endpoint, model.name, entry.maxTokens)
+                guard templates[key] == nil else { continue }
+                let path = entry.endpoint == .models ? "/v1/models" : "/v1/chat/completions"
+                let url = strdup(plan.url + path)!
+                allocations.append(UnsafeMutableRawPointer(url))
+                var body: UnsafeRawBufferPointer?
+                if entry.endpoint != .models {
+                    let stream = entry.endpoint == .chatStream ? #","stream":true"# : ""
+                    let text = #"{"model":\#(JSON.quoted(model.name)),"messages":[{"role":"user","content":"Hello from cutover"}],"max_tokens":\#(entry.maxTokens)\#(stream)}"#
+                    let bytes = Array(text.utf8)
+                    let memory = malloc(max(1, bytes.count))!
+                    memory.copyMemory(from: bytes, byteCount: bytes.count)
+                    allocations.append(memory)
+                    body = UnsafeRawBufferPointer(start: memory, count: bytes.count)
+                }
+                templates[key] = Template(url: UnsafePointer(url), body: body)
+            }
+        }
+    }
+
+    deinit {
+        for pointer in allocations { free(pointer) }
+    }
+
+    private static func key(_ endpoint: Endpoint, _ model: String, _ maxTokens: Int) -> String {
+        "\(endpoint.rawValue)|\(model)|\(maxTokens)"
+    }
+
+    func template(endpoint: Endpoint, model: String, maxTokens: Int) -> Template {
+        templates[Self.key(endpoint, model, maxTokens)]!
+    }
+
+    func headers(requestID: String, session: UInt32, hasBody: Bool) -> [String] {
+        var headers = ["X-Request-ID: \(requestID)", "X-Session-ID: s\(session)", "Expect:"]
+        if hasBody { headers.append("Content-Type: application/json") }
+        return headers + extraHeaders
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+
+/// Runs a `LoadPlan`: one engine per thread, each on its own OS thread so the blocking
+/// libcurl loop never occupies a Swift concurrency thread. Returns the merged ledger.
+public enum LoadGenerator {
+    /// Runs the plan to the end (it always stops by itself: bounded by duration and timeouts).
+    public static func run(_ plan: LoadPlan, progress: LoadProgress? = nil) async -> LoadResult {
+        let stamps = FaultStampTable()
+        let requests = RequestTemplates(plan: plan)
+        let clock = RunClock()
+        let started = Date()
+        let parts = await withTaskGroup(of: [LedgerRecord].self) { group in
+            for thread in 0..<max(1, plan.threads) {
+                group.addTask {
+                    await withCheckedContinuation { continuation in
+                        let worker = Thread {
+                            let engine = LoadEngine(plan: plan, clock: clock, thread: thread, stamps: stamps, requests: requests, progress: progress)
+                            continuation.resume(returning: engine.run())
+                        }
+                        worker.name = "cutover-load-\(thread)"
+                        worker.stackSize = 1 << 20
+                        worker.start()
+                    }
+                }
+            }
+            var all: [[LedgerRecord]] = []
+            for await part in group { all.append(part) }
+            return all
+        }
+        let elapsed = Double(clock.nowNanos) / 1e9
+        var records = parts.flatMap { $0 }
+        records.sort { $0.seq < $1.seq }
+        withExtendedLifetime(requests) {}
+        let ledger = ClientLedger(runID: plan.runID, records: records, faultStamps: stamps.names)
+        return LoadResult(plan: plan, ledger: ledger, startedAt: started, elapsedSeconds: elapsed)
+    }
+}
+
+/// A finished run: the plan, the ledger, and a summary computed from the ledger.
+public struct LoadResult: Sendable {
+    public let plan: LoadPlan
+    public let ledger: ClientLedger
+    public let startedAt: Date
+    public let elapsedSeconds: Double
+    public let summary: LoadSummary
+
+    init(plan: LoadPlan, ledger: ClientLedger, startedAt: Date, elapsedSeconds: Double) {
+        self.plan = plan
+        self.ledger = ledger
+        self.startedAt = startedAt
+        self.elapsedSeconds = elapsedSeconds
+        self.summary = LoadSummary(ledger: ledger, plan: plan, elapsedSeconds: elapsedSeconds)
+    }
+
+    /// False when the generator could not deliver the plan (any `not-sent` slot).
+    public var valid: Bool { summary.outcomes[.notSent, default: 0] == 0 }
+}

@@ -1,0 +1,80 @@
+import MockUpstream
+
+/// What load to drive: where, how (open or closed model), for how long, and with
+/// which mix of endpoints, models and session keys. One seed decides every choice.
+public struct LoadPlan: Sendable {
+    /// Open: requests arrive on a schedule whether or not earlier ones finished
+    /// (latency counts from the schedule). Closed: a fixed number of clients, each
+    /// sending the next request when the last one finished.
+    public enum Model: Sendable, Equatable {
+        case open(rate: Double, rampTo: Double? = nil)
+        case closed(connections: Int)
+    }
+
+    /// One entry of the endpoint mix.
+    public struct MixEntry: Sendable, Equatable {
+        public var endpoint: Endpoint
+        public var weight: Double
+        public var maxTokens: Int
+
+        public init(endpoint: Endpoint, weight: Double, maxTokens: Int = 16) {
+            self.endpoint = endpoint
+            self.weight = weight
+            self.maxTokens = maxTokens
+        }
+    }
+
+    /// Base URL of the target (a router or a relay), without `/v1`.
+    public var url: String
+    public var model: Model
+    public var duration: Duration
+    /// Session keys in the pool (`s0` … `s<n-1>`), sent as `X-Session-ID`.
+    public var sessions = 1_000
+    public var mix: [MixEntry] = [MixEntry(endpoint: .chat, weight: 1)]
+    /// Relay models by weight.
+    public var models: [(name: String, weight: Double)] = [("gpt-4.1", 1)]
+    public var seed: UInt64 = 0
+    /// Open model: most requests in flight at once; a slot that finds none free waits.
+    public var maxInFlight = 4_096
+    /// Open model: a slot not sent within this of its intended time is recorded `not-sent`.
+    public var maxLag: Duration = .seconds(1)
+    /// Per-request limit.
+    public var requestTimeout: Duration = .seconds(30)
+    /// Event loop threads, each with its own libcurl multi handle.
+    public var threads = 1
+    /// Prefix of request ids: `<runID>-<seq>`.
+    public var runID: String = "run"
+    /// Extra header on every request (e.g. an API key).
+    public var headers: [(name: String, value: String)] = []
+
+    public init(url: String, model: Model, duration: Duration) {
+        self.url = url.hasSuffix("/") ? String(url.dropLast()) : url
+        self.model = model
+        self.duration = duration
+    }
+
+    /// Slots the open model schedules (the closed model's count is known only afterwards).
+    public var scheduledCount: Int? {
+        guard case .open(let rate, let rampTo) = model else { return nil }
+        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        return Int((rate + (rampTo ?? rate)) / 2 * seconds)
+    }
+
+    /// The seeded choices for slot `seq`: endpoint entry, model and session.
+    func choices(for seq: UInt64) -> (mix: MixEntry, model: String, session: UInt32) {
+        let u1 = SeededRandom.unit(seed: seed, stream: 1, index: seq)
+        let u2 = SeededRandom.unit(seed: seed, stream: 2, index: seq)
+        let session = UInt32(SeededRandom.bits(seed: seed, stream: 3, index: seq) % UInt64(max(1, sessions)))
+        return (Self.pick(mix, weight: \.weight, u1), Self.pick(models, weight: \.weight, u2).name, session)
+    }
+
+    private static func pick<T>(_ items: [T], weight: KeyPath<T, Double>, _ u: Double) -> T {
+        let total = items.reduce(0) { $0 + $1[keyPath: weight] }
+        var x = u * total
+        for item in items {
+            x -= item[keyPath: weight]
+            if x < 0 { return item }
+        }
+        return items[items.count - 1]
+    }
+}

@@ -1,0 +1,153 @@
+import ArgumentParser
+import Cutover
+import Foundation
+
+extension CutoverCommand {
+    /// `cutover load`: drive load at a target and summarise every request.
+    struct Load: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send load to a relay or router (open model: --rate; closed model: --connections) and summarise it.",
+            discussion: """
+                Every scheduled request is recorded; latency counts from the intended send time (coordinated
+                omission corrected) and from the actual send time. Exit 0 for a valid run, 3 when the generator
+                fell behind (not-sent slots), 2 for bad flags.
+                """)
+
+        @Option(help: "Base URL of the target, e.g. http://127.0.0.1:8080.")
+        var url: String
+
+        @Option(help: "Open model: requests per second.")
+        var rate: Double?
+
+        @Option(name: .customLong("ramp-to"), help: "Open model: ramp the rate linearly to this by the end.")
+        var rampTo: Double?
+
+        @Option(help: "Closed model: concurrent clients.")
+        var connections: Int?
+
+        @Option(help: "How long, e.g. 10s.")
+        var duration: String
+
+        @Flag(help: "Streamed chat completions (default: plain chat completions).")
+        var stream = false
+
+        @Option(help: "Endpoint mix, e.g. chat:70,chat-stream:20,models:10 (overrides --stream).")
+        var mix: String?
+
+        @Option(help: "Session keys in the pool.")
+        var sessions = 1_000
+
+        @Option(help: "Relay model to ask for.")
+        var model = "gpt-4.1"
+
+        @Option(name: .customLong("max-tokens"), help: "Tokens per completion.")
+        var maxTokens = 16
+
+        @Option(help: "Generator threads.")
+        var threads = 1
+
+        @Option(name: .customLong("max-in-flight"), help: "Open model: most requests in flight at once.")
+        var maxInFlight = 4_096
+
+        @Option(help: "Seed for the endpoint, model and session choices.")
+        var seed: UInt64 = 0
+
+        @Option(help: "Per-request timeout, e.g. 30s.")
+        var timeout = "30s"
+
+        @Option(help: "Write the ledger, one JSON line per scheduled request, to this file.")
+        var ledger: String?
+
+        @Flag(help: "Print one JSON object instead of the summary.")
+        var json = false
+
+        func validate() throws {
+            guard url.hasPrefix("http://") else { throw ValidationError("--url: expected an http:// URL, got '\(url)'") }
+            switch (rate, connections) {
+            case (nil, nil): throw ValidationError("give --rate R (open model) or --connections C (closed model)")
+            case (.some, .some): throw ValidationError("--rate and --connections exclude each other: pick the open or the closed model")
+            default: break
+            }
+            if let rate, !(rate > 0 && rate <= 1_000_000) { throw ValidationError("--rate: expected 0 < R <= 1000000, got \(rate)") }
+            if let rampTo, !(rampTo > 0 && rampTo <= 1_000_000) { throw ValidationError("--ramp-to: expected 0 < R <= 1000000, got \(rampTo)") }
+            if rampTo != nil, rate == nil { throw ValidationError("--ramp-to needs --rate") }
+            if let connections, !(1...100_000).contains(connections) { throw ValidationError("--connections: expected 1...100000, got \(connections)") }
+            guard let d = DurationText.parse(duration), d > .zero, d <= .seconds(3_600) else {
+                throw ValidationError("--duration: expected a duration such as 10s (at most 1h), got '\(duration)'")
+            }
+            guard DurationText.parse(timeout).map({ $0 > .zero }) == true else { throw ValidationError("--timeout: expected a duration such as 30s, got '\(timeout)'") }
+            if !(1...10_000_000).contains(sessions) { throw ValidationError("--sessions: expected 1...10000000, got \(sessions)") }
+            if !(1...100_000).contains(maxTokens) { throw ValidationError("--max-tokens: expected 1...100000, got \(maxTokens)") }
+            if !(1...64).contains(threads) { throw ValidationError("--threads: expected 1...64, got \(threads)") }
+            if !(1...1_000_000).contains(maxInFlight) { throw ValidationError("--max-in-flight: expected 1...1000000, got \(maxInFlight)") }
+            _ = try parsedMix()
+        }
+
+        func parsedMix() throws -> [LoadPlan.MixEntry] {
+            guard let mix else { return [LoadPlan.MixEntry(endpoint: stream ? .chatStream : .chat, weight: 1, maxTokens: maxTokens)] }
+            var entries: [LoadPlan.MixEntry] = []
+            for item in mix.split(separator: ",") {
+                let parts = item.split(separator: ":")
+                guard parts.count == 2, let endpoint = Endpoint(name: String(parts[0])), let weight = Double(parts[1]), weight > 0 else {
+                    throw ValidationError("--mix: expected endpoint:weight pairs (models|chat|chat-stream), got '\(item)'")
+                }
+                entries.append(LoadPlan.MixEntry(endpoint: endpoint, weight: weight, maxTokens: maxTokens))
+            }
+            guard !entries.isEmpty else { throw ValidationError("--mix: expected at least one endpoint:weight pair") }
+            return entries
+        }
+
+        func run() async throws {
+            var plan = LoadPlan(
+                url: url, model: rate.map { .open(rate: $0, rampTo: rampTo) } ?? .closed(connections: connections!),
+                duration: DurationText.parse(duration)!)
+            plan.sessions = sessions
+            plan.mix = try parsedMix()
+            plan.models = [(model, 1)]
+            plan.threads = threads
+            plan.maxInFlight = maxInFlight
+            plan.seed = seed
+            plan.requestTimeout = DurationText.parse(timeout)!
+            plan.runID = "load-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
+
+            let progress = LoadProgress()
+            let live = !json && isatty(STDERR_FILENO) == 1
+            let ticker = live ? Task {
+                let started = ContinuousClock.now
+                var last = 0
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(1))
+                    let sent = progress.sent
+                    let elapsed = ContinuousClock.now - started
+                    FileHandle.standardError.write(Data("\r  \(elapsed.components.seconds)s  \(sent - last) req/s  ok \(progress.ok)  dropped \(progress.dropped)  green \(progress.green)   ".utf8))
+                    last = sent
+                }
+            } : nil
+            let result = await LoadGenerator.run(plan, progress: progress)
+            ticker?.cancel()
+            if live { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+
+            if let ledger {
+                guard FileManager.default.createFile(atPath: ledger, contents: nil), let handle = FileHandle(forWritingAtPath: ledger) else {
+                    throw ValidationError("--ledger: cannot write '\(ledger)'")
+                }
+                var chunk = ""
+                for record in result.ledger.records {
+                    chunk += result.ledger.jsonLine(record) + "\n"
+                    if chunk.utf8.count > 1 << 20 {
+                        handle.write(Data(chunk.utf8))
+                        chunk = ""
+                    }
+                }
+                handle.write(Data(chunk.utf8))
+                try handle.close()
+            }
+            if json {
+                print(result.summary.json(valid: result.valid).text)
+            } else {
+                print(result.summary.text(valid: result.valid))
+            }
+            if !result.valid { throw ExitCode(3) }
+        }
+    }
+}
