@@ -128,6 +128,17 @@ let package = Package(
             path: "Tests/MockUpstreamTests"
         ),
         .testTarget(
+            name: "LoadGenTests",
+            dependencies: [
+                "Cutover", "CutoverCLI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/LoadGenTests"
+        ),
+        .testTarget(
             name: "RouterTests",
             dependencies: ["BlueGreenRouter", "Cutover", "BlueGreenRouterCLI", "CutoverCLI"],
             path: "Tests/RouterTests"

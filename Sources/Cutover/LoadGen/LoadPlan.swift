@@ -60,6 +60,18 @@ public struct LoadPlan: Sendable {
         return Int((rate + (rampTo ?? rate)) / 2 * seconds)
     }
 
+    /// The endpoint, model and session chosen for slot `seq` (for tests and reports).
+    public func choice(forSlot seq: UInt64) -> Choice {
+        let choice = choices(for: seq)
+        return Choice(endpoint: choice.mix.endpoint, model: choice.model, session: choice.session)
+    }
+
+    public struct Choice: Equatable, Sendable {
+        public var endpoint: Endpoint
+        public var model: String
+        public var session: UInt32
+    }
+
     /// The seeded choices for slot `seq`: endpoint entry, model and session.
     func choices(for seq: UInt64) -> (mix: MixEntry, model: String, session: UInt32) {
         let u1 = SeededRandom.unit(seed: seed, stream: 1, index: seq)

@@ -1,0 +1,205 @@
+import Cutover
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Testing
+
+/// Answers every request with a 502 that no upstream stamped: what a broken router does.
+final class UnstampedErrorResponder: HTTPResponder {
+    func plan(for request: HTTPRequest, on eventLoop: any EventLoop) -> ResponsePlan {
+        .respond(PlannedResponse(status: .badGateway, headers: HTTPHeaders([("content-type", "text/plain")]), body: .full(ByteBuffer(string: "bad gateway"))))
+    }
+    func finished(ticket: UInt64, status: Int?, outcome: RequestOutcome, bytes: Int, chunks: Int) {}
+}
+
+func withMock<T>(_ configuration: MockConfiguration = MockConfiguration(name: "blue"), _ body: (MockUpstream) async throws -> T) async throws -> T {
+    let mock = MockUpstream(configuration: configuration)
+    try await mock.start()
+    do {
+        let result = try await body(mock)
+        await mock.shutdown()
+        return result
+    } catch {
+        await mock.shutdown()
+        throw error
+    }
+}
+
+func faults(_ yaml: String) throws -> [Fault] {
+    try Fault.parseList(ConfigNode.parseYAML(yaml, source: "test"))
+}
+
+func plan(_ url: String, rate: Double, seconds: Double, _ endpoint: Endpoint = .chat, maxTokens: Int = 8) -> LoadPlan {
+    var plan = LoadPlan(url: url, model: .open(rate: rate), duration: .milliseconds(Int64(seconds * 1000)))
+    plan.mix = [.init(endpoint: endpoint, weight: 1, maxTokens: maxTokens)]
+    plan.requestTimeout = .seconds(5)
+    return plan
+}
+
+/// The load generator against live mocks: outcome classes, one record per slot, rate,
+/// coordinated omission, starvation, streams, ramps and the closed model.
+@Suite("Load generator", .serialized, .timeLimit(.minutes(2)))
+struct LoadGenTests {
+    @Test func okAndUpstreamFaultAndTransportFromTheirCauses() async throws {
+        try await withMock { mock in
+            let ok = await LoadGenerator.run(plan(mock.url, rate: 50, seconds: 0.4))
+            #expect(ok.summary.outcomes == [.ok: 20])
+            #expect(ok.ledger.records.allSatisfy { $0.servedBy == .blue && $0.status == 200 && $0.upstreamStamped })
+
+            try await mock.setFaults(faults("[{id: boom, kind: status, status: 500}]"))
+            let fault = await LoadGenerator.run(plan(mock.url, rate: 50, seconds: 0.4))
+            #expect(fault.summary.outcomes == [.upstreamFault: 20])
+            #expect(fault.ledger.records.allSatisfy { fault.ledger.faultStamp($0) == "boom" && $0.status == 500 })
+
+            try await mock.setFaults(faults("[{id: rst, kind: outage, mode: reset}]"))
+            let reset = await LoadGenerator.run(plan(mock.url, rate: 50, seconds: 0.4))
+            #expect(reset.summary.outcomes == [.transport: 20])
+            #expect(reset.ledger.records.allSatisfy { [55, 56, 52].contains($0.curlCode) })
+        }
+    }
+
+    @Test func aRefusedPortIsTransport() async throws {
+        let result = await LoadGenerator.run(plan("http://127.0.0.1:1", rate: 50, seconds: 0.4))
+        #expect(result.summary.outcomes == [.transport: 20])
+        #expect(result.ledger.records.allSatisfy { $0.curlCode == 7 && $0.status == 0 })
+    }
+
+    @Test func anUnstampedNon2xxIsARouterError() async throws {
+        let listener = HTTPListener(host: "127.0.0.1", group: MultiThreadedEventLoopGroup.singleton, responder: UnstampedErrorResponder(), logger: Logger(label: "test"))
+        let port = try await listener.bind(port: 0)
+        let result = await LoadGenerator.run(plan("http://127.0.0.1:\(port)", rate: 50, seconds: 0.4))
+        await listener.shutdown()
+        #expect(result.summary.outcomes == [.routerError: 20])
+        #expect(result.ledger.records.allSatisfy { $0.status == 502 && !$0.upstreamStamped && $0.outcome.isDropped })
+    }
+
+    @Test func everyScheduledSlotHasExactlyOneRecord() async throws {
+        try await withMock { mock in
+            var p = plan(mock.url, rate: 300, seconds: 2)
+            p.mix = [.init(endpoint: .chat, weight: 5), .init(endpoint: .models, weight: 3), .init(endpoint: .chatStream, weight: 2, maxTokens: 4)]
+            p.threads = 2
+            p.runID = "slots"
+            let result = await LoadGenerator.run(p)
+            #expect(result.ledger.records.map(\.seq) == Array(0..<600))
+            #expect(result.valid)
+            // The upstream executed each exactly once, under the generator's request ids.
+            try await Task.sleep(for: .milliseconds(100))
+            let ids = mock.ledger.entries().map(\.requestID)
+            #expect(ids.count == 600 && Set(ids) == Set((0..<600).map { "slots-\($0)" }))
+            let endpoints = Dictionary(grouping: result.ledger.records, by: \.endpoint).mapValues(\.count)
+            #expect(endpoints[.chat]! > endpoints[.models]! && endpoints[.models]! > endpoints[.chatStream]!)
+        }
+    }
+
+    @Test func theOpenModelHoldsItsRateWithinOnePercent() async throws {
+        try await withMock { mock in
+            let result = await LoadGenerator.run(plan(mock.url, rate: 500, seconds: 4, .models))
+            let sent = result.ledger.records.map(\.sentUs).sorted()
+            #expect(sent.count == 2_000)
+            let span = Double(sent.last! - sent.first!) / 1e6
+            let achieved = Double(sent.count - 1) / span
+            #expect(abs(achieved - 500) / 500 < 0.01, "achieved \(achieved) req/s")
+            #expect(result.summary.lag.valueAtPercentile(99) < 5_000)
+            #expect(abs(result.summary.throughput - 500) / 500 < 0.05)
+        }
+    }
+
+    @Test func aStallShowsUpInTheCorrectedLatencyOfRequestsScheduledDuringIt() async throws {
+        try await withMock { mock in
+            var p = plan(mock.url, rate: 50, seconds: 3, .models)
+            p.maxInFlight = 1  // one connection, like a closed-loop benchmark client
+            p.maxLag = .seconds(5)
+            async let run = LoadGenerator.run(p)
+            while mock.ledger.entries().count < 40 { try await Task.sleep(for: .milliseconds(5)) }
+            try await mock.setFaults(faults("[{id: stall, kind: latency, distribution: {type: fixed, ms: 1000}}]"))
+            while !mock.ledger.entries().contains(where: { $0.faults == ["stall"] }) { try await Task.sleep(for: .milliseconds(2)) }
+            try await mock.clearFaults()
+            let result = await run
+            #expect(result.valid)
+            let stalled = try #require(result.ledger.records.first { result.ledger.faultStamp($0) == "stall" })
+            let stallEnd = stalled.doneUs
+            let during = result.ledger.records.filter { $0.intendedUs > stalled.sentUs && $0.intendedUs < stallEnd }
+            #expect(during.count >= 40, "\(during.count) slots fell in the stall")
+            for record in during {
+                // Corrected latency includes the wait behind the stall; the uncorrected one hides it.
+                #expect(record.correctedLatencyUs + 20_000 >= stallEnd - record.intendedUs)
+                #expect(record.latencyUs < 200_000)
+            }
+            #expect(result.summary.corrected.valueAtPercentile(90) > 400_000)
+            #expect(result.summary.uncorrected.valueAtPercentile(90) < 100_000)
+        }
+    }
+
+    @Test func aStarvedGeneratorRecordsNotSentAndTheRunIsInvalid() async throws {
+        try await withMock { mock in
+            try await mock.setFaults(faults("[{id: stuck, kind: outage, mode: hang}]"))
+            var p = plan(mock.url, rate: 100, seconds: 2, .models)
+            p.maxInFlight = 2
+            p.maxLag = .milliseconds(200)
+            p.requestTimeout = .seconds(1)
+            let result = await LoadGenerator.run(p)
+            #expect(!result.valid)
+            let notSent = result.summary.outcomes[.notSent, default: 0]
+            #expect(notSent > 100)
+            #expect(result.ledger.records.count == 200)
+            #expect(notSent + result.summary.outcomes[.transport, default: 0] == 200)
+            #expect(result.ledger.records.filter { $0.outcome == .notSent }.allSatisfy { $0.sentUs == 0 && $0.status == 0 })
+        }
+    }
+
+    @Test func streamsAreParsedAsTheyArriveAndTruncationIsTransport() async throws {
+        try await withMock { mock in
+            let whole = await LoadGenerator.run(plan(mock.url, rate: 40, seconds: 0.5, .chatStream, maxTokens: 5))
+            #expect(whole.summary.outcomes == [.ok: 20])
+            #expect(whole.ledger.records.allSatisfy { $0.sawDone && $0.chunks == 5 + 2 && $0.firstByteUs > 0 && $0.firstByteUs <= $0.doneUs })
+
+            try await mock.setFaults(faults("[{id: cut, kind: stream-cut, after_chunks: 3}]"))
+            let cut = await LoadGenerator.run(plan(mock.url, rate: 40, seconds: 0.5, .chatStream, maxTokens: 5))
+            #expect(cut.summary.outcomes == [.transport: 20])
+            #expect(cut.ledger.records.allSatisfy { !$0.sawDone && $0.chunks == 3 && $0.curlCode == 18 })
+
+            try await mock.setFaults(faults("[{id: nodone, kind: stream-no-done}]"))
+            let noDone = await LoadGenerator.run(plan(mock.url, rate: 40, seconds: 0.5, .chatStream, maxTokens: 5))
+            #expect(noDone.summary.outcomes == [.upstreamFault: 20])
+        }
+    }
+
+    @Test func aRampSchedulesTheRightNumberOfSlotsInEachSecond() async throws {
+        try await withMock { mock in
+            var p = plan(mock.url, rate: 100, seconds: 2, .models)
+            p.model = .open(rate: 100, rampTo: 300)
+            let result = await LoadGenerator.run(p)
+            #expect(result.ledger.records.count == 400)
+            let first = result.ledger.records.filter { $0.intendedUs < 1_000_000 }.count
+            #expect(abs(first - 150) <= 1, "first second: \(first)")
+            #expect(result.summary.outcomes[.ok] == 400)
+        }
+    }
+
+    @Test func theClosedModelKeepsItsClientsBusy() async throws {
+        try await withMock { mock in
+            var p = LoadPlan(url: mock.url, model: .closed(connections: 4), duration: .milliseconds(800))
+            p.mix = [.init(endpoint: .models, weight: 1)]
+            p.threads = 2
+            let result = await LoadGenerator.run(p)
+            #expect(result.ledger.records.count > 100)
+            #expect(result.summary.outcomes[.ok] == result.ledger.records.count)
+            #expect(Set(result.ledger.records.map(\.seq)).count == result.ledger.records.count)
+            #expect(result.ledger.records.allSatisfy { $0.lagUs < 50_000 })
+        }
+    }
+
+    @Test func sessionsComeFromThePoolAndTheSeedFixesTheChoices() {
+        var p = LoadPlan(url: "http://127.0.0.1:1", model: .open(rate: 1), duration: .seconds(1))
+        p.sessions = 7
+        p.mix = [.init(endpoint: .chat, weight: 1), .init(endpoint: .models, weight: 1)]
+        p.seed = 3
+        let a = (0..<500).map { p.choice(forSlot: $0) }
+        #expect(Set(a.map(\.session)).isSubset(of: Set(0..<7)))
+        #expect(a == (0..<500).map { p.choice(forSlot: $0) })
+        p.seed = 4
+        #expect(a != (0..<500).map { p.choice(forSlot: $0) })
+    }
+}
