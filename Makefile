@@ -20,6 +20,7 @@ demo: setup
 bench: setup
 	bench/mock-vs-nginx.sh
 	bench/router-vs-nginx.sh
+	bench/loadgen-vs-wrk.sh
 
 clean:
 	rm -rf .build

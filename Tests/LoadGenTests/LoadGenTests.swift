@@ -1,4 +1,4 @@
-import Cutover
+@testable import Cutover
 import Foundation
 import Logging
 import NIOCore
@@ -189,6 +189,29 @@ struct LoadGenTests {
             #expect(Set(result.ledger.records.map(\.seq)).count == result.ledger.records.count)
             #expect(result.ledger.records.allSatisfy { $0.lagUs < 50_000 })
         }
+    }
+
+    @Test func aLedgerRecordIsFortyBytes() {
+        #expect(MemoryLayout<LedgerRecord>.stride == 40)
+    }
+
+    @Test func outcomesAreClassifiedAsTheSpecSays() {
+        func record(status: UInt16, curl: UInt8 = 0, stamped: Bool = true, done: Bool = false) -> LedgerRecord {
+            var r = LedgerRecord.notSent(seq: 0, session: 0, intendedUs: 0, endpoint: .chat)
+            r.status = status
+            r.curlCode = curl
+            r.flags = (stamped ? LedgerRecord.stampedFlag : 0) | (done ? LedgerRecord.doneFlag : 0)
+            return r
+        }
+        #expect(LoadEngine.classify(record(status: 200), stream: false, faultStamped: false) == .ok)
+        #expect(LoadEngine.classify(record(status: 200, done: true), stream: true, faultStamped: false) == .ok)
+        #expect(LoadEngine.classify(record(status: 200), stream: true, faultStamped: false) == .transport)
+        #expect(LoadEngine.classify(record(status: 200), stream: true, faultStamped: true) == .upstreamFault)
+        #expect(LoadEngine.classify(record(status: 503), stream: false, faultStamped: true) == .upstreamFault)
+        #expect(LoadEngine.classify(record(status: 502, stamped: false), stream: false, faultStamped: false) == .routerError)
+        #expect(LoadEngine.classify(record(status: 200, curl: 18), stream: false, faultStamped: false) == .transport)
+        #expect(LoadEngine.classify(record(status: 0, curl: 7, stamped: false), stream: false, faultStamped: false) == .transport)
+        #expect(Outcome.allCases.filter(\.isDropped) == [.routerError, .transport])
     }
 
     @Test func sessionsComeFromThePoolAndTheSeedFixesTheChoices() {

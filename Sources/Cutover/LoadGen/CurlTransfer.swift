@@ -41,28 +41,60 @@ final class CurlTransfer {
         curl_easy_cleanup(handle)
     }
 
-    /// Points the handle at one request. `body` must outlive the transfer (the engine owns it).
-    func prepare(url: UnsafePointer<CChar>, body: UnsafeRawBufferPointer?, headers: [String]) {
-        cutover_easy_setopt_ptr(handle, CURLOPT_URL, UnsafeMutableRawPointer(mutating: url))
-        if let body {
-            cutover_easy_setopt_long(handle, CURLOPT_POST, 1)
-            cutover_easy_setopt_ptr(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: body.baseAddress))
-            cutover_easy_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
-        } else {
-            cutover_easy_setopt_long(handle, CURLOPT_HTTPGET, 1)
+    /// The last template set on the handle; the same one again needs no option calls
+    /// (setting CURLOPT_URL makes libcurl parse the URL anew).
+    private var lastTemplate = -1
+    /// Header lines built once per transfer; the id and session lines are rewritten in place.
+    private var requestIDLine: UnsafeMutablePointer<curl_slist>?
+    private var sessionLine: UnsafeMutablePointer<curl_slist>?
+    private static let lineCapacity = 112
+
+    /// Points the handle at one request. `template`'s buffers outlive the transfer (the engine owns them).
+    func prepare(template index: Int, _ template: RequestTemplates.Template, requestID: String, session: UInt32, extraHeaders: [String]) {
+        if headerList == nil {
+            let blank = String(repeating: " ", count: Self.lineCapacity - 1)
+            headerList = curl_slist_append(nil, blank)
+            requestIDLine = headerList
+            headerList = curl_slist_append(headerList, blank)
+            sessionLine = requestIDLine?.pointee.next
+            headerList = curl_slist_append(headerList, "Expect:")
+            headerList = curl_slist_append(headerList, "Content-Type: application/json")
+            for header in extraHeaders { headerList = curl_slist_append(headerList, header) }
+            cutover_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList)
         }
-        curl_slist_free_all(headerList)
-        headerList = nil
-        for header in headers { headerList = curl_slist_append(headerList, header) }
-        cutover_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList)
+        Self.write("X-Request-ID: \(requestID)", into: requestIDLine!)
+        Self.write("X-Session-ID: s\(session)", into: sessionLine!)
+        if index != lastTemplate {
+            lastTemplate = index
+            cutover_easy_setopt_ptr(handle, CURLOPT_URL, UnsafeMutableRawPointer(mutating: template.url))
+            if let body = template.body {
+                cutover_easy_setopt_long(handle, CURLOPT_POST, 1)
+                cutover_easy_setopt_ptr(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: body.baseAddress))
+                cutover_easy_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
+            } else {
+                cutover_easy_setopt_long(handle, CURLOPT_HTTPGET, 1)
+            }
+        }
         servedHeader = nil
         faultHeader = nil
         tail.removeAll(keepingCapacity: true)
     }
 
+    /// Overwrites a header line's own buffer (allocated by libcurl at lineCapacity bytes).
+    private static func write(_ text: String, into node: UnsafeMutablePointer<curl_slist>) {
+        guard let data = node.pointee.data else { return }
+        var count = 0
+        for byte in text.utf8 where count < lineCapacity - 1 {
+            data[count] = CChar(bitPattern: byte)
+            count += 1
+        }
+        data[count] = 0
+    }
+
     fileprivate func onHeader(_ line: UnsafeRawBufferPointer) {
         if record.firstByteUs == 0 { record.firstByteUs = clock.nowMicros }
-        // Only the three headers the ledger needs are decoded.
+        // Only the three headers the ledger needs are decoded; they all start with "x-".
+        if line.count > 12, line[0] | 0x20 != UInt8(ascii: "x") { return }
         guard line.count > 12, let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
             if line.starts(with: "HTTP/".utf8) {  // a new response head (after 1xx): start over
                 servedHeader = nil

@@ -98,17 +98,23 @@ final class LoadEngine {
             let scheduleDone = pacer != nil ? next >= total : now >= durationMicros
             if scheduleDone && inFlight == 0 { break }
 
-            // Sleep until the next slot is due (or a transfer has news); spin when it is < 1 ms away.
+            // Wait for socket activity or the next due slot, but never while work could start
+            // now (a free client in the closed model, a due slot with capacity in the open one).
             var waitMs: Int32 = 50
-            if let pacer, next < total {
-                let due = pacer.dueMicros(next)
-                let nowAgain = clock.nowNanos / 1_000
-                waitMs = due > nowAgain ? Int32(min(50, (due - nowAgain) / 1_000)) : 0
-                if inFlight >= plan.maxInFlight { waitMs = max(waitMs, 1) }
-            } else if pacer == nil, now < durationMicros {
-                waitMs = Int32(min(50, (durationMicros - now) / 1_000 + 1))
+            let nowAgain = clock.nowNanos / 1_000
+            if let pacer {
+                if next < total {
+                    let due = pacer.dueMicros(next)
+                    if due > nowAgain {
+                        waitMs = Int32(min(50, (due - nowAgain) / 1_000))
+                    } else {
+                        waitMs = inFlight >= plan.maxInFlight ? 1 : 0
+                    }
+                }
+            } else if nowAgain < durationMicros {
+                waitMs = inFlight < connections ? 0 : Int32(min(50, (durationMicros - nowAgain) / 1_000 + 1))
             }
-            if waitMs > 0 || inFlight > 0 {
+            if waitMs > 0 {
                 var events: Int32 = 0
                 curl_multi_poll(multi, nil, 0, waitMs, &events)
             }
@@ -127,15 +133,15 @@ final class LoadEngine {
 
     private func start(_ transfer: CurlTransfer, seq: UInt64, intendedUs: UInt32) {
         let choice = plan.choices(for: seq)
-        let template = requests.template(endpoint: choice.mix.endpoint, model: choice.model, maxTokens: choice.mix.maxTokens)
+        let templateIndex = requests.index(mix: choice.mixIndex, model: choice.modelIndex)
         transfer.isStream = choice.mix.endpoint == .chatStream
         transfer.record = LedgerRecord(
             seq: UInt32(truncatingIfNeeded: seq), session: choice.session, intendedUs: intendedUs, sentUs: 0, firstByteUs: 0, doneUs: 0,
             bytes: 0, status: 0, fault: 0, chunks: 0, servedBy: .unknown, outcome: .transport, endpoint: choice.mix.endpoint, curlCode: 0,
             flags: 0)
         transfer.prepare(
-            url: template.url, body: template.body,
-            headers: requests.headers(requestID: "\(plan.runID)-\(seq)", session: choice.session, hasBody: template.body != nil))
+            template: templateIndex, requests.templates[templateIndex], requestID: "\(plan.runID)-\(seq)", session: choice.session,
+            extraHeaders: requests.extraHeaders)
         transfer.record.sentUs = clock.nowMicros
         busy[transfer.handle] = transfer
         curl_multi_add_handle(multi, transfer.handle)
@@ -213,16 +219,17 @@ final class RequestTemplates: @unchecked Sendable {
         let body: UnsafeRawBufferPointer?
     }
 
-    private var templates: [String: Template] = [:]
+    /// One template per (mix entry, model), at `mix * models + model`.
+    private(set) var templates: [Template] = []
     private var allocations: [UnsafeMutableRawPointer] = []
-    private let extraHeaders: [String]
+    let extraHeaders: [String]
+    private let modelCount: Int
 
     init(plan: LoadPlan) {
         extraHeaders = plan.headers.map { "\($0.name): \($0.value)" }
+        modelCount = plan.models.count
         for entry in plan.mix {
             for model in plan.models {
-                let key = Self.key(entry.endpoint, model.name, entry.maxTokens)
-                guard templates[key] == nil else { continue }
                 let path = entry.endpoint == .models ? "/v1/models" : "/v1/chat/completions"
                 let url = strdup(plan.url + path)!
                 allocations.append(UnsafeMutableRawPointer(url))
@@ -236,26 +243,16 @@ final class RequestTemplates: @unchecked Sendable {
                     allocations.append(memory)
                     body = UnsafeRawBufferPointer(start: memory, count: bytes.count)
                 }
-                templates[key] = Template(url: UnsafePointer(url), body: body)
+                templates.append(Template(url: UnsafePointer(url), body: body))
             }
         }
     }
+
+    func index(mix: Int, model: Int) -> Int { mix * modelCount + model }
 
     deinit {
         for pointer in allocations { free(pointer) }
     }
 
-    private static func key(_ endpoint: Endpoint, _ model: String, _ maxTokens: Int) -> String {
-        "\(endpoint.rawValue)|\(model)|\(maxTokens)"
-    }
-
-    func template(endpoint: Endpoint, model: String, maxTokens: Int) -> Template {
-        templates[Self.key(endpoint, model, maxTokens)]!
-    }
-
-    func headers(requestID: String, session: UInt32, hasBody: Bool) -> [String] {
-        var headers = ["X-Request-ID: \(requestID)", "X-Session-ID: s\(session)", "Expect:"]
-        if hasBody { headers.append("Content-Type: application/json") }
-        return headers + extraHeaders
-    }
 }
+

@@ -28,8 +28,9 @@ public enum LoadGenerator {
             return all
         }
         let elapsed = Double(clock.nowNanos) / 1e9
-        var records = parts.flatMap { $0 }
-        records.sort { $0.seq < $1.seq }
+        // One thread's records are already in sequence order; only several need a merge.
+        var records = parts.count == 1 ? parts[0] : parts.flatMap { $0 }
+        if parts.count > 1 { records.sort { $0.seq < $1.seq } }
         withExtendedLifetime(requests) {}
         let ledger = ClientLedger(runID: plan.runID, records: records, faultStamps: stamps.names)
         return LoadResult(plan: plan, ledger: ledger, startedAt: started, elapsedSeconds: elapsed)

@@ -63,7 +63,7 @@ public struct LoadPlan: Sendable {
     /// The endpoint, model and session chosen for slot `seq` (for tests and reports).
     public func choice(forSlot seq: UInt64) -> Choice {
         let choice = choices(for: seq)
-        return Choice(endpoint: choice.mix.endpoint, model: choice.model, session: choice.session)
+        return Choice(endpoint: choice.mix.endpoint, model: models[choice.modelIndex].name, session: choice.session)
     }
 
     public struct Choice: Equatable, Sendable {
@@ -73,20 +73,21 @@ public struct LoadPlan: Sendable {
     }
 
     /// The seeded choices for slot `seq`: endpoint entry, model and session.
-    func choices(for seq: UInt64) -> (mix: MixEntry, model: String, session: UInt32) {
+    func choices(for seq: UInt64) -> (mix: MixEntry, mixIndex: Int, modelIndex: Int, session: UInt32) {
         let u1 = SeededRandom.unit(seed: seed, stream: 1, index: seq)
         let u2 = SeededRandom.unit(seed: seed, stream: 2, index: seq)
         let session = UInt32(SeededRandom.bits(seed: seed, stream: 3, index: seq) % UInt64(max(1, sessions)))
-        return (Self.pick(mix, weight: \.weight, u1), Self.pick(models, weight: \.weight, u2).name, session)
+        let mixIndex = Self.pick(mix.map(\.weight), u1)
+        return (mix[mixIndex], mixIndex, Self.pick(models.map(\.weight), u2), session)
     }
 
-    private static func pick<T>(_ items: [T], weight: KeyPath<T, Double>, _ u: Double) -> T {
-        let total = items.reduce(0) { $0 + $1[keyPath: weight] }
-        var x = u * total
-        for item in items {
-            x -= item[keyPath: weight]
-            if x < 0 { return item }
+    private static func pick(_ weights: [Double], _ u: Double) -> Int {
+        if weights.count == 1 { return 0 }
+        var x = u * weights.reduce(0, +)
+        for (index, weight) in weights.enumerated() {
+            x -= weight
+            if x < 0 { return index }
         }
-        return items[items.count - 1]
+        return weights.count - 1
     }
 }

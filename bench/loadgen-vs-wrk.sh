@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Benchmark: the load generator against wrk on the same nginx (a static 200 on loopback):
+# `cutover load --connections 64 --duration 10s` (ledger on) and `wrk -t1 -c64 -d10s` in
+# the same run; prints both req/s and the ratio (goal >= 0.8 x wrk, below 0.5 x a defect).
+# Then: bytes per ledger record and peak RSS of a 1,000,000-request run (goal <= 64 B per
+# record), and the p99 scheduling lag of the open model at 20,000 req/s (goal <= 1 ms).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source bench/lib.sh
+DURATION=${DURATION:-10s}
+
+swift build -c release --product cutover >/dev/null
+BIN=$(swift build -c release --show-bin-path)
+ulimit -n 65536 2>/dev/null || true
+
+port=$(free_port)
+start_nginx "server {
+    listen 127.0.0.1:$port;
+    location / { default_type text/plain; return 200 'ok'; }
+  }" "http://127.0.0.1:$port/"
+URL="http://127.0.0.1:$port"
+
+json_field() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); exec("v=d"+sys.argv[2]); print(v)' "$1" "$2"; }
+
+echo "== Closed model, 64 connections, $DURATION against nginx (static 200)"
+"$BIN/cutover" load --url "$URL" --connections 64 --duration "$DURATION" --mix models:1 --json >"$bench_work/cutover.json"
+cutover_rps=$(json_field "$bench_work/cutover.json" '["throughput_rps"]')
+"$BIN/cutover" load --url "$URL" --connections 64 --duration "$DURATION" --mix models:1 --threads 2 --json >"$bench_work/cutover2.json"
+cutover2_rps=$(json_field "$bench_work/cutover2.json" '["throughput_rps"]')
+wrk_rps=$(wrk_rps "$URL/" -t1 -c64 -d"$DURATION")
+printf '  cutover load (1 thread)   %10.0f req/s  (every request recorded in the ledger)\n' "$cutover_rps"
+printf '  cutover load (2 threads)  %10.0f req/s\n' "$cutover2_rps"
+printf '  wrk -t1                   %10.0f req/s\n' "$wrk_rps"
+echo "  ratio cutover/wrk: $(ratio "$cutover_rps" "$wrk_rps") with 1 thread, $(ratio "$cutover2_rps" "$wrk_rps") with 2  (goal >= 0.8, defect < 0.5)"
+
+echo "== 1,000,000 scheduled requests (open model, 50,000 req/s for 20s)"
+/usr/bin/time -v "$BIN/cutover" load --url "$URL" --rate 50000 --duration 20s --mix models:1 --max-in-flight 256 --json \
+  >"$bench_work/million.json" 2>"$bench_work/million.time" || true
+records=$(json_field "$bench_work/million.json" '["requests"]')
+rss_kb=$(awk -F: '/Maximum resident set size/ {gsub(/ /,"",$2); print $2}' "$bench_work/million.time")
+printf '  records: %s (outcomes %s)\n' "$records" "$(json_field "$bench_work/million.json" '["outcomes"]')"
+printf '  ledger record size: 40 bytes (MemoryLayout<LedgerRecord>.stride, checked by a test)\n'
+printf '  peak RSS: %d MiB for the whole run = %.1f bytes per scheduled request (goal <= 64 B per record)\n' \
+  $((rss_kb / 1024)) "$(python3 -c "print($rss_kb*1024/$records)")"
+
+echo "== Open model at 20,000 req/s for $DURATION: scheduling lag"
+"$BIN/cutover" load --url "$URL" --rate 20000 --duration "$DURATION" --mix models:1 --max-in-flight 512 --json >"$bench_work/lag.json" || true
+printf '  achieved %s req/s, valid %s, outcomes %s\n' "$(json_field "$bench_work/lag.json" '["throughput_rps"]')" \
+  "$(json_field "$bench_work/lag.json" '["valid"]')" "$(json_field "$bench_work/lag.json" '["outcomes"]')"
+printf '  scheduling lag p50 %s ms, p99 %s ms, max %s ms  (goal p99 <= 1 ms)\n' "$(json_field "$bench_work/lag.json" '["scheduling_lag_ms"]["p50"]')" \
+  "$(json_field "$bench_work/lag.json" '["scheduling_lag_ms"]["p99"]')" "$(json_field "$bench_work/lag.json" '["scheduling_lag_ms"]["max"]')"
