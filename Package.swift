@@ -49,6 +49,18 @@ let package = Package(
             ],
             path: "Sources/HTTPServerCore"
         ),
+        /// The executables' shared entry point (bad input exits 2 with a precise message)
+        /// and server start-up (stderr logging, the ready line after the signal handlers).
+        .target(
+            name: "CommandLineSupport",
+            dependencies: [
+                "ConfigInput",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/CommandLineSupport"
+        ),
         /// The mock OpenAI-compatible relay with fault injection.
         .target(
             name: "MockUpstream",
@@ -66,6 +78,7 @@ let package = Package(
         .executableTarget(
             name: "MockUpstreamCLI",
             dependencies: [
+                "CommandLineSupport",
                 "MockUpstream",
                 "ConfigInput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -93,6 +106,7 @@ let package = Package(
         .executableTarget(
             name: "BlueGreenRouterCLI",
             dependencies: [
+                "CommandLineSupport",
                 "BlueGreenRouter",
                 "ConfigInput",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -107,6 +121,7 @@ let package = Package(
         .executableTarget(
             name: "CutoverCLI",
             dependencies: [
+                "CommandLineSupport",
                 "Cutover",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -122,15 +137,21 @@ let package = Package(
             ],
             path: "Sources/Cutover"
         ),
+        /// Helpers shared by the test targets: live mocks, faults, polling, executables.
+        .target(
+            name: "CutoverTestSupport",
+            dependencies: ["Cutover"],
+            path: "Tests/CutoverTestSupport"
+        ),
         .testTarget(
             name: "MockUpstreamTests",
-            dependencies: ["MockUpstream", "Cutover", "MockUpstreamCLI"],
+            dependencies: ["MockUpstream", "Cutover", "CutoverTestSupport", "MockUpstreamCLI"],
             path: "Tests/MockUpstreamTests"
         ),
         .testTarget(
             name: "LoadGenTests",
             dependencies: [
-                "Cutover", "CutoverCLI",
+                "Cutover", "CutoverCLI", "CutoverTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -140,7 +161,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RouterTests",
-            dependencies: ["BlueGreenRouter", "Cutover", "BlueGreenRouterCLI", "CutoverCLI"],
+            dependencies: ["BlueGreenRouter", "Cutover", "CutoverTestSupport", "BlueGreenRouterCLI", "CutoverCLI"],
             path: "Tests/RouterTests"
         ),
     ]

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BlueGreenRouter
+import CommandLineSupport
 import ConfigInput
 import Foundation
 import Logging
@@ -91,12 +92,7 @@ struct RouterCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        ServerExecutable.bootstrapLogging(level: Logger.Level(rawValue: logLevel) ?? .info)
         var configuration = RouterConfiguration(
             blue: try UpstreamTarget(url: blue, field: "--blue"), green: try UpstreamTarget(url: green, field: "--green"))
         (configuration.listenHost, configuration.listenPort) = Self.hostPort(listen)!
@@ -113,37 +109,13 @@ struct RouterCommand: AsyncParsableCommand {
         let eventLoopGroup: any EventLoopGroup =
             eventLoops.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) } ?? MultiThreadedEventLoopGroup.singleton
         let router = try BlueGreenRouter(configuration: configuration, group: eventLoopGroup, logger: logger)
-        let group = ServiceGroup(
-            configuration: .init(services: [AnnouncedRouter(router: router)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        try await ServerExecutable.serve(router, logger: logger)
     }
 
-    /// Bad input (flags, URLs, state file) exits 2 with a message that says where and what.
+    /// Bad input (flags, files) exits 2 with a message that says where and what.
     static func main() async {
-        do {
-            let command = try parse()
-            try await command.run()
-        } catch let error as ConfigError {
-            FileHandle.standardError.write(Data("bluegreen-router: \(error)\n".utf8))
-            Foundation.exit(2)
-        } catch {
-            if exitCode(for: error) == .validationFailure {
-                FileHandle.standardError.write(Data("bluegreen-router: \(fullMessage(for: error))\n".utf8))
-                Foundation.exit(2)
-            }
-            exit(withError: error)
-        }
+        await CommandLineExit.run(Self.self, name: "bluegreen-router")
     }
 }
 
-/// Starts the router and writes the ready line from inside the service group, after its
-/// signal handlers are installed, so a SIGTERM right after the line still drains.
-struct AnnouncedRouter: Service {
-    let router: BlueGreenRouter
-
-    func run() async throws {
-        try await router.start()
-        FileHandle.standardOutput.write(Data((router.readyLine + "\n").utf8))
-        try await router.run()
-    }
-}
+extension BlueGreenRouter: AnnouncingServer {}

@@ -75,7 +75,9 @@ extension CutoverCommand {
             guard let d = DurationText.parse(duration), d > .zero, d <= .seconds(3_600) else {
                 throw ValidationError("--duration: expected a duration such as 10s (at most 1h), got '\(duration)'")
             }
-            guard DurationText.parse(timeout).map({ $0 > .zero }) == true else { throw ValidationError("--timeout: expected a duration such as 30s, got '\(timeout)'") }
+            guard DurationText.parse(timeout).map({ $0 > .zero }) == true else {
+                throw ValidationError("--timeout: expected a duration such as 30s, got '\(timeout)'")
+            }
             if !(1...10_000_000).contains(sessions) { throw ValidationError("--sessions: expected 1...10000000, got \(sessions)") }
             if !(1...100_000).contains(maxTokens) { throw ValidationError("--max-tokens: expected 1...100000, got \(maxTokens)") }
             if !(1...64).contains(threads) { throw ValidationError("--threads: expected 1...64, got \(threads)") }
@@ -112,17 +114,22 @@ extension CutoverCommand {
 
             let progress = LoadProgress()
             let live = !json && isatty(STDERR_FILENO) == 1
-            let ticker = live ? Task {
-                let started = ContinuousClock.now
-                var last = 0
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .seconds(1))
-                    let sent = progress.sent
-                    let elapsed = ContinuousClock.now - started
-                    FileHandle.standardError.write(Data("\r  \(elapsed.components.seconds)s  \(sent - last) req/s  ok \(progress.ok)  dropped \(progress.dropped)  green \(progress.green)   ".utf8))
-                    last = sent
-                }
-            } : nil
+            let ticker =
+                live
+                ? Task {
+                    let started = ContinuousClock.now
+                    var last = 0
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .seconds(1))
+                        let sent = progress.sent
+                        let elapsed = ContinuousClock.now - started
+                        FileHandle.standardError.write(
+                            Data(
+                                "\r  \(elapsed.components.seconds)s  \(sent - last) req/s  ok \(progress.ok)  dropped \(progress.dropped)  green \(progress.green)   "
+                                    .utf8))
+                        last = sent
+                    }
+                } : nil
             let result = await LoadGenerator.run(plan, progress: progress)
             ticker?.cancel()
             if live { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import Cutover
 import Foundation
 
@@ -10,24 +11,8 @@ struct CutoverCommand: AsyncParsableCommand {
         abstract: "Chaos and conformance tests for blue/green LLM relay routers.",
         subcommands: [Load.self, Deploy.self])
 
-    /// Bad input exits 2; a failed phase or check exits 1.
+    /// Bad input (flags, files) exits 2 with a message that says where and what.
     static func main() async {
-        do {
-            var command = try parseAsRoot()
-            if var asyncCommand = command as? any AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
-            }
-        } catch let error as ConfigError {
-            FileHandle.standardError.write(Data("cutover: \(error)\n".utf8))
-            Foundation.exit(2)
-        } catch {
-            if exitCode(for: error) == .validationFailure {
-                FileHandle.standardError.write(Data("cutover: \(fullMessage(for: error))\n".utf8))
-                Foundation.exit(2)
-            }
-            exit(withError: error)
-        }
+        await CommandLineExit.run(Self.self, name: "cutover")
     }
 }

@@ -1,35 +1,17 @@
 import Cutover
+import CutoverTestSupport
 import Foundation
 import Testing
 
 /// `cutover load`: the JSON it prints and its answers to bad flags.
 @Suite("cutover load CLI", .serialized, .timeLimit(.minutes(1)))
 struct LoadCLITests {
-    static func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-        var directory = Bundle.main.bundleURL
-        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("cutover").path), directory.path != "/" {
-            directory.deleteLastPathComponent()
-        }
-        let process = Process()
-        process.executableURL = directory.appendingPathComponent("cutover")
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
-    }
-
     @Test func jsonHasTheSpecKeysAndTheLedgerOneLinePerSlot() async throws {
         try await withMock { mock in
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("cutover-ledger-\(UUID().uuidString).jsonl").path
             defer { try? FileManager.default.removeItem(atPath: path) }
-            let (status, out, err) = try Self.run(["load", "--url", mock.url, "--rate", "100", "--duration", "1s", "--stream", "--sessions", "50", "--json", "--ledger", path])
+            let (status, out, err) = try Executable.run(
+                "cutover", ["load", "--url", mock.url, "--rate", "100", "--duration", "1s", "--stream", "--sessions", "50", "--json", "--ledger", path])
             #expect(status == 0, "\(err)")
             let object = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
             #expect(object["requests"] as? Int == 100)
@@ -50,7 +32,8 @@ struct LoadCLITests {
     @Test func aStarvedRunExitsThree() async throws {
         try await withMock { mock in
             try await mock.setFaults(faults("[{id: stuck, kind: outage, mode: hang}]"))
-            let (status, out, _) = try Self.run(["load", "--url", mock.url, "--rate", "100", "--duration", "2s", "--max-in-flight", "1", "--timeout", "1500ms"])
+            let (status, out, _) = try Executable.run(
+                "cutover", ["load", "--url", mock.url, "--rate", "100", "--duration", "2s", "--max-in-flight", "1", "--timeout", "1500ms"])
             #expect(status == 3)
             #expect(out.contains("Run valid     NO"), "\(out)")
         }
@@ -66,7 +49,7 @@ struct LoadCLITests {
         (["load", "--url", "http://127.0.0.1:1", "--connections", "0", "--duration", "1s"], "--connections"),
     ])
     func badFlagsExitTwo(arguments: [String], mention: String) throws {
-        let (status, _, err) = try Self.run(arguments)
+        let (status, _, err) = try Executable.run("cutover", arguments)
         #expect(status == 2, "\(err)")
         #expect(err.contains(mention), "\(err)")
     }

@@ -1,4 +1,4 @@
-@testable import Cutover
+import CutoverTestSupport
 import Foundation
 import Logging
 import NIOCore
@@ -6,29 +6,14 @@ import NIOHTTP1
 import NIOPosix
 import Testing
 
+@testable import Cutover
+
 /// Answers every request with a 502 that no upstream stamped: what a broken router does.
 final class UnstampedErrorResponder: HTTPResponder {
     func plan(for request: HTTPRequest, on eventLoop: any EventLoop) -> ResponsePlan {
         .respond(PlannedResponse(status: .badGateway, headers: HTTPHeaders([("content-type", "text/plain")]), body: .full(ByteBuffer(string: "bad gateway"))))
     }
     func finished(ticket: UInt64, status: Int?, outcome: RequestOutcome, bytes: Int, chunks: Int) {}
-}
-
-func withMock<T>(_ configuration: MockConfiguration = MockConfiguration(name: "blue"), _ body: (MockUpstream) async throws -> T) async throws -> T {
-    let mock = MockUpstream(configuration: configuration)
-    try await mock.start()
-    do {
-        let result = try await body(mock)
-        await mock.shutdown()
-        return result
-    } catch {
-        await mock.shutdown()
-        throw error
-    }
-}
-
-func faults(_ yaml: String) throws -> [Fault] {
-    try Fault.parseList(ConfigNode.parseYAML(yaml, source: "test"))
 }
 
 func plan(_ url: String, rate: Double, seconds: Double, _ endpoint: Endpoint = .chat, maxTokens: Int = 8) -> LoadPlan {
@@ -67,7 +52,8 @@ struct LoadGenTests {
     }
 
     @Test func anUnstampedNon2xxIsARouterError() async throws {
-        let listener = HTTPListener(host: "127.0.0.1", group: MultiThreadedEventLoopGroup.singleton, responder: UnstampedErrorResponder(), logger: Logger(label: "test"))
+        let listener = HTTPListener(
+            host: "127.0.0.1", group: MultiThreadedEventLoopGroup.singleton, responder: UnstampedErrorResponder(), logger: Logger(label: "test"))
         let port = try await listener.bind(port: 0)
         let result = await LoadGenerator.run(plan("http://127.0.0.1:\(port)", rate: 50, seconds: 0.4))
         await listener.shutdown()

@@ -5,46 +5,9 @@ import Testing
 /// The `mock-upstream` executable: ready line, signals, and exit 2 on bad input.
 @Suite("mock-upstream CLI", .serialized, .timeLimit(.minutes(1)))
 struct CLITests {
-    /// The built executable sits next to the test bundle.
-    static var executable: URL {
-        var directory = Bundle.main.bundleURL
-        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("mock-upstream").path), directory.path != "/" {
-            directory.deleteLastPathComponent()
-        }
-        return directory.appendingPathComponent("mock-upstream")
-    }
-
-    /// Runs the executable to completion and returns its exit status and stderr.
-    func run(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
-        let process = Process()
-        process.executableURL = Self.executable
-        process.arguments = arguments
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = Pipe()
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
-        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
-    }
-
     @Test func announcesReadyServesAndExitsZeroOnSIGTERM() async throws {
-        let process = Process()
-        process.executableURL = Self.executable
-        process.arguments = ["--name", "green", "--seed", "5", "--models", "a,b"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = Pipe()
-        try process.run()
+        let (process, line) = try Executable.start("mock-upstream", ["--name", "green", "--seed", "5", "--models", "a,b"])
         defer { if process.isRunning { process.terminate() } }
-
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let data = output.fileHandleForReading.availableData
-            if data.isEmpty { break }
-            line += data
-        }
         let ready = try #require(try JSONSerialization.jsonObject(with: line) as? [String: String])
         #expect(ready["event"] == "ready")
         #expect(ready["name"] == "green")
@@ -65,20 +28,8 @@ struct CLITests {
     /// SIGTERM the moment the ready line arrives: the handler must already be installed.
     @Test func sigtermRightAfterTheReadyLineStillExitsZero() throws {
         for _ in 0..<5 {
-            let process = Process()
-            process.executableURL = Self.executable
-            process.arguments = ["--name", "blue"]
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = Pipe()
-            try process.run()
+            let (process, line) = try Executable.start("mock-upstream", ["--name", "blue"])
             defer { if process.isRunning { process.terminate() } }
-            var line = Data()
-            while !line.contains(UInt8(ascii: "\n")) {
-                let data = output.fileHandleForReading.availableData
-                if data.isEmpty { break }
-                line += data
-            }
             #expect(!line.isEmpty)
             process.terminate()
             process.waitUntilExit()
@@ -95,7 +46,7 @@ struct CLITests {
         (["--config", "/nonexistent/mock.yaml"], "/nonexistent/mock.yaml"),
     ])
     func badFlagsExitTwoWithAClearMessage(arguments: [String], mention: String) throws {
-        let (status, stderr) = try run(arguments)
+        let (status, _, stderr) = try Executable.run("mock-upstream", arguments)
         #expect(status == 2, "\(stderr)")
         #expect(stderr.contains(mention), "\(stderr)")
     }
@@ -104,7 +55,7 @@ struct CLITests {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("cutover-cli-\(UUID().uuidString).yaml").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         try "name: blue\nfaults:\n  - kind: outage\n    mode: sideways\n".write(toFile: path, atomically: true, encoding: .utf8)
-        let (status, stderr) = try run(["--config", path])
+        let (status, _, stderr) = try Executable.run("mock-upstream", ["--config", path])
         #expect(status == 2)
         #expect(stderr.contains("\(path):4: faults[0].mode: expected one of refuse|reset|hang"), "\(stderr)")
     }

@@ -279,15 +279,3 @@ struct FaultTests {
         #expect(first == again)
     }
 }
-
-/// Polls `condition` every 10 ms for up to `timeout`; fails the test if it never holds.
-func waitFor(timeout: Duration = .seconds(5), sourceLocation: SourceLocation = #_sourceLocation, _ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while !condition() {
-        guard ContinuousClock.now < deadline else {
-            Issue.record("condition not met within \(timeout)", sourceLocation: sourceLocation)
-            return
-        }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-}

@@ -1,24 +1,8 @@
 import Cutover
+@_exported import CutoverTestSupport
 import Foundation
 import MockUpstream
 import Testing
-
-/// Starts a mock on loopback port 0, runs `body`, and always shuts the mock down.
-func withMock<T>(
-    _ configuration: MockConfiguration = MockConfiguration(name: "blue"),
-    _ body: (MockUpstream) async throws -> T
-) async throws -> T {
-    let mock = MockUpstream(configuration: configuration)
-    try await mock.start()
-    do {
-        let result = try await body(mock)
-        await mock.shutdown()
-        return result
-    } catch {
-        await mock.shutdown()
-        throw error
-    }
-}
 
 /// A chat completion request body.
 func chatBody(model: String = "gpt-4.1", maxTokens: Int? = 8, stream: Bool = false, includeUsage: Bool = false, prompt: String = "Say something") -> String {
@@ -50,11 +34,6 @@ func admin(_ mock: MockUpstream, _ method: String, _ path: String, _ body: Strin
         CurlRequest(
             method: method, url: mock.adminURL + path, headers: body == nil ? [] : [("Content-Type", "application/json")],
             body: body.map { Array($0.utf8) }))
-}
-
-/// Parses faults written as YAML, for brevity in tests.
-func faults(_ yaml: String) throws -> [Fault] {
-    try Fault.parseList(ConfigNode.parseYAML(yaml, source: "test"))
 }
 
 /// The `error` object of an error response, or an empty one if the body has none.

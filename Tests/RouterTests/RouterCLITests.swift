@@ -5,31 +5,6 @@ import Testing
 /// The `bluegreen-router` and `cutover deploy` executables.
 @Suite("Router and deploy CLIs", .serialized, .timeLimit(.minutes(1)))
 struct RouterCLITests {
-    static func executable(_ name: String) -> URL {
-        var directory = Bundle.main.bundleURL
-        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path), directory.path != "/" {
-            directory.deleteLastPathComponent()
-        }
-        return directory.appendingPathComponent(name)
-    }
-
-    /// Runs to completion; returns exit status, stdout and stderr.
-    static func run(_ name: String, _ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-        let process = Process()
-        process.executableURL = executable(name)
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
-    }
-
     @Test func routerDrainsAStreamOnSIGTERMAndExitsZero() async throws {
         let blue = MockUpstream(configuration: MockConfiguration(name: "blue"))
         let green = MockUpstream(configuration: MockConfiguration(name: "green"))
@@ -42,20 +17,9 @@ struct RouterCLITests {
         }
         try await blue.setFaults(faults("[{id: pace, kind: stream-pace, ttft_ms: 50, tokens_per_second: 20}]"))
 
-        let process = Process()
-        process.executableURL = Self.executable("bluegreen-router")
-        process.arguments = ["--blue", blue.url, "--green", green.url, "--health-interval", "0s", "--drain-timeout", "10s"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = Pipe()
-        try process.run()
+        let (process, line) = try Executable.start(
+            "bluegreen-router", ["--blue", blue.url, "--green", green.url, "--health-interval", "0s", "--drain-timeout", "10s"])
         defer { if process.isRunning { process.terminate() } }
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let data = output.fileHandleForReading.availableData
-            if data.isEmpty { break }
-            line += data
-        }
         let ready = try #require(try JSONSerialization.jsonObject(with: line) as? [String: String])
         #expect(ready["event"] == "ready" && ready["name"] == "router")
         let url = try #require(ready["url"])
@@ -79,7 +43,7 @@ struct RouterCLITests {
         (["--blue", "http://127.0.0.1:1", "--green", "http://127.0.0.1:2", "--event-loops", "0"], "--event-loops"),
     ])
     func routerBadFlagsExitTwo(arguments: [String], mention: String) throws {
-        let (status, _, err) = try Self.run("bluegreen-router", arguments)
+        let (status, _, err) = try Executable.run("bluegreen-router", arguments)
         #expect(status == 2, "\(err)")
         #expect(err.contains(mention), "\(err)")
     }
@@ -88,7 +52,7 @@ struct RouterCLITests {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("cutover-cli-state-\(UUID().uuidString).json").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         try "{not json".write(toFile: path, atomically: true, encoding: .utf8)
-        let (status, _, err) = try Self.run("bluegreen-router", ["--blue", "http://127.0.0.1:1", "--green", "http://127.0.0.1:2", "--state-file", path])
+        let (status, _, err) = try Executable.run("bluegreen-router", ["--blue", "http://127.0.0.1:1", "--green", "http://127.0.0.1:2", "--state-file", path])
         #expect(status == 2)
         #expect(err.contains(path), "\(err)")
     }
@@ -96,31 +60,31 @@ struct RouterCLITests {
     @Test func deployDrivesARouterPhaseByPhase() async throws {
         try await withRig { rig in
             let admin = rig.adminURL
-            let validate = try Self.run("cutover", ["deploy", "--admin", admin, "--phase", "validate"])
+            let validate = try Executable.run("cutover", ["deploy", "--admin", admin, "--phase", "validate"])
             #expect(validate.status == 0, "\(validate.out)\(validate.err)")
             #expect(validate.out.contains("validate: blue healthy"))
 
-            let canary = try Self.run("cutover", ["deploy", "--admin", admin, "--phase", "canary", "--canary-percentage", "20"])
+            let canary = try Executable.run("cutover", ["deploy", "--admin", admin, "--phase", "canary", "--canary-percentage", "20"])
             #expect(canary.status == 0)
             #expect(canary.out.contains("Weights             blue 80 %, green 20 %"), "\(canary.out)")
             #expect(canary.out.range(of: #"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z  canary: done"#, options: .regularExpression) != nil, "\(canary.out)")
 
-            let promote = try Self.run("cutover", ["deploy", "--admin", admin, "--phase", "promote"])
+            let promote = try Executable.run("cutover", ["deploy", "--admin", admin, "--phase", "promote"])
             #expect(promote.status == 0 && promote.out.contains("Active environment  green"), "\(promote.out)")
 
             try await rig.green.setFaults(faults("[{id: sick, kind: status, status: 500}]"))
-            _ = try Self.run("cutover", ["deploy", "--admin", admin, "--phase", "rollback"])
-            let refused = try Self.run("cutover", ["deploy", "--admin", admin, "--phase", "canary", "--canary-percentage", "10"])
+            _ = try Executable.run("cutover", ["deploy", "--admin", admin, "--phase", "rollback"])
+            let refused = try Executable.run("cutover", ["deploy", "--admin", admin, "--phase", "canary", "--canary-percentage", "10"])
             #expect(refused.status == 1)
             #expect(refused.out.contains("refused (409)") && refused.out.contains("green is unhealthy"), "\(refused.out)")
 
-            let status = try Self.run("cutover", ["deploy", "--admin", admin, "--phase", "status"])
+            let status = try Executable.run("cutover", ["deploy", "--admin", admin, "--phase", "status"])
             #expect(status.status == 0 && status.out.contains("Last switch"))
         }
     }
 
     @Test func deployReportsAnUnreachableRouterClearly() throws {
-        let (status, out, _) = try Self.run("cutover", ["deploy", "--admin", "http://127.0.0.1:1", "--phase", "status"])
+        let (status, out, _) = try Executable.run("cutover", ["deploy", "--admin", "http://127.0.0.1:1", "--phase", "status"])
         #expect(status == 1)
         #expect(out.contains("router not reachable at http://127.0.0.1:1"), "\(out)")
     }
@@ -132,7 +96,7 @@ struct RouterCLITests {
         (["deploy", "--admin", "127.0.0.1:1", "--phase", "status"], "--admin"),
     ])
     func deployBadFlagsExitTwo(arguments: [String], mention: String) throws {
-        let (status, _, err) = try Self.run("cutover", arguments)
+        let (status, _, err) = try Executable.run("cutover", arguments)
         #expect(status == 2, "\(err)")
         #expect(err.contains(mention), "\(err)")
     }

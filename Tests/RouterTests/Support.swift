@@ -1,5 +1,6 @@
 import BlueGreenRouter
 import Cutover
+@_exported import CutoverTestSupport
 import Foundation
 import Testing
 
@@ -66,22 +67,6 @@ func withRig<T>(
 /// A chat completion body.
 func chat(maxTokens: Int = 8, stream: Bool = false) -> String {
     #"{"model":"gpt-4.1","messages":[{"role":"user","content":"hello"}],"max_tokens":\#(maxTokens)\#(stream ? #","stream":true"# : "")}"#
-}
-
-/// Polls `condition` every 10 ms for up to `timeout`; records an issue if it never holds.
-func waitFor(timeout: Duration = .seconds(5), sourceLocation: SourceLocation = #_sourceLocation, _ condition: () async -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while !(await condition()) {
-        guard ContinuousClock.now < deadline else {
-            Issue.record("condition not met within \(timeout)", sourceLocation: sourceLocation)
-            return
-        }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-}
-
-func faults(_ yaml: String) throws -> [Fault] {
-    try Fault.parseList(ConfigNode.parseYAML(yaml, source: "test"))
 }
 
 func jsonObject(_ response: CurlResponse) -> [String: Any] {

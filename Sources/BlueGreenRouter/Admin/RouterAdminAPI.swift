@@ -17,7 +17,7 @@ final class RouterAdminAPI: HTTPResponder {
 
     func plan(for request: HTTPRequest, on eventLoop: any EventLoop) -> ResponsePlan {
         if let token = router.configuration.adminToken, request.head.headers.first(name: "authorization") != "Bearer \(token)" {
-            var plan = Self.error(.unauthorized, "missing or wrong bearer token (Authorization: Bearer TOKEN)", field: "authorization")
+            var plan = ResponsePlan.jsonError(.unauthorized, "missing or wrong bearer token (Authorization: Bearer TOKEN)", field: "authorization")
             if case .respond(var response) = plan {
                 response.headers.add(name: "www-authenticate", value: "Bearer")
                 plan = .respond(response)
@@ -27,44 +27,44 @@ final class RouterAdminAPI: HTTPResponder {
         let path = String(request.path)
         switch (request.method, path) {
         case (.GET, "/admin/status"):
-            return deferred(on: eventLoop) { await Self.json(.ok, self.router.statusJSON()) }
+            return ResponsePlan.deferred(on: eventLoop) { await ResponsePlan.json(.ok, self.router.statusJSON()) }
         case (.POST, "/admin/validate"):
-            return deferred(on: eventLoop) {
+            return ResponsePlan.deferred(on: eventLoop) {
                 let health = await self.router.validate()
                 let valid = health.values.allSatisfy { $0.status == .healthy }
                 let body = JSON.object([
                     ("valid", .bool(valid)),
                     ("health", .object(Environment.allCases.map { ($0.rawValue, health[$0]!.json) })),
                 ])
-                return Self.json(valid ? .ok : .conflict, body)
+                return ResponsePlan.json(valid ? .ok : .conflict, body)
             }
         case (.POST, "/admin/canary"):
             let percent: Int
             do {
                 percent = try Self.canaryPercent(request)
             } catch {
-                return Self.error(.badRequest, error.description, field: error.field.isEmpty ? nil : error.field)
+                return ResponsePlan.jsonError(.badRequest, error.description, field: error.field.isEmpty ? nil : error.field)
             }
-            return deferred(on: eventLoop) {
+            return ResponsePlan.deferred(on: eventLoop) {
                 switch await self.router.canary(percent: percent) {
                 case .success:
-                    return Self.json(.ok, await self.router.statusJSON())
+                    return ResponsePlan.json(.ok, await self.router.statusJSON())
                 case .failure(let refusal):
-                    return Self.error(.conflict, refusal.reason, field: nil, extra: [("health", refusal.health.json)])
+                    return ResponsePlan.jsonError(.conflict, refusal.reason, field: nil, extra: [("health", refusal.health.json)])
                 }
             }
         case (.POST, "/admin/promote"):
-            return deferred(on: eventLoop) {
+            return ResponsePlan.deferred(on: eventLoop) {
                 try await self.router.promote()
-                return Self.json(.ok, await self.router.statusJSON())
+                return ResponsePlan.json(.ok, await self.router.statusJSON())
             }
         case (.POST, "/admin/rollback"):
-            return deferred(on: eventLoop) {
+            return ResponsePlan.deferred(on: eventLoop) {
                 try await self.router.rollback()
-                return Self.json(.ok, await self.router.statusJSON())
+                return ResponsePlan.json(.ok, await self.router.statusJSON())
             }
         case (.GET, "/metrics"):
-            return deferred(on: eventLoop) {
+            return ResponsePlan.deferred(on: eventLoop) {
                 let text = await self.router.metricsText()
                 return .respond(
                     PlannedResponse(
@@ -72,9 +72,9 @@ final class RouterAdminAPI: HTTPResponder {
                         body: .full(ByteBuffer(bytes: text))))
             }
         case (_, "/admin/status"), (_, "/admin/validate"), (_, "/admin/canary"), (_, "/admin/promote"), (_, "/admin/rollback"), (_, "/metrics"):
-            return Self.error(.methodNotAllowed, "\(request.method.rawValue) is not allowed on \(path)", field: nil)
+            return ResponsePlan.jsonError(.methodNotAllowed, "\(request.method.rawValue) is not allowed on \(path)", field: nil)
         default:
-            return Self.error(
+            return ResponsePlan.jsonError(
                 .notFound,
                 "no admin route \(request.method.rawValue) \(path) (see /admin/status, /admin/validate, /admin/canary, /admin/promote, /admin/rollback, /metrics)",
                 field: nil)
@@ -89,23 +89,4 @@ final class RouterAdminAPI: HTTPResponder {
         return try percent.int(in: 0...100)
     }
 
-    private func deferred(on eventLoop: any EventLoop, _ work: @escaping @Sendable () async throws -> ResponsePlan) -> ResponsePlan {
-        let promise = eventLoop.makePromise(of: ResponsePlan.self)
-        promise.completeWithTask {
-            do {
-                return try await work()
-            } catch {
-                return Self.error(.internalServerError, "the change was not applied: \(error)", field: nil)
-            }
-        }
-        return .deferred(promise.futureResult)
-    }
-
-    static func json(_ status: HTTPResponseStatus, _ body: JSON) -> ResponsePlan {
-        .respond(PlannedResponse(status: status, headers: HTTPHeaders([("content-type", "application/json")]), body: .full(ByteBuffer(string: body.text))))
-    }
-
-    static func error(_ status: HTTPResponseStatus, _ message: String, field: String?, extra: [(String, JSON)] = []) -> ResponsePlan {
-        json(status, .object([("error", .object([("message", .string(message)), ("field", .optional(field)), ("status", .int(Int(status.code)))] + extra))]))
-    }
 }

@@ -34,10 +34,7 @@ final class ProxyServer: Sendable {
         let logger = self.logger
         let state = self.state
         let channel = try await ServerBootstrap(group: group)
-            .serverChannelOption(ChannelOptions.backlog, value: 1024)
-            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
-            .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
+            .cutoverServerDefaults()
             .childChannelInitializer { channel in
                 state.withLockedValue { $0.clients[ObjectIdentifier(channel)] = channel }
                 channel.closeFuture.whenComplete { _ in

@@ -1,7 +1,7 @@
 import CCurl
 import CurlHTTP
-import HTTPServerCore
 import Foundation
+import HTTPServerCore
 import Synchronization
 
 /// One thread's share of a run: a libcurl multi handle driving many transfers at once.
@@ -236,7 +236,8 @@ final class RequestTemplates: @unchecked Sendable {
                 var body: UnsafeRawBufferPointer?
                 if entry.endpoint != .models {
                     let stream = entry.endpoint == .chatStream ? #","stream":true"# : ""
-                    let text = #"{"model":\#(JSON.quoted(model.name)),"messages":[{"role":"user","content":"Hello from cutover"}],"max_tokens":\#(entry.maxTokens)\#(stream)}"#
+                    let text =
+                        #"{"model":\#(JSON.quoted(model.name)),"messages":[{"role":"user","content":"Hello from cutover"}],"max_tokens":\#(entry.maxTokens)\#(stream)}"#
                     let bytes = Array(text.utf8)
                     let memory = malloc(max(1, bytes.count))!
                     memory.copyMemory(from: bytes, byteCount: bytes.count)
@@ -255,4 +256,3 @@ final class RequestTemplates: @unchecked Sendable {
     }
 
 }
-

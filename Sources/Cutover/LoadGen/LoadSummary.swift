@@ -95,8 +95,22 @@ public struct LoadSummary: Sendable {
             ("latency_ms", latency(corrected)),
             ("latency_uncorrected_ms", latency(uncorrected)),
             ("latency_by_env_ms", .object(ServedBy.allCases.compactMap { env in correctedByEnvironment[env].map { (env.name, latency($0)) } })),
-            ("scheduling_lag_ms", .object([("p50", .double(Self.ms(lag.valueAtPercentile(50)))), ("p99", .double(Self.ms(lag.valueAtPercentile(99)))), ("max", .double(Self.ms(lag.max)))])),
-            ("per_second", .array(seconds.map { .object([("sent", .int($0.sent)), ("ok", .int($0.ok)), ("dropped", .int($0.dropped)), ("blue", .int($0.blue)), ("green", .int($0.green))]) })),
+            (
+                "scheduling_lag_ms",
+                .object([
+                    ("p50", .double(Self.ms(lag.valueAtPercentile(50)))), ("p99", .double(Self.ms(lag.valueAtPercentile(99)))),
+                    ("max", .double(Self.ms(lag.max))),
+                ])
+            ),
+            (
+                "per_second",
+                .array(
+                    seconds.map {
+                        .object([
+                            ("sent", .int($0.sent)), ("ok", .int($0.ok)), ("dropped", .int($0.dropped)), ("blue", .int($0.blue)), ("green", .int($0.green)),
+                        ])
+                    })
+            ),
         ])
     }
 
@@ -110,14 +124,19 @@ public struct LoadSummary: Sendable {
         var lines: [String] = []
         lines.append(String(format: "Requests      %d in %.2fs, %.1f req/s", requests, elapsedSeconds, throughput))
         lines.append("Outcomes      " + Outcome.allCases.map { "\($0.name) \(outcomes[$0, default: 0])" }.joined(separator: ", "))
-        lines.append("Served by     blue \(byEnvironment[.blue, default: 0]), green \(byEnvironment[.green, default: 0]), unknown \(byEnvironment[.unknown, default: 0])")
+        lines.append(
+            "Served by     blue \(byEnvironment[.blue, default: 0]), green \(byEnvironment[.green, default: 0]), unknown \(byEnvironment[.unknown, default: 0])"
+        )
         lines.append("Latency (ms)                p50      p90      p99    p99.9       max")
         lines.append(row("from intended send", corrected))
         lines.append(row("from actual send", uncorrected))
         for env in [ServedBy.blue, .green] {
             if let h = correctedByEnvironment[env] { lines.append(row("\(env.name) (intended)", h)) }
         }
-        lines.append(String(format: "Schedule lag  p50 %.3f ms, p99 %.3f ms, max %.3f ms", Self.ms(lag.valueAtPercentile(50)), Self.ms(lag.valueAtPercentile(99)), Self.ms(lag.max)))
+        lines.append(
+            String(
+                format: "Schedule lag  p50 %.3f ms, p99 %.3f ms, max %.3f ms", Self.ms(lag.valueAtPercentile(50)), Self.ms(lag.valueAtPercentile(99)),
+                Self.ms(lag.max)))
         lines.append(valid ? "Run valid     yes" : "Run valid     NO: the generator fell behind (\(outcomes[.notSent, default: 0]) not-sent slots)")
         return lines.joined(separator: "\n")
     }

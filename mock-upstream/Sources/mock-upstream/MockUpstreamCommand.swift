@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import ConfigInput
 import Foundation
 import Logging
@@ -63,12 +64,7 @@ struct MockUpstreamCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        ServerExecutable.bootstrapLogging(level: Logger.Level(rawValue: logLevel) ?? .info)
         var configuration = try config.map { try MockConfiguration.load(file: $0, name: name ?? "mock") } ?? MockConfiguration(name: "mock")
         if let name { configuration.name = name }
         if let host { configuration.host = host }
@@ -82,39 +78,13 @@ struct MockUpstreamCommand: AsyncParsableCommand {
 
         let logger = Logger(label: "mock-upstream")
         let mock = MockUpstream(configuration: configuration, logger: logger)
-        let group = ServiceGroup(
-            configuration: .init(services: [AnnouncedMock(mock: mock)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        try await ServerExecutable.serve(mock, logger: logger)
     }
 
-    /// Bad input (flags or config file) exits 2 with a message that says where and what.
+    /// Bad input (flags, files) exits 2 with a message that says where and what.
     static func main() async {
-        do {
-            let command = try parse()
-            try await command.run()
-        } catch let error as ConfigError {
-            FileHandle.standardError.write(Data("mock-upstream: \(error)\n".utf8))
-            Foundation.exit(2)
-        } catch {
-            let code = exitCode(for: error)
-            if code == .validationFailure {
-                FileHandle.standardError.write(Data("mock-upstream: \(fullMessage(for: error))\n".utf8))
-                Foundation.exit(2)
-            }
-            exit(withError: error)
-        }
+        await CommandLineExit.run(Self.self, name: "mock-upstream")
     }
 }
 
-/// Runs the mock and writes the ready line from inside the service group, after its
-/// signal handlers are installed: whoever reads the line may send SIGTERM at once.
-struct AnnouncedMock: Service {
-    let mock: MockUpstream
-
-    func run() async throws {
-        try await mock.start()
-        // Unbuffered: whoever started us waits for this line on a pipe.
-        FileHandle.standardOutput.write(Data((mock.readyLine + "\n").utf8))
-        try await mock.run()
-    }
-}
+extension MockUpstream: AnnouncingServer {}

@@ -23,7 +23,7 @@ final class AdminAPI: HTTPResponder {
         let path = request.path
         switch (request.method, path) {
         case (.GET, "/_mock/faults"):
-            return Self.json(.ok, faultsBody())
+            return ResponsePlan.json(.ok, faultsBody())
         case (.PUT, "/_mock/faults"), (.POST, "/_mock/faults"):
             let faults: [Fault]
             do {
@@ -31,28 +31,28 @@ final class AdminAPI: HTTPResponder {
             } catch {
                 return Self.badRequest(error)
             }
-            return deferred(on: eventLoop) { [control] in
+            return ResponsePlan.deferred(on: eventLoop) { [control] in
                 if request.method == .PUT {
                     try await control.replace(with: faults)
-                    return Self.json(.ok, self.faultsBody())
+                    return ResponsePlan.json(.ok, self.faultsBody())
                 }
                 if let duplicate = try await control.add(faults) {
-                    return Self.error(.conflict, "a fault with id '\(duplicate)' is already active", field: "id")
+                    return ResponsePlan.jsonError(.conflict, "a fault with id '\(duplicate)' is already active", field: "id")
                 }
-                return Self.json(.created, .object([("added", .array(faults.map(\.json))), ("faults", .array(self.plan.faults.map(\.json)))]))
+                return ResponsePlan.json(.created, .object([("added", .array(faults.map(\.json))), ("faults", .array(self.plan.faults.map(\.json)))]))
             }
         case (.DELETE, "/_mock/faults"):
-            return deferred(on: eventLoop) { [control] in
+            return ResponsePlan.deferred(on: eventLoop) { [control] in
                 try await control.clear()
-                return Self.json(.ok, self.faultsBody())
+                return ResponsePlan.json(.ok, self.faultsBody())
             }
         case (.DELETE, _) where path.hasPrefix("/_mock/faults/"):
             let id = String(path.dropFirst("/_mock/faults/".count))
-            return deferred(on: eventLoop) { [control] in
+            return ResponsePlan.deferred(on: eventLoop) { [control] in
                 guard try await control.remove(id: id) else {
-                    return Self.error(.notFound, "no active fault has id '\(id)'", field: "id")
+                    return ResponsePlan.jsonError(.notFound, "no active fault has id '\(id)'", field: "id")
                 }
-                return Self.json(.ok, self.faultsBody())
+                return ResponsePlan.json(.ok, self.faultsBody())
             }
         case (.GET, "/_mock/ledger"):
             let query = request.query
@@ -60,18 +60,18 @@ final class AdminAPI: HTTPResponder {
             var limit = 100_000
             if let text = query["since"] {
                 guard let value = UInt64(text) else {
-                    return Self.error(.badRequest, "query 'since': expected a sequence number, got '\(text)'", field: "since")
+                    return ResponsePlan.jsonError(.badRequest, "query 'since': expected a sequence number, got '\(text)'", field: "since")
                 }
                 since = value
             }
             if let text = query["limit"] {
                 guard let value = Int(text), value > 0 else {
-                    return Self.error(.badRequest, "query 'limit': expected a positive integer, got '\(text)'", field: "limit")
+                    return ResponsePlan.jsonError(.badRequest, "query 'limit': expected a positive integer, got '\(text)'", field: "limit")
                 }
                 limit = value
             }
             let entries = ledger.entries(since: since, limit: limit)
-            return Self.json(
+            return ResponsePlan.json(
                 .ok,
                 .object([
                     ("entries", .array(entries.map(\.json))),
@@ -79,17 +79,17 @@ final class AdminAPI: HTTPResponder {
                     ("dropped", .int(Int(ledger.dropped))),
                 ]))
         case (.GET, "/_mock/stats"):
-            guard case .object(let counters) = ledger.stats else { return Self.json(.ok, ledger.stats) }
-            return Self.json(.ok, .object(describe() + counters))
+            guard case .object(let counters) = ledger.stats else { return ResponsePlan.json(.ok, ledger.stats) }
+            return ResponsePlan.json(.ok, .object(describe() + counters))
         case (.POST, "/_mock/reset"):
-            return deferred(on: eventLoop) { [control] in
+            return ResponsePlan.deferred(on: eventLoop) { [control] in
                 try await control.reset()
-                return Self.json(.ok, .object([("reset", .bool(true))]))
+                return ResponsePlan.json(.ok, .object([("reset", .bool(true))]))
             }
         case (_, "/_mock/faults"), (_, "/_mock/ledger"), (_, "/_mock/stats"), (_, "/_mock/reset"):
-            return Self.error(.methodNotAllowed, "\(request.method.rawValue) is not allowed on \(path)", field: nil)
+            return ResponsePlan.jsonError(.methodNotAllowed, "\(request.method.rawValue) is not allowed on \(path)", field: nil)
         default:
-            return Self.error(
+            return ResponsePlan.jsonError(
                 .notFound, "no admin route \(request.method.rawValue) \(path) (see /_mock/faults, /_mock/ledger, /_mock/stats, /_mock/reset)", field: nil)
         }
     }
@@ -114,27 +114,7 @@ final class AdminAPI: HTTPResponder {
         }
     }
 
-    private func deferred(on eventLoop: any EventLoop, _ work: @escaping @Sendable () async throws -> ResponsePlan) -> ResponsePlan {
-        let promise = eventLoop.makePromise(of: ResponsePlan.self)
-        promise.completeWithTask {
-            do {
-                return try await work()
-            } catch {
-                return Self.error(.internalServerError, "the change could not be applied: \(error)", field: nil)
-            }
-        }
-        return .deferred(promise.futureResult)
-    }
-
-    static func json(_ status: HTTPResponseStatus, _ body: JSON) -> ResponsePlan {
-        .respond(PlannedResponse(status: status, headers: HTTPHeaders([("content-type", "application/json")]), body: .full(ByteBuffer(string: body.text))))
-    }
-
-    static func error(_ status: HTTPResponseStatus, _ message: String, field: String?) -> ResponsePlan {
-        json(status, .object([("error", .object([("message", .string(message)), ("field", .optional(field)), ("status", .int(Int(status.code)))]))]))
-    }
-
     static func badRequest(_ error: ConfigError) -> ResponsePlan {
-        Self.error(.badRequest, error.description, field: error.field.isEmpty ? nil : error.field)
+        ResponsePlan.jsonError(.badRequest, error.description, field: error.field.isEmpty ? nil : error.field)
     }
 }

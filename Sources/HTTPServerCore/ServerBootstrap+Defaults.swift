@@ -1,0 +1,14 @@
+import NIOCore
+import NIOPosix
+
+extension ServerBootstrap {
+    /// Defaults for Cutover's loopback servers: a deep accept backlog (load arrives in
+    /// bursts), address reuse (a refused listener binds its port again), no Nagle delay
+    /// (small responses and stream events go out at once), and batched reads.
+    public func cutoverServerDefaults() -> ServerBootstrap {
+        serverChannelOption(ChannelOptions.backlog, value: 1024)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
+            .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+
+/// The package's built executables, found next to the test bundle.
+public enum Executable {
+    public static func url(_ name: String) -> URL {
+        var directory = Bundle.main.bundleURL
+        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path), directory.path != "/" {
+            directory.deleteLastPathComponent()
+        }
+        return directory.appendingPathComponent(name)
+    }
+
+    /// Runs to completion; returns the exit status, stdout and stderr.
+    public static func run(_ name: String, _ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+        let process = Process()
+        process.executableURL = url(name)
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
+
+    /// Starts a server executable and waits for its JSON ready line. The caller stops the
+    /// process (`terminate()`), also when it fails.
+    public static func start(_ name: String, _ arguments: [String]) throws -> (process: Process, readyLine: Data) {
+        let process = Process()
+        process.executableURL = url(name)
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = Pipe()
+        try process.run()
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let data = output.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            line += data
+        }
+        return (process, line)
+    }
+}
