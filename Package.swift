@@ -160,6 +160,11 @@ let package = Package(
             path: "Tests/LoadGenTests"
         ),
         .testTarget(
+            name: "SuiteTests",
+            dependencies: ["Cutover"],
+            path: "Tests/SuiteTests"
+        ),
+        .testTarget(
             name: "RouterTests",
             dependencies: ["BlueGreenRouter", "Cutover", "CutoverTestSupport", "BlueGreenRouterCLI", "CutoverCLI"],
             path: "Tests/RouterTests"

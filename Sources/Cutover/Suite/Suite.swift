@@ -1,0 +1,86 @@
+import MockUpstream
+
+/// A named chaos suite: upstreams, a router profile, load, a timeline of router actions
+/// and faults, and the checks that judge the run (SPEC §4).
+public struct Suite: Sendable {
+    public var name: String
+    public var description: String
+    public var seed: UInt64
+    public var duration: Duration
+    public var upstreams: [ServedBy: UpstreamSpec]
+    /// `reference`, `nginx`, `haproxy`, or a profile file path.
+    public var router: String
+    public var load: LoadSpec
+    public var timeline: [TimelineStep]
+    public var checks: [CheckSpec]
+
+    /// The phase names the timeline declares, in order.
+    public var phases: [String] { timeline.compactMap(\.phase) }
+}
+
+/// One mock upstream's options.
+public struct UpstreamSpec: Sendable, Equatable {
+    public var models: [String] = MockConfiguration.defaultModels
+    public var faults: [Fault] = []
+    public var apiKey: String?
+}
+
+/// The load a suite drives (SPEC §3's plan, in the suite's words).
+public struct LoadSpec: Sendable {
+    public var model: LoadPlan.Model
+    public var sessions: Int = 1_000
+    public var mix: [LoadPlan.MixEntry] = [LoadPlan.MixEntry(endpoint: .chat, weight: 1)]
+    public var models: [(name: String, weight: Double)] = [("gpt-4.1", 1)]
+}
+
+/// One moment of the timeline: an optional phase start plus at most one event.
+public struct TimelineStep: Sendable, Equatable {
+    public var at: Duration
+    /// The phase that starts here, if any.
+    public var phase: String?
+    public var event: Event?
+    /// Line in the suite file, for reports that point back at it.
+    public var line: Int?
+
+    public enum Event: Sendable, Equatable {
+        case validate
+        case canary(percent: Int)
+        case promote
+        case rollback
+        case restart
+        /// Adds a fault to one upstream.
+        case fault(target: ServedBy, Fault)
+        /// Clears one fault (or all, when `id` is nil) on one upstream.
+        case heal(target: ServedBy, id: String?)
+    }
+}
+
+/// A check and its parameters, as the suite names them.
+public struct CheckSpec: Sendable, Equatable {
+    public var name: String
+    /// Phases the check looks at; empty means all.
+    public var phases: [String] = []
+    public var alpha: Double?
+    public var max: Duration?
+    public var factor: Double?
+    public var tolerance: Double?
+    public var line: Int?
+
+    /// Every check the harness knows, with the parameters each accepts (SPEC §4's table).
+    public static let catalog: [String: Set<String>] = [
+        "ZeroDropped": ["phases"],
+        "NoDuplicateExecution": [],
+        "FaithfulRelay": ["phases"],
+        "SplitAccuracy": ["phases", "alpha"],
+        "ZeroWeightIsolation": [],
+        "Stickiness": ["phases"],
+        "MonotoneMovement": [],
+        "RollbackTime": ["max"],
+        "ConvergenceTime": ["max", "tolerance"],
+        "HealthGate": [],
+        "StreamIntegrity": ["phases"],
+        "LatencyBudget": ["factor", "phases"],
+        "StateSurvivesRestart": [],
+        "GeneratorValid": ["max"],
+    ]
+}

@@ -1,0 +1,139 @@
+import Cutover
+import Foundation
+import Testing
+
+/// The suite format, read strictly: a good suite parses to what it says, and each kind of
+/// mistake is an error naming the file, the line and the field.
+@Suite("Suite format")
+struct SuiteParsingTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test func theSpecExampleParses() throws {
+        let path = Self.repository.appendingPathComponent("suites/canary-promote.yaml").path
+        let suite = try Suite.load(file: path)
+        #expect(suite.name == "canary-promote")
+        #expect(suite.seed == 42 && suite.duration == .seconds(40) && suite.router == "reference")
+        #expect(suite.upstreams[.blue]?.models == ["gpt-4.1", "deepseek-v3.2"])
+        #expect(suite.load.model == .open(rate: 300, rampTo: nil))
+        #expect(suite.load.sessions == 2000)
+        #expect(suite.load.mix.map(\.endpoint) == [.chat, .chatStream, .models])
+        #expect(suite.load.mix.map(\.maxTokens) == [16, 32, 16])
+        #expect(suite.phases == ["baseline", "canary-10", "canary-50", "promoted"])
+        #expect(suite.timeline.map(\.event) == [nil, .validate, .canary(percent: 10), .canary(percent: 50), .promote])
+        #expect(suite.timeline.map(\.line) == [18, 19, 20, 21, 22])
+        #expect(
+            suite.checks.map(\.name) == [
+                "ZeroDropped", "NoDuplicateExecution", "SplitAccuracy", "Stickiness", "MonotoneMovement", "ConvergenceTime", "LatencyBudget",
+                "GeneratorValid",
+            ])
+        let split = try #require(suite.checks.first { $0.name == "SplitAccuracy" })
+        #expect(split.phases == ["canary-10", "canary-50"] && split.alpha == 0.001)
+        #expect(suite.checks.first { $0.name == "ConvergenceTime" }?.max == .seconds(1))
+    }
+
+    @Test func faultsAndHealsOnTheTimeline() throws {
+        let suite = try Suite.parse(
+            yaml: """
+                name: outage
+                duration: 30s
+                load: {model: closed, connections: 8}
+                timeline:
+                  - {at: 0s, phase: baseline}
+                  - {at: 8s, fault: {target: green, kind: outage, mode: refuse}}
+                  - {at: 10s, fault: {target: blue, id: slow, kind: latency, distribution: {type: fixed, ms: 200}}}
+                  - {at: 20s, heal: green}
+                  - {at: 22s, heal: {target: blue, fault: slow}}
+                  - {at: 25s, action: restart}
+                checks: [ZeroDropped, StateSurvivesRestart]
+                """, source: "outage.yaml")
+        #expect(suite.load.model == .closed(connections: 8))
+        guard case .fault(let target, let fault) = suite.timeline[1].event else { Issue.record("not a fault"); return }
+        #expect(target == .green && fault.kind == .outage(.refuse))
+        guard case .fault(.blue, let slow) = suite.timeline[2].event else { Issue.record("not a fault"); return }
+        #expect(slow.id == "slow")
+        #expect(suite.timeline[3].event == .heal(target: .green, id: nil))
+        #expect(suite.timeline[4].event == .heal(target: .blue, id: "slow"))
+        #expect(suite.timeline[5].event == .restart)
+    }
+
+    static let valid = """
+        name: s
+        duration: 20s
+        load: {rate: 10}
+        timeline:
+          - {at: 0s, phase: baseline}
+          - {at: 5s, action: canary, percent: 10, phase: canary}
+        checks: [ZeroDropped]
+        """
+
+    @Test(arguments: [
+        // (a change to the valid suite, the line, the field, words of the message)
+        ("colour: blue\n", 1, "colour", "unknown key 'colour'"),
+        ("seed: -1\n", 1, "seed", "expected an integer in 0"),
+        ("!duration: 20s", 2, "duration", "expected a duration such as 5s"),
+        ("!load: {rate: 10}", 3, "load.connectionz", "unknown key 'connectionz'"),
+        ("!- {at: 5s, action: canary, percent: 10, phase: canary}", 6, "timeline[1].action", "expected one of validate|canary|promote|rollback|restart"),
+        ("!- {at: 0s, phase: baseline}", 6, "timeline[1].at", "times out of order"),
+        ("!- {at: 5s, action: canary, percent: 10, phase: canary}", 6, "timeline[1].percent", "expected an integer in 0...100"),
+        ("!checks: [ZeroDropped]", 7, "checks[0]", "unknown check 'ZeroDroped'"),
+        ("!checks: [ZeroDropped]", 7, "checks[0].phases[0]", "no phase 'canary-50' in the timeline"),
+        ("!checks: [ZeroDropped]", 7, "checks[0].alpha", "unknown key 'alpha'"),
+        ("!- {at: 0s, phase: baseline}", 5, "timeline[0].fault.kind", "expected one of body|latency|outage"),
+        ("!- {at: 5s, action: canary, percent: 10, phase: canary}", 6, "timeline[1].at", "after the suite's duration"),
+    ])
+    func badSuitesNameFileLineAndField(change: String, line: Int, field: String, message: String) {
+        let replacements: [Int: (String, String)] = [
+            2: ("duration: 20s", "duration: soon"),
+            3: ("load: {rate: 10}", "load: {rate: 10, connectionz: 4}"),
+        ]
+        var text = Self.valid
+        if change.hasPrefix("!") {
+            let target = String(change.dropFirst())
+            let lines = text.components(separatedBy: "\n")
+            let index = lines.firstIndex { $0.trimmingCharacters(in: .whitespaces) == target.trimmingCharacters(in: .whitespaces) }!
+            var replaced = lines
+            replaced[index] = Self.broken(field: field, line: lines[index]) ?? replacements[line]!.1
+            text = replaced.joined(separator: "\n")
+        } else {
+            text = change + text
+        }
+        #expect {
+            try Suite.parse(yaml: text, source: "bad.yaml")
+        } throws: { error in
+            guard let error = error as? ConfigError else { return false }
+            let ok = error.source == "bad.yaml" && error.line == line && error.field == field && error.message.contains(message)
+            if !ok { Issue.record("got \(error) for:\n\(text)") }
+            return ok
+        }
+    }
+
+    /// The broken version of one line of the valid suite, for each field under test.
+    static func broken(field: String, line: String) -> String? {
+        let indent = String(line.prefix { $0 == " " })
+        switch field {
+        case "timeline[1].action": return indent + "- {at: 5s, action: launch, phase: canary}"
+        case "timeline[1].at" where line.contains("canary"): return indent + "- {at: 25s, action: canary, percent: 10, phase: canary}"
+        case "timeline[1].at": return indent + "- {at: 9s, phase: baseline}\n" + indent + "- {at: 5s, phase: later}"
+        case "timeline[1].percent": return indent + "- {at: 5s, action: canary, percent: 150, phase: canary}"
+        case "checks[0]": return "checks: [ZeroDroped]"
+        case "checks[0].phases[0]": return "checks: [{name: ZeroDropped, phases: [canary-50]}]"
+        case "checks[0].alpha": return "checks: [{name: ZeroDropped, alpha: 0.01}]"
+        case "timeline[0].fault.kind": return indent + "- {at: 0s, fault: {target: green, kind: meteor}}"
+        default: return nil
+        }
+    }
+
+    @Test func missingSectionsAndBadFilesAreNamed() {
+        #expect(throws: ConfigError.self) { try Suite.parse(yaml: "name: s\nduration: 5s\n", source: "x.yaml") }
+        #expect {
+            try Suite.load(file: "/nonexistent/suite.yaml")
+        } throws: { error in
+            (error as? ConfigError)?.source == "/nonexistent/suite.yaml"
+        }
+        #expect {
+            try Suite.parse(yaml: "name: s\nduration: 5s\nload: {rate: 1}\ntimeline: []\nchecks: [ZeroDropped]\n", source: "x.yaml")
+        } throws: { error in
+            (error as? ConfigError)?.field == "timeline"
+        }
+    }
+}
