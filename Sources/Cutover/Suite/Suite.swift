@@ -66,6 +66,19 @@ public struct CheckSpec: Sendable, Equatable {
     public var tolerance: Double?
     public var line: Int?
 
+    public init(
+        name: String, phases: [String] = [], alpha: Double? = nil, max: Duration? = nil, factor: Double? = nil, tolerance: Double? = nil,
+        line: Int? = nil
+    ) {
+        self.name = name
+        self.phases = phases
+        self.alpha = alpha
+        self.max = max
+        self.factor = factor
+        self.tolerance = tolerance
+        self.line = line
+    }
+
     /// Every check the harness knows, with the parameters each accepts (SPEC §4's table).
     public static let catalog: [String: Set<String>] = [
         "ZeroDropped": ["phases"],
