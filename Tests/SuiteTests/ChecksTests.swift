@@ -150,6 +150,37 @@ struct ChecksTests {
         #expect(caught >= 198, "caught \(caught) of 200")
     }
 
+    /// Requests every 10 ms for 2 s, served by green until `switchAtMs` (+ `lagMs` for a slow router), then blue.
+    static func rollbackRun(switchAtMs: UInt32, greenUntilMs: UInt32) -> RunHistory {
+        let records = (0..<200).map { i -> LedgerRecord in
+            let at = UInt32(i * 10)
+            return Self.record(UInt32(i), session: UInt32(i), at < greenUntilMs ? .green : .blue, atMs: at, lagUs: 0)
+        }
+        let actions = [
+            RunHistory.ActionRecord(name: "promote", calledUs: 0, returnedUs: 0, succeeded: true, greenWeight: 100),
+            RunHistory.ActionRecord(name: "rollback", calledUs: switchAtMs * 1_000 - 2_000, returnedUs: switchAtMs * 1_000, succeeded: true, greenWeight: 0),
+        ]
+        return Self.history(records, phases: [Self.whole], upstream: [:]).withActions(actions)
+    }
+
+    @Test func zeroWeightIsolationCatchesARouterStillSendingToTheOldEnvironment() {
+        let good = Self.rollbackRun(switchAtMs: 1_000, greenUntilMs: 1_000)
+        #expect(ZeroWeightIsolation().evaluate(good, CheckSpec(name: "ZeroWeightIsolation")).status == .pass)
+        // A router that keeps a stale weight for a while after rollback returned.
+        let stale = Self.rollbackRun(switchAtMs: 1_000, greenUntilMs: 1_300)
+        let result = ZeroWeightIsolation().evaluate(stale, CheckSpec(name: "ZeroWeightIsolation"))
+        #expect(result.status == .fail && result.summary.hasPrefix("29 of"))
+    }
+
+    @Test func rollbackTimeMeasuresTheLastGreenRequestAfterTheCallReturned() {
+        #expect(RollbackTime().evaluate(Self.rollbackRun(switchAtMs: 1_000, greenUntilMs: 1_000), CheckSpec(name: "RollbackTime")).status == .pass)
+        let slow = RollbackTime().evaluate(Self.rollbackRun(switchAtMs: 1_000, greenUntilMs: 1_300), CheckSpec(name: "RollbackTime", max: .milliseconds(100)))
+        #expect(slow.status == .fail && slow.summary.contains("290.0 ms"), "\(slow.summary)")
+        let lenient = RollbackTime().evaluate(Self.rollbackRun(switchAtMs: 1_000, greenUntilMs: 1_300), CheckSpec(name: "RollbackTime", max: .seconds(1)))
+        #expect(lenient.status == .pass)
+        #expect(RollbackTime().evaluate(Self.history([], phases: [Self.whole]), CheckSpec(name: "RollbackTime")).status == .skipped)
+    }
+
     @Test func generatorValidFailsOnNotSentSlotsOrLateSending() {
         let good = (0..<100).map { Self.record(UInt32($0), session: 1, .blue, atMs: UInt32($0)) }
         #expect(GeneratorValid().evaluate(Self.history(good, phases: [Self.whole]), CheckSpec(name: "GeneratorValid")).status == .pass)
@@ -157,6 +188,14 @@ struct ChecksTests {
         #expect(GeneratorValid().evaluate(Self.history(starved, phases: [Self.whole]), CheckSpec(name: "GeneratorValid")).status == .fail)
         let late = (0..<100).map { Self.record(UInt32($0), session: 1, .blue, atMs: UInt32($0), lagUs: 200_000) }
         #expect(GeneratorValid().evaluate(Self.history(late, phases: [Self.whole]), CheckSpec(name: "GeneratorValid")).status == .fail)
+    }
+}
+
+extension RunHistory {
+    func withActions(_ actions: [ActionRecord]) -> RunHistory {
+        var copy = self
+        copy.actions = actions
+        return copy
     }
 }
 

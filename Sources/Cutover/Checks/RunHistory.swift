@@ -8,11 +8,33 @@ public struct RunHistory: Sendable {
     /// What each upstream received (mock ledgers), health checks included.
     public var upstream: [ServedBy: [LedgerEntry]]
     public var phases: [PhaseWindow]
+    /// Router actions with their call and return times, in order.
+    public var actions: [ActionRecord]
 
-    public init(client: ClientLedger, upstream: [ServedBy: [LedgerEntry]], phases: [PhaseWindow]) {
+    public init(client: ClientLedger, upstream: [ServedBy: [LedgerEntry]], phases: [PhaseWindow], actions: [ActionRecord] = []) {
         self.client = client
         self.upstream = upstream
         self.phases = phases
+        self.actions = actions
+    }
+
+    /// One router action as the timeline runner saw it, on the ledger's clock.
+    public struct ActionRecord: Sendable, Equatable {
+        public var name: String
+        public var calledUs: UInt32
+        public var returnedUs: UInt32
+        /// Whether the router accepted it (a health-gated canary may refuse).
+        public var succeeded: Bool
+        /// Green's weight once it returned (nil for actions that do not set weights).
+        public var greenWeight: Int?
+
+        public init(name: String, calledUs: UInt32, returnedUs: UInt32, succeeded: Bool, greenWeight: Int?) {
+            self.name = name
+            self.calledUs = calledUs
+            self.returnedUs = returnedUs
+            self.succeeded = succeeded
+            self.greenWeight = greenWeight
+        }
     }
 
     /// A stretch of the run under one name and one green weight, on the ledger's clock.
