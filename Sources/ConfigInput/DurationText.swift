@@ -32,3 +32,12 @@ extension ConfigNode {
         return duration
     }
 }
+
+extension Duration {
+    /// Whole microseconds (negative durations count as zero): the ledger's unit of time.
+    public var microseconds: UInt64 {
+        let (seconds, attoseconds) = components
+        guard seconds >= 0, attoseconds >= 0 else { return 0 }
+        return UInt64(seconds) * 1_000_000 + UInt64(attoseconds / 1_000_000_000_000)
+    }
+}

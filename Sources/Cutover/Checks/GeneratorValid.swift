@@ -9,7 +9,7 @@ public struct GeneratorValid: Check {
 
     public func evaluate(_ history: RunHistory, _ spec: CheckSpec) -> CheckResult {
         let bound = spec.max ?? .milliseconds(50)
-        let boundUs = UInt64(bound.components.seconds) * 1_000_000 + UInt64(bound.components.attoseconds / 1_000_000_000_000)
+        let boundUs = bound.microseconds
         let sent = history.client.records.filter { $0.outcome != .notSent }
         let notSent = history.client.records.count - sent.count
         var lags = sent.map { UInt64($0.lagUs) }

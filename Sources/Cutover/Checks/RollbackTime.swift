@@ -9,7 +9,7 @@ public struct RollbackTime: Check {
 
     public func evaluate(_ history: RunHistory, _ spec: CheckSpec) -> CheckResult {
         let bound = spec.max ?? .seconds(1)
-        let boundUs = UInt64(bound.components.seconds) * 1_000_000 + UInt64(bound.components.attoseconds / 1_000_000_000_000)
+        let boundUs = bound.microseconds
         let rollbacks = history.actions.filter { $0.name == "rollback" && $0.succeeded }
         guard !rollbacks.isEmpty else {
             return CheckResult(name: name, status: .skipped, summary: "no rollback in the run", evidence: .object([("rollbacks", .int(0))]))

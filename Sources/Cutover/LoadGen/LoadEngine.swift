@@ -1,4 +1,5 @@
 import CCurl
+import ConfigInput
 import CurlHTTP
 import Foundation
 import HTTPServerCore
@@ -55,8 +56,8 @@ final class LoadEngine {
 
     /// Runs this thread's share to the end; returns its records.
     func run() -> [LedgerRecord] {
-        let durationMicros = UInt64(plan.duration.components.seconds) * 1_000_000 + UInt64(plan.duration.components.attoseconds / 1_000_000_000_000)
-        let maxLagMicros = UInt64(plan.maxLag.components.seconds) * 1_000_000 + UInt64(plan.maxLag.components.attoseconds / 1_000_000_000_000)
+        let durationMicros = plan.duration.microseconds
+        let maxLagMicros = plan.maxLag.microseconds
         let total = plan.scheduledCount ?? Int.max
         var next = firstSlot
         if let total = plan.scheduledCount { records.reserveCapacity(total / stride + 1) }
