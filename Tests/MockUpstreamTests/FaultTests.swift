@@ -179,7 +179,7 @@ struct FaultTests {
             let events = response.events
             #expect(events.last?.isDone == true)
             #expect(events.count == 4 + 3)
-            #expect(events[2].at - events[1].at >= .milliseconds(290))
+            #expect(events[2].at - events[1].at >= .milliseconds(250))  // a 300 ms stall, less arrival jitter
             #expect(events[1].at - events[0].at < .milliseconds(200))
         }
     }
@@ -214,7 +214,7 @@ struct FaultTests {
             let events = response.events
             #expect(events.count == 6 + 3)
             let headersAt = try #require(response.timeToHeaders)
-            #expect(events[0].at - headersAt >= .milliseconds(190))
+            #expect(events[0].at - headersAt >= .milliseconds(150))  // a 200 ms time to first token, less arrival jitter
             let span = events[events.count - 1].at - events[0].at
             // 8 gaps of 50 ms after the first event (a late first event can shorten the observed span).
             #expect(span >= .milliseconds(300))
