@@ -39,6 +39,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var pendingBody: [ByteBuffer] = []
         var requestEnded = false
         var upstream: (any Channel)?
+        /// The upstream connection's handler, kept from `attach` (no pipeline lookups later).
+        var upstreamHandler: UpstreamHandler?
         var responseStarted = false
         var upstreamReusable = true
         var clientKeepAlive: Bool
@@ -202,6 +204,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         handler.exchange = self
         exchange.upstream = channel
+        exchange.upstreamHandler = handler
         exchange.environment = environment
         exchange.head.headers.replaceOrAdd(name: "x-environment", value: environment.rawValue)
         exchange.head.headers.replaceOrAdd(name: "host", value: proxy.targets[environment]!.hostHeader)
@@ -255,7 +258,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func upstreamEnd(_ trailers: HTTPHeaders?) {
         guard let context, let exchange, let upstream = exchange.upstream else { return }
         self.exchange = nil
-        if let handler = try? upstream.pipeline.syncOperations.handler(type: UpstreamHandler.self) { handler.exchange = nil }
+        exchange.upstreamHandler?.exchange = nil
         if exchange.upstreamReusable {
             if exchange.upstreamPaused { upstream.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in } }
             proxy.pool(on: context.eventLoop).put(upstream, exchange.environment)
@@ -328,7 +331,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             // The client left mid-exchange: the upstream connection is in an unknown state.
             self.exchange = nil
             if let upstream = exchange.upstream {
-                if let handler = try? upstream.pipeline.syncOperations.handler(type: UpstreamHandler.self) { handler.exchange = nil }
+                exchange.upstreamHandler?.exchange = nil
                 upstream.close(promise: nil)
             }
             proxy.state.requestEnded()

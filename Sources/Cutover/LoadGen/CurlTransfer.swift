@@ -10,7 +10,7 @@ final class CurlTransfer {
     /// The slot being sent: index into the engine's records.
     var slot = 0
     var record = LedgerRecord.notSent(seq: 0, session: 0, intendedUs: 0, endpoint: .models)
-    var isStream = false
+    var isStream: Bool { record.endpoint == .chatStream }
     let clock: RunClock
 
     // Observed while the response arrives.

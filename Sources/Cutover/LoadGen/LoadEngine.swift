@@ -135,7 +135,6 @@ final class LoadEngine {
     private func start(_ transfer: CurlTransfer, seq: UInt64, intendedUs: UInt32) {
         let choice = plan.choices(for: seq)
         let templateIndex = requests.index(mix: choice.mixIndex, model: choice.modelIndex)
-        transfer.isStream = choice.mix.endpoint == .chatStream
         transfer.record = LedgerRecord(
             seq: UInt32(truncatingIfNeeded: seq), session: choice.session, intendedUs: intendedUs, sentUs: 0, firstByteUs: 0, doneUs: 0,
             bytes: 0, status: 0, fault: 0, chunks: 0, servedBy: .unknown, outcome: .transport, endpoint: choice.mix.endpoint, curlCode: 0,

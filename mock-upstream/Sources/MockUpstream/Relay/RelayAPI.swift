@@ -56,8 +56,16 @@ final class RelayAPI: HTTPResponder {
         let route = route(request)
         var model: String?
         var stream = false
+        // A chat body is parsed once; faults still match the model of an invalid one.
+        var parsed: Result<ChatRequest, OpenAIError>?
         if case .chat = route {
-            (model, stream) = ChatRequest.peek(request.bodyBytes)
+            let result = Result { () throws(OpenAIError) in try ChatRequest.parse(request.bodyBytes) }
+            parsed = result
+            if case .success(let chat) = result {
+                (model, stream) = (chat.model, chat.stream)
+            } else {
+                (model, stream) = ChatRequest.peek(request.bodyBytes)
+            }
         } else if case .model(let id) = route {
             model = id
         }
@@ -116,10 +124,10 @@ final class RelayAPI: HTTPResponder {
             return shaped(ByteBuffer(string: Self.modelJSON(id, index: index).text), headers: headers, decision: decision, delay: delay, ticket: ticket)
         case .chat:
             let chat: ChatRequest
-            do {
-                chat = try ChatRequest.parse(request.bodyBytes)
-            } catch {
-                return errorPlan(error, headers: headers, delay: delay, ticket: ticket)
+            switch parsed {
+            case .success(let request): chat = request
+            case .failure(let error): return errorPlan(error, headers: headers, delay: delay, ticket: ticket)
+            case nil: preconditionFailure("every chat request is parsed before faults are decided")
             }
             guard modelSet.contains(chat.model) else {
                 return errorPlan(modelNotFound(chat.model), headers: headers, delay: delay, ticket: ticket)
