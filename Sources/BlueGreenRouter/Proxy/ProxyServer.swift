@@ -4,6 +4,10 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The client-facing listener of the router, and the set of open client connections
 /// that draining has to wait for.
 final class ProxyServer: Sendable {
@@ -35,6 +39,8 @@ final class ProxyServer: Sendable {
         let state = self.state
         let channel = try await ServerBootstrap(group: group)
             .cutoverServerDefaults()
+            // A hot restart binds the new process to the same port before the old one drains.
+            .serverChannelOption(ChannelOptions.socket(SocketOptionLevel(SOL_SOCKET), SO_REUSEPORT), value: 1)
             .childChannelInitializer { channel in
                 state.withLockedValue { $0.clients[ObjectIdentifier(channel)] = channel }
                 channel.closeFuture.whenComplete { _ in

@@ -10,12 +10,58 @@ public struct RunHistory: Sendable {
     public var phases: [PhaseWindow]
     /// Router actions with their call and return times, in order.
     public var actions: [ActionRecord]
+    /// Faults the timeline injected, with when they were active.
+    public var faults: [FaultWindow]
+    /// The load plan, which says what each slot asked for (stream token counts).
+    public var plan: LoadPlan?
+    /// Wall-clock time (Unix ms) at which the ledger's clock read zero: maps the
+    /// upstream ledgers' wall-clock times onto the run's time line.
+    public var wallStartMs: Double
 
-    public init(client: ClientLedger, upstream: [ServedBy: [LedgerEntry]], phases: [PhaseWindow], actions: [ActionRecord] = []) {
+    public init(
+        client: ClientLedger, upstream: [ServedBy: [LedgerEntry]], phases: [PhaseWindow], actions: [ActionRecord] = [], faults: [FaultWindow] = [],
+        plan: LoadPlan? = nil, wallStartMs: Double = 0
+    ) {
         self.client = client
         self.upstream = upstream
         self.phases = phases
         self.actions = actions
+        self.faults = faults
+        self.plan = plan
+        self.wallStartMs = wallStartMs
+    }
+
+    /// A fault the timeline put on an upstream, on the ledger's clock.
+    public struct FaultWindow: Sendable, Equatable {
+        public var target: ServedBy
+        public var id: String
+        public var kind: String
+        public var startUs: UInt32
+        /// When it was healed; `.max` when it lasted to the end.
+        public var endUs: UInt32
+        /// True for faults that make the upstream fail every health probe (an outage, or
+        /// 5xx on every request): a health-gated router must refuse a canary meanwhile.
+        public var makesUnhealthy: Bool
+
+        public init(target: ServedBy, id: String, kind: String, startUs: UInt32, endUs: UInt32, makesUnhealthy: Bool) {
+            self.target = target
+            self.id = id
+            self.kind = kind
+            self.startUs = startUs
+            self.endUs = endUs
+            self.makesUnhealthy = makesUnhealthy
+        }
+
+        func covers(_ us: UInt32) -> Bool { us >= startUs && us < endUs }
+    }
+
+    /// The run-clock time (µs) of an upstream ledger entry's arrival.
+    func runMicros(ofArrival entry: LedgerEntry) -> Double { (entry.arrivalMs - wallStartMs) * 1_000 }
+
+    /// Upstream executions of this run's requests (health probes and strays left out).
+    func executions(on env: ServedBy) -> [LedgerEntry] {
+        let prefix = client.runID + "-"
+        return (upstream[env] ?? []).filter { $0.requestID.hasPrefix(prefix) }
     }
 
     /// One router action as the timeline runner saw it, on the ledger's clock.
@@ -27,13 +73,25 @@ public struct RunHistory: Sendable {
         public var succeeded: Bool
         /// Green's weight once it returned (nil for actions that do not set weights).
         public var greenWeight: Int?
+        /// Green's weight as the router reported it just before the call (for restarts).
+        public var greenWeightBefore: Int?
+        /// Green's weight as the router reported it after the call, whatever the action.
+        public var reportedWeightAfter: Int?
+        /// The router's answer, for the report (a refusal's reason).
+        public var detail: String
 
-        public init(name: String, calledUs: UInt32, returnedUs: UInt32, succeeded: Bool, greenWeight: Int?) {
+        public init(
+            name: String, calledUs: UInt32, returnedUs: UInt32, succeeded: Bool, greenWeight: Int?, greenWeightBefore: Int? = nil,
+            reportedWeightAfter: Int? = nil, detail: String = ""
+        ) {
             self.name = name
             self.calledUs = calledUs
             self.returnedUs = returnedUs
             self.succeeded = succeeded
             self.greenWeight = greenWeight
+            self.greenWeightBefore = greenWeightBefore
+            self.reportedWeightAfter = reportedWeightAfter
+            self.detail = detail
         }
     }
 
@@ -53,6 +111,14 @@ public struct RunHistory: Sendable {
         }
 
         func contains(_ record: LedgerRecord) -> Bool { record.intendedUs >= startUs && record.intendedUs < endUs }
+    }
+
+    /// The client record of one of this run's request ids (`<runID>-<seq>`).
+    func record(forRequestID id: String) -> LedgerRecord? {
+        guard id.hasPrefix(client.runID + "-"), let seq = Int(id.dropFirst(client.runID.count + 1)) else { return nil }
+        let records = client.records
+        if seq < records.count, records[seq].seq == UInt32(seq) { return records[seq] }
+        return records.first { $0.seq == UInt32(seq) }
     }
 
     /// The phases a check asked for (all when `names` is empty).

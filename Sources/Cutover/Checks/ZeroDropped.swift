@@ -1,12 +1,13 @@
 import HTTPServerCore
 
-/// No dropped request (router-error or transport) in the checked phases.
+/// No dropped request (router-error or transport) in the checked phases (the whole run
+/// when the suite names none).
 public struct ZeroDropped: Check {
     public let name = "ZeroDropped"
     public init() {}
 
     public func evaluate(_ history: RunHistory, _ spec: CheckSpec) -> CheckResult {
-        let records = history.records(in: history.phases(named: spec.phases))
+        let records = spec.phases.isEmpty ? history.client.records : history.records(in: history.phases(named: spec.phases))
         let dropped = records.filter(\.outcome.isDropped)
         let routerErrors = dropped.filter { $0.outcome == .routerError }.count
         let evidence = JSON.object([

@@ -158,14 +158,22 @@ private let transferWriteHeader: cutover_curl_data_cb = { data, size, count, con
     return length
 }
 
-/// Monotonic microseconds since the run started.
-struct RunClock: Sendable {
+/// Monotonic microseconds since the run started: the ledger's clock, which the
+/// timeline runner shares so router actions and requests are on one time line.
+public struct RunClock: Sendable {
     let startNanos: UInt64
 
-    init() { startNanos = Self.monotonicNanos() }
+    public init() { startNanos = Self.monotonicNanos() }
 
-    var nowMicros: UInt32 { UInt32(truncatingIfNeeded: (Self.monotonicNanos() &- startNanos) / 1_000) }
-    var nowNanos: UInt64 { Self.monotonicNanos() &- startNanos }
+    public var nowMicros: UInt32 { UInt32(truncatingIfNeeded: (Self.monotonicNanos() &- startNanos) / 1_000) }
+    public var nowNanos: UInt64 { Self.monotonicNanos() &- startNanos }
+
+    /// Sleeps until the clock reads `micros` (returns at once when that is past).
+    public func sleep(untilMicros micros: UInt64) async {
+        let now = nowNanos / 1_000
+        guard micros > now else { return }
+        try? await Task.sleep(for: .microseconds(micros - now))
+    }
 
     static func monotonicNanos() -> UInt64 {
         var ts = timespec()

@@ -4,10 +4,10 @@ import Foundation
 /// libcurl loop never occupies a Swift concurrency thread. Returns the merged ledger.
 public enum LoadGenerator {
     /// Runs the plan to the end (it always stops by itself: bounded by duration and timeouts).
-    public static func run(_ plan: LoadPlan, progress: LoadProgress? = nil) async -> LoadResult {
+    /// `clock` is the ledger's time base; pass one to put other events on the same line.
+    public static func run(_ plan: LoadPlan, clock: RunClock = RunClock(), progress: LoadProgress? = nil) async -> LoadResult {
         let stamps = FaultStampTable()
         let requests = RequestTemplates(plan: plan)
-        let clock = RunClock()
         let started = Date()
         let parts = await withTaskGroup(of: [LedgerRecord].self) { group in
             for thread in 0..<max(1, plan.threads) {

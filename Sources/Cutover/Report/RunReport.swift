@@ -1,0 +1,66 @@
+import Foundation
+import HTTPServerCore
+
+/// `report.json`: the run as data (SPEC §4's keys and more).
+public enum RunReport {
+    public static func json(_ run: SuiteRun) -> JSON {
+        func seconds(_ us: UInt32) -> JSON { us == .max ? .null : .double((Double(us) / 1_000).rounded() / 1_000) }
+        return .object([
+            ("suite", .string(run.suite.name)),
+            ("description", .string(run.suite.description)),
+            ("router", build(run.build)),
+            ("seed", .int(Int(truncatingIfNeeded: run.seed))),
+            ("verdict", .string(run.verdict.rawValue)),
+            ("invalid_reason", .optional(run.invalidReason)),
+            ("started_at", .string(ISO8601DateFormatter().string(from: run.startedAt))),
+            (
+                "checks",
+                .array(
+                    run.checks.map {
+                        .object([
+                            ("name", .string($0.name)), ("status", .string($0.status.rawValue)), ("summary", .string($0.summary)), ("evidence", $0.evidence),
+                        ])
+                    })
+            ),
+            (
+                "phases",
+                .array(
+                    run.history.phases.map {
+                        .object([
+                            ("name", .string($0.name)), ("start_s", seconds($0.startUs)), ("end_s", seconds($0.endUs)), ("green_weight", .int($0.greenWeight)),
+                        ])
+                    })
+            ),
+            (
+                "actions",
+                .array(
+                    run.history.actions.map {
+                        .object([
+                            ("name", .string($0.name)), ("called_s", seconds($0.calledUs)), ("returned_s", seconds($0.returnedUs)),
+                            ("accepted", .bool($0.succeeded)),
+                            ("green_weight", $0.reportedWeightAfter.map { .int($0) } ?? .null), ("detail", .string($0.detail)),
+                        ])
+                    })
+            ),
+            (
+                "faults",
+                .array(
+                    run.history.faults.map {
+                        .object([
+                            ("target", .string($0.target.name)), ("id", .string($0.id)), ("kind", .string($0.kind)), ("start_s", seconds($0.startUs)),
+                            ("end_s", seconds($0.endUs)),
+                        ])
+                    })
+            ),
+            ("timeline", .array(run.log.map { .string($0) })),
+            ("load", run.summary.json(valid: run.invalidReason == nil)),
+        ])
+    }
+
+    static func build(_ build: RouterBuild) -> JSON {
+        .object([
+            ("profile", .string(build.profile)), ("version", .string(build.version)), ("sha256", .string(build.sha256)),
+            ("executable", .string(build.executable)),
+        ])
+    }
+}

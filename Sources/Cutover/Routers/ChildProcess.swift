@@ -1,0 +1,106 @@
+import Foundation
+import Synchronization
+
+/// A server the harness started: it waits for the JSON ready line on stdout, sends its
+/// stderr to a log file, and is always stopped by its own PID (SIGTERM, then SIGKILL).
+/// Every live child is listed so that Ctrl-C in the CLI can stop them all.
+public final class ChildProcess: Sendable {
+    public let pid: Int32
+    /// The first line the child wrote on stdout.
+    public let readyLine: String
+    public let logFile: URL
+    private let process: UncheckedBox<Process>
+
+    /// PIDs of children still running, for `stopAll()` on a signal.
+    private static let live = Mutex<Set<Int32>>([])
+
+    public struct LaunchError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Starts `executable` and waits up to `timeout` for its first stdout line; on failure
+    /// the child is killed and the error quotes the end of its log.
+    public static func launch(_ executable: URL, _ arguments: [String], logFile: URL, timeout: Duration = .seconds(20)) async throws -> ChildProcess {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        let log = try FileHandle(forWritingTo: logFile)
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            throw LaunchError(description: "cannot start \(executable.path): \(error.localizedDescription)")
+        }
+        try? log.close()
+        let pid = process.processIdentifier
+        live.withLock { _ = $0.insert(pid) }
+        let reader = output.fileHandleForReading
+        let killer = Task {
+            try await Task.sleep(for: timeout)
+            kill(pid, SIGKILL)
+        }
+        let line = await withCheckedContinuation { (continuation: CheckedContinuation<String?, Never>) in
+            let thread = Thread {
+                var bytes = Data()
+                while !bytes.contains(UInt8(ascii: "\n")) {
+                    let data = reader.availableData
+                    if data.isEmpty { break }
+                    bytes += data
+                }
+                let text = String(decoding: bytes, as: UTF8.self)
+                continuation.resume(returning: text.contains("\n") ? String(text.prefix { $0 != "\n" }) : nil)
+            }
+            thread.start()
+        }
+        killer.cancel()
+        let child = ChildProcess(pid: pid, readyLine: line ?? "", logFile: logFile, process: process)
+        guard line != nil else {
+            _ = await child.stop(grace: .seconds(1))
+            let tail = (try? String(contentsOf: logFile, encoding: .utf8)).map { String($0.suffix(600)) } ?? ""
+            throw LaunchError(description: "\(executable.lastPathComponent) did not become ready within \(timeout) (log \(logFile.path)): \(tail)")
+        }
+        return child
+    }
+
+    private init(pid: Int32, readyLine: String, logFile: URL, process: Process) {
+        self.pid = pid
+        self.readyLine = readyLine
+        self.logFile = logFile
+        self.process = UncheckedBox(process)
+    }
+
+    public var isRunning: Bool { process.value.isRunning }
+
+    /// SIGTERM, then SIGKILL after `grace`; returns the exit status.
+    @discardableResult
+    public func stop(grace: Duration = .seconds(15)) async -> Int32 {
+        let process = self.process.value
+        if process.isRunning { kill(pid, SIGTERM) }
+        let deadline = ContinuousClock.now + grace
+        while process.isRunning, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        if process.isRunning {
+            kill(pid, SIGKILL)
+            process.waitUntilExit()
+        }
+        Self.live.withLock { _ = $0.remove(pid) }
+        return process.terminationStatus
+    }
+
+    /// Kills every child still running (signal handlers call this before exiting).
+    public static func stopAll() {
+        for pid in live.withLock({ $0 }) { kill(pid, SIGKILL) }
+    }
+}
+
+/// A reference that is only touched in ways `Process` itself makes safe (it is thread-safe
+/// for `isRunning`, `terminationStatus` and `waitUntilExit`).
+private final class UncheckedBox<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}

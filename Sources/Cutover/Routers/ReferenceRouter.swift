@@ -1,0 +1,105 @@
+import Foundation
+
+/// The `reference` profile: the `bluegreen-router` executable as a child process, driven
+/// through its admin API. `restart` is a hot restart: a new process binds the same port
+/// (SO_REUSEPORT) and reads the same state file, then the old one drains on SIGTERM.
+public actor ReferenceRouter: RouterDriver {
+    public nonisolated let profile = "reference"
+    public let executable: URL
+    private var child: ChildProcess?
+    private var arguments: [String] = []
+    private var workdir: URL?
+    private var port = 0
+    private var adminURL = ""
+    private var generation = 0
+
+    public struct StartError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public init(executable: URL) {
+        self.executable = executable
+    }
+
+    /// The router next to the running executable (`cutover` and `bluegreen-router` are
+    /// built into one folder).
+    public static func besideCurrentExecutable() -> URL {
+        let me = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        let beside = me.deletingLastPathComponent().appendingPathComponent("bluegreen-router")
+        if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
+        return Bundle.main.bundleURL.appendingPathComponent("bluegreen-router")
+    }
+
+    public func start(blue: String, green: String, workdir: URL) async throws -> String {
+        guard FileManager.default.isExecutableFile(atPath: executable.path) else {
+            throw StartError(description: "no bluegreen-router executable at \(executable.path) (build it with `swift build`)")
+        }
+        self.workdir = workdir
+        arguments = [
+            "--blue", blue, "--green", green, "--admin", "127.0.0.1:0", "--state-file", workdir.appendingPathComponent("router-state.json").path,
+            "--health-interval", "1s", "--drain-timeout", "10s", "--log-level", "warning",
+        ]
+        let child = try await launch(listen: "127.0.0.1:0")
+        self.child = child
+        return "http://127.0.0.1:\(port)"
+    }
+
+    private func launch(listen: String) async throws -> ChildProcess {
+        generation += 1
+        let log = workdir!.appendingPathComponent("router-\(generation).log")
+        let child = try await ChildProcess.launch(executable, arguments + ["--listen", listen], logFile: log)
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(child.readyLine.utf8))) as? [String: Any],
+            let url = object["url"] as? String, let admin = object["admin"] as? String, let port = URLComponents(string: url)?.port
+        else {
+            await child.stop(grace: .seconds(2))
+            throw StartError(description: "bluegreen-router's ready line is not {\"url\":…,\"admin\":…}: \(child.readyLine.prefix(200))")
+        }
+        self.port = port
+        self.adminURL = admin
+        return child
+    }
+
+    public func perform(_ action: RouterAction) async -> ActionOutcome {
+        let phase: DeploymentClient.Phase
+        switch action {
+        case .validate: phase = .validate
+        case .canary: phase = .canary
+        case .promote: phase = .promote
+        case .rollback: phase = .rollback
+        case .restart: return await restart()
+        }
+        var percent: Int?
+        if case .canary(let p) = action { percent = p }
+        let result = await DeploymentClient(adminURL: adminURL).run(phase, canaryPercentage: percent)
+        let detail = result.log.map { $0.split(separator: " ", maxSplits: 2).dropFirst().joined(separator: " ").trimmingCharacters(in: .whitespaces) }
+            .joined(separator: "; ")
+        return ActionOutcome(accepted: result.succeeded, greenWeight: result.status?.weights.green, detail: detail)
+    }
+
+    private func restart() async -> ActionOutcome {
+        guard let old = child else { return ActionOutcome(accepted: false, greenWeight: nil, detail: "the router is not running") }
+        do {
+            let fresh = try await launch(listen: "127.0.0.1:\(port)")
+            child = fresh
+            let status = await old.stop(grace: .seconds(15))
+            let weight = await greenWeight()
+            return ActionOutcome(accepted: true, greenWeight: weight, detail: "new process \(fresh.pid) serving; old \(old.pid) drained, exit \(status)")
+        } catch {
+            return ActionOutcome(accepted: false, greenWeight: await greenWeight(), detail: "restart failed: \(error)")
+        }
+    }
+
+    public func greenWeight() async -> Int? {
+        await DeploymentClient(adminURL: adminURL).run(.status).status?.weights.green
+    }
+
+    public func build() async -> RouterBuild {
+        let version = await DeploymentClient(adminURL: adminURL).run(.status).status?.version ?? "unknown"
+        return RouterBuild(profile: profile, version: version, sha256: FileDigest.sha256(of: executable) ?? "", executable: executable.path)
+    }
+
+    public func stop() async {
+        await child?.stop()
+        child = nil
+    }
+}

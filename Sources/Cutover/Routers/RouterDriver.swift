@@ -1,0 +1,76 @@
+import Foundation
+
+/// An action the timeline asks of the router under test.
+public enum RouterAction: Sendable, Equatable {
+    case validate
+    case canary(percent: Int)
+    case promote
+    case rollback
+    case restart
+
+    public var name: String {
+        switch self {
+        case .validate: "validate"
+        case .canary: "canary"
+        case .promote: "promote"
+        case .rollback: "rollback"
+        case .restart: "restart"
+        }
+    }
+
+    /// Green's weight this action asks for; nil for actions that do not set weights.
+    public var intendedGreenWeight: Int? {
+        switch self {
+        case .canary(let percent): percent
+        case .promote: 100
+        case .rollback: 0
+        case .validate, .restart: nil
+        }
+    }
+}
+
+/// What the router answered to one action.
+public struct ActionOutcome: Sendable, Equatable {
+    public var accepted: Bool
+    /// Green's weight as the router reports it afterwards (nil when it cannot say).
+    public var greenWeight: Int?
+    /// The router's words: the refusal reason, or what it did.
+    public var detail: String
+
+    public init(accepted: Bool, greenWeight: Int?, detail: String) {
+        self.accepted = accepted
+        self.greenWeight = greenWeight
+        self.detail = detail
+    }
+}
+
+/// Which router build a run certified.
+public struct RouterBuild: Sendable, Equatable {
+    public var profile: String
+    public var version: String
+    /// SHA-256 of the router's executable (empty for routers not started from a file).
+    public var sha256: String
+    public var executable: String
+
+    public init(profile: String, version: String, sha256: String, executable: String) {
+        self.profile = profile
+        self.version = version
+        self.sha256 = sha256
+        self.executable = executable
+    }
+}
+
+/// How the harness drives one kind of router (a profile, SPEC §5): start it in front of
+/// two upstreams, carry out actions, say its weights, stop it. Known-bad routers in the
+/// tests are drivers too.
+public protocol RouterDriver: Sendable {
+    var profile: String { get }
+    /// Starts the router in front of `blue` and `green`; returns the URL load goes to.
+    func start(blue: String, green: String, workdir: URL) async throws -> String
+    func perform(_ action: RouterAction) async -> ActionOutcome
+    /// Green's weight in percent right now, when the router can say.
+    func greenWeight() async -> Int?
+    func build() async -> RouterBuild
+    /// Stops everything `start` started; safe to call when `start` failed or never ran.
+    func stop() async
+}

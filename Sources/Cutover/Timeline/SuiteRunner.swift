@@ -1,0 +1,204 @@
+import Foundation
+import MockUpstream
+
+/// Runs one suite end to end on loopback: starts blue and green mocks and the router,
+/// drives load while the timeline's actions and faults happen on the ledger's clock,
+/// reconciles the ledgers, and evaluates the checks. Everything it starts, it stops.
+public struct SuiteRunner: Sendable {
+    public var suite: Suite
+    public var seed: UInt64
+    public var router: any RouterDriver
+    /// Live events (progress, steps) for a display; called from background tasks.
+    public var observer: (@Sendable (RunEvent) -> Void)?
+    /// How often `observer` gets a progress snapshot.
+    public var progressInterval: Duration = .seconds(1)
+
+    public init(suite: Suite, seed: UInt64? = nil, router: any RouterDriver, observer: (@Sendable (RunEvent) -> Void)? = nil) {
+        self.suite = suite
+        self.seed = seed ?? suite.seed
+        self.router = router
+        self.observer = observer
+    }
+
+    /// The environment could not be set up: the run is invalid (exit 3), not failed.
+    public struct EnvironmentError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public func run() async throws(EnvironmentError) -> SuiteRun {
+        let workdir = FileManager.default.temporaryDirectory.appendingPathComponent("cutover-\(suite.name)-\(UUID().uuidString.prefix(8))")
+        try? FileManager.default.createDirectory(at: workdir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: workdir) }
+
+        var mocks: [ServedBy: MockUpstream] = [:]
+        for (index, env) in [ServedBy.blue, .green].enumerated() {
+            let spec = suite.upstreams[env] ?? UpstreamSpec()
+            mocks[env] = MockUpstream(
+                configuration: MockConfiguration(
+                    name: env.name, seed: seed &+ UInt64(index) &* 0x9E37_79B9, models: spec.models, apiKey: spec.apiKey, faults: spec.faults))
+        }
+        do {
+            for mock in mocks.values { try await mock.start() }
+        } catch {
+            for mock in mocks.values { await mock.shutdown() }
+            throw EnvironmentError(description: "cannot start the mock upstreams: \(error)")
+        }
+        let routerURL: String
+        do {
+            routerURL = try await router.start(blue: mocks[.blue]!.url, green: mocks[.green]!.url, workdir: workdir)
+        } catch {
+            await router.stop()
+            for mock in mocks.values { await mock.shutdown() }
+            throw EnvironmentError(description: "cannot start the \(router.profile) router: \(error)")
+        }
+        let build = await router.build()
+        observer?(.started(routerURL: routerURL, blue: mocks[.blue]!.url, green: mocks[.green]!.url))
+        let run = await drive(routerURL: routerURL, mocks: mocks, build: build)
+        await router.stop()
+        for mock in mocks.values { await mock.shutdown() }
+        return run
+    }
+
+    /// The load plan the suite asks for, aimed at `url`.
+    public func plan(url: String) -> LoadPlan {
+        var plan = LoadPlan(url: url, model: suite.load.model, duration: suite.duration)
+        plan.sessions = suite.load.sessions
+        plan.mix = suite.load.mix
+        plan.models = suite.load.models
+        plan.seed = seed
+        plan.runID = "\(suite.name)-\(seed)"
+        if let key = suite.upstreams[.blue]?.apiKey ?? suite.upstreams[.green]?.apiKey {
+            plan.headers = [("Authorization", "Bearer \(key)")]
+        }
+        return plan
+    }
+
+    private func drive(routerURL: String, mocks: [ServedBy: MockUpstream], build: RouterBuild) async -> SuiteRun {
+        let plan = plan(url: routerURL)
+        let initialWeight = await router.greenWeight() ?? 0
+        let progress = LoadProgress()
+        let startedAt = Date()
+        let clock = RunClock()
+        let wallStartMs = Date().timeIntervalSince1970 * 1_000
+        let timeline = TimelineState(initialWeight: initialWeight, staticFaults: mocks.mapValues { $0.configuration.faults })
+
+        async let loadResult = LoadGenerator.run(plan, clock: clock, progress: progress)
+        let reporter = Task { await reportProgress(progress, clock: clock, timeline: timeline) }
+        for step in suite.timeline {
+            await clock.sleep(untilMicros: UInt64(step.at.microseconds))
+            await carryOut(step, clock: clock, mocks: mocks, timeline: timeline)
+        }
+        let result = await loadResult
+        reporter.cancel()
+        observer?(.loadFinished)
+
+        let endUs = max(clock.nowMicros, UInt32(suite.duration.microseconds))
+        var upstream: [ServedBy: [LedgerEntry]] = [:]
+        for (env, mock) in mocks { upstream[env] = mock.ledger.entries() }
+        let history = RunHistory(
+            client: result.ledger, upstream: upstream, phases: await timeline.phaseWindows(endUs: endUs), actions: await timeline.actions,
+            faults: await timeline.faultWindows(endUs: endUs), plan: plan, wallStartMs: wallStartMs)
+        var checks = CheckCatalog.evaluate(suite.checks, on: history)
+        var invalidReason: String?
+        let validity = checks.first { $0.name == "GeneratorValid" } ?? GeneratorValid().evaluate(history, CheckSpec(name: "GeneratorValid"))
+        if validity.status == .fail {
+            invalidReason = "the load generator could not deliver the plan: \(validity.summary)"
+            checks.removeAll { $0.name == "GeneratorValid" }
+            checks.append(validity)
+        }
+        return SuiteRun(
+            suite: suite, seed: seed, build: build, history: history, summary: result.summary, checks: checks, log: await timeline.log,
+            startedAt: startedAt, elapsedSeconds: result.elapsedSeconds, invalidReason: invalidReason)
+    }
+
+    private func carryOut(_ step: TimelineStep, clock: RunClock, mocks: [ServedBy: MockUpstream], timeline: TimelineState) async {
+        let at = clock.nowMicros
+        // A phase without an action starts on schedule; one with an action once it returned.
+        var phaseStart = UInt32(step.at.microseconds)
+        switch step.event {
+        case nil:
+            break
+        case .fault(let target, let fault):
+            var text = "fault \(fault.kind.name) (\(fault.id)) on \(target.name)"
+            do {
+                try await mocks[target]!.addFaults([fault])
+                await timeline.faultStarted(target: target, fault: fault, atUs: at)
+            } catch {
+                text += " FAILED: \(error)"
+            }
+            await note(atUs: at, text, timeline)
+        case .heal(let target, let id):
+            var text = "heal \(target.name)" + (id.map { " (\($0))" } ?? "")
+            do {
+                if let id {
+                    _ = try await mocks[target]!.removeFault(id: id)
+                } else {
+                    try await mocks[target]!.clearFaults()
+                }
+                await timeline.healed(target: target, id: id, atUs: clock.nowMicros)
+            } catch {
+                text += " FAILED: \(error)"
+            }
+            await note(atUs: at, text, timeline)
+        case .validate, .canary, .promote, .rollback, .restart:
+            let action = Self.action(step.event!)
+            let before = action == .restart ? await router.greenWeight() : nil
+            let called = clock.nowMicros
+            let outcome = await router.perform(action)
+            let returned = clock.nowMicros
+            let after = outcome.greenWeight ?? (outcome.accepted ? action.intendedGreenWeight : nil)
+            let setsWeight = action.intendedGreenWeight != nil && outcome.accepted
+            let record = RunHistory.ActionRecord(
+                name: action.name, calledUs: called, returnedUs: returned, succeeded: outcome.accepted, greenWeight: setsWeight ? after : nil,
+                greenWeightBefore: before, reportedWeightAfter: outcome.greenWeight, detail: outcome.detail)
+            await timeline.acted(record)
+            phaseStart = returned
+            let label = if case .canary(let percent) = action { "canary \(percent) %" } else { action.name }
+            let weightText = outcome.greenWeight.map { ", green \($0) %" } ?? ""
+            await note(
+                atUs: called,
+                "\(label) → \(outcome.accepted ? "accepted" : "REFUSED")\(weightText) in \(String(format: "%.1f", Double(returned - called) / 1000)) ms: \(outcome.detail.prefix(160))",
+                timeline)
+        }
+        if let phase = step.phase {
+            await timeline.phaseStarted(phase, atUs: phaseStart)
+            await note(atUs: phaseStart, "phase \(phase)", timeline)
+        }
+    }
+
+    private func note(atUs: UInt32, _ text: String, _ timeline: TimelineState) async {
+        await timeline.append(String(format: "%8.3fs  ", Double(atUs) / 1e6) + text)
+        observer?(.step(atUs: atUs, text: text))
+    }
+
+    private static func action(_ event: TimelineStep.Event) -> RouterAction {
+        switch event {
+        case .validate: .validate
+        case .canary(let percent): .canary(percent: percent)
+        case .promote: .promote
+        case .rollback: .rollback
+        default: .restart
+        }
+    }
+
+    private func reportProgress(_ progress: LoadProgress, clock: RunClock, timeline: TimelineState) async {
+        guard let observer else { return }
+        var lastSent = 0
+        var last = ContinuousClock.now
+        let duration = Double(suite.duration.microseconds) / 1e6
+        while !Task.isCancelled {
+            try? await Task.sleep(for: progressInterval)
+            let now = ContinuousClock.now
+            let sent = progress.sent
+            let seconds = Double((now - last).microseconds) / 1e6
+            observer(
+                .progress(
+                    ProgressSnapshot(
+                        elapsedSeconds: Double(clock.nowMicros) / 1e6, durationSeconds: duration, phase: await timeline.currentPhase,
+                        rate: seconds > 0 ? Double(sent - lastSent) / seconds : 0, ok: progress.ok, dropped: progress.dropped,
+                        greenShare: sent > 0 ? Double(progress.green) / Double(sent) : 0)))
+            lastSent = sent
+            last = now
+        }
+    }
+}
