@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "mock-upstream", targets: ["MockUpstreamCLI"]),
         .executable(name: "bluegreen-router", targets: ["BlueGreenRouterCLI"]),
         .executable(name: "cutover", targets: ["CutoverCLI"]),
+        .executable(name: "checks-bench", targets: ["ChecksBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
@@ -137,10 +138,18 @@ let package = Package(
             ],
             path: "Sources/Cutover"
         ),
+        /// `bench/checks.sh`: every check over a synthetic million-request run.
+        .executableTarget(name: "ChecksBench", dependencies: ["Cutover"], path: "bench/ChecksBench"),
         /// Helpers shared by the test targets: live mocks, faults, polling, executables.
         .target(
             name: "CutoverTestSupport",
-            dependencies: ["Cutover"],
+            dependencies: [
+                "Cutover",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/CutoverTestSupport"
         ),
         .testTarget(
@@ -163,6 +172,12 @@ let package = Package(
             name: "SuiteTests",
             dependencies: ["Cutover"],
             path: "Tests/SuiteTests"
+        ),
+        /// Suites end to end: the named suites through the CLI, and the known-bad routers.
+        .testTarget(
+            name: "RunTests",
+            dependencies: ["Cutover", "CutoverTestSupport"],
+            path: "Tests/RunTests"
         ),
         .testTarget(
             name: "RouterTests",

@@ -12,8 +12,14 @@ public enum Executable {
 
     /// Runs to completion; returns the exit status, stdout and stderr.
     public static func run(_ name: String, _ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+        try run(url(name), arguments)
+    }
+
+    /// Runs the executable at `executable` to completion.
+    public static func run(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, out: String, err: String) {
         let process = Process()
-        process.executableURL = url(name)
+        process.executableURL = executable
+        if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         process.arguments = arguments
         let out = Pipe()
         let err = Pipe()
@@ -21,10 +27,11 @@ public enum Executable {
         process.standardError = err
         try process.run()
         defer { if process.isRunning { process.terminate() } }
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        // Read both pipes at once: a child that fills one while we wait on the other would hang.
+        let errData = PipeReader(err)
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData.wait(), as: UTF8.self))
     }
 
     /// Starts a server executable and waits for its JSON ready line. The caller stops the
@@ -44,5 +51,24 @@ public enum Executable {
             line += data
         }
         return (process, line)
+    }
+}
+
+/// Reads a pipe to its end on its own thread.
+private final class PipeReader: @unchecked Sendable {
+    private var data = Data()
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ pipe: Pipe) {
+        let handle = pipe.fileHandleForReading
+        Thread { [self] in
+            data = handle.readDataToEndOfFile()
+            done.signal()
+        }.start()
+    }
+
+    func wait() -> Data {
+        done.wait()
+        return data
     }
 }

@@ -12,8 +12,8 @@ public struct MonotoneMovement: Check {
         var wrong: [String] = []
         for (before, after) in zip(history.phases, history.phases.dropFirst()) where before.greenWeight != after.greenWeight {
             changes += 1
-            let old = SessionMap(history.records(in: [before]))
-            let new = SessionMap(history.records(in: [after]))
+            let old = SessionMap(history.routedRecords(in: [before]))
+            let new = SessionMap(history.routedRecords(in: [after]))
             let forbidden: ServedBy = after.greenWeight > before.greenWeight ? .blue : .green
             for session in old.served.keys {
                 guard let from = old.environment(session), let to = new.environment(session), from != to else { continue }

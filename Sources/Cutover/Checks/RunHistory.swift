@@ -110,7 +110,17 @@ public struct RunHistory: Sendable {
             self.greenWeight = greenWeight
         }
 
+        /// Scheduled inside this phase (what drop counts use).
         func contains(_ record: LedgerRecord) -> Bool { record.intendedUs >= startUs && record.intendedUs < endUs }
+
+        /// Certainly routed under this phase's weight: sent inside it, and answered (the
+        /// router decided somewhere in between) before it ended. A request in flight
+        /// across a switch may have been routed under either weight, so it is left out.
+        func routed(_ record: LedgerRecord) -> Bool {
+            guard record.outcome != .notSent, record.sentUs >= startUs, record.sentUs < endUs else { return false }
+            let decided = record.firstByteUs > 0 ? record.firstByteUs : record.doneUs
+            return decided <= endUs
+        }
     }
 
     /// The client record of one of this run's request ids (`<runID>-<seq>`).
@@ -124,6 +134,11 @@ public struct RunHistory: Sendable {
     /// The phases a check asked for (all when `names` is empty).
     func phases(named names: [String]) -> [PhaseWindow] {
         names.isEmpty ? phases : phases.filter { names.contains($0.name) }
+    }
+
+    /// Client records certainly routed under the weight of one of `windows`.
+    func routedRecords(in windows: [PhaseWindow]) -> [LedgerRecord] {
+        client.records.filter { record in windows.contains { $0.routed(record) } }
     }
 
     /// Client records scheduled inside any of `windows`.

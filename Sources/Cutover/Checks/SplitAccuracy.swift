@@ -12,7 +12,7 @@ public struct SplitAccuracy: Check {
         var rows: [JSON] = []
         var failures: [String] = []
         for phase in history.phases(named: spec.phases) {
-            let map = SessionMap(history.records(in: [phase]))
+            let map = SessionMap(history.routedRecords(in: [phase]))
             let decided = map.served.keys.compactMap { map.environment($0) }
             let green = decided.filter { $0 == .green }.count
             let p = Double(phase.greenWeight) / 100

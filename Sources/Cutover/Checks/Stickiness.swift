@@ -10,7 +10,7 @@ public struct Stickiness: Check {
         var sessions = 0
         var split: [(phase: String, session: UInt32)] = []
         for phase in history.phases(named: spec.phases) {
-            let map = SessionMap(history.records(in: [phase]))
+            let map = SessionMap(history.routedRecords(in: [phase]))
             sessions += map.served.count
             split += map.split.map { (phase.name, $0) }
         }

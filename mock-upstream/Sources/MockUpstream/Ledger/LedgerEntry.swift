@@ -23,6 +23,26 @@ public struct LedgerEntry: Sendable, Equatable {
     /// Stream events written.
     public var chunks: Int
 
+    public init(
+        seq: UInt64, requestID: String, sessionID: String?, method: String, path: String, model: String?, stream: Bool, arrivalMs: Double, finishMs: Double?,
+        faults: [String], status: Int?, outcome: RequestOutcome, bytes: Int, chunks: Int
+    ) {
+        self.seq = seq
+        self.requestID = requestID
+        self.sessionID = sessionID
+        self.method = method
+        self.path = path
+        self.model = model
+        self.stream = stream
+        self.arrivalMs = arrivalMs
+        self.finishMs = finishMs
+        self.faults = faults
+        self.status = status
+        self.outcome = outcome
+        self.bytes = bytes
+        self.chunks = chunks
+    }
+
     public var json: JSON {
         .object([
             ("seq", .int(Int(seq))),

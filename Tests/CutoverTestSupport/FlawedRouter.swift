@@ -1,0 +1,210 @@
+import Cutover
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// A small blue/green proxy with one deliberate defect, run in process as a router driver:
+/// the known-bad routers that each check must catch (SPEC §5). It buffers whole responses
+/// (streams included), which is enough to be judged.
+public actor FlawedRouter: RouterDriver {
+    public enum Flaw: Sendable, Equatable {
+        /// No defect: the control.
+        case none
+        /// Picks an environment at random per request instead of by session.
+        case randomSplit
+        /// Sends `extra` percentage points more to green than the weight says.
+        case skewedSplit(extra: Int)
+        /// Re-hashes every session (a new salt) on each weight change.
+        case rehashesOnChange
+        /// Answers actions at once but applies the weight only after `delay`.
+        case lateSwitch(delay: Duration)
+        /// Applies a weight change by restarting: the listener closes and connections are cut.
+        case restartsOnSwitch
+        /// Holds every request for `delay` during the 2 s after a weight change.
+        case slowAfterSwitch(delay: Duration)
+        /// Accepts a canary without looking at green's health.
+        case ignoresHealth
+        /// Resends a request that got a 5xx to the other environment.
+        case retriesErrors
+        /// Replaces an upstream 5xx with its own 502 and body.
+        case rewritesErrors
+        /// Comes back from a restart with green at weight 0.
+        case forgetsOnRestart
+    }
+
+    public nonisolated let profile: String
+    public nonisolated let flaw: Flaw
+    private let state: Shared
+    private var listener: HTTPListener?
+
+    public init(_ flaw: Flaw) {
+        self.flaw = flaw
+        self.profile = "flawed(\(flaw))"
+        self.state = Shared(flaw: flaw)
+    }
+
+    public func start(blue: String, green: String, workdir: URL) async throws -> String {
+        state.configure(blue: blue, green: green)
+        let listener = HTTPListener(
+            host: "127.0.0.1", group: MultiThreadedEventLoopGroup.singleton, responder: Forwarder(state: state), logger: Logger(label: "flawed-router"))
+        let port = try await listener.bind(port: 0)
+        self.listener = listener
+        return "http://127.0.0.1:\(port)"
+    }
+
+    public func perform(_ action: RouterAction) async -> ActionOutcome {
+        switch action {
+        case .validate:
+            return ActionOutcome(accepted: true, greenWeight: state.weight, detail: "validated")
+        case .restart:
+            if flaw == .forgetsOnRestart { state.setWeight(0) }
+            return ActionOutcome(accepted: true, greenWeight: state.weight, detail: "restarted")
+        case .canary, .promote, .rollback:
+            let target = action.intendedGreenWeight!
+            if case .canary = action, flaw != .ignoresHealth {
+                let probe = await CurlClient().get(state.url(.green) + "/v1/models", timeoutMs: 2_000)
+                guard probe.error == nil, probe.status == 200 else {
+                    return ActionOutcome(accepted: false, greenWeight: state.weight, detail: "green unhealthy")
+                }
+            }
+            switch flaw {
+            case .lateSwitch(let delay):
+                let state = self.state
+                Task {
+                    try? await Task.sleep(for: delay)
+                    state.setWeight(target)
+                }
+                return ActionOutcome(accepted: true, greenWeight: target, detail: "will apply")
+            case .restartsOnSwitch:
+                await listener?.refuse()
+                state.setWeight(target)
+                try? await Task.sleep(for: .milliseconds(300))
+                try? await listener?.reopen()
+            default:
+                state.setWeight(target)
+            }
+            return ActionOutcome(accepted: true, greenWeight: target, detail: "applied")
+        }
+    }
+
+    public func greenWeight() async -> Int? { state.weight }
+
+    public func build() async -> RouterBuild { RouterBuild(profile: profile, version: "test", sha256: "", executable: "") }
+
+    public func stop() async {
+        await listener?.shutdown()
+        listener = nil
+    }
+
+    /// The router's state, shared by the driver and the request path.
+    final class Shared: Sendable {
+        let flaw: Flaw
+        private let values = Mutex<(blue: String, green: String, weight: Int, salt: UInt64, changedAt: ContinuousClock.Instant?)>(("", "", 0, 0, nil))
+        let clients = (0..<256).map { _ in CurlClient() }
+        private let next = Atomic<Int>(0)
+
+        init(flaw: Flaw) { self.flaw = flaw }
+
+        func configure(blue: String, green: String) {
+            values.withLock {
+                $0.blue = blue; $0.green = green
+            }
+        }
+        var weight: Int { values.withLock { $0.weight } }
+
+        func setWeight(_ weight: Int) {
+            values.withLock {
+                $0.weight = weight
+                $0.changedAt = .now
+                if flaw == .rehashesOnChange { $0.salt &+= 0x9E37_79B9_7F4A_7C15 }
+            }
+        }
+
+        func url(_ env: ServedBy) -> String { values.withLock { env == .green ? $0.green : $0.blue } }
+
+        func client() -> CurlClient { clients[next.add(1, ordering: .relaxed).newValue % clients.count] }
+
+        /// Blue or green for one request.
+        func choose(session: String?) -> ServedBy {
+            let (weight, salt) = values.withLock { ($0.weight, $0.salt) }
+            var effective = weight
+            if case .skewedSplit(let extra) = flaw, weight > 0, weight < 100 { effective = min(100, weight + extra) }
+            guard let session, flaw != .randomSplit else { return Int.random(in: 0..<100) < effective ? .green : .blue }
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325 ^ salt
+            for byte in session.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            return Int((hash ^ (hash >> 29)) % 100) < effective ? .green : .blue
+        }
+
+        var slowNow: Duration? {
+            guard case .slowAfterSwitch(let delay) = flaw, let changed = values.withLock({ $0.changedAt }), ContinuousClock.now - changed < .seconds(2) else {
+                return nil
+            }
+            return delay
+        }
+    }
+
+    /// The request path: choose, forward with libcurl, relay (or mangle) the answer.
+    final class Forwarder: HTTPResponder {
+        let state: Shared
+
+        init(state: Shared) { self.state = state }
+
+        func plan(for request: HTTPRequest, on eventLoop: any EventLoop) -> ResponsePlan {
+            // Decide on arrival, as a real router does; forwarding may wait for a free client.
+            let env = state.choose(session: request.head.headers.first(name: "X-Session-ID"))
+            let delay = state.slowNow
+            let promise = eventLoop.makePromise(of: ResponsePlan.self)
+            let state = self.state
+            Task {
+                promise.succeed(await Self.forward(request, to: env, after: delay, state: state))
+            }
+            return .deferred(promise.futureResult)
+        }
+
+        func finished(ticket: UInt64, status: Int?, outcome: RequestOutcome, bytes: Int, chunks: Int) {}
+
+        static func forward(_ request: HTTPRequest, to chosen: ServedBy, after delay: Duration?, state: Shared) async -> ResponsePlan {
+            if let delay { try? await Task.sleep(for: delay) }
+            let passed = ["x-request-id", "x-session-id", "content-type", "authorization"]
+            let headers = request.head.headers.filter { passed.contains($0.name.lowercased()) }.map { (name: $0.name, value: $0.value) }
+            var env = chosen
+            func send(to env: ServedBy) async -> CurlResponse {
+                await state.client().send(
+                    CurlRequest(
+                        method: request.head.method.rawValue, url: state.url(env) + request.head.uri, headers: headers,
+                        body: request.head.method == .POST ? request.bodyBytes : nil, timeoutMs: 30_000))
+            }
+            var response = await send(to: env)
+            // Fail over only when the connection was refused: nothing reached the upstream.
+            if response.status == 0, response.error?.errorClass == .refused {
+                env = env == .green ? .blue : .green
+                response = await send(to: env)
+            }
+            if response.status >= 500, state.flaw == .retriesErrors {
+                env = env == .green ? .blue : .green
+                response = await send(to: env)
+            }
+            guard response.status != 0 else {
+                return .respond(
+                    PlannedResponse(
+                        status: .badGateway, headers: ["Content-Type": "application/json"],
+                        body: .full(ByteBuffer(string: #"{"error":{"message":"upstream failed: \#(response.error?.description ?? "")"}}"#))))
+            }
+            if response.status >= 500, state.flaw == .rewritesErrors {
+                return .respond(
+                    PlannedResponse(
+                        status: .badGateway, headers: ["Content-Type": "application/json"], body: .full(ByteBuffer(string: #"{"error":"upstream failed"}"#))))
+            }
+            var out = HTTPHeaders()
+            for name in ["Content-Type", "X-Upstream-Env", "X-Mock-Fault", "X-Request-ID", "Retry-After"] {
+                if let value = response.header(name) { out.add(name: name, value: value) }
+            }
+            out.add(name: "X-Environment", value: env.name)
+            return .respond(
+                PlannedResponse(status: HTTPResponseStatus(statusCode: response.status), headers: out, body: .full(ByteBuffer(bytes: response.body))))
+        }
+    }
+}

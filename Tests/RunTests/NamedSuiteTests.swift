@@ -1,0 +1,94 @@
+import CutoverTestSupport
+import Foundation
+import Testing
+
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
+
+/// The named suites, end to end, exactly as a user runs them: `cutover run NAME` (release
+/// build) starts the mocks and the reference router, and must pass and write its reports.
+@Suite("Named suites", .serialized)
+struct NamedSuiteTests {
+    @Test(arguments: ["smoke", "canary-promote"])
+    func passesAgainstTheReferenceRouter(suite: String) throws {
+        let cutover = ReleaseBuild.require("cutover")
+        try #require(cutover.missing == nil, "\(cutover.missing ?? "")")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cutover-report-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+
+        let result = try Executable.run(
+            cutover.url, ["run", suite, "--report-dir", dir.path, "--ledger"], environment: ["CUTOVER_SUITES": ReleaseBuild.suites.path])
+        #expect(result.status == 0, "\(result.out)\n\(result.err)")
+        #expect(result.out.contains("VERDICT: PASS"))
+
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("report.json"))) as? [String: Any])
+        #expect(report["suite"] as? String == suite)
+        #expect(report["verdict"] as? String == "pass")
+        let router = try #require(report["router"] as? [String: Any])
+        #expect(router["profile"] as? String == "reference")
+        #expect((router["sha256"] as? String)?.count == 64)
+        let checks = try #require(report["checks"] as? [[String: Any]])
+        #expect(checks.count >= 8)
+        #expect(checks.allSatisfy { $0["status"] as? String != "fail" && $0["evidence"] is [String: Any] })
+        #expect(checks.contains { $0["name"] as? String == "ZeroDropped" && $0["status"] as? String == "pass" })
+        let phases = try #require(report["phases"] as? [[String: Any]])
+        #expect(phases.first?["name"] as? String == "baseline")
+
+        // Every scheduled request is a ledger line; the JUnit file parses with one testcase per check.
+        let load = try #require(report["load"] as? [String: Any])
+        let ledger = try String(contentsOf: dir.appendingPathComponent("ledger.jsonl"), encoding: .utf8)
+        #expect(ledger.split(separator: "\n").count == load["requests"] as? Int)
+        let junit = try Data(contentsOf: dir.appendingPathComponent("junit.xml"))
+        let counter = TestcaseCounter()
+        let parser = XMLParser(data: junit)
+        parser.delegate = counter
+        #expect(parser.parse())
+        #expect(counter.testcases == checks.count && counter.failures == 0)
+
+        // The HTML report is one file that loads nothing from anywhere.
+        let html = try String(contentsOf: dir.appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(html.contains("<svg") && html.contains("ZeroDropped"))
+        #expect(!html.contains("src=") && !html.contains("href=") && !html.contains("@import"))
+    }
+
+    @Test func badInputExitsTwoNamingWhatAndWhere() throws {
+        let cutover = ReleaseBuild.require("cutover")
+        try #require(cutover.missing == nil, "\(cutover.missing ?? "")")
+        let environment = ["CUTOVER_SUITES": ReleaseBuild.suites.path]
+        let unknown = try Executable.run(cutover.url, ["run", "no-such-suite"], environment: environment)
+        #expect(unknown.status == 2 && unknown.err.contains("no suite named 'no-such-suite'") && unknown.err.contains("smoke"))
+
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).yaml")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try "name: bad\nduration: 5s\nload: {rate: 10}\ntimeline:\n  - {at: 1s, action: explode}\nchecks: [ZeroDropped]\n".write(
+            to: file, atomically: true, encoding: .utf8)
+        let bad = try Executable.run(cutover.url, ["run", file.path], environment: environment)
+        #expect(bad.status == 2 && bad.err.contains("\(file.path):5") && bad.err.contains("explode"), "\(bad.err)")
+
+        let router = try Executable.run(cutover.url, ["run", "smoke", "--router", "traefik"], environment: environment)
+        #expect(router.status == 2 && router.err.contains("--router"))
+        let ledger = try Executable.run(cutover.url, ["run", "smoke", "--ledger"], environment: environment)
+        #expect(ledger.status == 2 && ledger.err.contains("--report-dir"))
+
+        let list = try Executable.run(cutover.url, ["list"], environment: environment)
+        #expect(list.status == 0)
+        for name in [
+            "smoke", "canary-promote", "rollback", "green-outage-during-canary", "green-5xx-storm", "rate-limit-429", "latency-spike", "streaming-cutover",
+            "health-gate", "flapping", "restart-persistence", "certification",
+        ] {
+            #expect(list.out.contains(name), "cutover list is missing \(name)")
+        }
+    }
+}
+
+/// Counts JUnit testcases and failures.
+private final class TestcaseCounter: NSObject, XMLParserDelegate {
+    var testcases = 0
+    var failures = 0
+
+    func parser(_ parser: XMLParser, didStartElement element: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+        if element == "testcase" { testcases += 1 }
+        if element == "failure" { failures += 1 }
+    }
+}

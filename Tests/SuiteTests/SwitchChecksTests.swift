@@ -1,0 +1,162 @@
+import Cutover
+import Foundation
+import Testing
+
+@testable import MockUpstream
+
+/// The checks that judge switches, errors, health gating and restarts, each on a correct
+/// history and on the known-bad router's history it is named after.
+extension ChecksTests {
+    static func action(_ name: String, atMs: UInt32, weight: Int?, ok: Bool = true, before: Int? = nil, after: Int? = nil) -> RunHistory.ActionRecord {
+        RunHistory.ActionRecord(
+            name: name, calledUs: atMs * 1_000, returnedUs: atMs * 1_000 + 2_000, succeeded: ok, greenWeight: ok ? weight : nil, greenWeightBefore: before,
+            reportedWeightAfter: after ?? weight)
+    }
+
+    /// `perSecond` requests a second from `fromMs` to `toMs`, green for sessions below `weight` % (by session number).
+    static func steady(fromMs: UInt32, toMs: UInt32, perSecond: UInt32, weight: Int, firstSeq: UInt32) -> [LedgerRecord] {
+        let step = 1_000 / perSecond
+        return stride(from: fromMs, to: toMs, by: Int(step)).enumerated().map { index, ms in
+            let session = UInt32(index % 100)
+            return Self.record(firstSeq + UInt32(index), session: session, Int(session) < weight ? .green : .blue, atMs: ms)
+        }
+    }
+
+    @Test func faithfulRelayCatchesARouterThatRewritesUpstreamErrors() {
+        var records = (0..<4).map { Self.record(UInt32($0), session: UInt32($0), .green, atMs: UInt32($0)) }
+        records[2].outcome = .upstreamFault
+        records[2].status = 500
+        records[2].bytes = 120
+        records[2].fault = 1
+        var failed = Self.entry("t-2")
+        failed.status = 500
+        failed.bytes = 120
+        failed.faults = ["storm"]
+        let upstream: [ServedBy: [LedgerEntry]] = [.green: records.map { $0.seq == 2 ? failed : Self.entry("t-\($0.seq)") }]
+        let history = Self.history(records, phases: [Self.whole], upstream: upstream)
+        #expect(FaithfulRelay().evaluate(history, CheckSpec(name: "FaithfulRelay")).status == .pass)
+
+        // The bad router answered its own 502 with its own body instead.
+        var rewritten = records
+        rewritten[2].status = 502
+        rewritten[2].bytes = 27
+        rewritten[2].fault = 0
+        let result = FaithfulRelay().evaluate(Self.history(rewritten, phases: [Self.whole], upstream: upstream), CheckSpec(name: "FaithfulRelay"))
+        #expect(result.status == .fail)
+        #expect(result.evidence.text.contains("status 500 became 502"))
+        // No injected error at all: nothing to judge.
+        #expect(FaithfulRelay().evaluate(Self.history(records, phases: [Self.whole]), CheckSpec(name: "FaithfulRelay")).status == .skipped)
+    }
+
+    @Test func convergenceTimeCatchesARouterThatAppliesWeightsLate() {
+        let canary = Self.action("canary", atMs: 2_000, weight: 50)
+        let good =
+            Self.steady(fromMs: 0, toMs: 2_000, perSecond: 200, weight: 0, firstSeq: 0)
+            + Self.steady(fromMs: 2_010, toMs: 8_000, perSecond: 200, weight: 50, firstSeq: 1_000)
+        var history = Self.history(good, phases: [Self.whole])
+        history.actions = [canary]
+        let pass = ConvergenceTime().evaluate(history, CheckSpec(name: "ConvergenceTime"))
+        #expect(pass.status == .pass, "\(pass.summary)")
+
+        // The late router keeps the old split for 2.5 s after the call returned.
+        let late =
+            Self.steady(fromMs: 0, toMs: 4_500, perSecond: 200, weight: 0, firstSeq: 0)
+            + Self.steady(fromMs: 4_510, toMs: 8_000, perSecond: 200, weight: 50, firstSeq: 1_000)
+        history = Self.history(late, phases: [Self.whole])
+        history.actions = [canary]
+        let result = ConvergenceTime().evaluate(history, CheckSpec(name: "ConvergenceTime", max: .seconds(1)))
+        #expect(result.status == .fail, "\(result.summary)")
+        #expect(ConvergenceTime().evaluate(history, CheckSpec(name: "ConvergenceTime", max: .seconds(3))).status == .pass)
+    }
+
+    @Test func healthGateCatchesARouterThatIgnoresHealth() {
+        let outage = RunHistory.FaultWindow(target: .green, id: "down", kind: "outage", startUs: 1_000_000, endUs: 5_000_000, makesUnhealthy: true)
+        let records = Self.steady(fromMs: 0, toMs: 6_000, perSecond: 100, weight: 0, firstSeq: 0)
+        var history = Self.history(records, phases: [Self.whole])
+        history.faults = [outage]
+        history.actions = [Self.action("canary", atMs: 2_000, weight: nil, ok: false, after: 0)]
+        #expect(HealthGate().evaluate(history, CheckSpec(name: "HealthGate")).status == .pass)
+
+        // The bad router took the canary and sent sessions to the dead green.
+        let leaked =
+            Self.steady(fromMs: 0, toMs: 2_000, perSecond: 100, weight: 0, firstSeq: 0)
+            + Self.steady(fromMs: 2_010, toMs: 6_000, perSecond: 100, weight: 10, firstSeq: 1_000)
+        history = Self.history(leaked, phases: [Self.whole])
+        history.faults = [outage]
+        history.actions = [Self.action("canary", atMs: 2_000, weight: 10)]
+        let result = HealthGate().evaluate(history, CheckSpec(name: "HealthGate"))
+        #expect(result.status == .fail)
+        #expect(result.evidence.text.contains("was accepted"))
+        // A fault that does not make green unhealthy (a 20 % error rate) gates nothing.
+        history.faults = [RunHistory.FaultWindow(target: .green, id: "some", kind: "status", startUs: 0, endUs: 6_000_000, makesUnhealthy: false)]
+        #expect(HealthGate().evaluate(history, CheckSpec(name: "HealthGate")).status == .skipped)
+    }
+
+    @Test func streamIntegrityCatchesStreamsCutAtASwitch() {
+        var plan = LoadPlan(url: "http://127.0.0.1:1", model: .open(rate: 10), duration: .seconds(5))
+        plan.mix = [LoadPlan.MixEntry(endpoint: .chatStream, weight: 1, maxTokens: 8)]
+        func stream(_ seq: UInt32, chunks: UInt16, done: Bool, outcome: Outcome) -> LedgerRecord {
+            var r = Self.record(seq, session: seq, .blue, outcome, atMs: 1_000 + seq * 10)
+            r.endpoint = .chatStream
+            r.doneUs = 3_000_000
+            r.chunks = chunks
+            r.flags = done ? LedgerRecord.doneFlag : 0
+            return r
+        }
+        let whole = (0..<5).map { stream($0, chunks: 10, done: true, outcome: .ok) }
+        var history = Self.history(whole, phases: [Self.whole])
+        history.plan = plan
+        history.actions = [Self.action("promote", atMs: 2_000, weight: 100)]
+        #expect(StreamIntegrity().evaluate(history, CheckSpec(name: "StreamIntegrity")).status == .pass)
+
+        // The restarting router cut two streams at the switch.
+        let cut = whole.prefix(3) + [stream(3, chunks: 4, done: false, outcome: .transport), stream(4, chunks: 9, done: false, outcome: .transport)]
+        history = Self.history(Array(cut), phases: [Self.whole])
+        history.plan = plan
+        history.actions = [Self.action("promote", atMs: 2_000, weight: 100)]
+        let result = StreamIntegrity().evaluate(history, CheckSpec(name: "StreamIntegrity"))
+        #expect(result.status == .fail && result.summary.hasPrefix("2 of 5"))
+    }
+
+    @Test func latencyBudgetCatchesARouterThatStallsOnSwitches() {
+        let baseline = RunHistory.PhaseWindow(name: "baseline", startUs: 0, endUs: 2_000_000, greenWeight: 0)
+        let records = Self.steady(fromMs: 0, toMs: 6_000, perSecond: 200, weight: 0, firstSeq: 0).map { record -> LedgerRecord in
+            var r = record
+            r.firstByteUs = r.sentUs + 1_500
+            return r
+        }
+        var history = Self.history(records, phases: [baseline])
+        history.actions = [Self.action("canary", atMs: 3_000, weight: 10)]
+        #expect(LatencyBudget().evaluate(history, CheckSpec(name: "LatencyBudget")).status == .pass)
+
+        // The bad router holds requests 300 ms for a second after the switch.
+        let stalled = records.map { record -> LedgerRecord in
+            var r = record
+            if r.intendedUs >= 3_000_000, r.intendedUs < 4_000_000 { r.firstByteUs = r.sentUs + 300_000 }
+            return r
+        }
+        history = Self.history(stalled, phases: [baseline])
+        history.actions = [Self.action("canary", atMs: 3_000, weight: 10)]
+        let result = LatencyBudget().evaluate(history, CheckSpec(name: "LatencyBudget", factor: 3))
+        #expect(result.status == .fail, "\(result.summary)")
+    }
+
+    @Test func stateSurvivesRestartCatchesARouterThatForgetsItsWeights() {
+        let records = Self.steady(fromMs: 0, toMs: 10_000, perSecond: 100, weight: 30, firstSeq: 0)
+        var history = Self.history(records, phases: [Self.whole])
+        history.actions = [Self.action("canary", atMs: 1_000, weight: 30), Self.action("restart", atMs: 5_000, weight: nil, before: 30, after: 30)]
+        #expect(StateSurvivesRestart().evaluate(history, CheckSpec(name: "StateSurvivesRestart")).status == .pass)
+
+        // The forgetful router comes back at 0 %: weights differ and green's sessions moved to blue.
+        let forgot = records.map { record -> LedgerRecord in
+            var r = record
+            if r.intendedUs > 5_002_000 { r.servedBy = .blue }
+            return r
+        }
+        history = Self.history(forgot, phases: [Self.whole])
+        history.actions = [Self.action("canary", atMs: 1_000, weight: 30), Self.action("restart", atMs: 5_000, weight: nil, before: 30, after: 0)]
+        let result = StateSurvivesRestart().evaluate(history, CheckSpec(name: "StateSurvivesRestart"))
+        #expect(result.status == .fail)
+        #expect(result.evidence.text.contains("came back as 0 %") && result.evidence.text.contains(#""sessions_moved":30"#))
+    }
+}
