@@ -1,6 +1,6 @@
 # Cutover: two commands. `make demo` sets up, builds and shows the product; `make test`
 # sets up, builds and runs every test. Both install missing Debian packages themselves.
-.PHONY: setup build test demo bench clean
+.PHONY: setup build test demo demo-mock bench clean
 
 setup:
 	@scripts/setup.sh
@@ -9,12 +9,22 @@ build: setup
 	swift build
 
 test: setup
+	# Named suites run at their real rates, against release builds of cutover and the router.
+	swift build -c release --product cutover
+	swift build -c release --product bluegreen-router
 	swift build --build-tests
 	scripts/openai-compat.sh
 	# Serial: several suites measure time, and debug-build servers share 2 cores.
 	swift test --no-parallel
 
+# The product: the canary-promote suite against the reference router, everything on loopback.
 demo: setup
+	swift build -c release --product cutover
+	swift build -c release --product bluegreen-router
+	.build/release/cutover run canary-promote --report-dir .build/demo-report
+
+# The mock upstreams alone, with faults shown live through curl.
+demo-mock: setup
 	swift build --product mock-upstream
 	scripts/demo-mock.sh
 
@@ -22,6 +32,7 @@ bench: setup
 	bench/mock-vs-nginx.sh
 	bench/router-vs-nginx.sh
 	bench/loadgen-vs-wrk.sh
+	bench/checks.sh
 
 clean:
 	rm -rf .build

@@ -76,10 +76,10 @@ var lines: [String] = []
 for check in CheckCatalog.all {
     let one = ContinuousClock.now
     let result = check.evaluate(history, CheckSpec(name: check.name))
+    let ms = Double((ContinuousClock.now - one).microseconds) / 1000
     lines.append(
-        String(
-            format: "  %-22@ %-8@ %7.1f ms", check.name as NSString, result.status.rawValue as NSString, Double((ContinuousClock.now - one).microseconds) / 1000
-        ))
+        "  " + check.name.padding(toLength: 22, withPad: " ", startingAt: 0) + result.status.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)
+            + String(format: "%8.1f ms", ms))
 }
 let total = ContinuousClock.now - started
 print("records \(count), upstream entries \(blue.count + green.count), checks \(specs.count)")

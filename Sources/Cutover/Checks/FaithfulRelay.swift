@@ -12,7 +12,7 @@ public struct FaithfulRelay: Check {
         var injected = 0
         var altered: [String] = []
         for env in [ServedBy.blue, .green] {
-            for entry in history.executions(on: env) where !entry.faults.isEmpty && (entry.status ?? 0) >= 400 {
+            for entry in history.executions(on: env, where: { !$0.faults.isEmpty && ($0.status ?? 0) >= 400 }) {
                 guard let record = history.record(forRequestID: entry.requestID) else { continue }
                 if !spec.phases.isEmpty, !windows.contains(where: { $0.contains(record) }) { continue }
                 injected += 1

@@ -58,10 +58,29 @@ public struct RunHistory: Sendable {
     /// The run-clock time (µs) of an upstream ledger entry's arrival.
     func runMicros(ofArrival entry: LedgerEntry) -> Double { (entry.arrivalMs - wallStartMs) * 1_000 }
 
-    /// Upstream executions of this run's requests (health probes and strays left out).
-    func executions(on env: ServedBy) -> [LedgerEntry] {
-        let prefix = client.runID + "-"
-        return (upstream[env] ?? []).filter { $0.requestID.hasPrefix(prefix) }
+    /// Upstream executions of this run's requests (health probes and strays left out)
+    /// that also satisfy `predicate`, which is tested first because it is cheaper.
+    func executions(on env: ServedBy, where predicate: (LedgerEntry) -> Bool = { _ in true }) -> [LedgerEntry] {
+        (upstream[env] ?? []).filter { predicate($0) && requestSeq($0.requestID) != nil }
+    }
+
+    /// The sequence number in one of this run's request ids (`<runID>-<seq>`), read from
+    /// the bytes without allocating; nil for anything else (health probes, strays).
+    func requestSeq(_ id: String) -> Int? {
+        let bytes = id.utf8
+        let prefix = client.runID.utf8
+        guard bytes.count > prefix.count + 1, bytes.starts(with: prefix) else { return nil }
+        var index = bytes.index(bytes.startIndex, offsetBy: prefix.count)
+        guard bytes[index] == UInt8(ascii: "-") else { return nil }
+        index = bytes.index(after: index)
+        var value = 0
+        while index != bytes.endIndex {
+            let byte = bytes[index]
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), value < Int.max / 10 - 9 else { return nil }
+            value = value * 10 + Int(byte - UInt8(ascii: "0"))
+            index = bytes.index(after: index)
+        }
+        return value
     }
 
     /// One router action as the timeline runner saw it, on the ledger's clock.
@@ -125,7 +144,7 @@ public struct RunHistory: Sendable {
 
     /// The client record of one of this run's request ids (`<runID>-<seq>`).
     func record(forRequestID id: String) -> LedgerRecord? {
-        guard id.hasPrefix(client.runID + "-"), let seq = Int(id.dropFirst(client.runID.count + 1)) else { return nil }
+        guard let seq = requestSeq(id) else { return nil }
         let records = client.records
         if seq < records.count, records[seq].seq == UInt32(seq) { return records[seq] }
         return records.first { $0.seq == UInt32(seq) }
