@@ -92,3 +92,47 @@ private final class TestcaseCounter: NSObject, XMLParserDelegate {
         if element == "failure" { failures += 1 }
     }
 }
+
+/// Ctrl-C stops the harness and every child it started.
+@Suite("Interrupts", .serialized)
+struct InterruptTests {
+    @Test func interruptStopsTheRouterAndExits130() async throws {
+        let cutover = ReleaseBuild.require("cutover")
+        try #require(cutover.missing == nil, "\(cutover.missing ?? "")")
+        let process = Process()
+        process.executableURL = cutover.url
+        process.arguments = ["run", "smoke"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["CUTOVER_SUITES": ReleaseBuild.suites.path]) { $1 }
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = Pipe()
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+
+        // Wait for the router to be up (its URL is printed), then find it among our children.
+        var seen = ""
+        while !seen.contains("router http://") {
+            let data = output.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            seen += String(decoding: data, as: UTF8.self)
+        }
+        let children = Self.children(of: process.processIdentifier)
+        try #require(children.count == 1, "expected the router as the only child, found \(children)")
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130)
+        try await waitFor(timeout: .seconds(5)) { kill(children[0], 0) != 0 }
+    }
+
+    /// PIDs whose parent is `pid`, from /proc.
+    static func children(of pid: Int32) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { candidate in
+            guard let stat = try? String(contentsOfFile: "/proc/\(candidate)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { return false }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 1 && Int32(fields[1]) == pid
+        }
+    }
+}

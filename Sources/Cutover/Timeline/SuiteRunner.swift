@@ -31,11 +31,10 @@ public struct SuiteRunner: Sendable {
         defer { try? FileManager.default.removeItem(at: workdir) }
 
         var mocks: [ServedBy: MockUpstream] = [:]
-        for (index, env) in [ServedBy.blue, .green].enumerated() {
+        for env in [ServedBy.blue, .green] {
             let spec = suite.upstreams[env] ?? UpstreamSpec()
             mocks[env] = MockUpstream(
-                configuration: MockConfiguration(
-                    name: env.name, seed: seed &+ UInt64(index) &* 0x9E37_79B9, models: spec.models, apiKey: spec.apiKey, faults: spec.faults))
+                configuration: MockConfiguration(name: env.name, seed: mockSeed(for: env), models: spec.models, apiKey: spec.apiKey, faults: spec.faults))
         }
         do {
             for mock in mocks.values { try await mock.start() }
@@ -57,6 +56,11 @@ public struct SuiteRunner: Sendable {
         await router.stop()
         for mock in mocks.values { await mock.shutdown() }
         return run
+    }
+
+    /// Each mock's seed, derived from the run's: its fault draws replay with the run.
+    public func mockSeed(for env: ServedBy) -> UInt64 {
+        seed &+ (env == .green ? 0x9E37_79B9 : 0)
     }
 
     /// The load plan the suite asks for, aimed at `url`.
