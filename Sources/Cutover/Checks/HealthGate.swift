@@ -24,7 +24,7 @@ public struct HealthGate: Check {
             }
             guard weightBefore == 0 else { continue }
             let until = history.actions[(index + 1)...].first { $0.succeeded && $0.greenWeight != nil }?.calledUs ?? .max
-            let leaked = history.client.records.filter { $0.servedBy == .green && $0.sentUs >= action.calledUs && $0.sentUs < until }
+            let leaked = history.client.records.filter { $0.servedBy == .green && $0.sentUs >= action.calledUs && $0.routedByUs < until }
             let executed = history.executions(on: .green) {
                 let at = history.runMicros(ofArrival: $0)
                 return at >= Double(action.calledUs) && at < Double(until)

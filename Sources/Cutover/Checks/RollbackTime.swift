@@ -19,7 +19,7 @@ public struct RollbackTime: Check {
         for rollback in rollbacks {
             let until = history.actions.first { $0.calledUs > rollback.returnedUs && ($0.greenWeight ?? 0) > 0 }?.calledUs ?? .max
             let lastGreen = history.client.records
-                .filter { $0.servedBy == .green && $0.sentUs > rollback.returnedUs && $0.sentUs < until }
+                .filter { $0.servedBy == .green && $0.sentUs > rollback.returnedUs && $0.routedByUs < until }
                 .map(\.sentUs).max()
             let elapsed = lastGreen.map { UInt64($0 - rollback.returnedUs) } ?? 0
             worst = max(worst, elapsed)

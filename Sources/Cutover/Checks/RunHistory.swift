@@ -136,9 +136,7 @@ public struct RunHistory: Sendable {
         /// router decided somewhere in between) before it ended. A request in flight
         /// across a switch may have been routed under either weight, so it is left out.
         func routed(_ record: LedgerRecord) -> Bool {
-            guard record.outcome != .notSent, record.sentUs >= startUs, record.sentUs < endUs else { return false }
-            let decided = record.firstByteUs > 0 ? record.firstByteUs : record.doneUs
-            return decided <= endUs
+            record.outcome != .notSent && record.sentUs >= startUs && record.sentUs < endUs && record.routedByUs <= endUs
         }
     }
 

@@ -12,10 +12,11 @@ public struct ZeroWeightIsolation: Check {
         let switches = history.actions.filter { $0.succeeded && ($0.greenWeight == 0 || $0.greenWeight == 100) }
         for (index, action) in switches.enumerated() {
             let isolated: ServedBy = action.greenWeight == 0 ? .green : .blue
-            // Until the next weight change (if any), the isolated environment must serve nothing new.
+            // Until the next weight change (if any), the isolated environment must serve nothing
+            // new; a request still being routed when that change was called may follow either.
             let until =
                 history.actions.first { $0.calledUs > action.returnedUs && $0.greenWeight != nil && $0.greenWeight != action.greenWeight }?.calledUs ?? .max
-            for record in history.client.records where record.sentUs > action.returnedUs && record.sentUs < until && record.outcome != .notSent {
+            for record in history.client.records where record.sentUs > action.returnedUs && record.routedByUs < until && record.outcome != .notSent {
                 checked += 1
                 if record.servedBy == isolated {
                     leaks.append(

@@ -39,6 +39,10 @@ public struct LedgerRecord: Sendable, Equatable {
     public var correctedLatencyUs: UInt32 { doneUs >= intendedUs ? doneUs - intendedUs : 0 }
     /// Latency from the actual send time, µs.
     public var latencyUs: UInt32 { doneUs >= sentUs ? doneUs - sentUs : 0 }
+    /// By when the router had certainly chosen an environment: the first response byte,
+    /// or the end when none came. The choice happened between `sentUs` and this.
+    public var routedByUs: UInt32 { firstByteUs > 0 ? firstByteUs : doneUs }
+
     /// How late the generator sent it, µs.
     public var lagUs: UInt32 { sentUs >= intendedUs ? sentUs - intendedUs : 0 }
 
