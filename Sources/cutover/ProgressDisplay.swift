@@ -54,8 +54,8 @@ final class ProgressDisplay: Sendable {
     private func write(_ text: String) { FileHandle.standardOutput.write(Data(text.utf8)) }
 }
 
-/// Ctrl-C and SIGTERM stop every child process (the router) before the harness exits, so
-/// none outlives it.
+/// Ctrl-C and SIGTERM stop every child process (the router) and remove the scratch
+/// folders before the harness exits, so nothing outlives it.
 enum SignalGuard {
     nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
 
@@ -65,6 +65,7 @@ enum SignalGuard {
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
             source.setEventHandler {
                 ChildProcess.stopAll()
+                ScratchFolders.removeAll()
                 FileHandle.standardError.write(Data("\ncutover: interrupted; stopped the router and the mocks\n".utf8))
                 exit(130)
             }

@@ -118,10 +118,16 @@ struct InterruptTests {
         }
         let children = Self.children(of: process.processIdentifier)
         try #require(children.count == 1, "expected the router as the only child, found \(children)")
+        // Its scratch folder is named in its arguments (the state file's folder).
+        let arguments = (try? String(contentsOfFile: "/proc/\(children[0])/cmdline", encoding: .utf8)) ?? ""
+        let stateFile = try #require(arguments.split(separator: "\0").first { $0.hasSuffix("router-state.json") })
+        let folder = URL(fileURLWithPath: String(stateFile)).deletingLastPathComponent()
+        #expect(FileManager.default.fileExists(atPath: folder.path))
         kill(process.processIdentifier, SIGINT)
         process.waitUntilExit()
         #expect(process.terminationStatus == 130)
         try await waitFor(timeout: .seconds(5)) { kill(children[0], 0) != 0 }
+        #expect(!FileManager.default.fileExists(atPath: folder.path))
     }
 
     /// PIDs whose parent is `pid`, from /proc.

@@ -26,9 +26,8 @@ public struct SuiteRunner: Sendable {
     }
 
     public func run() async throws(EnvironmentError) -> SuiteRun {
-        let workdir = FileManager.default.temporaryDirectory.appendingPathComponent("cutover-\(suite.name)-\(UUID().uuidString.prefix(8))")
-        try? FileManager.default.createDirectory(at: workdir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: workdir) }
+        let workdir = ScratchFolders.make(for: suite.name)
+        defer { ScratchFolders.remove(workdir) }
 
         var mocks: [ServedBy: MockUpstream] = [:]
         for env in [ServedBy.blue, .green] {
