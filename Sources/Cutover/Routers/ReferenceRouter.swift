@@ -24,7 +24,7 @@ public actor ReferenceRouter: RouterDriver {
     /// The router next to the running executable (`cutover` and `bluegreen-router` are
     /// built into one folder).
     public static func besideCurrentExecutable() -> URL {
-        let me = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        let me = RunningExecutable.url
         let beside = me.deletingLastPathComponent().appendingPathComponent("bluegreen-router")
         if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
         return Bundle.main.bundleURL.appendingPathComponent("bluegreen-router")

@@ -19,7 +19,7 @@ public struct SuiteLibrary: Sendable {
         }
         let local = URL(fileURLWithPath: fm.currentDirectoryPath).appendingPathComponent("suites")
         if fm.fileExists(atPath: local.appendingPathComponent("smoke.yaml").path) { return SuiteLibrary(directory: local) }
-        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        var folder = RunningExecutable.url.deletingLastPathComponent()
         while folder.path != "/" {
             let candidate = folder.appendingPathComponent("suites")
             if fm.fileExists(atPath: candidate.appendingPathComponent("smoke.yaml").path) { return SuiteLibrary(directory: candidate) }
