@@ -3,14 +3,17 @@ import Foundation
 /// The release executables `make test` builds before `swift test`: named suites run at
 /// their real rates, which a debug router and debug mocks cannot serve on two cores.
 public enum ReleaseBuild {
-    /// `<package>/.build/release/<name>`.
-    public static func url(_ name: String, filePath: String = #filePath) -> URL {
-        var root = URL(fileURLWithPath: filePath)
+    /// The package's folder (where `Package.swift` is), found from this file.
+    static let packageRoot: URL = {
+        var root = URL(fileURLWithPath: #filePath)
         while root.path != "/", !FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path) {
             root.deleteLastPathComponent()
         }
-        return root.appendingPathComponent(".build/release/\(name)")
-    }
+        return root
+    }()
+
+    /// `<package>/.build/release/<name>`.
+    public static func url(_ name: String) -> URL { packageRoot.appendingPathComponent(".build/release/\(name)") }
 
     /// Whether it exists; the message tells how to build it.
     public static func require(_ name: String) -> (url: URL, missing: String?) {
@@ -20,7 +23,5 @@ public enum ReleaseBuild {
     }
 
     /// The package's `suites/` folder.
-    public static var suites: URL {
-        url("x").deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("suites")
-    }
+    public static var suites: URL { packageRoot.appendingPathComponent("suites") }
 }

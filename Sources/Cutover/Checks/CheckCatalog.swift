@@ -7,7 +7,7 @@ public enum CheckCatalog {
 
     public static func check(named name: String) -> (any Check)? { all.first { $0.name == name } }
 
-    /// Evaluates each spec in order. The run's validity is always judged, listed or not.
+    /// Evaluates each spec in order.
     public static func evaluate(_ specs: [CheckSpec], on history: RunHistory) -> [CheckResult] {
         specs.compactMap { spec in check(named: spec.name)?.evaluate(history, spec) }
     }

@@ -24,6 +24,7 @@ public struct ConvergenceTime: Check {
         for (index, change) in changes.enumerated() {
             let target = Double(change.greenWeight!) / 100
             let segmentEnd = index + 1 < changes.count ? changes[index + 1].calledUs : served.lastUs
+            guard segmentEnd >= change.calledUs + Self.windowUs else { continue }
             var start = change.calledUs
             var converged: UInt32?
             var lastShare = 0.0
@@ -38,7 +39,6 @@ public struct ConvergenceTime: Check {
                 }
                 start += Self.stepUs
             }
-            guard segmentEnd >= change.calledUs + Self.windowUs else { continue }
             measured += 1
             let label = "\(change.name) to \(change.greenWeight!) % at \(Double(change.calledUs) / 1e6)s"
             if let converged {

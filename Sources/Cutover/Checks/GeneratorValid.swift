@@ -12,9 +12,7 @@ public struct GeneratorValid: Check {
         let boundUs = bound.microseconds
         let sent = history.client.records.filter { $0.outcome != .notSent }
         let notSent = history.client.records.count - sent.count
-        var lags = sent.map { UInt64($0.lagUs) }
-        lags.sort()
-        let p99 = lags.isEmpty ? 0 : lags[min(lags.count - 1, Int((Double(lags.count) * 0.99).rounded(.up)) - 1)]
+        let p99 = Percentile.of(sent.map { UInt64($0.lagUs) }, 0.99) ?? 0
         let valid = notSent == 0 && p99 <= boundUs
         return CheckResult(
             name: name, status: valid ? .pass : .fail,

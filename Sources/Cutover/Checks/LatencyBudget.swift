@@ -38,8 +38,8 @@ public struct LatencyBudget: Check {
             let base = ttfb(baseRecords, endpoint)
             let during = ttfb(duringRecords, endpoint)
             guard base.count >= Self.minimumBaseline, during.count >= Self.minimumDuring else { continue }
-            let baseP99 = Self.p99(base)
-            let duringP99 = Self.p99(during)
+            let baseP99 = Percentile.of(base, 0.99)!
+            let duringP99 = Percentile.of(during, 0.99)!
             let budget = Double(max(baseP99, Self.floorUs)) * factor
             rows.append(
                 .object([
@@ -68,8 +68,4 @@ public struct LatencyBudget: Check {
             ]))
     }
 
-    static func p99(_ values: [UInt32]) -> UInt32 {
-        let sorted = values.sorted()
-        return sorted[min(sorted.count - 1, Int((Double(sorted.count) * 0.99).rounded(.up)) - 1)]
-    }
 }

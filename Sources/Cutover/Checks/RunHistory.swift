@@ -42,14 +42,17 @@ public struct RunHistory: Sendable {
         /// True for faults that make the upstream fail every health probe (an outage, or
         /// 5xx on every request): a health-gated router must refuse a canary meanwhile.
         public var makesUnhealthy: Bool
+        /// True for faults that only delay (latency, stream pace) and break nothing.
+        public var onlyDelays: Bool
 
-        public init(target: ServedBy, id: String, kind: String, startUs: UInt32, endUs: UInt32, makesUnhealthy: Bool) {
+        public init(target: ServedBy, id: String, kind: String, startUs: UInt32, endUs: UInt32, makesUnhealthy: Bool, onlyDelays: Bool = false) {
             self.target = target
             self.id = id
             self.kind = kind
             self.startUs = startUs
             self.endUs = endUs
             self.makesUnhealthy = makesUnhealthy
+            self.onlyDelays = onlyDelays
         }
 
         func covers(_ us: UInt32) -> Bool { us >= startUs && us < endUs }

@@ -15,7 +15,7 @@ public struct StreamIntegrity: Check {
         let switches = history.actions.filter { $0.succeeded && ($0.greenWeight != nil || $0.name == "restart") }
         let windows = history.phases(named: spec.phases)
         // Delays (latency, stream pace) do not break a stream; every other injected fault may.
-        let shaping = Set(history.faults.filter { ["latency", "stream-pace"].contains($0.kind) }.map(\.id))
+        let shaping = Set(history.faults.filter(\.onlyDelays).map(\.id))
         var across = 0
         var excluded = 0
         var broken: [String] = []

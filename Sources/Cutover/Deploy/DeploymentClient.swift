@@ -20,10 +20,19 @@ public struct DeploymentClient: Sendable {
     /// What one phase did.
     public struct Result: Sendable {
         public var succeeded: Bool
-        /// Timestamped lines, oldest first.
-        public var log: [String]
+        /// What was asked and answered, oldest first.
+        public var entries: [Entry]
         /// The router's status after the phase, when it could be read.
         public var status: RouterStatus?
+
+        /// The entries as timestamped lines.
+        public var log: [String] { entries.map { "\(DeploymentClient.timestamp($0.at))  \($0.text)" } }
+    }
+
+    /// One line of the deployment log.
+    public struct Entry: Sendable {
+        public var at: Date
+        public var text: String
     }
 
     public let adminURL: String
@@ -37,8 +46,8 @@ public struct DeploymentClient: Sendable {
 
     /// Runs one phase; `canaryPercentage` is needed for `canary`.
     public func run(_ phase: Phase, canaryPercentage: Int? = nil) async -> Result {
-        var log: [String] = []
-        func note(_ text: String) { log.append("\(Self.timestamp())  \(text)") }
+        var entries: [Entry] = []
+        func note(_ text: String) { entries.append(Entry(at: Date(), text: text)) }
 
         var succeeded = true
         switch phase {
@@ -76,7 +85,7 @@ public struct DeploymentClient: Sendable {
             note("status: the router's answer is not a status object: \(statusResponse.text.prefix(200))")
             succeeded = false
         }
-        return Result(succeeded: succeeded, log: log, status: status)
+        return Result(succeeded: succeeded, entries: entries, status: status)
     }
 
     private func send(_ method: String, _ path: String, body: String?) async -> CurlResponse {
@@ -115,9 +124,9 @@ public struct DeploymentClient: Sendable {
         return ((object?["error"] as? [String: Any])?["message"] as? String) ?? String(response.text.prefix(300))
     }
 
-    private static func timestamp() -> String {
+    private static func timestamp(_ date: Date) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date())
+        return formatter.string(from: date)
     }
 }

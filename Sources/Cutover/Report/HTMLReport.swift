@@ -125,7 +125,7 @@ public enum HTMLReport {
 
     private static func f(_ value: Double) -> String { String(format: "%.1f", value) }
 
-    private static func e(_ text: String) -> String { JUnitReport.escape(text) }
+    private static func e(_ text: String) -> String { MarkupText.escape(text) }
 
     /// Evidence JSON, indented for reading.
     private static func pretty(_ json: String) -> String {

@@ -31,11 +31,9 @@ struct SecondSeries {
             case .notSent: seconds[index].notSent += 1
             }
         }
-        for index in seconds.indices where !latencies[index].isEmpty {
-            let sorted = latencies[index].sorted()
-            func at(_ q: Double) -> Double { Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))]) / 1000 }
-            seconds[index].p50Ms = at(0.5)
-            seconds[index].p99Ms = at(0.99)
+        for index in seconds.indices {
+            seconds[index].p50Ms = Percentile.of(latencies[index], 0.5).map { Double($0) / 1000 } ?? 0
+            seconds[index].p99Ms = Percentile.of(latencies[index], 0.99).map { Double($0) / 1000 } ?? 0
         }
         self.seconds = seconds
     }

@@ -24,10 +24,7 @@ public actor ReferenceRouter: RouterDriver {
     /// The router next to the running executable (`cutover` and `bluegreen-router` are
     /// built into one folder).
     public static func besideCurrentExecutable() -> URL {
-        let me = RunningExecutable.url
-        let beside = me.deletingLastPathComponent().appendingPathComponent("bluegreen-router")
-        if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
-        return Bundle.main.bundleURL.appendingPathComponent("bluegreen-router")
+        RunningExecutable.url.deletingLastPathComponent().appendingPathComponent("bluegreen-router")
     }
 
     public func start(blue: String, green: String, workdir: URL) async throws -> String {
@@ -71,9 +68,7 @@ public actor ReferenceRouter: RouterDriver {
         var percent: Int?
         if case .canary(let p) = action { percent = p }
         let result = await DeploymentClient(adminURL: adminURL).run(phase, canaryPercentage: percent)
-        let detail = result.log.map { $0.split(separator: " ", maxSplits: 2).dropFirst().joined(separator: " ").trimmingCharacters(in: .whitespaces) }
-            .joined(separator: "; ")
-        return ActionOutcome(accepted: result.succeeded, greenWeight: result.status?.weights.green, detail: detail)
+        return ActionOutcome(accepted: result.succeeded, greenWeight: result.status?.weights.green, detail: result.entries.map(\.text).joined(separator: "; "))
     }
 
     private func restart() async -> ActionOutcome {

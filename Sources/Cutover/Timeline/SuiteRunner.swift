@@ -101,13 +101,14 @@ public struct SuiteRunner: Sendable {
         let history = RunHistory(
             client: result.ledger, upstream: upstream, phases: await timeline.phaseWindows(endUs: endUs), actions: await timeline.actions,
             faults: await timeline.faultWindows(endUs: endUs), plan: plan, wallStartMs: wallStartMs)
+        // The run's validity is always judged, listed or not; an unlisted failure is shown too.
         var checks = CheckCatalog.evaluate(suite.checks, on: history)
         var invalidReason: String?
-        let validity = checks.first { $0.name == "GeneratorValid" } ?? GeneratorValid().evaluate(history, CheckSpec(name: "GeneratorValid"))
+        let listed = checks.first { $0.name == "GeneratorValid" }
+        let validity = listed ?? GeneratorValid().evaluate(history, CheckSpec(name: "GeneratorValid"))
         if validity.status == .fail {
             invalidReason = "the load generator could not deliver the plan: \(validity.summary)"
-            checks.removeAll { $0.name == "GeneratorValid" }
-            checks.append(validity)
+            if listed == nil { checks.append(validity) }
         }
         return SuiteRun(
             suite: suite, seed: seed, build: build, history: history, summary: result.summary, checks: checks, log: await timeline.log,

@@ -13,9 +13,7 @@ actor TimelineState {
         weight = initialWeight
         for (target, list) in staticFaults {
             for fault in list {
-                faults.append(
-                    RunHistory.FaultWindow(
-                        target: target, id: fault.id, kind: fault.kind.name, startUs: 0, endUs: .max, makesUnhealthy: Self.makesUnhealthy(fault)))
+                faults.append(Self.window(fault, on: target, from: 0))
             }
         }
     }
@@ -32,8 +30,7 @@ actor TimelineState {
     func phaseStarted(_ name: String, atUs: UInt32) { phases.append((name, atUs, weight)) }
 
     func faultStarted(target: ServedBy, fault: Fault, atUs: UInt32) {
-        faults.append(
-            RunHistory.FaultWindow(target: target, id: fault.id, kind: fault.kind.name, startUs: atUs, endUs: .max, makesUnhealthy: Self.makesUnhealthy(fault)))
+        faults.append(Self.window(fault, on: target, from: atUs))
     }
 
     func healed(target: ServedBy, id: String?, atUs: UInt32) {
@@ -60,6 +57,13 @@ actor TimelineState {
             }
             return RunHistory.PhaseWindow(name: phase.name, startUs: phase.startUs, endUs: end, greenWeight: phase.weight)
         }
+    }
+
+    /// A fault's window, open until healed.
+    static func window(_ fault: Fault, on target: ServedBy, from startUs: UInt32) -> RunHistory.FaultWindow {
+        RunHistory.FaultWindow(
+            target: target, id: fault.id, kind: fault.kind.name, startUs: startUs, endUs: .max, makesUnhealthy: makesUnhealthy(fault),
+            onlyDelays: fault.kind.isShaping)
     }
 
     /// Faults every health probe fails against: an outage, or a 5xx for every request.
