@@ -11,6 +11,8 @@ DURATION=${DURATION:-10s}
 
 swift build -c release --product cutover >/dev/null
 BIN=$(swift build -c release --show-bin-path)
+# libcurl's own floor: a minimal C client on the same interface with the same options.
+cc -O2 -o "$bench_work/curl-floor" bench/curl-floor.c -lcurl
 ulimit -n 65536 2>/dev/null || true
 
 port=$(free_port)
@@ -23,25 +25,28 @@ URL="http://127.0.0.1:$port"
 json_field() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); exec("v=d"+sys.argv[2]); print(v)' "$1" "$2"; }
 
 # The machine's speed drifts from minute to minute (wrk alone has measured 55k to 99k req/s
-# here), so the three tools take turns for ROUNDS rounds and the medians are compared.
+# here), so the tools take turns for ROUNDS rounds and the medians are compared.
 ROUNDS=${ROUNDS:-3}
 median() { python3 -c 'import statistics,sys; print(statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
 echo "== Closed model, 64 connections, $DURATION against nginx (static 200), $ROUNDS alternating rounds"
-one=(); two=(); w=()
+one=(); two=(); w=(); floor=()
 for round in $(seq 1 "$ROUNDS"); do
   "$BIN/cutover" load --url "$URL" --connections 64 --duration "$DURATION" --mix models:1 --json >"$bench_work/cutover.json"
   one+=("$(json_field "$bench_work/cutover.json" '["throughput_rps"]')")
   "$BIN/cutover" load --url "$URL" --connections 64 --duration "$DURATION" --mix models:1 --threads 2 --json >"$bench_work/cutover2.json"
   two+=("$(json_field "$bench_work/cutover2.json" '["throughput_rps"]')")
   w+=("$(wrk_rps "$URL/" -t1 -c64 -d"$DURATION")")
-  printf '  round %d: cutover 1 thread %8.0f, 2 threads %8.0f, wrk -t1 %8.0f req/s  (ratios %s, %s)\n' "$round" "${one[-1]}" "${two[-1]}" "${w[-1]}" \
-    "$(ratio "${one[-1]}" "${w[-1]}")" "$(ratio "${two[-1]}" "${w[-1]}")"
+  floor+=("$("$bench_work/curl-floor" "$URL/v1/models" 64 "${DURATION%s}")")
+  printf '  round %d: cutover 1 thread %8.0f, 2 threads %8.0f, wrk -t1 %8.0f, libcurl floor %8.0f req/s  (ratios to wrk %s, %s)\n' "$round" "${one[-1]}" "${two[-1]}" "${w[-1]}" \
+    "${floor[-1]}" "$(ratio "${one[-1]}" "${w[-1]}")" "$(ratio "${two[-1]}" "${w[-1]}")"
 done
-cutover_rps=$(median "${one[@]}"); cutover2_rps=$(median "${two[@]}"); wrk_rps=$(median "${w[@]}")
+cutover_rps=$(median "${one[@]}"); cutover2_rps=$(median "${two[@]}"); wrk_rps=$(median "${w[@]}"); floor_rps=$(median "${floor[@]}")
 printf '  median: cutover load (1 thread) %10.0f req/s  (every request recorded in the ledger)\n' "$cutover_rps"
 printf '  median: cutover load (2 threads)%10.0f req/s\n' "$cutover2_rps"
 printf '  median: wrk -t1                 %10.0f req/s\n' "$wrk_rps"
+printf '  median: libcurl floor (C)       %10.0f req/s  (bench/curl-floor.c: the same requests on libcurl multi, nothing recorded)\n' "$floor_rps"
 echo "  ratio of medians cutover/wrk: $(ratio "$cutover_rps" "$wrk_rps") with 1 thread, $(ratio "$cutover2_rps" "$wrk_rps") with 2  (goal >= 0.8, defect < 0.5)"
+echo "  libcurl floor/wrk: $(ratio "$floor_rps" "$wrk_rps")   cutover (1 thread)/libcurl floor: $(ratio "$cutover_rps" "$floor_rps")"
 
 echo "== 1,000,000 scheduled requests (open model, 50,000 req/s for 20s)"
 /usr/bin/time -v "$BIN/cutover" load --url "$URL" --rate 50000 --duration 20s --mix models:1 --max-in-flight 256 --json \

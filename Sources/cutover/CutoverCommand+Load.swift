@@ -63,6 +63,7 @@ extension CutoverCommand {
 
         func validate() throws {
             guard url.hasPrefix("http://") else { throw ValidationError("--url: expected an http:// URL, got '\(url)'") }
+            if let problem = LoadPlan.urlProblem(url) { throw ValidationError("--url: '\(url)' is not a URL libcurl can use: \(problem)") }
             switch (rate, connections) {
             case (nil, nil): throw ValidationError("give --rate R (open model) or --connections C (closed model)")
             case (.some, .some): throw ValidationError("--rate and --connections exclude each other: pick the open or the closed model")

@@ -45,6 +45,7 @@ struct LoadCLITests {
         (["load", "--url", "http://127.0.0.1:1", "--rate", "-5", "--duration", "1s"], "--rate"),
         (["load", "--url", "http://127.0.0.1:1", "--rate", "10", "--duration", "forever"], "--duration"),
         (["load", "--url", "127.0.0.1:1", "--rate", "10", "--duration", "1s"], "--url"),
+        (["load", "--url", "http://127.0.0.1:99999", "--rate", "10", "--duration", "1s"], "--url"),
         (["load", "--url", "http://127.0.0.1:1", "--rate", "10", "--duration", "1s", "--mix", "chat:1,embeddings:2"], "--mix"),
         (["load", "--url", "http://127.0.0.1:1", "--connections", "0", "--duration", "1s"], "--connections"),
     ])

@@ -82,6 +82,20 @@ struct LoadGenTests {
         }
     }
 
+    @Test func aProxyNamedByTheEnvironmentIsNotUsed() async throws {
+        // libcurl obeys http_proxy by default; load must go to the target it was given.
+        setenv("http_proxy", "http://127.0.0.1:1", 1)
+        setenv("HTTP_PROXY", "http://127.0.0.1:1", 1)
+        defer {
+            unsetenv("http_proxy")
+            unsetenv("HTTP_PROXY")
+        }
+        try await withMock { mock in
+            let result = await LoadGenerator.run(plan(mock.url, rate: 50, seconds: 0.4, .models))
+            #expect(result.summary.outcomes == [.ok: 20])
+        }
+    }
+
     @Test func theOpenModelHoldsItsRateWithinOnePercent() async throws {
         try await withMock { mock in
             let result = await LoadGenerator.run(plan(mock.url, rate: 500, seconds: 4, .models))

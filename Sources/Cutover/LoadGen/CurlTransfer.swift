@@ -6,7 +6,6 @@ import CurlHTTP
 /// multi message through `CURLOPT_PRIVATE`.
 final class CurlTransfer {
     let handle: UnsafeMutableRawPointer
-    private var headerList: UnsafeMutablePointer<curl_slist>?
     /// The slot being sent: index into the engine's records.
     var slot = 0
     var record = LedgerRecord.notSent(seq: 0, session: 0, intendedUs: 0, endpoint: .models)
@@ -27,6 +26,9 @@ final class CurlTransfer {
         let context = Unmanaged.passUnretained(self).toOpaque()
         cutover_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
         cutover_easy_setopt_long(handle, CURLOPT_TCP_NODELAY, 1)
+        // Straight to the target, even when the environment names a proxy (libcurl would
+        // otherwise read http_proxy and friends on every transfer, and obey them).
+        cutover_easy_setopt_string(handle, CURLOPT_PROXY, "")
         cutover_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, timeoutMs)
         cutover_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, min(timeoutMs, 5_000))
         cutover_easy_setopt_ptr(handle, CURLOPT_PRIVATE, context)
@@ -37,36 +39,65 @@ final class CurlTransfer {
     }
 
     deinit {
-        curl_slist_free_all(headerList)
+        curl_slist_free_all(getHeaders?.list)
+        curl_slist_free_all(postHeaders?.list)
         curl_easy_cleanup(handle)
     }
 
-    /// The last template set on the handle; the same one again needs no option calls
-    /// (setting CURLOPT_URL makes libcurl parse the URL anew).
+    /// The last template set on the handle; the same one again needs no option calls.
     private var lastTemplate = -1
-    /// Header lines built once per transfer; the id and session lines are rewritten in place.
-    private var requestIDLine: UnsafeMutablePointer<curl_slist>?
-    private var sessionLine: UnsafeMutablePointer<curl_slist>?
-    private static let lineCapacity = 112
 
-    /// Points the handle at one request. `template`'s buffers outlive the transfer (the engine owns them).
-    func prepare(template index: Int, _ template: RequestTemplates.Template, requestID: String, session: UInt32, extraHeaders: [String]) {
-        if headerList == nil {
-            let blank = String(repeating: " ", count: Self.lineCapacity - 1)
-            headerList = curl_slist_append(nil, blank)
-            requestIDLine = headerList
-            headerList = curl_slist_append(headerList, blank)
-            sessionLine = requestIDLine?.pointee.next
-            headerList = curl_slist_append(headerList, "Expect:")
-            headerList = curl_slist_append(headerList, "Content-Type: application/json")
-            for header in extraHeaders { headerList = curl_slist_append(headerList, header) }
-            cutover_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList)
+    /// A request header list built once per transfer and kind of request; the id and
+    /// session lines are rewritten in place. Every custom header costs libcurl work on
+    /// every transfer, so a GET carries only the identity lines (and the user's).
+    private struct HeaderLines {
+        let list: UnsafeMutablePointer<curl_slist>
+        let requestID: UnsafeMutablePointer<curl_slist>
+        let session: UnsafeMutablePointer<curl_slist>
+
+        init(withBody: Bool, extraHeaders: [String]) {
+            let blank = String(repeating: " ", count: CurlTransfer.lineCapacity - 1)
+            var list = curl_slist_append(nil, blank)!
+            requestID = list
+            list = curl_slist_append(list, blank)
+            session = requestID.pointee.next
+            if withBody { list = curl_slist_append(list, "Content-Type: application/json") }
+            for header in extraHeaders { list = curl_slist_append(list, header) }
+            self.list = requestID
         }
-        Self.write("X-Request-ID: \(requestID)", into: requestIDLine!)
-        Self.write("X-Session-ID: s\(session)", into: sessionLine!)
+    }
+    private var getHeaders: HeaderLines?
+    private var postHeaders: HeaderLines?
+    fileprivate static let lineCapacity = 112
+    private static let requestIDPrefix = Array("X-Request-ID: ".utf8)
+    private static let sessionPrefix = Array("X-Session-ID: s".utf8)
+
+    /// Points the handle at one request. `template`'s buffers and `url` outlive the transfer
+    /// (the engine owns them). The request id is `runID-seq`, written without building strings.
+    func prepare(
+        template index: Int, _ template: RequestTemplates.Template, url: OpaquePointer?, runID: [UInt8], seq: UInt64, session: UInt32,
+        extraHeaders: [String]
+    ) {
+        let withBody = template.body != nil
+        let lines: HeaderLines
+        if withBody {
+            lines = postHeaders ?? HeaderLines(withBody: true, extraHeaders: extraHeaders)
+            postHeaders = lines
+        } else {
+            lines = getHeaders ?? HeaderLines(withBody: false, extraHeaders: extraHeaders)
+            getHeaders = lines
+        }
+        Self.write(Self.requestIDPrefix, runID, separator: UInt8(ascii: "-"), number: seq, into: lines.requestID)
+        Self.write(Self.sessionPrefix, [], separator: nil, number: UInt64(session), into: lines.session)
         if index != lastTemplate {
             lastTemplate = index
-            cutover_easy_setopt_ptr(handle, CURLOPT_URL, UnsafeMutableRawPointer(mutating: template.url))
+            // A parsed URL handle: libcurl copies it per transfer instead of parsing the text anew.
+            if let url {
+                cutover_easy_setopt_ptr(handle, CURLOPT_CURLU, UnsafeMutableRawPointer(url))
+            } else {
+                cutover_easy_setopt_ptr(handle, CURLOPT_URL, UnsafeMutableRawPointer(mutating: template.url))
+            }
+            cutover_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, lines.list)
             if let body = template.body {
                 cutover_easy_setopt_long(handle, CURLOPT_POST, 1)
                 cutover_easy_setopt_ptr(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: body.baseAddress))
@@ -80,13 +111,38 @@ final class CurlTransfer {
         tail.removeAll(keepingCapacity: true)
     }
 
-    /// Overwrites a header line's own buffer (allocated by libcurl at lineCapacity bytes).
-    private static func write(_ text: String, into node: UnsafeMutablePointer<curl_slist>) {
+    /// Overwrites a header line's own buffer (allocated by libcurl at lineCapacity bytes)
+    /// with `prefix`, `middle`, `separator` and the decimal `number`.
+    private static func write(_ prefix: [UInt8], _ middle: [UInt8], separator: UInt8?, number: UInt64, into node: UnsafeMutablePointer<curl_slist>) {
         guard let data = node.pointee.data else { return }
+        let limit = lineCapacity - 21  // room for the number's digits and the terminating zero
         var count = 0
-        for byte in text.utf8 where count < lineCapacity - 1 {
+        for byte in prefix where count < limit {
             data[count] = CChar(bitPattern: byte)
             count += 1
+        }
+        for byte in middle where count < limit {
+            data[count] = CChar(bitPattern: byte)
+            count += 1
+        }
+        if let separator {
+            data[count] = CChar(bitPattern: separator)
+            count += 1
+        }
+        var digits = number
+        var reversed = count
+        repeat {
+            data[count] = CChar(bitPattern: UInt8(ascii: "0") + UInt8(digits % 10))
+            count += 1
+            digits /= 10
+        } while digits > 0
+        var high = count - 1
+        while reversed < high {  // the digits went in lowest first
+            let byte = data[reversed]
+            data[reversed] = data[high]
+            data[high] = byte
+            reversed += 1
+            high -= 1
         }
         data[count] = 0
     }

@@ -20,6 +20,9 @@ final class LoadEngine {
     private let pacer: Pacer?
     private let stamps: FaultStampTable
     private let requests: RequestTemplates
+    /// Each template's URL parsed once into a libcurl URL handle (this thread's own copies).
+    private let urls: [OpaquePointer?]
+    private let runID: [UInt8]
     private let progress: LoadProgress?
     private var free: [CurlTransfer] = []
     /// Transfers inside the multi handle, kept alive here until they finish (libcurl
@@ -37,6 +40,15 @@ final class LoadEngine {
         self.stride = plan.threads
         self.stamps = stamps
         self.requests = requests
+        self.runID = Array(plan.runID.utf8)
+        // A URL libcurl cannot parse (the CLI refuses those) stays text, so every transfer
+        // fails with libcurl's own error and is recorded as `transport`.
+        urls = requests.templates.map { template in
+            guard let url = curl_url() else { return nil }
+            if curl_url_set(url, CURLUPART_URL, template.url, 0) == CURLUE_OK { return url }
+            curl_url_cleanup(url)
+            return nil
+        }
         if case .open(let rate, let rampTo) = plan.model {
             pacer = Pacer(rate: rate, rampTo: rampTo, duration: plan.duration)
         } else {
@@ -52,6 +64,7 @@ final class LoadEngine {
         busy.removeAll()
         free.removeAll()
         curl_multi_cleanup(multi)
+        for case let url? in urls { curl_url_cleanup(url) }
     }
 
     /// Runs this thread's share to the end; returns its records.
@@ -140,8 +153,8 @@ final class LoadEngine {
             bytes: 0, status: 0, fault: 0, chunks: 0, servedBy: .unknown, outcome: .transport, endpoint: choice.mix.endpoint, curlCode: 0,
             flags: 0)
         transfer.prepare(
-            template: templateIndex, requests.templates[templateIndex], requestID: "\(plan.runID)-\(seq)", session: choice.session,
-            extraHeaders: requests.extraHeaders)
+            template: templateIndex, requests.templates[templateIndex], url: urls[templateIndex], runID: runID, seq: seq,
+            session: choice.session, extraHeaders: requests.extraHeaders)
         transfer.record.sentUs = clock.nowMicros
         busy[transfer.handle] = transfer
         curl_multi_add_handle(multi, transfer.handle)

@@ -1,3 +1,4 @@
+import CCurl
 import MockUpstream
 
 /// What load to drive: where, how (open or closed model), for how long, and with
@@ -51,6 +52,14 @@ public struct LoadPlan: Sendable {
         self.url = url.hasSuffix("/") ? String(url.dropLast()) : url
         self.model = model
         self.duration = duration
+    }
+
+    /// Why libcurl cannot parse `url` as a target, or nil when it can.
+    public static func urlProblem(_ url: String) -> String? {
+        guard let handle = curl_url() else { return "out of memory" }
+        defer { curl_url_cleanup(handle) }
+        let code = curl_url_set(handle, CURLUPART_URL, url + "/v1/models", 0)
+        return code == CURLUE_OK ? nil : String(cString: curl_url_strerror(code))
     }
 
     /// Slots the open model schedules (the closed model's count is known only afterwards).
