@@ -58,9 +58,14 @@ printf '  ledger record size: 40 bytes (MemoryLayout<LedgerRecord>.stride, check
 printf '  peak RSS: %d MiB for the whole run = %.1f bytes per scheduled request (goal <= 64 B per record)\n' \
   $((rss_kb / 1024)) "$(python3 -c "print($rss_kb*1024/$records)")"
 
-echo "== Open model at 20,000 req/s for $DURATION: scheduling lag"
-"$BIN/cutover" load --url "$URL" --rate 20000 --duration "$DURATION" --mix models:1 --max-in-flight 512 --json >"$bench_work/lag.json" || true
-printf '  achieved %s req/s, valid %s, outcomes %s\n' "$(json_field "$bench_work/lag.json" '["throughput_rps"]')" \
-  "$(json_field "$bench_work/lag.json" '["valid"]')" "$(json_field "$bench_work/lag.json" '["outcomes"]')"
-printf '  scheduling lag p50 %s ms, p99 %s ms, max %s ms  (goal p99 <= 1 ms)\n' "$(json_field "$bench_work/lag.json" '["scheduling_lag_ms"]["p50"]')" \
-  "$(json_field "$bench_work/lag.json" '["scheduling_lag_ms"]["p99"]')" "$(json_field "$bench_work/lag.json" '["scheduling_lag_ms"]["max"]')"
+echo "== Open model: scheduling lag for $DURATION (goal at 20,000 req/s: p99 <= 1 ms)"
+# 10,000 req/s is well inside one thread's capacity here; 20,000 is near it (see above), so
+# it is also shown with two threads.
+for run in "10000 1" "20000 1" "20000 2"; do
+  set -- $run
+  "$BIN/cutover" load --url "$URL" --rate "$1" --duration "$DURATION" --mix models:1 --max-in-flight 512 --threads "$2" --json >"$bench_work/lag.json" || true
+  printf '  %6d req/s, %d thread(s): achieved %8.0f, valid %-5s lag p50 %8.3f ms, p99 %8.3f ms, max %8.3f ms\n' "$1" "$2" \
+    "$(json_field "$bench_work/lag.json" '["throughput_rps"]')" "$(json_field "$bench_work/lag.json" '["valid"]')" \
+    "$(json_field "$bench_work/lag.json" '["scheduling_lag_ms"]["p50"]')" "$(json_field "$bench_work/lag.json" '["scheduling_lag_ms"]["p99"]')" \
+    "$(json_field "$bench_work/lag.json" '["scheduling_lag_ms"]["max"]')"
+done

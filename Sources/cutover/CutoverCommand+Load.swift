@@ -8,8 +8,8 @@ extension CutoverCommand {
         static let configuration = CommandConfiguration(
             abstract: "Send load to a relay or router (open model: --rate; closed model: --connections) and summarise it.",
             discussion: """
-                Every scheduled request is recorded; latency counts from the intended send time (coordinated
-                omission corrected) and from the actual send time. Exit 0 for a valid run, 3 when the generator
+                Every scheduled request is recorded; latency counts from the intended send time (coordinated \
+                omission corrected) and from the actual send time. Exit 0 for a valid run, 3 when the generator \
                 fell behind (not-sent slots), 2 for bad flags.
                 """)
 

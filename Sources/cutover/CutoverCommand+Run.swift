@@ -9,9 +9,9 @@ extension CutoverCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run one chaos suite against a router build and judge it.",
             discussion: """
-                Starts blue and green mock upstreams and the router on loopback, drives the suite's load and
-                timeline, reconciles the ledgers and evaluates every check. Exit 0 when all checks pass, 1 when a
-                check failed, 2 for bad input, 3 when the run was invalid (the generator or the environment could
+                Starts blue and green mock upstreams and the router on loopback, drives the suite's load and \
+                timeline, reconciles the ledgers and evaluates every check. Exit 0 when all checks pass, 1 when a \
+                check failed, 2 for bad input, 3 when the run was invalid (the generator or the environment could \
                 not deliver it).
                 """)
 
