@@ -12,7 +12,7 @@ DURATION=${DURATION:-10s}
 swift build -c release --product cutover >/dev/null
 BIN=$(swift build -c release --show-bin-path)
 # libcurl's own floor: a minimal C client on the same interface with the same options.
-cc -O2 -o "$bench_work/curl-floor" bench/curl-floor.c -lcurl
+"${CC:-cc}" -O2 -o "$bench_work/curl-floor" bench/curl-floor.c -lcurl
 ulimit -n 65536 2>/dev/null || true
 
 port=$(free_port)
