@@ -28,18 +28,15 @@ extension CutoverCommand {
             let suite = try library.suite(self.suite)
             let router = try options.driver()
             SignalGuard.install()
-            let display = ProgressDisplay()
             print("cutover run \(suite.name): \(suite.description)")
             fflush(nil)
             let outcome: SuiteRun
             do {
-                outcome = try await SuiteRunner(suite: suite, seed: seed, router: router, observer: display.observe).run()
+                outcome = try await RunOptions.run(suite, seed: seed, router: router)
             } catch {
-                display.finish()
                 FileHandle.standardError.write(Data("cutover: invalid run: \(error)\n".utf8))
                 throw ExitCode(3)
             }
-            display.finish()
             print("")
             print(TerminalReport.text(outcome))
             try options.writeReports([outcome], name: suite.name)
@@ -100,15 +97,12 @@ extension CutoverCommand {
             for (index, suite) in suites.enumerated() {
                 print("[\(index + 1)/\(suites.count)] \(suite.name): \(suite.description)")
                 fflush(nil)
-                let display = ProgressDisplay()
                 do {
-                    let run = try await SuiteRunner(suite: suite, seed: seed, router: router, observer: display.observe).run()
-                    display.finish()
+                    let run = try await RunOptions.run(suite, seed: seed, router: router)
                     print(TerminalReport.text(run) + "\n")
                     fflush(nil)
                     runs.append(run)
                 } catch {
-                    display.finish()
                     print("INVALID: \(error)\n")
                     invalid.append(suite.name)
                 }
@@ -150,6 +144,13 @@ struct RunOptions: ParsableArguments {
         default:
             throw ValidationError("--router: expected 'reference'; the nginx, haproxy, http and exec profiles are not in this build yet, got '\(router)'")
         }
+    }
+
+    /// Runs one suite with live progress; the progress line is finished however the run ends.
+    static func run(_ suite: Suite, seed: UInt64?, router: any RouterDriver) async throws(SuiteRunner.EnvironmentError) -> SuiteRun {
+        let display = ProgressDisplay()
+        defer { display.finish() }
+        return try await SuiteRunner(suite: suite, seed: seed, router: router, observer: display.observe).run()
     }
 
     /// Writes each run's files (one sub-folder per suite when there are several).

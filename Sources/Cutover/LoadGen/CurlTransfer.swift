@@ -6,8 +6,6 @@ import CurlHTTP
 /// multi message through `CURLOPT_PRIVATE`.
 final class CurlTransfer {
     let handle: UnsafeMutableRawPointer
-    /// The slot being sent: index into the engine's records.
-    var slot = 0
     var record = LedgerRecord.notSent(seq: 0, session: 0, intendedUs: 0, endpoint: .models)
     var isStream: Bool { record.endpoint == .chatStream }
     let clock: RunClock
@@ -18,11 +16,17 @@ final class CurlTransfer {
     // SSE scanning: the last bytes seen, to find event boundaries and "[DONE]" across chunks.
     private var tail: [UInt8] = []
 
-    init(clock: RunClock, timeoutMs: Int) {
+    /// The run's request-id prefix and extra header lines, the same for every request.
+    private let runID: String
+    private let extraHeaders: [String]
+
+    init(clock: RunClock, timeoutMs: Int, runID: String, extraHeaders: [String]) {
         precondition(CurlGlobal.initialized, "curl_global_init failed")
         guard let handle = curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
         self.handle = handle
         self.clock = clock
+        self.runID = runID
+        self.extraHeaders = extraHeaders
         let context = Unmanaged.passUnretained(self).toOpaque()
         cutover_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
         cutover_easy_setopt_long(handle, CURLOPT_TCP_NODELAY, 1)
@@ -47,48 +51,41 @@ final class CurlTransfer {
     /// The last template set on the handle; the same one again needs no option calls.
     private var lastTemplate = -1
 
-    /// A request header list built once per transfer and kind of request; the id and
-    /// session lines are rewritten in place. Every custom header costs libcurl work on
-    /// every transfer, so a GET carries only the identity lines (and the user's).
+    /// A request header list built once per transfer and kind of request; only the numbers
+    /// of the id and session lines change from one request to the next. Every custom header
+    /// costs libcurl work on every transfer, so a GET carries only the identity lines (and
+    /// the user's).
     private struct HeaderLines {
         let list: UnsafeMutablePointer<curl_slist>
-        let requestID: UnsafeMutablePointer<curl_slist>
-        let session: UnsafeMutablePointer<curl_slist>
+        let requestID: NumberedLine
+        let session: NumberedLine
 
-        init(withBody: Bool, extraHeaders: [String]) {
-            let blank = String(repeating: " ", count: CurlTransfer.lineCapacity - 1)
-            var list = curl_slist_append(nil, blank)!
-            requestID = list
-            list = curl_slist_append(list, blank)
-            session = requestID.pointee.next
+        init(withBody: Bool, runID: String, extraHeaders: [String]) {
+            var list: UnsafeMutablePointer<curl_slist>?
+            requestID = NumberedLine.append("X-Request-ID: \(runID)-", to: &list)
+            session = NumberedLine.append("X-Session-ID: s", to: &list)
             if withBody { list = curl_slist_append(list, "Content-Type: application/json") }
             for header in extraHeaders { list = curl_slist_append(list, header) }
-            self.list = requestID
+            self.list = list!
         }
     }
     private var getHeaders: HeaderLines?
     private var postHeaders: HeaderLines?
-    fileprivate static let lineCapacity = 112
-    private static let requestIDPrefix = Array("X-Request-ID: ".utf8)
-    private static let sessionPrefix = Array("X-Session-ID: s".utf8)
 
-    /// Points the handle at one request. `template`'s buffers and `url` outlive the transfer
-    /// (the engine owns them). The request id is `runID-seq`, written without building strings.
-    func prepare(
-        template index: Int, _ template: RequestTemplates.Template, url: OpaquePointer?, runID: [UInt8], seq: UInt64, session: UInt32,
-        extraHeaders: [String]
-    ) {
+    /// Points the handle at request `seq`. `template`'s buffers and `url` outlive the
+    /// transfer (the engine owns them).
+    func prepare(template index: Int, _ template: RequestTemplates.Template, url: OpaquePointer?, seq: UInt64, session: UInt32) {
         let withBody = template.body != nil
         let lines: HeaderLines
         if withBody {
-            lines = postHeaders ?? HeaderLines(withBody: true, extraHeaders: extraHeaders)
+            lines = postHeaders ?? HeaderLines(withBody: true, runID: runID, extraHeaders: extraHeaders)
             postHeaders = lines
         } else {
-            lines = getHeaders ?? HeaderLines(withBody: false, extraHeaders: extraHeaders)
+            lines = getHeaders ?? HeaderLines(withBody: false, runID: runID, extraHeaders: extraHeaders)
             getHeaders = lines
         }
-        Self.write(Self.requestIDPrefix, runID, separator: UInt8(ascii: "-"), number: seq, into: lines.requestID)
-        Self.write(Self.sessionPrefix, [], separator: nil, number: UInt64(session), into: lines.session)
+        lines.requestID.write(seq)
+        lines.session.write(UInt64(session))
         if index != lastTemplate {
             lastTemplate = index
             // A parsed URL handle: libcurl copies it per transfer instead of parsing the text anew.
@@ -109,42 +106,6 @@ final class CurlTransfer {
         servedHeader = nil
         faultHeader = nil
         tail.removeAll(keepingCapacity: true)
-    }
-
-    /// Overwrites a header line's own buffer (allocated by libcurl at lineCapacity bytes)
-    /// with `prefix`, `middle`, `separator` and the decimal `number`.
-    private static func write(_ prefix: [UInt8], _ middle: [UInt8], separator: UInt8?, number: UInt64, into node: UnsafeMutablePointer<curl_slist>) {
-        guard let data = node.pointee.data else { return }
-        let limit = lineCapacity - 21  // room for the number's digits and the terminating zero
-        var count = 0
-        for byte in prefix where count < limit {
-            data[count] = CChar(bitPattern: byte)
-            count += 1
-        }
-        for byte in middle where count < limit {
-            data[count] = CChar(bitPattern: byte)
-            count += 1
-        }
-        if let separator {
-            data[count] = CChar(bitPattern: separator)
-            count += 1
-        }
-        var digits = number
-        var reversed = count
-        repeat {
-            data[count] = CChar(bitPattern: UInt8(ascii: "0") + UInt8(digits % 10))
-            count += 1
-            digits /= 10
-        } while digits > 0
-        var high = count - 1
-        while reversed < high {  // the digits went in lowest first
-            let byte = data[reversed]
-            data[reversed] = data[high]
-            data[high] = byte
-            reversed += 1
-            high -= 1
-        }
-        data[count] = 0
     }
 
     fileprivate func onHeader(_ line: UnsafeRawBufferPointer) {
@@ -195,6 +156,37 @@ final class CurlTransfer {
             }
         }
         tail.removeFirst(consumed)
+    }
+}
+
+/// A header line in a buffer libcurl owns: a fixed prefix, then a decimal number that is
+/// rewritten in place for each request (no strings built per request).
+private struct NumberedLine {
+    let node: UnsafeMutablePointer<curl_slist>
+    let digitsAt: Int
+
+    /// Appends `prefix` and room for any UInt64 to `list`.
+    static func append(_ prefix: String, to list: inout UnsafeMutablePointer<curl_slist>?) -> NumberedLine {
+        list = curl_slist_append(list, prefix + String(repeating: " ", count: 20))
+        var node = list!
+        while let next = node.pointee.next { node = next }
+        return NumberedLine(node: node, digitsAt: prefix.utf8.count)
+    }
+
+    func write(_ number: UInt64) {
+        guard let data = node.pointee.data else { return }
+        var end = digitsAt + 1
+        var rest = number / 10
+        while rest > 0 {
+            end += 1
+            rest /= 10
+        }
+        data[end] = 0
+        var value = number
+        for index in (digitsAt..<end).reversed() {
+            data[index] = CChar(bitPattern: UInt8(ascii: "0") + UInt8(value % 10))
+            value /= 10
+        }
     }
 }
 

@@ -22,7 +22,6 @@ final class LoadEngine {
     private let requests: RequestTemplates
     /// Each template's URL parsed once into a libcurl URL handle (this thread's own copies).
     private let urls: [OpaquePointer?]
-    private let runID: [UInt8]
     private let progress: LoadProgress?
     private var free: [CurlTransfer] = []
     /// Transfers inside the multi handle, kept alive here until they finish (libcurl
@@ -40,7 +39,6 @@ final class LoadEngine {
         self.stride = plan.threads
         self.stamps = stamps
         self.requests = requests
-        self.runID = Array(plan.runID.utf8)
         // A URL libcurl cannot parse (the CLI refuses those) stays text, so every transfer
         // fails with libcurl's own error and is recorded as `transport`.
         urls = requests.templates.map { template in
@@ -142,7 +140,7 @@ final class LoadEngine {
         guard created < limit else { return nil }
         created += 1
         let timeoutMs = Int(plan.requestTimeout.components.seconds) * 1_000 + Int(plan.requestTimeout.components.attoseconds / 1_000_000_000_000_000)
-        return CurlTransfer(clock: clock, timeoutMs: timeoutMs)
+        return CurlTransfer(clock: clock, timeoutMs: timeoutMs, runID: plan.runID, extraHeaders: requests.extraHeaders)
     }
 
     private func start(_ transfer: CurlTransfer, seq: UInt64, intendedUs: UInt32) {
@@ -152,9 +150,7 @@ final class LoadEngine {
             seq: UInt32(truncatingIfNeeded: seq), session: choice.session, intendedUs: intendedUs, sentUs: 0, firstByteUs: 0, doneUs: 0,
             bytes: 0, status: 0, fault: 0, chunks: 0, servedBy: .unknown, outcome: .transport, endpoint: choice.mix.endpoint, curlCode: 0,
             flags: 0)
-        transfer.prepare(
-            template: templateIndex, requests.templates[templateIndex], url: urls[templateIndex], runID: runID, seq: seq,
-            session: choice.session, extraHeaders: requests.extraHeaders)
+        transfer.prepare(template: templateIndex, requests.templates[templateIndex], url: urls[templateIndex], seq: seq, session: choice.session)
         transfer.record.sentUs = clock.nowMicros
         busy[transfer.handle] = transfer
         curl_multi_add_handle(multi, transfer.handle)
