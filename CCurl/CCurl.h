@@ -6,6 +6,8 @@
 #include <curl/curl.h>
 
 typedef size_t (*cutover_curl_data_cb)(char *data, size_t size, size_t count, void *context);
+/// CURLOPT_PREREQFUNCTION: called once per attempt, just before the request goes out.
+typedef int (*cutover_curl_prereq_cb)(void *context, char *conn_primary_ip, char *conn_local_ip, int conn_primary_port, int conn_local_port);
 
 static inline CURLcode cutover_easy_setopt_long(CURL *h, CURLoption o, long v) {
     return curl_easy_setopt(h, o, v);
@@ -24,6 +26,9 @@ static inline CURLcode cutover_easy_setopt_slist(CURL *h, CURLoption o, struct c
 }
 static inline CURLcode cutover_easy_setopt_data_cb(CURL *h, CURLoption o, cutover_curl_data_cb v) {
     return curl_easy_setopt(h, o, v);
+}
+static inline CURLcode cutover_easy_setopt_prereq_cb(CURL *h, cutover_curl_prereq_cb v) {
+    return curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, v);
 }
 static inline CURLcode cutover_easy_getinfo_long(CURL *h, CURLINFO i, long *v) {
     return curl_easy_getinfo(h, i, v);

@@ -20,6 +20,8 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     private var body: ByteBuffer?
     private var bodyTooLarge = false
     private var current: Exchange?
+    /// Requests this connection has carried so far.
+    private var requestsSeen = 0
 
     /// The response in progress on this connection.
     private struct Exchange {
@@ -65,7 +67,8 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                 respond(context: context, PlannedResponse(status: .payloadTooLarge, headers: headers, body: .full(ByteBuffer(string: message))))
                 return
             }
-            let request = HTTPRequest(head: requestHead, body: body ?? ByteBuffer())
+            let request = HTTPRequest(head: requestHead, body: body ?? ByteBuffer(), indexOnConnection: requestsSeen)
+            requestsSeen += 1
             body = nil
             execute(context: context, responder.plan(for: request, on: context.eventLoop))
         }

@@ -5,6 +5,15 @@ import NIOHTTP1
 public struct HTTPRequest: Sendable {
     public var head: HTTPRequestHead
     public var body: ByteBuffer
+    /// 0 for the first request on its connection, 1 for the next (a reused keep-alive
+    /// connection), and so on.
+    public var indexOnConnection: Int = 0
+
+    public init(head: HTTPRequestHead, body: ByteBuffer, indexOnConnection: Int = 0) {
+        self.head = head
+        self.body = body
+        self.indexOnConnection = indexOnConnection
+    }
 
     public var method: HTTPMethod { head.method }
     public var path: Substring { head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "" }

@@ -7,6 +7,8 @@ public indirect enum JSON: Sendable, Equatable {
     case string(String)
     case array([JSON])
     case object([(String, JSON)])
+    /// Text that is already JSON (from `JSONEncoder`), written as it is.
+    case raw(String)
 
     public static func == (lhs: JSON, rhs: JSON) -> Bool { lhs.text == rhs.text }
 
@@ -29,6 +31,7 @@ public indirect enum JSON: Sendable, Equatable {
                 out += "null"
             }
         case .string(let s): JSON.writeString(s, into: &out)
+        case .raw(let text): out += text
         case .array(let items):
             out += "["
             for (i, item) in items.enumerated() {

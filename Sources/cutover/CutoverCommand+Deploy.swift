@@ -22,7 +22,7 @@ extension CutoverCommand {
         var token: String?
 
         func validate() throws {
-            guard DeploymentClient.Phase(rawValue: phase) != nil else {
+            guard DeploymentClient.Phase.names.contains(phase) else {
                 throw ValidationError("--phase: expected one of validate|canary|promote|rollback|status, got '\(phase)'")
             }
             guard admin.hasPrefix("http://") || admin.hasPrefix("https://") else {
@@ -40,7 +40,7 @@ extension CutoverCommand {
 
         func run() async throws {
             let client = DeploymentClient(adminURL: admin, token: token ?? ProcessInfo.processInfo.environment["CUTOVER_ADMIN_TOKEN"])
-            let result = await client.run(DeploymentClient.Phase(rawValue: phase)!, canaryPercentage: canaryPercentage)
+            let result = await client.run(DeploymentClient.Phase(name: phase, canaryPercentage: canaryPercentage)!)
             if let status = result.status {
                 print("Router \(admin)\(status.version.map { " (bluegreen-router \($0))" } ?? "")")
                 print(status.block)

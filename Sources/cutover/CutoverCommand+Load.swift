@@ -136,19 +136,11 @@ extension CutoverCommand {
             if live { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
 
             if let ledger {
-                guard FileManager.default.createFile(atPath: ledger, contents: nil), let handle = FileHandle(forWritingAtPath: ledger) else {
-                    throw ValidationError("--ledger: cannot write '\(ledger)'")
+                do {
+                    try result.ledger.writeJSONLines(to: URL(fileURLWithPath: ledger))
+                } catch {
+                    throw ValidationError("--ledger: cannot write '\(ledger)': \(error.localizedDescription)")
                 }
-                var chunk = ""
-                for record in result.ledger.records {
-                    chunk += result.ledger.jsonLine(record) + "\n"
-                    if chunk.utf8.count > 1 << 20 {
-                        handle.write(Data(chunk.utf8))
-                        chunk = ""
-                    }
-                }
-                handle.write(Data(chunk.utf8))
-                try handle.close()
             }
             if json {
                 print(result.summary.json(valid: result.valid).text)

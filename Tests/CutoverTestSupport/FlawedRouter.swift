@@ -33,6 +33,27 @@ public actor FlawedRouter: RouterDriver {
         case rewritesErrors
         /// Comes back from a restart with green at weight 0.
         case forgetsOnRestart
+        /// Answers every rollback with an error (and stays where it was).
+        case refusesRollback
+        /// Refuses every canary, healthy green or not.
+        case refusesCanary
+        /// Applies and reports `extra` points more than the canary asked for.
+        case misreportsWeight(extra: Int)
+        /// Says `X-Environment: blue` on every response, wherever it routed.
+        case liesAboutEnvironment
+        /// Forwards requests without their `Authorization` header.
+        case stripsAuthorization
+        /// Forwards to `/v2/…` instead of `/v1/…`.
+        case rewritesPath
+        /// Cuts the last 8 bytes off every whole 200 body (with a matching Content-Length).
+        case truncatesBodies
+        /// Drops the last SSE event (`data: [DONE]`) of every stream.
+        case dropsLastEvent
+        /// Relays upstream errors without their `Retry-After` header.
+        case stripsRetryAfter
+        /// Forwards the request, then closes a reused keep-alive connection before
+        /// answering, so that the client (libcurl) sends it again on a fresh one.
+        case resetsReusedConnections
     }
 
     public nonisolated let profile: String
@@ -63,7 +84,14 @@ public actor FlawedRouter: RouterDriver {
             if flaw == .forgetsOnRestart { state.setWeight(0) }
             return ActionOutcome(accepted: true, greenWeight: state.weight, detail: "restarted")
         case .canary, .promote, .rollback:
-            let target = action.intendedGreenWeight!
+            var target = action.intendedGreenWeight!
+            if flaw == .refusesRollback, action == .rollback {
+                return ActionOutcome(accepted: false, greenWeight: state.weight, detail: "500: rollback failed: state store unavailable")
+            }
+            if flaw == .refusesCanary, action.isCanary {
+                return ActionOutcome(accepted: false, greenWeight: state.weight, detail: "409: canary refused")
+            }
+            if case .misreportsWeight(let extra) = flaw, action.isCanary { target = min(100, target + extra) }
             if case .canary = action, flaw != .ignoresHealth {
                 let probe = await CurlClient().get(state.url(.green) + "/v1/models", timeoutMs: 2_000)
                 guard probe.error == nil, probe.status == 200 else {
@@ -86,7 +114,7 @@ public actor FlawedRouter: RouterDriver {
             default:
                 state.setWeight(target)
             }
-            return ActionOutcome(accepted: true, greenWeight: target, detail: "applied")
+            return ActionOutcome(accepted: true, greenWeight: target, detail: "applied \(target) %")
         }
     }
 
@@ -159,7 +187,13 @@ public actor FlawedRouter: RouterDriver {
             let promise = eventLoop.makePromise(of: ResponsePlan.self)
             let state = self.state
             Task {
-                promise.succeed(await Self.forward(request, to: env, after: delay, state: state))
+                let plan = await Self.forward(request, to: env, after: delay, state: state)
+                // The upstream has executed it; the client never hears back on this connection.
+                if state.flaw == .resetsReusedConnections, request.indexOnConnection > 0, request.indexOnConnection % 3 == 0 {
+                    promise.succeed(.close(ticket: nil))
+                } else {
+                    promise.succeed(plan)
+                }
             }
             return .deferred(promise.futureResult)
         }
@@ -168,13 +202,14 @@ public actor FlawedRouter: RouterDriver {
 
         static func forward(_ request: HTTPRequest, to chosen: ServedBy, after delay: Duration?, state: Shared) async -> ResponsePlan {
             if let delay { try? await Task.sleep(for: delay) }
-            let passed = ["x-request-id", "x-session-id", "content-type", "authorization"]
+            let passed = ["x-request-id", "x-session-id", "content-type"] + (state.flaw == .stripsAuthorization ? [] : ["authorization"])
+            let uri = state.flaw == .rewritesPath ? request.head.uri.replacingOccurrences(of: "/v1/", with: "/v2/") : request.head.uri
             let headers = request.head.headers.filter { passed.contains($0.name.lowercased()) }.map { (name: $0.name, value: $0.value) }
             var env = chosen
             func send(to env: ServedBy) async -> CurlResponse {
                 await state.client().send(
                     CurlRequest(
-                        method: request.head.method.rawValue, url: state.url(env) + request.head.uri, headers: headers,
+                        method: request.head.method.rawValue, url: state.url(env) + uri, headers: headers,
                         body: request.head.method == .POST ? request.bodyBytes : nil, timeoutMs: 30_000))
             }
             var response = await send(to: env)
@@ -199,12 +234,31 @@ public actor FlawedRouter: RouterDriver {
                         status: .badGateway, headers: ["Content-Type": "application/json"], body: .full(ByteBuffer(string: #"{"error":"upstream failed"}"#))))
             }
             var out = HTTPHeaders()
-            for name in ["Content-Type", "X-Upstream-Env", "X-Mock-Fault", "X-Request-ID", "Retry-After"] {
-                if let value = response.header(name) { out.add(name: name, value: value) }
+            for (name, value) in response.headers {
+                let lower = name.lowercased()
+                let relayed = ["content-type", "x-upstream-env", "x-mock-fault", "x-request-id", "retry-after"].contains(lower) || lower.hasPrefix("x-ratelimit-")
+                if relayed, !(state.flaw == .stripsRetryAfter && lower == "retry-after") { out.add(name: name, value: value) }
             }
-            out.add(name: "X-Environment", value: env.name)
-            return .respond(
-                PlannedResponse(status: HTTPResponseStatus(statusCode: response.status), headers: out, body: .full(ByteBuffer(bytes: response.body))))
+            out.add(name: "X-Environment", value: state.flaw == .liesAboutEnvironment ? "blue" : env.name)
+            var body = response.body
+            if response.status == 200 {
+                let isStream = response.header("content-type")?.hasPrefix("text/event-stream") == true
+                if state.flaw == .truncatesBodies, !isStream { body.removeLast(min(8, body.count)) }
+                if state.flaw == .dropsLastEvent, isStream, let last = Self.lastEventStart(body) { body.removeSubrange(last...) }
+            }
+            return .respond(PlannedResponse(status: HTTPResponseStatus(statusCode: response.status), headers: out, body: .full(ByteBuffer(bytes: body))))
+        }
+
+        /// Where the last SSE event of a stream body begins (after the previous blank line).
+        static func lastEventStart(_ body: [UInt8]) -> Int? {
+            var end = body.count
+            while end > 0, body[end - 1] == UInt8(ascii: "\n") { end -= 1 }
+            var index = end - 1
+            while index > 0 {
+                if body[index] == UInt8(ascii: "\n"), body[index - 1] == UInt8(ascii: "\n") { return index + 1 }
+                index -= 1
+            }
+            return nil
         }
     }
 }

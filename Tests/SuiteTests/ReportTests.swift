@@ -27,33 +27,46 @@ struct ReportTests {
         let plan = LoadPlan(url: "http://127.0.0.1:1", model: .open(rate: 10), duration: .seconds(2))
         let history = RunHistory(
             client: ledger, upstream: [:], phases: [.init(name: "baseline", startUs: 0, endUs: 2_000_000, greenWeight: 0)],
-            actions: [.init(name: "canary", calledUs: 500_000, returnedUs: 502_000, succeeded: false, greenWeight: nil, detail: "refused <green down>")])
+            actions: [ActionRecord(action: .canary(percent: 10), calledUs: 500_000, returnedUs: 502_000, accepted: false, detail: "refused <green down>")])
         return SuiteRun(
             suite: suite, seed: 1, build: RouterBuild(profile: "reference", version: "1.0", sha256: String(repeating: "a", count: 64), executable: "/x"),
-            history: history, summary: LoadSummary(ledger: ledger, plan: plan, elapsedSeconds: 2), checks: checks, log: ["0.000s phase baseline"],
-            startedAt: Date(), elapsedSeconds: 2, invalidReason: invalid)
+            reconciled: ReconciledRun(history), summary: LoadSummary(ledger: ledger, plan: plan, elapsedSeconds: 2), checks: checks,
+            log: ["0.000s phase baseline"], startedAt: Date(), elapsedSeconds: 2, harnessProblems: invalid.map { [$0] } ?? [])
     }
 
-    static let pass = CheckResult(name: "ZeroDropped", status: .pass, summary: "0 of 20", evidence: .object([("dropped", .int(0))]))
+    static let pass = CheckResult(
+        name: "ZeroDropped", status: .pass, summary: "0 of 20",
+        evidence: ZeroDropped.Evidence(requests: 20, dropped: 0, routerError: 0, transport: 0, replayedByHarness: 0, requestIDs: [], examples: []))
     static let fail = CheckResult(
-        name: "Stickiness", status: .fail, summary: "3 sessions split <\"&'>", evidence: .object([("examples", .array([.string("s1 & s2 <x>")]))]))
-    static let skipped = CheckResult(name: "HealthGate", status: .skipped, summary: "no gated canary", evidence: .object([]))
+        name: "Stickiness", status: .fail, summary: "3 sessions split <\"&'>",
+        evidence: Stickiness.Evidence(sessions: 10, repeatedSessions: 10, splitSessions: 3, examples: ["s1 & s2 <x>"]))
+    static let skipped = CheckResult(
+        name: "EnvironmentHeader", status: .skipped, summary: "no header", evidence: EnvironmentHeader.Evidence(compared: 0, disagreed: 0, examples: []))
+    static let inconclusive = CheckResult(
+        name: "HealthGate", status: .inconclusive, summary: "no gated canary", evidence: HealthGate.Evidence(gatedCanaries: 0, greenServedWhileGated: 0, problems: []))
 
     @Test func verdictsAndExitCodes() throws {
         #expect(try Self.run("a", checks: [Self.pass, Self.skipped]).verdict == .pass)
         #expect(try Self.run("a", checks: [Self.pass, Self.fail]).verdict.exitCode == 1)
         #expect(try Self.run("a", checks: [Self.pass], invalid: "generator behind").verdict.exitCode == 3)
+        // A listed check that could not judge never passes: the run is invalid.
+        let unjudged = try Self.run("a", checks: [Self.pass, Self.inconclusive])
+        #expect(unjudged.verdict == .invalid && unjudged.invalidReason?.contains("HealthGate") == true)
+        // A proven defect outweighs a check that could not judge.
+        #expect(try Self.run("a", checks: [Self.fail, Self.inconclusive]).verdict == .fail)
     }
 
     @Test func junitParsesWithOneTestcasePerCheckAndEscapedText() throws {
-        let xml = JUnitReport.xml([try Self.run("a", checks: [Self.pass, Self.fail, Self.skipped])])
+        let xml = JUnitReport.xml([try Self.run("a", checks: [Self.pass, Self.fail, Self.skipped, Self.inconclusive])])
         let counter = ElementCounter()
         let parser = XMLParser(data: Data(xml.utf8))
         parser.delegate = counter
         #expect(parser.parse(), "\(xml)")
-        #expect(counter.counts["testcase"] == 3 && counter.counts["failure"] == 1 && counter.counts["skipped"] == 1)
+        #expect(counter.counts["testcase"] == 4 && counter.counts["failure"] == 1 && counter.counts["skipped"] == 1 && counter.counts["error"] == 1)
         #expect(counter.failureMessage == "3 sessions split <\"&'>")
-        #expect(xml.contains(#"failures="1""#) && xml.contains(#"skipped="1""#))
+        #expect(xml.contains(#"failures="1""#) && xml.contains(#"skipped="1""#) && xml.contains(#"errors="1""#))
+        // The failure's text is the typed evidence as JSON.
+        #expect(xml.contains("&quot;split_sessions&quot;:3"))
     }
 
     @Test func reportJSONAndHTMLCarryTheRun() throws {
@@ -61,7 +74,9 @@ struct ReportTests {
         let object = try #require(try JSONSerialization.jsonObject(with: Data(RunReport.json(run).text.utf8)) as? [String: Any])
         #expect(object["verdict"] as? String == "fail" && object["seed"] as? Int == 1)
         #expect((object["router"] as? [String: Any])?["sha256"] as? String == String(repeating: "a", count: 64))
-        #expect((object["checks"] as? [[String: Any]])?.map { $0["status"] as? String } == ["pass", "fail"])
+        let checks = try #require(object["checks"] as? [[String: Any]])
+        #expect(checks.map { $0["status"] as? String } == ["pass", "fail"])
+        #expect((checks[1]["evidence"] as? [String: Any])?["split_sessions"] as? Int == 3)
         #expect((object["actions"] as? [[String: Any]])?.first?["accepted"] as? Bool == false)
         let html = HTMLReport.html(run)
         #expect(html.contains("FAIL") && html.contains("3 sessions split &lt;&quot;&amp;&apos;&gt;"))
@@ -78,9 +93,11 @@ struct ReportTests {
         #expect(failed.verdict == .fail)
         #expect(failed.perCheck.first { $0.name == "Stickiness" }?.suites == ["b"])
         #expect(failed.perCheck.first { $0.name == "ZeroDropped" }?.status == .pass)
-        #expect(failed.perCheck.first { $0.name == "HealthGate" }?.status == .skipped)
+        #expect(failed.perCheck.first { $0.name == "EnvironmentHeader" }?.status == .skipped)
         #expect(failed.text.contains("OVERALL: FAIL") && failed.text.contains(String(repeating: "a", count: 64)))
         #expect(Certification(set: "s", runs: [good], invalidSuites: ["c"]).verdict == .invalid)
+        // A fail anywhere fails the set, even beside an invalid suite.
+        #expect(Certification(set: "s", runs: [good, bad], invalidSuites: ["c"]).verdict == .fail)
     }
 }
 

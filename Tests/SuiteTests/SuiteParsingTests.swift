@@ -19,7 +19,8 @@ struct SuiteParsingTests {
         #expect(suite.load.mix.map(\.endpoint) == [.chat, .chatStream, .models])
         #expect(suite.load.mix.map(\.maxTokens) == [16, 32, 16])
         #expect(suite.phases == ["baseline", "canary-10", "canary-50", "promoted"])
-        #expect(suite.timeline.map(\.event) == [nil, .validate, .canary(percent: 10), .canary(percent: 50), .promote])
+        #expect(suite.timeline.map(\.event) == [nil, .action(.validate), .action(.canary(percent: 10)), .action(.canary(percent: 50)), .action(.promote)])
+        #expect(suite.timeline.allSatisfy { $0.expect == .accepted })
         #expect(suite.timeline.map(\.line) == [18, 19, 20, 21, 22])
         #expect(
             suite.checks.map(\.name) == [
@@ -53,7 +54,7 @@ struct SuiteParsingTests {
         #expect(slow.id == "slow")
         #expect(suite.timeline[3].event == .heal(target: .green, id: nil))
         #expect(suite.timeline[4].event == .heal(target: .blue, id: "slow"))
-        #expect(suite.timeline[5].event == .restart)
+        #expect(suite.timeline[5].event == .action(.restart))
     }
 
     static let valid = """
@@ -80,6 +81,8 @@ struct SuiteParsingTests {
         ("!checks: [ZeroDropped]", 7, "checks[0].alpha", "unknown key 'alpha'"),
         ("!- {at: 0s, phase: baseline}", 5, "timeline[0].fault.kind", "expected one of body|latency|outage"),
         ("!- {at: 5s, action: canary, percent: 10, phase: canary}", 6, "timeline[1].at", "after the suite's duration"),
+        ("!- {at: 5s, action: canary, percent: 10, phase: canary}", 6, "timeline[1].expect", "expected one of accepted|refused"),
+        ("!- {at: 0s, phase: baseline}", 5, "timeline[0].expect", "'expect' applies only to a step with an 'action'"),
     ])
     func badSuitesNameFileLineAndField(change: String, line: Int, field: String, message: String) {
         let replacements: [Int: (String, String)] = [
@@ -119,6 +122,8 @@ struct SuiteParsingTests {
         case "checks[0].phases[0]": return "checks: [{name: ZeroDropped, phases: [canary-50]}]"
         case "checks[0].alpha": return "checks: [{name: ZeroDropped, alpha: 0.01}]"
         case "timeline[0].fault.kind": return indent + "- {at: 0s, fault: {target: green, kind: meteor}}"
+        case "timeline[1].expect": return indent + "- {at: 5s, action: canary, percent: 10, expect: maybe, phase: canary}"
+        case "timeline[0].expect": return indent + "- {at: 0s, phase: baseline, expect: refused}"
         default: return nil
         }
     }

@@ -7,10 +7,10 @@ import Testing
 /// The checks that judge switches, errors, health gating and restarts, each on a correct
 /// history and on the known-bad router's history it is named after.
 extension ChecksTests {
-    static func action(_ name: String, atMs: UInt32, weight: Int?, ok: Bool = true, before: Int? = nil, after: Int? = nil) -> RunHistory.ActionRecord {
-        RunHistory.ActionRecord(
-            name: name, calledUs: atMs * 1_000, returnedUs: atMs * 1_000 + 2_000, succeeded: ok, greenWeight: ok ? weight : nil, greenWeightBefore: before,
-            reportedWeightAfter: after ?? weight)
+    static func action(_ action: RouterAction, atMs: UInt32, ok: Bool = true, before: Int? = nil, after: Int? = nil) -> ActionRecord {
+        ActionRecord(
+            action: action, calledUs: atMs * 1_000, returnedUs: atMs * 1_000 + 2_000, accepted: ok, reportedWeightBefore: before,
+            reportedWeightAfter: after ?? action.intendedGreenWeight)
     }
 
     /// `perSecond` requests a second from `fromMs` to `toMs`, green for sessions below `weight` % (by session number).
@@ -22,34 +22,54 @@ extension ChecksTests {
         }
     }
 
-    @Test func faithfulRelayCatchesARouterThatRewritesUpstreamErrors() {
+    static let storm = FaultWindow(
+        target: .green, fault: Fault(id: "storm", kind: .status(code: 429, retryAfter: .seconds(2), headers: [], message: nil), probability: 0.5), startUs: 0)
+
+    /// Four green requests; t-2 got the injected 429 with Retry-After, relayed as `client` says.
+    static func relayRun(status: UInt16 = 429, bytes: UInt32 = 120, stamped: Bool = true, retryAfter: String? = "2") -> RunHistory {
         var records = (0..<4).map { Self.record(UInt32($0), session: UInt32($0), .green, atMs: UInt32($0)) }
+        records[2].status = status
+        records[2].bytes = bytes
+        records[2].fault = stamped ? 1 : 0
+        records[2].flags = LedgerRecord.stampedFlag
         records[2].outcome = .upstreamFault
-        records[2].status = 500
-        records[2].bytes = 120
-        records[2].fault = 1
         var failed = Self.entry("t-2")
-        failed.status = 500
+        failed.status = 429
         failed.bytes = 120
         failed.faults = ["storm"]
-        let upstream: [ServedBy: [LedgerEntry]] = [.green: records.map { $0.seq == 2 ? failed : Self.entry("t-\($0.seq)") }]
-        let history = Self.history(records, phases: [Self.whole], upstream: upstream)
-        #expect(FaithfulRelay().evaluate(history, CheckSpec(name: "FaithfulRelay")).status == .pass)
+        failed.faultHeaders = ["retry-after": "2", "x-ratelimit-remaining-requests": "0"]
+        var headers = ["x-ratelimit-remaining-requests": "0"]
+        if let retryAfter { headers["retry-after"] = retryAfter }
+        let ledger = ClientLedger(runID: "t", records: records, faultStamps: ["none", "storm"], errorHeaders: [2: headers])
+        let upstream: [ServedBy: [LedgerEntry]] = [.green: records.map { $0.seq == 2 ? failed : Self.entry(for: $0) }]
+        return RunHistory(client: ledger, upstream: upstream, phases: [Self.whole], faults: [storm])
+    }
 
-        // The bad router answered its own 502 with its own body instead.
-        var rewritten = records
-        rewritten[2].status = 502
-        rewritten[2].bytes = 27
-        rewritten[2].fault = 0
-        let result = FaithfulRelay().evaluate(Self.history(rewritten, phases: [Self.whole], upstream: upstream), CheckSpec(name: "FaithfulRelay"))
+    @Test func faithfulRelayCatchesARouterThatRewritesUpstreamErrors() throws {
+        let faithful = Self.relayRun()
+        #expect(FaithfulRelay().evaluate(faithful, CheckSpec(name: "FaithfulRelay")).status == .pass)
+        #expect(ReconciledRun(faithful).records[2].outcome == .upstreamFault)
+
+        // The bad router answered its own 502 with its own body instead: altered, and the router's own error.
+        let rewritten = Self.relayRun(status: 502, bytes: 27, stamped: false)
+        let result = FaithfulRelay().evaluate(rewritten, CheckSpec(name: "FaithfulRelay"))
         #expect(result.status == .fail)
-        #expect(result.evidence.text.contains("status 500 became 502"))
-        // No injected error at all: nothing to judge.
-        #expect(FaithfulRelay().evaluate(Self.history(records, phases: [Self.whole]), CheckSpec(name: "FaithfulRelay")).status == .skipped)
+        let evidence = try #require(result.evidence as? FaithfulRelay.Evidence)
+        #expect(evidence.injected == 1 && evidence.altered == 1 && evidence.examples.first?.contains("status 429 became 502") == true)
+        #expect(ReconciledRun(rewritten).records[2].outcome == .routerError)
+
+        // A router that drops Retry-After.
+        let stripped = FaithfulRelay().evaluate(Self.relayRun(retryAfter: nil), CheckSpec(name: "FaithfulRelay"))
+        #expect(stripped.status == .fail)
+        #expect(try #require(stripped.evidence as? FaithfulRelay.Evidence).examples.first?.contains("retry-after: 2 became absent") == true)
+
+        // No injected error at all: nothing to judge, which is inconclusive, never a pass.
+        let records = (0..<4).map { Self.record(UInt32($0), session: UInt32($0), .green, atMs: UInt32($0)) }
+        #expect(FaithfulRelay().evaluate(Self.history(records, phases: [Self.whole]), CheckSpec(name: "FaithfulRelay")).status == .inconclusive)
     }
 
     @Test func convergenceTimeCatchesARouterThatAppliesWeightsLate() {
-        let canary = Self.action("canary", atMs: 2_000, weight: 50)
+        let canary = Self.action(.canary(percent: 50), atMs: 2_000)
         let good =
             Self.steady(fromMs: 0, toMs: 2_000, perSecond: 200, weight: 0, firstSeq: 0)
             + Self.steady(fromMs: 2_010, toMs: 8_000, perSecond: 200, weight: 50, firstSeq: 1_000)
@@ -69,12 +89,12 @@ extension ChecksTests {
         #expect(ConvergenceTime().evaluate(history, CheckSpec(name: "ConvergenceTime", max: .seconds(3))).status == .pass)
     }
 
-    @Test func healthGateCatchesARouterThatIgnoresHealth() {
-        let outage = RunHistory.FaultWindow(target: .green, id: "down", kind: "outage", startUs: 1_000_000, endUs: 5_000_000, makesUnhealthy: true)
+    @Test func healthGateCatchesARouterThatIgnoresHealth() throws {
+        let outage = FaultWindow(target: .green, fault: Fault(id: "down", kind: .outage(.refuse)), startUs: 1_000_000, endUs: 5_000_000)
         let records = Self.steady(fromMs: 0, toMs: 6_000, perSecond: 100, weight: 0, firstSeq: 0)
         var history = Self.history(records, phases: [Self.whole])
         history.faults = [outage]
-        history.actions = [Self.action("canary", atMs: 2_000, weight: nil, ok: false, after: 0)]
+        history.actions = [Self.action(.canary(percent: 10), atMs: 2_000, ok: false, after: 0)]
         #expect(HealthGate().evaluate(history, CheckSpec(name: "HealthGate")).status == .pass)
 
         // The bad router took the canary and sent sessions to the dead green.
@@ -83,13 +103,15 @@ extension ChecksTests {
             + Self.steady(fromMs: 2_010, toMs: 6_000, perSecond: 100, weight: 10, firstSeq: 1_000)
         history = Self.history(leaked, phases: [Self.whole])
         history.faults = [outage]
-        history.actions = [Self.action("canary", atMs: 2_000, weight: 10)]
+        history.actions = [Self.action(.canary(percent: 10), atMs: 2_000)]
         let result = HealthGate().evaluate(history, CheckSpec(name: "HealthGate"))
         #expect(result.status == .fail)
-        #expect(result.evidence.text.contains("was accepted"))
-        // A fault that does not make green unhealthy (a 20 % error rate) gates nothing.
-        history.faults = [RunHistory.FaultWindow(target: .green, id: "some", kind: "status", startUs: 0, endUs: 6_000_000, makesUnhealthy: false)]
-        #expect(HealthGate().evaluate(history, CheckSpec(name: "HealthGate")).status == .skipped)
+        let evidence = try #require(result.evidence as? HealthGate.Evidence)
+        #expect(evidence.gatedCanaries == 1 && evidence.problems.first?.contains("was accepted") == true && evidence.greenServedWhileGated > 0)
+        // A fault that does not make green unhealthy (a 20 % error rate) gates nothing: nothing to judge.
+        let some = Fault(id: "some", kind: .status(code: 500, retryAfter: nil, headers: [], message: nil), probability: 0.2)
+        history.faults = [FaultWindow(target: .green, fault: some, startUs: 0, endUs: 6_000_000)]
+        #expect(HealthGate().evaluate(history, CheckSpec(name: "HealthGate")).status == .inconclusive)
     }
 
     @Test func streamIntegrityCatchesStreamsCutAtASwitch() {
@@ -106,27 +128,27 @@ extension ChecksTests {
         let whole = (0..<5).map { stream($0, chunks: 10, done: true, outcome: .ok) }
         var history = Self.history(whole, phases: [Self.whole])
         history.plan = plan
-        history.actions = [Self.action("promote", atMs: 2_000, weight: 100)]
+        history.actions = [Self.action(.promote, atMs: 2_000)]
         #expect(StreamIntegrity().evaluate(history, CheckSpec(name: "StreamIntegrity")).status == .pass)
 
         // The restarting router cut two streams at the switch.
         let cut = whole.prefix(3) + [stream(3, chunks: 4, done: false, outcome: .transport), stream(4, chunks: 9, done: false, outcome: .transport)]
         history = Self.history(Array(cut), phases: [Self.whole])
         history.plan = plan
-        history.actions = [Self.action("promote", atMs: 2_000, weight: 100)]
+        history.actions = [Self.action(.promote, atMs: 2_000)]
         let result = StreamIntegrity().evaluate(history, CheckSpec(name: "StreamIntegrity"))
         #expect(result.status == .fail && result.summary.hasPrefix("2 of 5"))
     }
 
     @Test func latencyBudgetCatchesARouterThatStallsOnSwitches() {
-        let baseline = RunHistory.PhaseWindow(name: "baseline", startUs: 0, endUs: 2_000_000, greenWeight: 0)
+        let baseline = PhaseWindow(name: "baseline", startUs: 0, endUs: 2_000_000, greenWeight: 0)
         let records = Self.steady(fromMs: 0, toMs: 6_000, perSecond: 200, weight: 0, firstSeq: 0).map { record -> LedgerRecord in
             var r = record
             r.firstByteUs = r.sentUs + 1_500
             return r
         }
         var history = Self.history(records, phases: [baseline])
-        history.actions = [Self.action("canary", atMs: 3_000, weight: 10)]
+        history.actions = [Self.action(.canary(percent: 10), atMs: 3_000)]
         #expect(LatencyBudget().evaluate(history, CheckSpec(name: "LatencyBudget")).status == .pass)
 
         // The bad router holds requests 300 ms for a second after the switch.
@@ -136,15 +158,15 @@ extension ChecksTests {
             return r
         }
         history = Self.history(stalled, phases: [baseline])
-        history.actions = [Self.action("canary", atMs: 3_000, weight: 10)]
+        history.actions = [Self.action(.canary(percent: 10), atMs: 3_000)]
         let result = LatencyBudget().evaluate(history, CheckSpec(name: "LatencyBudget", factor: 3))
         #expect(result.status == .fail, "\(result.summary)")
     }
 
-    @Test func stateSurvivesRestartCatchesARouterThatForgetsItsWeights() {
+    @Test func stateSurvivesRestartCatchesARouterThatForgetsItsWeights() throws {
         let records = Self.steady(fromMs: 0, toMs: 10_000, perSecond: 100, weight: 30, firstSeq: 0)
         var history = Self.history(records, phases: [Self.whole])
-        history.actions = [Self.action("canary", atMs: 1_000, weight: 30), Self.action("restart", atMs: 5_000, weight: nil, before: 30, after: 30)]
+        history.actions = [Self.action(.canary(percent: 30), atMs: 1_000), Self.action(.restart, atMs: 5_000, before: 30, after: 30)]
         #expect(StateSurvivesRestart().evaluate(history, CheckSpec(name: "StateSurvivesRestart")).status == .pass)
 
         // The forgetful router comes back at 0 %: weights differ and green's sessions moved to blue.
@@ -154,9 +176,10 @@ extension ChecksTests {
             return r
         }
         history = Self.history(forgot, phases: [Self.whole])
-        history.actions = [Self.action("canary", atMs: 1_000, weight: 30), Self.action("restart", atMs: 5_000, weight: nil, before: 30, after: 0)]
+        history.actions = [Self.action(.canary(percent: 30), atMs: 1_000), Self.action(.restart, atMs: 5_000, before: 30, after: 0)]
         let result = StateSurvivesRestart().evaluate(history, CheckSpec(name: "StateSurvivesRestart"))
         #expect(result.status == .fail)
-        #expect(result.evidence.text.contains("came back as 0 %") && result.evidence.text.contains(#""sessions_moved":30"#))
+        let evidence = try #require(result.evidence as? StateSurvivesRestart.Evidence)
+        #expect(evidence.problems.contains { $0.contains("came back as 0 %") } && evidence.sessionsMoved == 30)
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 
 /// `bench/checks.sh`'s workload: every check over a synthetic run of N requests (default
 /// 1,000,000) with both upstream ledgers, phases, actions, a restart and a gated canary.
-/// Prints the time to build the history and to evaluate all checks.
+/// Prints the time to build the history, to reconcile it, and to evaluate each check.
 
 let count = CommandLine.arguments.dropFirst().first.flatMap(Int.init) ?? 1_000_000
 let rate = 1_000.0
@@ -14,23 +14,24 @@ let sessions: UInt32 = 20_000
 let plan: [(name: String, from: Double, weight: Int)] = [
     ("baseline", 0, 0), ("canary-10", 0.15, 10), ("canary-50", 0.35, 50), ("promoted", 0.55, 100), ("rolled-back", 0.75, 0),
 ]
-var phases: [RunHistory.PhaseWindow] = []
+var phases: [PhaseWindow] = []
 for (index, phase) in plan.enumerated() {
     let end = index + 1 < plan.count ? plan[index + 1].from : 1
     phases.append(.init(name: phase.name, startUs: UInt32(phase.from * Double(durationUs)), endUs: UInt32(end * Double(durationUs)), greenWeight: phase.weight))
 }
-var actions: [RunHistory.ActionRecord] = []
+var actions: [ActionRecord] = []
 for phase in phases.dropFirst() {
-    let name = phase.greenWeight == 100 ? "promote" : phase.greenWeight == 0 ? "rollback" : "canary"
-    actions.append(.init(name: name, calledUs: phase.startUs - 3_000, returnedUs: phase.startUs, succeeded: true, greenWeight: phase.greenWeight))
+    let action: RouterAction = phase.greenWeight == 100 ? .promote : phase.greenWeight == 0 ? .rollback : .canary(percent: phase.greenWeight)
+    actions.append(ActionRecord(action: action, calledUs: phase.startUs - 3_000, returnedUs: phase.startUs, accepted: true, reportedWeightAfter: phase.greenWeight))
 }
 actions.append(
-    .init(
-        name: "restart", calledUs: UInt32(0.45 * Double(durationUs)), returnedUs: UInt32(0.45 * Double(durationUs)) + 100_000, succeeded: true,
-        greenWeight: nil, greenWeightBefore: 50, reportedWeightAfter: 50))
+    ActionRecord(
+        action: .restart, calledUs: UInt32(0.45 * Double(durationUs)), returnedUs: UInt32(0.45 * Double(durationUs)) + 100_000, accepted: true,
+        reportedWeightBefore: 50, reportedWeightAfter: 50))
 actions.sort { $0.calledUs < $1.calledUs }
-let outage = RunHistory.FaultWindow(target: .green, id: "down", kind: "outage", startUs: 1_000, endUs: phases[1].startUs - 10_000, makesUnhealthy: true)
-actions.insert(.init(name: "canary", calledUs: 2_000_000, returnedUs: 2_005_000, succeeded: false, greenWeight: nil, reportedWeightAfter: 0), at: 0)
+let outage = FaultWindow(target: .green, fault: Fault(id: "down", kind: .outage(.refuse)), startUs: 1_000, endUs: phases[1].startUs - 10_000)
+actions.insert(
+    ActionRecord(action: .canary(percent: 10), expect: .refused, calledUs: 2_000_000, returnedUs: 2_005_000, accepted: false, reportedWeightAfter: 0), at: 0)
 
 let built = ContinuousClock.now
 var loadPlan = LoadPlan(url: "http://127.0.0.1:1", model: .open(rate: rate), duration: .seconds(Double(count) / rate))
@@ -72,10 +73,12 @@ let buildTime = ContinuousClock.now - built
 
 let specs = CheckCatalog.all.map { CheckSpec(name: $0.name) }
 let started = ContinuousClock.now
+let reconciled = ReconciledRun(history)
+let reconcileTime = ContinuousClock.now - started
 var lines: [String] = []
 for check in CheckCatalog.all {
     let one = ContinuousClock.now
-    let result = check.evaluate(history, CheckSpec(name: check.name))
+    let result = check.evaluate(reconciled, CheckSpec(name: check.name))
     let ms = Double((ContinuousClock.now - one).microseconds) / 1000
     lines.append(
         "  " + check.name.padding(toLength: 22, withPad: " ", startingAt: 0) + result.status.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)
@@ -84,4 +87,7 @@ for check in CheckCatalog.all {
 let total = ContinuousClock.now - started
 print("records \(count), upstream entries \(blue.count + green.count), checks \(specs.count)")
 print(lines.joined(separator: "\n"))
-print(String(format: "history built in %.2f s; all checks in %.3f s", Double(buildTime.microseconds) / 1e6, Double(total.microseconds) / 1e6))
+print(
+    String(
+        format: "history built in %.2f s; reconciled in %.3f s; reconciliation and all checks in %.3f s", Double(buildTime.microseconds) / 1e6,
+        Double(reconcileTime.microseconds) / 1e6, Double(total.microseconds) / 1e6))

@@ -1,31 +1,71 @@
+import Foundation
 import HTTPServerCore
+
+/// What a check measured, typed per check so that tests assert on fields and reports
+/// encode it as JSON.
+public protocol CheckEvidence: Encodable, Sendable {}
 
 /// A check's verdict with the evidence behind it, for the report and for CI.
 public struct CheckResult: Sendable {
-    public enum Status: String, Sendable {
-        case pass, fail, skipped
+    public enum Status: String, Sendable, CaseIterable {
+        /// The router did what the check asks.
+        case pass
+        /// The router did not: a defect, with the evidence.
+        case fail
+        /// The check does not apply to this router (a feature it does not offer).
+        case skipped
+        /// The check could not judge (no traffic, no switch, incomplete evidence, a
+        /// machine too noisy): never a pass, and the run's verdict is `invalid`.
+        case inconclusive
     }
 
     public var name: String
     public var status: Status
-    /// What was measured and against which bound, in one sentence.
+    /// What was measured and against which bound, in one sentence; for an inconclusive
+    /// check, why it could not judge.
     public var summary: String
     /// Counts, statistics, bounds and (a sample of) the offending request ids.
-    public var evidence: JSON
+    public var evidence: any CheckEvidence
 
-    public init(name: String, status: Status, summary: String, evidence: JSON) {
+    public init(name: String, status: Status, summary: String, evidence: any CheckEvidence) {
         self.name = name
         self.status = status
         self.summary = summary
         self.evidence = evidence
     }
 
+    /// The evidence as JSON text for the reports (keys sorted, so output is stable).
+    public var evidenceJSON: JSON {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        guard let data = try? encoder.encode(evidence) else { return .object([("error", .string("evidence could not be encoded"))]) }
+        return .raw(String(decoding: data, as: UTF8.self))
+    }
+
     /// Offending ids are listed up to this many; the count says how many there were.
     static let sampleLimit = 20
+
+    /// A check that could not judge, with the reason.
+    static func inconclusive(_ name: String, _ reason: String, _ evidence: any CheckEvidence) -> CheckResult {
+        CheckResult(name: name, status: .inconclusive, summary: reason, evidence: evidence)
+    }
 }
 
-/// A check: a pure function from the run's history (and its parameters) to a verdict.
+/// A check: a pure function from the reconciled run (and its parameters) to a verdict.
 public protocol Check: Sendable {
     var name: String { get }
-    func evaluate(_ history: RunHistory, _ spec: CheckSpec) -> CheckResult
+    /// The parameters a suite may give it besides `name`.
+    var parameters: Set<String> { get }
+    func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult
+}
+
+extension Check {
+    /// Reconciles a raw history, then judges it (for tests and one-off use).
+    public func evaluate(_ history: RunHistory, _ spec: CheckSpec) -> CheckResult { evaluate(ReconciledRun(history), spec) }
+}
+
+extension Array where Element == String {
+    /// The first `CheckResult.sampleLimit` items: evidence lists stay short, counts say how many.
+    var sample: [String] { Array(prefix(CheckResult.sampleLimit)) }
 }

@@ -1,11 +1,13 @@
+import Foundation
 import ConfigInput
-import HTTPServerCore
 
 /// How fast a weight change shows in the traffic: from the action returning to the start
 /// of the first one-second window (sliding by 100 ms) whose green share is within
-/// `tolerance` (default 0.1) of the new weight; within `max` (default 1s).
+/// `tolerance` (default 0.1) of the new weight; within `max` (default 1s). The tolerance
+/// shrinks to half the change, so a change no larger than it (0 → 10 %) is still judged.
 public struct ConvergenceTime: Check {
     public let name = "ConvergenceTime"
+    public let parameters: Set<String> = ["max", "tolerance"]
     public init() {}
 
     static let windowUs: UInt32 = 1_000_000
@@ -13,16 +15,29 @@ public struct ConvergenceTime: Check {
     /// Fewer requests than this in a window say nothing about its share.
     static let minimumRequests = 30
 
-    public func evaluate(_ history: RunHistory, _ spec: CheckSpec) -> CheckResult {
+    public struct Evidence: CheckEvidence {
+        public struct Change: Encodable, Sendable {
+            public var action: String
+            public var tolerance: Double
+            public var convergenceMs: Double?
+            public var lastShare: Double?
+        }
+        public var boundMs: Double
+        public var tolerance: Double
+        public var changes: [Change]
+        public var failures: [String]
+    }
+
+    public func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
         let bound = spec.max ?? .seconds(1)
         let tolerance = spec.tolerance ?? 0.1
-        let changes = history.actions.filter { $0.succeeded && $0.greenWeight != nil }
-        var rows: [JSON] = []
+        var rows: [Evidence.Change] = []
         var failures: [String] = []
-        var measured = 0
-        let served = SentTimeline(history.client.records.filter { $0.outcome == .ok && $0.servedBy != .unknown })
+        let served = SentTimeline(run.records.filter { ($0.outcome == .ok || $0.outcome == .upstreamFault) && $0.servedBy != .unknown })
+        let changes = run.weightChanges
         for (index, change) in changes.enumerated() {
-            let target = Double(change.greenWeight!) / 100
+            let target = Double(change.to) / 100
+            let within = min(tolerance, Double(abs(change.to - change.from)) / 200)
             let segmentEnd = index + 1 < changes.count ? changes[index + 1].calledUs : served.lastUs
             guard segmentEnd >= change.calledUs + Self.windowUs else { continue }
             var start = change.calledUs
@@ -32,38 +47,33 @@ public struct ConvergenceTime: Check {
                 let window = served.counts(from: start, to: start + Self.windowUs)
                 if window.total >= Self.minimumRequests {
                     lastShare = Double(window.green) / Double(window.total)
-                    if abs(lastShare - target) <= tolerance {
+                    if abs(lastShare - target) <= within {
                         converged = start
                         break
                     }
                 }
                 start += Self.stepUs
             }
-            measured += 1
-            let label = "\(change.name) to \(change.greenWeight!) % at \(Double(change.calledUs) / 1e6)s"
+            let label = "\(change.action.label) (\(change.from) → \(change.to) %) at \(Double(change.calledUs) / 1e6)s"
             if let converged {
                 let elapsedUs = converged > change.returnedUs ? converged - change.returnedUs : 0
-                rows.append(.object([("action", .string(label)), ("convergence_ms", .double(Double(elapsedUs) / 1000))]))
+                rows.append(Evidence.Change(action: label, tolerance: within, convergenceMs: Double(elapsedUs) / 1000, lastShare: nil))
                 if UInt64(elapsedUs) > bound.microseconds {
                     failures.append("\(label): converged after \(Double(elapsedUs) / 1000) ms")
                 }
             } else {
-                rows.append(.object([("action", .string(label)), ("convergence_ms", .null), ("last_share", .double(lastShare))]))
-                failures.append("\(label): never within \(tolerance) of \(target) (last window \(String(format: "%.3f", lastShare)))")
+                rows.append(Evidence.Change(action: label, tolerance: within, convergenceMs: nil, lastShare: lastShare))
+                failures.append("\(label): never within \(within) of \(target) (last window \(String(format: "%.3f", lastShare)))")
             }
         }
-        guard measured > 0 else {
-            return CheckResult(
-                name: name, status: .skipped, summary: "no weight change with a second of traffic after it",
-                evidence: .object([("changes", .int(changes.count))]))
+        let evidence = Evidence(boundMs: Double(bound.microseconds) / 1000, tolerance: tolerance, changes: rows, failures: failures)
+        guard !rows.isEmpty else {
+            return .inconclusive(name, "no weight change with a second of traffic after it (\(changes.count) changes)", evidence)
         }
         return CheckResult(
             name: name, status: failures.isEmpty ? .pass : .fail,
-            summary: "\(failures.count) of \(measured) weight changes took longer than \(DurationText.format(bound)) to show within ±\(tolerance)",
-            evidence: .object([
-                ("bound_ms", .double(Double(bound.microseconds) / 1000)), ("tolerance", .double(tolerance)), ("changes", .array(rows)),
-                ("failures", .array(failures.map { .string($0) })),
-            ]))
+            summary: "\(failures.count) of \(rows.count) weight changes took longer than \(DurationText.format(bound)) to show within their tolerance",
+            evidence: evidence)
     }
 }
 

@@ -1,41 +1,58 @@
-import HTTPServerCore
-
-/// Injected upstream errors reach the client unchanged: for every request an upstream
-/// answered with an injected 4xx/5xx, the client got the same status, the upstream's
-/// fault stamp and a body of the same length (the OpenAI error object, not the router's).
+/// Injected upstream errors reach the client unchanged: for every execution an upstream
+/// answered with an injected error status, the client got that very answer, with the
+/// same status, the upstream's fault stamp, a body of the same length, and the same
+/// `Retry-After` and `x-ratelimit-*` headers.
 public struct FaithfulRelay: Check {
     public let name = "FaithfulRelay"
+    public let parameters: Set<String> = ["phases"]
     public init() {}
 
-    public func evaluate(_ history: RunHistory, _ spec: CheckSpec) -> CheckResult {
-        let windows = history.phases(named: spec.phases)
+    public struct Evidence: CheckEvidence {
+        public var injected: Int
+        public var altered: Int
+        /// Injected errors whose headers (`Retry-After`, rate limits) were compared.
+        public var withHeaders: Int
+        public var examples: [String]
+    }
+
+    public func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
+        let windows = run.phases(named: spec.phases)
         var injected = 0
+        var withHeaders = 0
         var altered: [String] = []
         for env in [ServedBy.blue, .green] {
-            for entry in history.executions(on: env, where: { !$0.faults.isEmpty && ($0.status ?? 0) >= 400 }) {
-                guard let record = history.record(forRequestID: entry.requestID) else { continue }
+            let errors = run.executions(on: env) { entry in
+                (entry.status ?? 0) >= 400 && entry.faults.contains { id in run.faultWindows(on: env, id: id).contains(where: \.isStatus) }
+            }
+            for entry in errors {
+                guard let seq = run.history.requestSeq(entry.requestID), seq < run.records.count else { continue }
+                let record = run.records[seq]
                 if !spec.phases.isEmpty, !windows.contains(where: { $0.contains(record) }) { continue }
                 injected += 1
+                if !entry.faultHeaders.isEmpty { withHeaders += 1 }
                 var differences: [String] = []
-                if Int(record.status) != entry.status { differences.append("status \(entry.status!) became \(record.status)") }
-                if Int(record.bytes) != entry.bytes { differences.append("body of \(entry.bytes) bytes became \(record.bytes)") }
-                if record.fault == 0 { differences.append("the X-Mock-Fault stamp was lost") }
+                let answer = run.answer(record.seq)
+                if answer?.env != env || answer?.entry.seq != entry.seq {
+                    differences.append("the client got another answer (status \(record.status) from \(answer?.env.name ?? "no upstream"))")
+                } else {
+                    if Int(record.status) != entry.status { differences.append("status \(entry.status!) became \(record.status)") }
+                    if Int(record.bytes) != entry.bytes { differences.append("body of \(entry.bytes) bytes became \(record.bytes)") }
+                    if record.fault == 0 { differences.append("the X-Mock-Fault stamp was lost") }
+                    let got = run.ledger.errorHeaders[record.seq] ?? [:]
+                    for (header, value) in entry.faultHeaders.sorted(by: { $0.key < $1.key }) where got[header] != value {
+                        differences.append("\(header): \(value) became \(got[header].map { "'\($0)'" } ?? "absent")")
+                    }
+                }
                 if !differences.isEmpty {
                     altered.append("\(entry.requestID) (\(env.name), fault \(entry.faults.joined(separator: ","))): \(differences.joined(separator: ", "))")
                 }
             }
         }
-        guard injected > 0 else {
-            return CheckResult(
-                name: name, status: .skipped, summary: "no injected upstream error reached the router in the checked phases",
-                evidence: .object([("injected", .int(0))]))
-        }
+        let evidence = Evidence(injected: injected, altered: altered.count, withHeaders: withHeaders, examples: altered.sample)
+        guard injected > 0 else { return .inconclusive(name, "no injected upstream error reached the router in the checked phases", evidence) }
         return CheckResult(
             name: name, status: altered.isEmpty ? .pass : .fail,
-            summary: "\(altered.count) of \(injected) injected upstream errors reached the client altered; bound 0",
-            evidence: .object([
-                ("injected", .int(injected)), ("altered", .int(altered.count)),
-                ("examples", .array(altered.prefix(CheckResult.sampleLimit).map { .string($0) })),
-            ]))
+            summary: "\(altered.count) of \(injected) injected upstream errors reached the client altered (status, body, stamp or headers); bound 0",
+            evidence: evidence)
     }
 }

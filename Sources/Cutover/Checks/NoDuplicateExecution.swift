@@ -1,51 +1,60 @@
-import HTTPServerCore
-
-/// No request id executed twice upstream, and every client `ok` executed exactly once
-/// (the client ledger reconciled with both upstream ledgers).
+/// No request executed upstream more often than the client sent it, and every client
+/// `ok` executed exactly once. The client's own attempts are counted: a libcurl replay
+/// after a reused connection died is the harness's, not the router's.
 public struct NoDuplicateExecution: Check {
     public let name = "NoDuplicateExecution"
+    public let parameters: Set<String> = []
     public init() {}
 
-    public func evaluate(_ history: RunHistory, _ spec: CheckSpec) -> CheckResult {
-        // Executions per sequence number; ids past the schedule (none, from a correct
-        // harness) are counted apart so they can still show up as duplicates.
-        let records = history.client.records
-        var executions = [UInt8](repeating: 0, count: records.count)
-        var beyond: [Int: Int] = [:]
-        var executed = 0
-        for entries in history.upstream.values {
-            for entry in entries {
-                guard let seq = history.requestSeq(entry.requestID) else { continue }
-                executed += 1
-                if seq < executions.count {
-                    executions[seq] = executions[seq] &+ (executions[seq] < 255 ? 1 : 0)
-                } else {
-                    beyond[seq, default: 0] += 1
-                }
-            }
-        }
+    public struct Evidence: CheckEvidence {
+        public var executions: Int
+        /// Requests executed more often than the client sent them: the router replayed them.
+        public var duplicated: Int
+        public var duplicatedIDs: [String]
+        /// Requests executed twice because libcurl sent them twice (attempts > 1).
+        public var harnessReplays: Int
+        public var harnessReplayIDs: [String]
+        public var okWithoutExecution: Int
+        public var okWithoutExecutionIDs: [String]
+        public var evidenceGaps: [String]
+    }
+
+    public func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
         var duplicated: [String] = []
-        var okCount = 0
+        var replays: [String] = []
         var missing: [String] = []
-        for record in records {
-            let count = Int(record.seq) < executions.count ? executions[Int(record.seq)] : 0
-            if count > 1 { duplicated.append(history.client.requestID(record)) }
+        var executed = 0
+        var okCount = 0
+        for record in run.records where record.outcome != .notSent {
+            let count = run.executionCount(record.seq)
+            executed += count
+            if count > max(1, Int(record.attempts)) {
+                let places = run.executions(record.seq).map(\.env.name).joined(separator: "+")
+                duplicated.append("\(run.requestID(record)) (\(count) executions: \(places); \(record.attempts) sent)")
+            } else if count > 1 {
+                replays.append("\(run.requestID(record)) (\(count) executions, \(record.attempts) sent by libcurl)")
+            }
             if record.outcome == .ok {
                 okCount += 1
-                if count == 0 { missing.append(history.client.requestID(record)) }
+                if count == 0 { missing.append(run.requestID(record)) }
             }
         }
-        duplicated += beyond.filter { $0.value > 1 }.keys.sorted().map { "\(history.client.runID)-\($0)" }
-        let failed = !duplicated.isEmpty || !missing.isEmpty
+        duplicated += run.strays.filter { $0.value > 1 }.keys.sorted().map { "\(run.runID)-\($0) (\(run.strays[$0]!) executions of an id past the schedule)" }
+        let evidence = Evidence(
+            executions: executed, duplicated: duplicated.count, duplicatedIDs: duplicated.sample, harnessReplays: replays.count,
+            harnessReplayIDs: replays.sample, okWithoutExecution: missing.count, okWithoutExecutionIDs: missing.sample, evidenceGaps: run.evidenceGaps)
+        if !duplicated.isEmpty || !missing.isEmpty {
+            return CheckResult(
+                name: name, status: .fail,
+                summary:
+                    "\(duplicated.count) requests executed more often than sent; \(missing.count) of \(okCount) ok responses with no upstream execution; bound 0",
+                evidence: evidence)
+        }
+        if !run.evidenceGaps.isEmpty { return .inconclusive(name, "the upstream evidence is incomplete: " + run.evidenceGaps.joined(separator: "; "), evidence) }
+        if executed == 0 { return .inconclusive(name, "no request reached an upstream", evidence) }
         return CheckResult(
-            name: name, status: failed ? .fail : .pass,
-            summary: "\(duplicated.count) request ids executed more than once; \(missing.count) of \(okCount) ok responses with no upstream execution",
-            evidence: .object([
-                ("executions", .int(executed)),
-                ("duplicated", .int(duplicated.count)),
-                ("duplicated_ids", .array(duplicated.prefix(CheckResult.sampleLimit).map { .string($0) })),
-                ("ok_without_execution", .int(missing.count)),
-                ("ok_without_execution_ids", .array(missing.prefix(CheckResult.sampleLimit).map { .string($0) })),
-            ]))
+            name: name, status: .pass,
+            summary: "\(executed) upstream executions, none more than sent (\(replays.count) libcurl replays), every ok executed once",
+            evidence: evidence)
     }
 }

@@ -1,41 +1,68 @@
-import HTTPServerCore
-
 /// Per steady phase, the share of sessions green served matches green's weight: an exact
 /// two-sided binomial test on session keys (a session is one trial, since stickiness
-/// makes its requests one decision), failing when p < alpha (default 0.001).
+/// makes its requests one decision), failing when p < alpha (default 0.001). A phase with
+/// too few sessions to test says nothing, and is inconclusive rather than a pass.
 public struct SplitAccuracy: Check {
     public let name = "SplitAccuracy"
+    public let parameters: Set<String> = ["phases", "alpha"]
     public init() {}
 
-    public func evaluate(_ history: RunHistory, _ spec: CheckSpec) -> CheckResult {
+    /// Fewer sessions than this give the test no power at the weights suites use.
+    static let minimumSessions = 30
+    /// At a weight strictly between 0 and 100, both sides need this many expected sessions.
+    static let minimumExpected = 5.0
+
+    public struct Evidence: CheckEvidence {
+        public struct Phase: Encodable, Sendable {
+            public var phase: String
+            public var sessions: Int
+            public var greenSessions: Int
+            public var expectedShare: Double
+            public var observedShare: Double
+            public var pValue: Double
+            /// False when the sample was too small to test.
+            public var judged: Bool
+        }
+        public var alpha: Double
+        public var phases: [Phase]
+    }
+
+    public func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
         let alpha = spec.alpha ?? 0.001
-        var rows: [JSON] = []
+        var rows: [Evidence.Phase] = []
         var failures: [String] = []
-        for phase in history.phases(named: spec.phases) {
-            let map = SessionMap(history.routedRecords(in: [phase]))
+        var small: [String] = []
+        for phase in run.phases(named: spec.phases) {
+            let map = SessionMap(run.routedRecords(in: [phase]))
             let decided = map.served.keys.compactMap { map.environment($0) }
             let green = decided.filter { $0 == .green }.count
             let p = Double(phase.greenWeight) / 100
+            let n = Double(decided.count)
+            let enough = decided.count >= Self.minimumSessions && (p == 0 || p == 1 || min(n * p, n * (1 - p)) >= Self.minimumExpected)
             let pValue = BinomialTest.pValue(successes: green, trials: decided.count, probability: p)
-            let share = decided.isEmpty ? 0 : Double(green) / Double(decided.count)
+            let share = decided.isEmpty ? 0 : Double(green) / n
             rows.append(
-                .object([
-                    ("phase", .string(phase.name)), ("sessions", .int(decided.count)), ("green_sessions", .int(green)),
-                    ("expected_share", .double(p)), ("observed_share", .double((share * 10_000).rounded() / 10_000)), ("p_value", .double(pValue)),
-                ]))
-            if decided.count > 0, pValue < alpha {
+                Evidence.Phase(
+                    phase: phase.name, sessions: decided.count, greenSessions: green, expectedShare: p, observedShare: (share * 10_000).rounded() / 10_000,
+                    pValue: pValue, judged: enough))
+            if !enough {
+                small.append("\(phase.name): \(decided.count) sessions")
+            } else if pValue < alpha {
                 failures.append(
                     "\(phase.name): \(green)/\(decided.count) green (\(Int((share * 1000).rounded()) / 10) % vs \(phase.greenWeight) %), p = \(pValue)")
             }
         }
-        guard !rows.isEmpty else {
-            return CheckResult(name: name, status: .skipped, summary: "no phase to test", evidence: .object([("phases", .array([]))]))
+        let evidence = Evidence(alpha: alpha, phases: rows)
+        if !failures.isEmpty { return CheckResult(name: name, status: .fail, summary: "share off the weight: " + failures.joined(separator: "; "), evidence: evidence) }
+        // Named phases must each be judged; of all phases, at least one must be.
+        let judged = rows.filter(\.judged).count
+        if rows.isEmpty || (!spec.phases.isEmpty && !small.isEmpty) || judged == 0 {
+            return .inconclusive(name, "too few sessions to test the split (\(small.isEmpty ? "no phase" : small.joined(separator: ", ")))", evidence)
         }
         return CheckResult(
-            name: name, status: failures.isEmpty ? .pass : .fail,
-            summary: failures.isEmpty
-                ? "green's session share matches its weight in \(rows.count) phases (two-sided binomial test, alpha \(alpha))"
-                : "share off the weight: " + failures.joined(separator: "; "),
-            evidence: .object([("alpha", .double(alpha)), ("phases", .array(rows))]))
+            name: name, status: .pass,
+            summary: "green's session share matches its weight in \(judged) phases (two-sided binomial test, alpha \(alpha))"
+                + (small.isEmpty ? "" : "; too small to test: \(small.joined(separator: ", "))"),
+            evidence: evidence)
     }
 }

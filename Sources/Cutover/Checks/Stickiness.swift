@@ -1,26 +1,40 @@
-import HTTPServerCore
-
 /// A session keeps its environment while the weights are unchanged: within each steady
-/// phase, no session key is served by both environments.
+/// phase, no session key was served (per the upstream ledgers) by both environments.
 public struct Stickiness: Check {
     public let name = "Stickiness"
+    public let parameters: Set<String> = ["phases"]
     public init() {}
 
-    public func evaluate(_ history: RunHistory, _ spec: CheckSpec) -> CheckResult {
+    /// A phase in which fewer sessions came back than this says little about stickiness.
+    static let minimumRepeatedSessions = 10
+
+    public struct Evidence: CheckEvidence {
+        public var sessions: Int
+        /// Sessions seen more than once inside one phase: the ones that could have split.
+        public var repeatedSessions: Int
+        public var splitSessions: Int
+        public var examples: [String]
+    }
+
+    public func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
         var sessions = 0
-        var split: [(phase: String, session: UInt32)] = []
-        for phase in history.phases(named: spec.phases) {
-            let map = SessionMap(history.routedRecords(in: [phase]))
+        var repeated = 0
+        var split: [String] = []
+        for phase in run.phases(named: spec.phases) {
+            let routed = run.routedRecords(in: [phase]).filter { $0.servedBy != .unknown }
+            let map = SessionMap(routed)
             sessions += map.served.count
-            split += map.split.map { (phase.name, $0) }
+            var seen: [UInt32: Int] = [:]
+            for record in routed { seen[record.session, default: 0] += 1 }
+            repeated += seen.values.filter { $0 > 1 }.count
+            split += map.split.map { "\(phase.name): s\($0)" }
+        }
+        let evidence = Evidence(sessions: sessions, repeatedSessions: repeated, splitSessions: split.count, examples: split.sample)
+        if split.isEmpty, repeated < Self.minimumRepeatedSessions {
+            return .inconclusive(name, "only \(repeated) sessions came back within a phase: too few to judge stickiness", evidence)
         }
         return CheckResult(
             name: name, status: split.isEmpty ? .pass : .fail,
-            summary: "\(split.count) of \(sessions) sessions served by both environments within a phase; bound 0",
-            evidence: .object([
-                ("sessions", .int(sessions)),
-                ("split_sessions", .int(split.count)),
-                ("examples", .array(split.prefix(CheckResult.sampleLimit).map { .string("\($0.phase): s\($0.session)") })),
-            ]))
+            summary: "\(split.count) of \(repeated) returning sessions served by both environments within a phase; bound 0", evidence: evidence)
     }
 }

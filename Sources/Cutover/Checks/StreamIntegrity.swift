@@ -1,29 +1,38 @@
-import HTTPServerCore
-
 /// Every stream open across a switch (a weight change or a restart) ends with `[DONE]`
 /// and its full event count: the role chunk, one chunk per token, the finish chunk.
-/// Streams that an injected upstream fault (other than a delay) hit are the upstream's
-/// doing and are left out.
+/// Streams that an injected upstream fault broke on purpose are the upstream's doing and
+/// are left out; delays and stalls break nothing, so they excuse nothing.
 public struct StreamIntegrity: Check {
     public let name = "StreamIntegrity"
+    public let parameters: Set<String> = ["phases"]
     public init() {}
 
-    public func evaluate(_ history: RunHistory, _ spec: CheckSpec) -> CheckResult {
-        guard let plan = history.plan else {
-            return CheckResult(name: name, status: .skipped, summary: "the run has no load plan to say each stream's length", evidence: .object([]))
+    public struct Evidence: CheckEvidence {
+        public var switches: Int
+        public var streamsAcrossSwitches: Int
+        public var broken: Int
+        public var excludedInjected: Int
+        public var examples: [String]
+    }
+
+    public func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
+        let switches: [(label: String, calledUs: UInt32, returnedUs: UInt32)] =
+            run.weightChanges.map { ($0.action.label, $0.calledUs, $0.returnedUs) }
+            + run.actions.filter { $0.action == .restart && $0.accepted }.map { ($0.action.label, $0.calledUs, $0.returnedUs) }
+        guard let plan = run.plan else {
+            return .inconclusive(
+                name, "the run has no load plan to say each stream's length",
+                Evidence(switches: switches.count, streamsAcrossSwitches: 0, broken: 0, excludedInjected: 0, examples: []))
         }
-        let switches = history.actions.filter { $0.succeeded && ($0.greenWeight != nil || $0.name == "restart") }
-        let windows = history.phases(named: spec.phases)
-        // Delays (latency, stream pace) do not break a stream; every other injected fault may.
-        let shaping = Set(history.faults.filter(\.onlyDelays).map(\.id))
+        let windows = run.phases(named: spec.phases)
         var across = 0
         var excluded = 0
         var broken: [String] = []
-        for record in history.client.records where record.endpoint == .chatStream && record.outcome != .notSent {
+        for record in run.records where record.endpoint == .chatStream && record.outcome != .notSent {
             if !spec.phases.isEmpty, !windows.contains(where: { $0.contains(record) }) { continue }
             let end = record.doneUs == 0 ? UInt32.max : record.doneUs
             guard let action = switches.first(where: { record.sentUs < $0.returnedUs && end > $0.calledUs }) else { continue }
-            if let stamp = history.client.faultStamp(record), stamp.split(separator: ",").contains(where: { !shaping.contains(String($0)) }) {
+            if record.outcome == .upstreamFault {
                 excluded += 1
                 continue
             }
@@ -31,21 +40,14 @@ public struct StreamIntegrity: Check {
             let expected = plan.choices(for: UInt64(record.seq)).mix.maxTokens + 2
             if !(record.outcome == .ok && record.sawDone && Int(record.chunks) == expected) {
                 broken.append(
-                    "\(history.client.requestID(record)) across \(action.name) at \(Double(action.calledUs) / 1e6)s: \(record.chunks) of \(expected) events, [DONE] \(record.sawDone ? "seen" : "missing"), \(record.outcome.name)"
+                    "\(run.requestID(record)) across \(action.label) at \(Double(action.calledUs) / 1e6)s: \(record.chunks) of \(expected) events, [DONE] \(record.sawDone ? "seen" : "missing"), \(record.outcome.name)"
                 )
             }
         }
-        guard across > 0 else {
-            return CheckResult(
-                name: name, status: .skipped, summary: "no stream was open across a switch",
-                evidence: .object([("switches", .int(switches.count)), ("excluded_injected", .int(excluded))]))
-        }
+        let evidence = Evidence(switches: switches.count, streamsAcrossSwitches: across, broken: broken.count, excludedInjected: excluded, examples: broken.sample)
+        guard across > 0 else { return .inconclusive(name, "no stream was open across a switch", evidence) }
         return CheckResult(
             name: name, status: broken.isEmpty ? .pass : .fail,
-            summary: "\(broken.count) of \(across) streams open across a switch ended short or without [DONE]; bound 0",
-            evidence: .object([
-                ("streams_across_switches", .int(across)), ("broken", .int(broken.count)), ("excluded_injected", .int(excluded)),
-                ("examples", .array(broken.prefix(CheckResult.sampleLimit).map { .string($0) })),
-            ]))
+            summary: "\(broken.count) of \(across) streams open across a switch ended short or without [DONE]; bound 0", evidence: evidence)
     }
 }

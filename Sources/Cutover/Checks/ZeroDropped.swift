@@ -1,22 +1,40 @@
-import HTTPServerCore
-
-/// No dropped request (router-error or transport) in the checked phases (the whole run
-/// when the suite names none).
+/// No dropped request (router-error or transport, as reconciled with the upstreams) in
+/// the checked phases' stretches, switch moments included (the whole run when the suite
+/// names none).
 public struct ZeroDropped: Check {
     public let name = "ZeroDropped"
+    public let parameters: Set<String> = ["phases"]
     public init() {}
 
-    public func evaluate(_ history: RunHistory, _ spec: CheckSpec) -> CheckResult {
-        let records = spec.phases.isEmpty ? history.client.records : history.records(in: history.phases(named: spec.phases))
+    public struct Evidence: CheckEvidence {
+        public var requests: Int
+        public var dropped: Int
+        public var routerError: Int
+        public var transport: Int
+        /// Dropped requests that libcurl had sent more than once (the harness's replay
+        /// after a reused connection died): shown, since the router still lost the first.
+        public var replayedByHarness: Int
+        /// The first dropped requests: id, outcome, status, curl error, environment.
+        public var requestIDs: [String]
+        public var examples: [String]
+    }
+
+    public func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
+        let records = spec.phases.isEmpty ? run.records.filter { $0.outcome != .notSent } : run.records(in: run.phases(named: spec.phases))
         let dropped = records.filter(\.outcome.isDropped)
         let routerErrors = dropped.filter { $0.outcome == .routerError }.count
-        let evidence = JSON.object([
-            ("requests", .int(records.count)),
-            ("dropped", .int(dropped.count)),
-            ("router_error", .int(routerErrors)),
-            ("transport", .int(dropped.count - routerErrors)),
-            ("request_ids", .array(dropped.prefix(CheckResult.sampleLimit).map { .string(history.client.requestID($0)) })),
-        ])
+        let evidence = Evidence(
+            requests: records.count, dropped: dropped.count, routerError: routerErrors, transport: dropped.count - routerErrors,
+            replayedByHarness: dropped.filter { $0.attempts > 1 }.count, requestIDs: dropped.prefix(CheckResult.sampleLimit).map(run.requestID),
+            examples: dropped.prefix(CheckResult.sampleLimit).map { record in
+                "\(run.requestID(record)) \(record.endpoint.name): \(record.outcome.name), status \(record.status)"
+                    + (record.curlCode != 0 ? ", curl error \(record.curlCode)" : "") + ", \(record.bytes) bytes"
+                    + (run.answer(record.seq).map { ", upstream \($0.env.name) sent \($0.entry.status.map(String.init) ?? "no status") with \($0.entry.bytes) bytes" }
+                        ?? ", no upstream execution")
+            })
+        guard !records.isEmpty else {
+            return .inconclusive(name, "no request was sent in the checked phases", evidence)
+        }
         return CheckResult(
             name: name, status: dropped.isEmpty ? .pass : .fail,
             summary:

@@ -1,39 +1,41 @@
-import HTTPServerCore
-
 /// An environment at weight 0 serves nothing that was sent after the switch returned:
 /// after a rollback green serves no new request, after a promote blue serves none.
+/// Who served is what the upstream ledgers say.
 public struct ZeroWeightIsolation: Check {
     public let name = "ZeroWeightIsolation"
+    public let parameters: Set<String> = []
     public init() {}
 
-    public func evaluate(_ history: RunHistory, _ spec: CheckSpec) -> CheckResult {
+    public struct Evidence: CheckEvidence {
+        public var switches: Int
+        public var requestsAfter: Int
+        public var leaked: Int
+        public var examples: [String]
+    }
+
+    public func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
         var checked = 0
         var leaks: [String] = []
-        let switches = history.actions.filter { $0.succeeded && ($0.greenWeight == 0 || $0.greenWeight == 100) }
-        for (index, action) in switches.enumerated() {
-            let isolated: ServedBy = action.greenWeight == 0 ? .green : .blue
-            // Until the next weight change (if any), the isolated environment must serve nothing
-            // new; a request still being routed when that change was called may follow either.
-            let until =
-                history.actions.first { $0.calledUs > action.returnedUs && $0.greenWeight != nil && $0.greenWeight != action.greenWeight }?.calledUs ?? .max
-            for record in history.client.records where record.sentUs > action.returnedUs && record.routedByUs < until && record.outcome != .notSent {
+        let switches = run.weightChanges.filter { $0.to == 0 || $0.to == 100 }
+        for (index, change) in switches.enumerated() {
+            let isolated: ServedBy = change.to == 0 ? .green : .blue
+            // Until the next change, the isolated environment must serve nothing new; a
+            // request still being routed when that change was called may follow either.
+            let until = run.weightChanges.nextCall(after: change.returnedUs)
+            for record in run.records where record.sentUs > change.returnedUs && record.routedByUs < until && record.outcome != .notSent {
                 checked += 1
                 if record.servedBy == isolated {
                     leaks.append(
-                        "\(history.client.requestID(record)) after \(action.name) #\(index + 1): sent \(Double(record.sentUs - action.returnedUs) / 1000) ms after it returned, served by \(isolated.name)"
+                        "\(run.requestID(record)) after \(change.action.label) #\(index + 1): sent \(Double(record.sentUs - change.returnedUs) / 1000) ms after it returned, served by \(isolated.name)"
                     )
                 }
             }
         }
-        guard !switches.isEmpty else {
-            return CheckResult(name: name, status: .skipped, summary: "no switch to weight 0 or 100 in the run", evidence: .object([("switches", .int(0))]))
-        }
+        let evidence = Evidence(switches: switches.count, requestsAfter: checked, leaked: leaks.count, examples: leaks.sample)
+        guard !switches.isEmpty else { return .inconclusive(name, "no accepted switch to weight 0 or 100 in the run", evidence) }
+        guard checked > 0 else { return .inconclusive(name, "no request was sent after a switch to weight 0 or 100", evidence) }
         return CheckResult(
             name: name, status: leaks.isEmpty ? .pass : .fail,
-            summary: "\(leaks.count) of \(checked) requests sent after a switch reached the environment at weight 0; bound 0",
-            evidence: .object([
-                ("switches", .int(switches.count)), ("requests_after", .int(checked)), ("leaked", .int(leaks.count)),
-                ("examples", .array(leaks.prefix(CheckResult.sampleLimit).map { .string($0) })),
-            ]))
+            summary: "\(leaks.count) of \(checked) requests sent after a switch reached the environment at weight 0; bound 0", evidence: evidence)
     }
 }

@@ -4,17 +4,24 @@ import Foundation
 /// Drives a running router through a deployment, one phase at a time, over its admin
 /// API, and keeps a timestamped log of what it asked and what the router answered.
 public struct DeploymentClient: Sendable {
-    public enum Phase: String, Sendable, CaseIterable {
-        /// Health-check both environments.
-        case validate
-        /// Move a percentage of sessions to green (health-gated by the router).
-        case canary
-        /// Move all traffic to green.
-        case promote
-        /// Move all traffic back to blue.
-        case rollback
+    /// What `cutover deploy --phase` names: a router action, or a look at the status.
+    public enum Phase: Sendable, Equatable {
+        case action(RouterAction)
         /// Show where the deployment is.
         case status
+
+        /// The phases `--phase` takes (restart is the supervisor's, not the admin API's).
+        public static let names = ["validate", "canary", "promote", "rollback", "status"]
+
+        public init?(name: String, canaryPercentage: Int?) {
+            if name == "status" {
+                self = .status
+            } else if name != "restart", let action = RouterAction(name: name, percent: name == "canary" ? canaryPercentage ?? 10 : nil) {
+                self = .action(action)
+            } else {
+                return nil
+            }
+        }
     }
 
     /// What one phase did.
@@ -44,8 +51,14 @@ public struct DeploymentClient: Sendable {
         self.token = token
     }
 
-    /// Runs one phase; `canaryPercentage` is needed for `canary`.
-    public func run(_ phase: Phase, canaryPercentage: Int? = nil) async -> Result {
+    /// Carries out one router action (restart excepted: no admin API restarts a router).
+    public func perform(_ action: RouterAction) async -> Result { await run(.action(action)) }
+
+    /// Reads the router's status.
+    public func status() async -> Result { await run(.status) }
+
+    /// Runs one phase, then reads the status.
+    public func run(_ phase: Phase) async -> Result {
         var entries: [Entry] = []
         func note(_ text: String) { entries.append(Entry(at: Date(), text: text)) }
 
@@ -53,21 +66,23 @@ public struct DeploymentClient: Sendable {
         switch phase {
         case .status:
             break
-        case .validate:
+        case .action(.validate):
             note("validate: health-checking blue and green")
             let response = await send("POST", "/admin/validate", body: nil)
             succeeded = describe(response, phase: "validate", note: note)
-        case .canary:
-            let percent = canaryPercentage ?? 10
+        case .action(.canary(let percent)):
             note("canary: moving \(percent) % of sessions to green (health-gated)")
             let response = await send("POST", "/admin/canary", body: #"{"percent":\#(percent)}"#)
             succeeded = describe(response, phase: "canary", note: note)
-        case .promote:
+        case .action(.promote):
             note("promote: moving all traffic to green")
             succeeded = describe(await send("POST", "/admin/promote", body: nil), phase: "promote", note: note)
-        case .rollback:
+        case .action(.rollback):
             note("rollback: moving all traffic back to blue")
             succeeded = describe(await send("POST", "/admin/rollback", body: nil), phase: "rollback", note: note)
+        case .action(.restart):
+            note("restart: the admin API cannot restart a router; its supervisor does")
+            succeeded = false
         }
 
         let statusResponse = await send("GET", "/admin/status", body: nil)

@@ -11,8 +11,12 @@ final class CurlTransfer {
     let clock: RunClock
 
     // Observed while the response arrives.
-    var servedHeader: String?
+    var upstreamHeader: String?
+    var routerHeader: String?
     var faultHeader: String?
+    /// `Retry-After` and `x-ratelimit-*` lines, kept only until the status says whether
+    /// they matter (a non-2xx), for FaithfulRelay.
+    var relayHeaders: [String: String] = [:]
     // SSE scanning: the last bytes seen, to find event boundaries and "[DONE]" across chunks.
     private var tail: [UInt8] = []
 
@@ -40,6 +44,10 @@ final class CurlTransfer {
         cutover_easy_setopt_ptr(handle, CURLOPT_WRITEDATA, context)
         cutover_easy_setopt_data_cb(handle, CURLOPT_HEADERFUNCTION, transferWriteHeader)
         cutover_easy_setopt_ptr(handle, CURLOPT_HEADERDATA, context)
+        // Counts attempts: libcurl silently resends a request (POST included) when a reused
+        // connection dies before the first response byte.
+        cutover_easy_setopt_prereq_cb(handle, transferPrerequest)
+        cutover_easy_setopt_ptr(handle, CURLOPT_PREREQDATA, context)
     }
 
     deinit {
@@ -103,19 +111,34 @@ final class CurlTransfer {
                 cutover_easy_setopt_long(handle, CURLOPT_HTTPGET, 1)
             }
         }
-        servedHeader = nil
+        upstreamHeader = nil
+        routerHeader = nil
         faultHeader = nil
+        if !relayHeaders.isEmpty { relayHeaders.removeAll() }
+        tail.removeAll(keepingCapacity: true)
+    }
+
+    fileprivate func onAttempt() {
+        record.attempts &+= 1
+        // A replay starts its response afresh.
+        record.firstByteUs = 0
+        record.bytes = 0
+        record.chunks = 0
+        record.flags = 0
         tail.removeAll(keepingCapacity: true)
     }
 
     fileprivate func onHeader(_ line: UnsafeRawBufferPointer) {
         if record.firstByteUs == 0 { record.firstByteUs = clock.nowMicros }
-        // Only the three headers the ledger needs are decoded; they all start with "x-".
-        if line.count > 12, line[0] | 0x20 != UInt8(ascii: "x") { return }
+        // Only the headers the ledger needs are decoded: the "x-" ones and Retry-After.
+        let first = line.count > 12 ? line[0] | 0x20 : 0
+        if line.count > 12, first != UInt8(ascii: "x"), first != UInt8(ascii: "r") { return }
         guard line.count > 12, let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
             if line.starts(with: "HTTP/".utf8) {  // a new response head (after 1xx): start over
-                servedHeader = nil
+                upstreamHeader = nil
+                routerHeader = nil
                 faultHeader = nil
+                relayHeaders.removeAll()
                 record.flags &= ~LedgerRecord.stampedFlag
             }
             return
@@ -125,12 +148,13 @@ final class CurlTransfer {
             String(decoding: line[(colon + 1)...], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         }
         switch name {
-        case "x-environment": servedHeader = value()
+        case "x-environment": routerHeader = value()
         case "x-upstream-env":
             record.flags |= LedgerRecord.stampedFlag
-            if servedHeader == nil { servedHeader = value() }
+            upstreamHeader = value()
         case "x-mock-fault": faultHeader = value()
-        default: break
+        case "retry-after": relayHeaders[name] = value()
+        default: if name.hasPrefix("x-ratelimit-") { relayHeaders[name] = value() }
         }
     }
 
@@ -206,26 +230,8 @@ private let transferWriteHeader: cutover_curl_data_cb = { data, size, count, con
     return length
 }
 
-/// Monotonic microseconds since the run started: the ledger's clock, which the
-/// timeline runner shares so router actions and requests are on one time line.
-public struct RunClock: Sendable {
-    let startNanos: UInt64
-
-    public init() { startNanos = Self.monotonicNanos() }
-
-    public var nowMicros: UInt32 { UInt32(truncatingIfNeeded: (Self.monotonicNanos() &- startNanos) / 1_000) }
-    public var nowNanos: UInt64 { Self.monotonicNanos() &- startNanos }
-
-    /// Sleeps until the clock reads `micros` (returns at once when that is past).
-    public func sleep(untilMicros micros: UInt64) async {
-        let now = nowNanos / 1_000
-        guard micros > now else { return }
-        try? await Task.sleep(for: .microseconds(micros - now))
-    }
-
-    static func monotonicNanos() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-    }
+/// CURLOPT_PREREQFUNCTION: one call per attempt to send the request.
+private let transferPrerequest: cutover_curl_prereq_cb = { context, _, _, _, _ in
+    if let context { Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue().onAttempt() }
+    return 0  // CURL_PREREQFUNC_OK
 }

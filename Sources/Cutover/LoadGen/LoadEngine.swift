@@ -30,6 +30,8 @@ final class LoadEngine {
     private var created = 0
     private var inFlight = 0
     private(set) var records: [LedgerRecord] = []
+    /// Relay headers of this thread's non-2xx responses, by sequence number.
+    private(set) var errorHeaders: [UInt32: [String: String]] = [:]
 
     init(plan: LoadPlan, clock: RunClock, thread: Int, stamps: FaultStampTable, requests: RequestTemplates, progress: LoadProgress?) {
         self.plan = plan
@@ -65,8 +67,8 @@ final class LoadEngine {
         for case let url? in urls { curl_url_cleanup(url) }
     }
 
-    /// Runs this thread's share to the end; returns its records.
-    func run() -> [LedgerRecord] {
+    /// Runs this thread's share to the end; its records and error headers are then read.
+    func run() {
         let durationMicros = plan.duration.microseconds
         let maxLagMicros = plan.maxLag.microseconds
         let total = plan.scheduledCount ?? Int.max
@@ -131,7 +133,6 @@ final class LoadEngine {
                 curl_multi_poll(multi, nil, 0, waitMs, &events)
             }
         }
-        return records
     }
 
     private func takeTransfer() -> CurlTransfer? {
@@ -181,14 +182,18 @@ final class LoadEngine {
         cutover_easy_getinfo_long(transfer.handle, CURLINFO_RESPONSE_CODE, &status)
         record.status = UInt16(clamping: status)
         record.curlCode = UInt8(clamping: Int(code.rawValue))
-        record.servedBy = ServedBy(header: transfer.servedHeader)
+        record.servedBy = ServedBy(header: transfer.upstreamHeader)
+        record.routerHeader = ServedBy(header: transfer.routerHeader)
         let stamp = transfer.faultHeader
         record.fault = stamp == nil || stamp == "none" ? 0 : stamps.index(of: stamp!)
         record.outcome = Self.classify(record, stream: transfer.isStream, faultStamped: record.fault != 0)
+        if !(200..<300).contains(record.status), !transfer.relayHeaders.isEmpty { errorHeaders[record.seq] = transfer.relayHeaders }
         records.append(record)
         progress?.record(record)
     }
 
+    /// The client's own, provisional class: what the response alone shows. Reconciliation
+    /// settles it against the upstream ledgers (an excuse needs the upstream's evidence).
     static func classify(_ r: LedgerRecord, stream: Bool, faultStamped: Bool) -> Outcome {
         if r.curlCode != 0 { return .transport }
         if (200..<300).contains(r.status) {
@@ -196,7 +201,9 @@ final class LoadEngine {
             // A clean 2xx stream without [DONE]: the upstream's own fault if it says so, else truncation.
             return faultStamped ? .upstreamFault : .transport
         }
-        return r.upstreamStamped ? .upstreamFault : .routerError
+        // An upstream error carries the upstream's stamp *and* a fault id; a 4xx the
+        // upstream gave a request the router mangled carries `X-Mock-Fault: none`.
+        return r.upstreamStamped && faultStamped ? .upstreamFault : .routerError
     }
 }
 

@@ -9,13 +9,15 @@ public enum LoadGenerator {
         let stamps = FaultStampTable()
         let requests = RequestTemplates(plan: plan)
         let started = Date()
-        let parts = await withTaskGroup(of: [LedgerRecord].self) { group in
+        typealias Part = (records: [LedgerRecord], errorHeaders: [UInt32: [String: String]])
+        let parts = await withTaskGroup(of: Part.self) { group in
             for thread in 0..<max(1, plan.threads) {
                 group.addTask {
                     await withCheckedContinuation { continuation in
                         let worker = Thread {
                             let engine = LoadEngine(plan: plan, clock: clock, thread: thread, stamps: stamps, requests: requests, progress: progress)
-                            continuation.resume(returning: engine.run())
+                            engine.run()
+                            continuation.resume(returning: (engine.records, engine.errorHeaders))
                         }
                         worker.name = "cutover-load-\(thread)"
                         worker.stackSize = 1 << 20
@@ -23,16 +25,17 @@ public enum LoadGenerator {
                     }
                 }
             }
-            var all: [[LedgerRecord]] = []
+            var all: [Part] = []
             for await part in group { all.append(part) }
             return all
         }
         let elapsed = Double(clock.nowNanos) / 1e9
         // One thread's records are already in sequence order; only several need a merge.
-        var records = parts.count == 1 ? parts[0] : parts.flatMap { $0 }
+        var records = parts.count == 1 ? parts[0].records : parts.flatMap(\.records)
         if parts.count > 1 { records.sort { $0.seq < $1.seq } }
         withExtendedLifetime(requests) {}
-        let ledger = ClientLedger(runID: plan.runID, records: records, faultStamps: stamps.names)
+        let errorHeaders = parts.reduce(into: [UInt32: [String: String]]()) { all, part in all.merge(part.errorHeaders) { $1 } }
+        let ledger = ClientLedger(runID: plan.runID, records: records, faultStamps: stamps.names, errorHeaders: errorHeaders)
         return LoadResult(plan: plan, ledger: ledger, startedAt: started, elapsedSeconds: elapsed)
     }
 }

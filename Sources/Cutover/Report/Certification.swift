@@ -15,11 +15,14 @@ public struct Certification: Sendable {
     }
 
     public var verdict: SuiteRun.Verdict {
+        // A defect proven anywhere fails the set; otherwise anything not judged voids it.
+        if runs.contains(where: { $0.verdict == .fail }) { return .fail }
         if !invalidSuites.isEmpty || runs.contains(where: { $0.verdict == .invalid }) { return .invalid }
-        return runs.contains { $0.verdict == .fail } ? .fail : .pass
+        return .pass
     }
 
-    /// Each check's status across the set: failed anywhere, else passed somewhere, else skipped.
+    /// Each check's status across the set: failed anywhere, else inconclusive anywhere,
+    /// else passed somewhere, else skipped.
     public var perCheck: [(name: String, status: CheckResult.Status, suites: [String])] {
         var order: [String] = []
         var results: [String: [(suite: String, status: CheckResult.Status)]] = [:]
@@ -33,6 +36,8 @@ public struct Certification: Sendable {
             let list = results[name]!
             let failed = list.filter { $0.status == .fail }.map(\.suite)
             if !failed.isEmpty { return (name, .fail, failed) }
+            let inconclusive = list.filter { $0.status == .inconclusive }.map(\.suite)
+            if !inconclusive.isEmpty { return (name, .inconclusive, inconclusive) }
             let passed = list.filter { $0.status == .pass }.map(\.suite)
             return passed.isEmpty ? (name, .skipped, []) : (name, .pass, passed)
         }
@@ -49,7 +54,13 @@ public struct Certification: Sendable {
         let width = max(22, (perCheck.map(\.name.count).max() ?? 0) + 2)
         for row in perCheck {
             let status = row.status.rawValue.uppercased().padding(toLength: 9, withPad: " ", startingAt: 0)
-            let note = row.status == .fail ? "failed in " + row.suites.joined(separator: ", ") : row.status == .pass ? "\(row.suites.count) suites" : ""
+            let note =
+                switch row.status {
+                case .fail: "failed in " + row.suites.joined(separator: ", ")
+                case .inconclusive: "could not judge in " + row.suites.joined(separator: ", ")
+                case .pass: "\(row.suites.count) suites"
+                case .skipped: ""
+                }
             lines.append(row.name.padding(toLength: width, withPad: " ", startingAt: 0) + status + note)
         }
         lines.append("OVERALL: \(verdict.rawValue.uppercased())")

@@ -6,7 +6,7 @@ import Foundation
 public enum HTMLReport {
     public static func html(_ run: SuiteRun) -> String {
         let series = SecondSeries(run.history.client.records).seconds
-        let verdictClass = run.verdict == .pass ? "pass" : run.verdict == .fail ? "fail" : "skipped"
+        let verdictClass = run.verdict == .pass ? "pass" : run.verdict == .fail ? "fail" : "inconclusive"
         var out = """
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><title>cutover · \(e(run.suite.name)) · \(run.verdict.rawValue)</title>
@@ -14,7 +14,7 @@ public enum HTMLReport {
             body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:24px auto;max-width:1100px;color:#1f2937;padding:0 16px}
             h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:28px 0 8px} .meta{color:#6b7280}
             .verdict{display:inline-block;padding:2px 10px;border-radius:4px;font-weight:700;color:#fff}
-            .pass{background:#15803d} .fail{background:#b91c1c} .skipped{background:#6b7280}
+            .pass{background:#15803d} .fail{background:#b91c1c} .skipped{background:#6b7280} .inconclusive{background:#b45309}
             table{border-collapse:collapse;width:100%} td,th{border-bottom:1px solid #e5e7eb;padding:6px 8px;text-align:left;vertical-align:top}
             td.status span{color:#fff;padding:1px 8px;border-radius:3px;font-size:12px;font-weight:700}
             pre{background:#f3f4f6;padding:8px;overflow:auto;font-size:12px;white-space:pre-wrap}
@@ -35,7 +35,7 @@ public enum HTMLReport {
         for check in run.checks {
             out +=
                 "<tr><td>\(e(check.name))</td><td class=\"status\"><span class=\"\(check.status.rawValue)\">\(check.status.rawValue.uppercased())</span></td>"
-            out += "<td>\(e(check.summary))<details><summary>evidence</summary><pre>\(e(pretty(check.evidence.text)))</pre></details></td></tr>\n"
+            out += "<td>\(e(check.summary))<details><summary>evidence</summary><pre>\(e(pretty(check.evidenceJSON.text)))</pre></details></td></tr>\n"
         }
         out += "</table>\n"
 
@@ -110,11 +110,11 @@ public enum HTMLReport {
             svg += "<line x1=\"\(f(px))\" y1=\"\(f(top - 4))\" x2=\"\(f(px))\" y2=\"\(f(y(0)))\" stroke=\"#111827\" stroke-dasharray=\"4 3\"/>"
             svg += "<text x=\"\(f(px + 3))\" y=\"\(f(top - 8))\">\(e(phase.name)) (\(phase.greenWeight) %)</text>"
         }
-        for action in run.history.actions where action.name != "validate" {
+        for action in run.history.actions where action.action != .validate {
             let px = x(Double(action.calledUs) / 1e6)
-            let color = action.succeeded ? "#111827" : "#dc2626"
+            let color = action.accepted == (action.expect == .accepted) ? "#111827" : "#dc2626"
             svg +=
-                "<path d=\"M\(f(px - 4)) \(f(y(0) + 8)) L\(f(px + 4)) \(f(y(0) + 8)) L\(f(px)) \(f(y(0) + 1)) Z\" fill=\"\(color)\"><title>\(e(action.name)) \(action.succeeded ? "accepted" : "refused") at \(String(format: "%.3f", Double(action.calledUs) / 1e6))s</title></path>"
+                "<path d=\"M\(f(px - 4)) \(f(y(0) + 8)) L\(f(px + 4)) \(f(y(0) + 8)) L\(f(px)) \(f(y(0) + 1)) Z\" fill=\"\(color)\"><title>\(e(action.action.label)) \(action.accepted ? "accepted" : "refused") at \(String(format: "%.3f", Double(action.calledUs) / 1e6))s</title></path>"
         }
         return svg + "</svg>\n"
     }

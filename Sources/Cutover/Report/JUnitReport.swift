@@ -8,7 +8,7 @@ public enum JUnitReport {
         for run in runs {
             let checks = run.checks
             out +=
-                #"  <testsuite name="cutover.\#(MarkupText.escape(run.suite.name))" tests="\#(checks.count)" failures="\#(checks.filter { $0.status == .fail }.count)" skipped="\#(checks.filter { $0.status == .skipped }.count)" time="\#(String(format: "%.3f", run.elapsedSeconds))">"#
+                #"  <testsuite name="cutover.\#(MarkupText.escape(run.suite.name))" tests="\#(checks.count)" failures="\#(checks.filter { $0.status == .fail }.count)" errors="\#(checks.filter { $0.status == .inconclusive }.count)" skipped="\#(checks.filter { $0.status == .skipped }.count)" time="\#(String(format: "%.3f", run.elapsedSeconds))">"#
                 + "\n"
             out += "    <properties>\n"
             for (name, value) in [
@@ -25,9 +25,12 @@ public enum JUnitReport {
                     out += "<system-out>\(MarkupText.escape(check.summary))</system-out>"
                 case .skipped:
                     out += #"<skipped message="\#(MarkupText.escape(check.summary))"/>"#
+                case .inconclusive:
+                    // Not a test failure, but not a pass either: JUnit's "error" (could not judge).
+                    out += #"<error message="\#(MarkupText.escape(check.summary))" type="inconclusive">\#(MarkupText.escape(check.evidenceJSON.text))</error>"#
                 case .fail:
                     out +=
-                        #"<failure message="\#(MarkupText.escape(check.summary))" type="\#(MarkupText.escape(check.name))">\#(MarkupText.escape(check.evidence.text))</failure>"#
+                        #"<failure message="\#(MarkupText.escape(check.summary))" type="\#(MarkupText.escape(check.name))">\#(MarkupText.escape(check.evidenceJSON.text))</failure>"#
                 }
                 out += "</testcase>\n"
             }

@@ -18,7 +18,7 @@ public enum RunReport {
                 .array(
                     run.checks.map {
                         .object([
-                            ("name", .string($0.name)), ("status", .string($0.status.rawValue)), ("summary", .string($0.summary)), ("evidence", $0.evidence),
+                            ("name", .string($0.name)), ("status", .string($0.status.rawValue)), ("summary", .string($0.summary)), ("evidence", $0.evidenceJSON),
                         ])
                     })
             ),
@@ -28,6 +28,7 @@ public enum RunReport {
                     run.history.phases.map {
                         .object([
                             ("name", .string($0.name)), ("start_s", seconds($0.startUs)), ("end_s", seconds($0.endUs)), ("green_weight", .int($0.greenWeight)),
+                            ("opened_s", seconds($0.openedUs)), ("closed_s", seconds($0.closedUs)),
                         ])
                     })
             ),
@@ -36,9 +37,10 @@ public enum RunReport {
                 .array(
                     run.history.actions.map {
                         .object([
-                            ("name", .string($0.name)), ("called_s", seconds($0.calledUs)), ("returned_s", seconds($0.returnedUs)),
-                            ("accepted", .bool($0.succeeded)),
-                            ("green_weight", $0.reportedWeightAfter.map { .int($0) } ?? .null), ("detail", .string($0.detail)),
+                            ("name", .string($0.action.name)), ("percent", $0.action.intendedGreenWeight.map { .int($0) } ?? .null),
+                            ("expect", .string($0.expect.rawValue)), ("called_s", seconds($0.calledUs)), ("returned_s", seconds($0.returnedUs)),
+                            ("accepted", .bool($0.accepted)), ("reported_green_weight", $0.reportedWeightAfter.map { .int($0) } ?? .null),
+                            ("detail", .string($0.detail)),
                         ])
                     })
             ),
@@ -47,7 +49,7 @@ public enum RunReport {
                 .array(
                     run.history.faults.map {
                         .object([
-                            ("target", .string($0.target.name)), ("id", .string($0.id)), ("kind", .string($0.kind)), ("start_s", seconds($0.startUs)),
+                            ("target", .string($0.target.name)), ("id", .string($0.id)), ("kind", .string($0.fault.kind.name)), ("start_s", seconds($0.startUs)),
                             ("end_s", seconds($0.endUs)),
                         ])
                     })

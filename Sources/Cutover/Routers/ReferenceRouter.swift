@@ -57,17 +57,8 @@ public actor ReferenceRouter: RouterDriver {
     }
 
     public func perform(_ action: RouterAction) async -> ActionOutcome {
-        let phase: DeploymentClient.Phase
-        switch action {
-        case .validate: phase = .validate
-        case .canary: phase = .canary
-        case .promote: phase = .promote
-        case .rollback: phase = .rollback
-        case .restart: return await restart()
-        }
-        var percent: Int?
-        if case .canary(let p) = action { percent = p }
-        let result = await DeploymentClient(adminURL: adminURL).run(phase, canaryPercentage: percent)
+        if action == .restart { return await restart() }
+        let result = await DeploymentClient(adminURL: adminURL).perform(action)
         return ActionOutcome(accepted: result.succeeded, greenWeight: result.status?.weights.green, detail: result.entries.map(\.text).joined(separator: "; "))
     }
 
@@ -85,11 +76,11 @@ public actor ReferenceRouter: RouterDriver {
     }
 
     public func greenWeight() async -> Int? {
-        await DeploymentClient(adminURL: adminURL).run(.status).status?.weights.green
+        await DeploymentClient(adminURL: adminURL).status().status?.weights.green
     }
 
     public func build() async -> RouterBuild {
-        let version = await DeploymentClient(adminURL: adminURL).run(.status).status?.version ?? "unknown"
+        let version = await DeploymentClient(adminURL: adminURL).status().status?.version ?? "unknown"
         return RouterBuild(profile: profile, version: version, sha256: FileDigest.sha256(of: executable) ?? "", executable: executable.path)
     }
 

@@ -1,34 +1,5 @@
 import Foundation
 
-/// An action the timeline asks of the router under test.
-public enum RouterAction: Sendable, Equatable {
-    case validate
-    case canary(percent: Int)
-    case promote
-    case rollback
-    case restart
-
-    public var name: String {
-        switch self {
-        case .validate: "validate"
-        case .canary: "canary"
-        case .promote: "promote"
-        case .rollback: "rollback"
-        case .restart: "restart"
-        }
-    }
-
-    /// Green's weight this action asks for; nil for actions that do not set weights.
-    public var intendedGreenWeight: Int? {
-        switch self {
-        case .canary(let percent): percent
-        case .promote: 100
-        case .rollback: 0
-        case .validate, .restart: nil
-        }
-    }
-}
-
 /// What the router answered to one action.
 public struct ActionOutcome: Sendable, Equatable {
     public var accepted: Bool

@@ -122,7 +122,7 @@ extension Suite {
         var steps: [TimelineStep] = []
         var phases = Set<String>()
         for item in try node.array() {
-            let fields = try item.object(allowed: ["at", "phase", "action", "percent", "fault", "heal"])
+            let fields = try item.object(allowed: ["at", "phase", "action", "percent", "expect", "fault", "heal"])
             guard let atNode = fields["at"] else { throw item.error("missing 'at' (a time such as 5s)") }
             let at = try atNode.duration()
             guard at <= duration else { throw atNode.error("\(DurationText.format(at)) is after the suite's duration (\(DurationText.format(duration)))") }
@@ -139,16 +139,21 @@ extension Suite {
             let events = ["action", "fault", "heal"].filter { fields[$0] != nil }
             guard events.count <= 1 else { throw item.error("one event per step: found \(events.joined(separator: " and "))") }
             if let action = fields["action"] {
-                let name = try action.choice(["validate", "canary", "promote", "rollback", "restart"])
+                let name = try action.choice(RouterAction.names)
                 if name == "canary" {
                     guard let percent = fields["percent"] else { throw item.error("action 'canary' needs 'percent' (0...100)") }
-                    step.event = .canary(percent: try percent.int(in: 0...100))
+                    step.event = .action(.canary(percent: try percent.int(in: 0...100)))
                 } else {
                     if let percent = fields["percent"] { throw percent.error("'percent' applies only to action 'canary'") }
-                    step.event = ["validate": .validate, "promote": .promote, "rollback": .rollback, "restart": .restart][name]!
+                    step.event = .action(RouterAction(name: name)!)
+                }
+                if let expect = fields["expect"] {
+                    step.expect = ActionRecord.Expectation(rawValue: try expect.choice(ActionRecord.Expectation.allCases.map(\.rawValue)))!
                 }
             } else if let percent = fields["percent"] {
                 throw percent.error("'percent' applies only to action 'canary'")
+            } else if let expect = fields["expect"] {
+                throw expect.error("'expect' applies only to a step with an 'action'")
             }
             if let fault = fields["fault"] {
                 guard case .object(let pairs) = fault.value, let target = pairs.first(where: { $0.key == "target" })?.node else {
@@ -179,16 +184,16 @@ extension Suite {
     }
 
     private static func parseCheck(_ node: ConfigNode, phases: Set<String>) throws(ConfigError) -> CheckSpec {
-        let known = CheckSpec.catalog.keys.sorted()
+        let known = CheckCatalog.names.sorted()
         if case .string(let name) = node.value {
-            guard CheckSpec.catalog[name] != nil else { throw node.error("unknown check '\(name)' (known: \(known.joined(separator: ", ")))") }
+            guard CheckCatalog.check(named: name) != nil else { throw node.error("unknown check '\(name)' (known: \(known.joined(separator: ", ")))") }
             return CheckSpec(name: name, line: node.line)
         }
         guard case .object(let pairs) = node.value, let nameNode = pairs.first(where: { $0.key == "name" })?.node else {
             throw node.error("expected a check name or {name: …, parameters}")
         }
         let name = try nameNode.string()
-        guard let parameters = CheckSpec.catalog[name] else { throw nameNode.error("unknown check '\(name)' (known: \(known.joined(separator: ", ")))") }
+        guard let parameters = CheckCatalog.check(named: name)?.parameters else { throw nameNode.error("unknown check '\(name)' (known: \(known.joined(separator: ", ")))") }
         let fields = try node.object(allowed: parameters.union(["name"]))
         var check = CheckSpec(name: name, line: node.line)
         if let list = fields["phases"] {

@@ -39,15 +39,14 @@ public struct TimelineStep: Sendable, Equatable {
     /// The phase that starts here, if any.
     public var phase: String?
     public var event: Event?
+    /// What the router must do with this step's action (accept it by default).
+    public var expect: ActionRecord.Expectation = .accepted
     /// Line in the suite file, for reports that point back at it.
     public var line: Int?
 
     public enum Event: Sendable, Equatable {
-        case validate
-        case canary(percent: Int)
-        case promote
-        case rollback
-        case restart
+        /// Asks the router under test to act.
+        case action(RouterAction)
         /// Adds a fault to one upstream.
         case fault(target: ServedBy, Fault)
         /// Clears one fault (or all, when `id` is nil) on one upstream.
@@ -78,22 +77,4 @@ public struct CheckSpec: Sendable, Equatable {
         self.tolerance = tolerance
         self.line = line
     }
-
-    /// Every check the harness knows, with the parameters each accepts (SPEC §4's table).
-    public static let catalog: [String: Set<String>] = [
-        "ZeroDropped": ["phases"],
-        "NoDuplicateExecution": [],
-        "FaithfulRelay": ["phases"],
-        "SplitAccuracy": ["phases", "alpha"],
-        "ZeroWeightIsolation": [],
-        "Stickiness": ["phases"],
-        "MonotoneMovement": [],
-        "RollbackTime": ["max"],
-        "ConvergenceTime": ["max", "tolerance"],
-        "HealthGate": [],
-        "StreamIntegrity": ["phases"],
-        "LatencyBudget": ["factor", "phases"],
-        "StateSurvivesRestart": [],
-        "GeneratorValid": ["max"],
-    ]
 }

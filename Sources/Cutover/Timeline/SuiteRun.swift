@@ -4,12 +4,13 @@ import Foundation
 /// verdict of every check. Reports are rendered from this value alone.
 public struct SuiteRun: Sendable {
     public enum Verdict: String, Sendable {
-        /// Every check passed (or was skipped).
+        /// Every check passed (or was skipped: a feature the router does not offer).
         case pass
         /// A check failed: the router is at fault.
         case fail
-        /// The run could not be delivered (generator behind, environment did not start):
-        /// it says nothing about the router.
+        /// The run could not judge: the generator fell behind, the harness could not carry
+        /// out a step, the evidence is incomplete, or a listed check was inconclusive. It
+        /// says nothing about the router, so it is never a pass.
         case invalid
 
         /// The CLI's exit code (SPEC §4).
@@ -25,18 +26,49 @@ public struct SuiteRun: Sendable {
     public var suite: Suite
     public var seed: UInt64
     public var build: RouterBuild
-    public var history: RunHistory
+    /// The run's history joined with the upstreams' evidence: what every report reads.
+    public var reconciled: ReconciledRun
+    public var history: RunHistory { reconciled.history }
     public var summary: LoadSummary
     public var checks: [CheckResult]
     /// The timeline as carried out, one line per step.
     public var log: [String]
     public var startedAt: Date
     public var elapsedSeconds: Double
-    /// Why the run was invalid, when it was.
-    public var invalidReason: String?
+    /// What kept the run from judging, whatever the checks say: the generator fell behind,
+    /// a step the harness could not carry out, incomplete upstream ledgers.
+    public var harnessProblems: [String]
 
+    public init(
+        suite: Suite, seed: UInt64, build: RouterBuild, reconciled: ReconciledRun, summary: LoadSummary, checks: [CheckResult], log: [String],
+        startedAt: Date, elapsedSeconds: Double, harnessProblems: [String] = []
+    ) {
+        self.suite = suite
+        self.seed = seed
+        self.build = build
+        self.reconciled = reconciled
+        self.summary = summary
+        self.checks = checks
+        self.log = log
+        self.startedAt = startedAt
+        self.elapsedSeconds = elapsedSeconds
+        self.harnessProblems = harnessProblems
+    }
+
+    /// Why the run was invalid, when it was: the harness's problems, else the listed
+    /// checks that could not judge.
+    public var invalidReason: String? {
+        if !harnessProblems.isEmpty { return harnessProblems.joined(separator: "; ") }
+        let inconclusive = checks.filter { $0.status == .inconclusive }
+        guard !inconclusive.isEmpty else { return nil }
+        return "inconclusive: " + inconclusive.map { "\($0.name) (\($0.summary))" }.joined(separator: "; ")
+    }
+
+    /// A generator or harness failure makes every verdict void; otherwise a failed check
+    /// fails the run, and a check that could not judge makes it invalid, never a pass.
     public var verdict: Verdict {
-        if invalidReason != nil { return .invalid }
-        return checks.contains { $0.status == .fail } ? .fail : .pass
+        if !harnessProblems.isEmpty { return .invalid }
+        if checks.contains(where: { $0.status == .fail }) { return .fail }
+        return checks.contains { $0.status == .inconclusive } ? .invalid : .pass
     }
 }

@@ -95,30 +95,40 @@ public struct SuiteRunner: Sendable {
         reporter.cancel()
         observer?(.loadFinished)
 
+        // Let the mocks finish recording the last responses before their ledgers are read.
+        for mock in mocks.values { await mock.ledger.waitUntilSettled(timeout: .seconds(2)) }
         let endUs = max(clock.nowMicros, UInt32(suite.duration.microseconds))
         var upstream: [ServedBy: [LedgerEntry]] = [:]
-        for (env, mock) in mocks { upstream[env] = mock.ledger.entries() }
+        var dropped: [ServedBy: UInt64] = [:]
+        for (env, mock) in mocks {
+            upstream[env] = mock.ledger.entries()
+            dropped[env] = mock.ledger.dropped
+        }
         let history = RunHistory(
             client: result.ledger, upstream: upstream, phases: await timeline.phaseWindows(endUs: endUs), actions: await timeline.actions,
-            faults: await timeline.faultWindows(endUs: endUs), plan: plan, wallStartMs: wallStartMs)
-        // The run's validity is always judged, listed or not; an unlisted failure is shown too.
-        var checks = CheckCatalog.evaluate(suite.checks, on: history)
-        var invalidReason: String?
-        let listed = checks.first { $0.name == "GeneratorValid" }
-        let validity = listed ?? GeneratorValid().evaluate(history, CheckSpec(name: "GeneratorValid"))
-        if validity.status == .fail {
-            invalidReason = "the load generator could not deliver the plan: \(validity.summary)"
-            if listed == nil { checks.append(validity) }
+            faults: await timeline.faultWindows(endUs: endUs), harnessFailures: await timeline.harnessFailures, upstreamLedgerDropped: dropped, plan: plan,
+            wallStartMs: wallStartMs)
+        let reconciled = ReconciledRun(history)
+        let checks = CheckCatalog.evaluate(suite.checks, on: reconciled)
+        // The run cannot vouch for anything when the generator or the harness failed it.
+        var invalid: [String] = []
+        if let validity = checks.first(where: { $0.name == "GeneratorValid" }), validity.status == .fail {
+            invalid.append("the load generator could not deliver the plan: \(validity.summary)")
         }
+        invalid += history.harnessFailures.map { "the harness could not carry out a step: \($0)" }
+        invalid += reconciled.evidenceGaps
         return SuiteRun(
-            suite: suite, seed: seed, build: build, history: history, summary: result.summary, checks: checks, log: await timeline.log,
-            startedAt: startedAt, elapsedSeconds: result.elapsedSeconds, invalidReason: invalidReason)
+            suite: suite, seed: seed, build: build, reconciled: reconciled,
+            summary: LoadSummary(ledger: reconciled.ledger, plan: plan, elapsedSeconds: result.elapsedSeconds), checks: checks, log: await timeline.log,
+            startedAt: startedAt, elapsedSeconds: result.elapsedSeconds, harnessProblems: invalid)
     }
 
     private func carryOut(_ step: TimelineStep, clock: RunClock, mocks: [ServedBy: MockUpstream], timeline: TimelineState) async {
         let at = clock.nowMicros
-        // A phase without an action starts on schedule; one with an action once it returned.
-        var phaseStart = UInt32(step.at.microseconds)
+        // A phase without an action starts on schedule; one with an action opens at its
+        // call and is steady once it returned.
+        var phaseOpened = UInt32(step.at.microseconds)
+        var phaseStart = phaseOpened
         switch step.event {
         case nil:
             break
@@ -129,60 +139,54 @@ public struct SuiteRunner: Sendable {
                 await timeline.faultStarted(target: target, fault: fault, atUs: at)
             } catch {
                 text += " FAILED: \(error)"
+                await timeline.harnessFailed(text)
             }
             await note(atUs: at, text, timeline)
         case .heal(let target, let id):
             var text = "heal \(target.name)" + (id.map { " (\($0))" } ?? "")
             do {
                 if let id {
-                    _ = try await mocks[target]!.removeFault(id: id)
+                    guard try await mocks[target]!.removeFault(id: id) else { throw HealError(description: "no fault '\(id)' is active") }
                 } else {
                     try await mocks[target]!.clearFaults()
                 }
                 await timeline.healed(target: target, id: id, atUs: clock.nowMicros)
             } catch {
                 text += " FAILED: \(error)"
+                await timeline.harnessFailed(text)
             }
             await note(atUs: at, text, timeline)
-        case .validate, .canary, .promote, .rollback, .restart:
-            let action = Self.action(step.event!)
+        case .action(let action):
             let before = action == .restart ? await router.greenWeight() : nil
             let called = clock.nowMicros
             let outcome = await router.perform(action)
             let returned = clock.nowMicros
-            let after = outcome.greenWeight ?? (outcome.accepted ? action.intendedGreenWeight : nil)
-            let setsWeight = action.intendedGreenWeight != nil && outcome.accepted
-            let record = RunHistory.ActionRecord(
-                name: action.name, calledUs: called, returnedUs: returned, succeeded: outcome.accepted, greenWeight: setsWeight ? after : nil,
-                greenWeightBefore: before, reportedWeightAfter: outcome.greenWeight, detail: outcome.detail)
+            let record = ActionRecord(
+                action: action, expect: step.expect, calledUs: called, returnedUs: returned, accepted: outcome.accepted, reportedWeightBefore: before,
+                reportedWeightAfter: outcome.greenWeight, detail: outcome.detail)
             await timeline.acted(record)
+            phaseOpened = called
             phaseStart = returned
-            let label = if case .canary(let percent) = action { "canary \(percent) %" } else { action.name }
             let weightText = outcome.greenWeight.map { ", green \($0) %" } ?? ""
+            let surprise = (outcome.accepted ? ActionRecord.Expectation.accepted : .refused) == step.expect ? "" : " (expected \(step.expect.rawValue))"
             await note(
                 atUs: called,
-                "\(label) → \(outcome.accepted ? "accepted" : "REFUSED")\(weightText) in \(String(format: "%.1f", Double(returned - called) / 1000)) ms: \(outcome.detail.prefix(160))",
+                "\(action.label) → \(outcome.accepted ? "accepted" : "REFUSED")\(surprise)\(weightText) in \(String(format: "%.1f", Double(returned - called) / 1000)) ms: \(outcome.detail.prefix(160))",
                 timeline)
         }
         if let phase = step.phase {
-            await timeline.phaseStarted(phase, atUs: phaseStart)
+            await timeline.phaseStarted(phase, openedUs: phaseOpened, startUs: phaseStart)
             await note(atUs: phaseStart, "phase \(phase)", timeline)
         }
+    }
+
+    private struct HealError: Error, CustomStringConvertible {
+        var description: String
     }
 
     private func note(atUs: UInt32, _ text: String, _ timeline: TimelineState) async {
         await timeline.append(String(format: "%8.3fs  ", Double(atUs) / 1e6) + text)
         observer?(.step(atUs: atUs, text: text))
-    }
-
-    private static func action(_ event: TimelineStep.Event) -> RouterAction {
-        switch event {
-        case .validate: .validate
-        case .canary(let percent): .canary(percent: percent)
-        case .promote: .promote
-        case .rollback: .rollback
-        default: .restart
-        }
     }
 
     private func reportProgress(_ progress: LoadProgress, clock: RunClock, timeline: TimelineState) async {

@@ -1,20 +1,20 @@
 import MockUpstream
 
-/// What the timeline has done so far, on the ledger's clock: actions, phases, faults and
-/// the log. The runner's steps and its progress reporter share it.
+/// What the timeline has done so far, on the ledger's clock: actions, phases, faults,
+/// the steps the harness could not carry out, and the log. The runner's steps and its
+/// progress reporter share it.
 actor TimelineState {
-    private(set) var actions: [RunHistory.ActionRecord] = []
+    private(set) var actions: [ActionRecord] = []
     private(set) var log: [String] = []
-    private var phases: [(name: String, startUs: UInt32, weight: Int)] = []
-    private var faults: [RunHistory.FaultWindow] = []
+    private(set) var harnessFailures: [String] = []
+    private var phases: [(name: String, openedUs: UInt32, startUs: UInt32, weight: Int)] = []
+    private var faults: [FaultWindow] = []
     private var weight: Int
 
     init(initialWeight: Int, staticFaults: [ServedBy: [Fault]]) {
         weight = initialWeight
         for (target, list) in staticFaults {
-            for fault in list {
-                faults.append(Self.window(fault, on: target, from: 0))
-            }
+            for fault in list { faults.append(FaultWindow(target: target, fault: fault, startUs: 0)) }
         }
     }
 
@@ -22,15 +22,17 @@ actor TimelineState {
 
     func append(_ line: String) { log.append(line) }
 
-    func acted(_ record: RunHistory.ActionRecord) {
+    func acted(_ record: ActionRecord) {
         actions.append(record)
         if let green = record.greenWeight { weight = green }
     }
 
-    func phaseStarted(_ name: String, atUs: UInt32) { phases.append((name, atUs, weight)) }
+    /// A phase whose step began at `openedUs` and whose steady window starts at `startUs`
+    /// (when its action returned).
+    func phaseStarted(_ name: String, openedUs: UInt32, startUs: UInt32) { phases.append((name, openedUs, startUs, weight)) }
 
     func faultStarted(target: ServedBy, fault: Fault, atUs: UInt32) {
-        faults.append(Self.window(fault, on: target, from: atUs))
+        faults.append(FaultWindow(target: target, fault: fault, startUs: atUs))
     }
 
     func healed(target: ServedBy, id: String?, atUs: UInt32) {
@@ -39,7 +41,10 @@ actor TimelineState {
         }
     }
 
-    func faultWindows(endUs: UInt32) -> [RunHistory.FaultWindow] {
+    /// A step the harness could not carry out: the run cannot judge what it was for.
+    func harnessFailed(_ text: String) { harnessFailures.append(text) }
+
+    func faultWindows(endUs: UInt32) -> [FaultWindow] {
         faults.map { window in
             var window = window
             window.endUs = min(window.endUs, endUs)
@@ -47,32 +52,16 @@ actor TimelineState {
         }
     }
 
-    /// Each phase runs to the next phase, or to the next weight change inside it (the
-    /// rest is no longer steady at the phase's weight), or to the end of the run.
-    func phaseWindows(endUs: UInt32) -> [RunHistory.PhaseWindow] {
+    /// Each phase's stretch runs to the next phase's; its steady window runs to the next
+    /// phase, or to the next weight change called inside it, or to the end of the run.
+    func phaseWindows(endUs: UInt32) -> [PhaseWindow] {
         phases.enumerated().map { index, phase in
+            let closed = index + 1 < phases.count ? phases[index + 1].openedUs : endUs
             var end = index + 1 < phases.count ? phases[index + 1].startUs : endUs
             if let change = actions.first(where: { $0.greenWeight != nil && $0.calledUs > phase.startUs && $0.calledUs < end }) {
                 end = change.calledUs
             }
-            return RunHistory.PhaseWindow(name: phase.name, startUs: phase.startUs, endUs: end, greenWeight: phase.weight)
-        }
-    }
-
-    /// A fault's window, open until healed.
-    static func window(_ fault: Fault, on target: ServedBy, from startUs: UInt32) -> RunHistory.FaultWindow {
-        RunHistory.FaultWindow(
-            target: target, id: fault.id, kind: fault.kind.name, startUs: startUs, endUs: .max, makesUnhealthy: makesUnhealthy(fault),
-            onlyDelays: fault.kind.isShaping)
-    }
-
-    /// Faults every health probe fails against: an outage, or a 5xx for every request.
-    static func makesUnhealthy(_ fault: Fault) -> Bool {
-        guard fault.probability >= 1, fault.match.isEmpty else { return false }
-        switch fault.kind {
-        case .outage: return true
-        case .status(let code, _, _, _): return code >= 500
-        default: return false
+            return PhaseWindow(name: phase.name, startUs: phase.startUs, endUs: min(end, closed), greenWeight: phase.weight, openedUs: phase.openedUs, closedUs: closed)
         }
     }
 }

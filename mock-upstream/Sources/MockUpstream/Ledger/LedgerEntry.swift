@@ -22,6 +22,9 @@ public struct LedgerEntry: Sendable, Equatable {
     public var bytes: Int
     /// Stream events written.
     public var chunks: Int
+    /// The headers an injected error status carried besides the stamps (`retry-after`,
+    /// `x-ratelimit-*`, the fault's own), lowercased: what a faithful relay passes on.
+    public var faultHeaders: [String: String] = [:]
 
     public init(
         seq: UInt64, requestID: String, sessionID: String?, method: String, path: String, model: String?, stream: Bool, arrivalMs: Double, finishMs: Double?,
@@ -59,6 +62,7 @@ public struct LedgerEntry: Sendable, Equatable {
             ("outcome", .string(outcome.rawValue)),
             ("bytes", .int(bytes)),
             ("chunks", .int(chunks)),
+            ("fault_headers", faultHeaders.isEmpty ? .null : .object(faultHeaders.keys.sorted().map { ($0, .string(faultHeaders[$0]!)) })),
         ])
     }
 }

@@ -62,6 +62,17 @@ public final class MockLedger: Sendable {
         }
     }
 
+    /// Records the headers an injected error status carried.
+    func noteFaultHeaders(_ seq: UInt64, _ headers: [String: String]) {
+        state.withLockedValue { state in
+            guard seq >= state.firstSeq else { return }
+            let offset = Int(seq - state.firstSeq)
+            guard offset < state.count else { return }
+            let (page, slot) = offset.quotientAndRemainder(dividingBy: pageSize)
+            state.pages[page][slot].faultHeaders = headers
+        }
+    }
+
     /// Records how request `seq` ended.
     func finish(_ seq: UInt64, status: Int?, outcome: RequestOutcome, bytes: Int, chunks: Int) {
         let now = Self.nowMs()
@@ -100,6 +111,18 @@ public final class MockLedger: Sendable {
 
     /// The sequence number the next request will get.
     public var nextSeq: UInt64 { state.withLockedValue { $0.nextSeq } }
+
+    /// Requests received whose response has not ended yet.
+    public var inFlight: Int { state.withLockedValue { $0.outcomes[.inFlight, default: 0] } }
+
+    /// Waits (polling, bounded by `timeout`) until no response is in flight, so that a
+    /// reader sees how the last ones ended; a hung request simply runs the bound out.
+    public func waitUntilSettled(timeout: Duration) async {
+        let deadline = ContinuousClock.now + timeout
+        while inFlight > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
 
     /// Entries dropped because the ledger was full.
     public var dropped: UInt64 { state.withLockedValue { $0.dropped } }

@@ -95,6 +95,14 @@ final class RelayAPI: HTTPResponder {
                 if let retryAfter { headers.add(name: "retry-after", value: retryAfter.headerValue) }
                 if code == 429 { addRateLimitHeaders(&headers, retryAfter: retryAfter) }
                 for header in extra { headers.replaceOrAdd(name: header.name, value: header.value) }
+                var relayed: [String: String] = [:]
+                for (name, value) in headers {
+                    let lower = name.lowercased()
+                    if lower == "retry-after" || lower.hasPrefix("x-ratelimit-") || extra.contains(where: { $0.name.lowercased() == lower }) {
+                        relayed[lower] = value
+                    }
+                }
+                if !relayed.isEmpty { ledger.noteFaultHeaders(ticket, relayed) }
                 return errorPlan(error, headers: headers, delay: delay, ticket: ticket)
             default:
                 break

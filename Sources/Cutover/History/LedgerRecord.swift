@@ -1,5 +1,6 @@
 /// One scheduled request, as the client saw it. Fixed-size (40 bytes) so a million
-/// requests fit in 40 MB; times are microseconds since the run started.
+/// requests fit in 40 MB; times are microseconds since the run started. The reconcile
+/// stage rewrites `servedBy` and `outcome` from the upstreams' evidence.
 public struct LedgerRecord: Sendable, Equatable {
     /// Sequence number of the scheduled slot (0-based); the request id is `<run>-<seq>`.
     public var seq: UInt32
@@ -21,19 +22,34 @@ public struct LedgerRecord: Sendable, Equatable {
     public var fault: UInt16
     /// Stream events received.
     public var chunks: UInt16
+    /// Who served it: the upstream's `X-Upstream-Env` stamp as the client saw it, and after
+    /// reconciliation the upstream whose ledger holds the execution that answered.
     public var servedBy: ServedBy
     public var outcome: Outcome
     public var endpoint: Endpoint
     /// libcurl's result code (0 = OK).
     public var curlCode: UInt8
     /// Bit 0: `[DONE]` arrived. Bit 1: an upstream stamped the response (`X-Upstream-Env`).
+    /// Bits 2–3: the router's own `X-Environment` header (a `ServedBy` raw value).
     public var flags: UInt8
+    /// How many times libcurl sent the request: more than 1 when it silently replayed it
+    /// on a fresh connection after a reused one died before the response (the harness's
+    /// replay, which must not be blamed on the router).
+    public var attempts: UInt8 = 0
 
     public static let doneFlag: UInt8 = 1
     public static let stampedFlag: UInt8 = 2
+    static let routerHeaderShift: UInt8 = 2
 
     public var sawDone: Bool { flags & Self.doneFlag != 0 }
     public var upstreamStamped: Bool { flags & Self.stampedFlag != 0 }
+
+    /// The environment the router's `X-Environment` header named (`.unknown` when absent):
+    /// the router's word, which reconciliation compares with the upstreams' evidence.
+    public var routerHeader: ServedBy {
+        get { ServedBy(rawValue: (flags >> Self.routerHeaderShift) & 3) ?? .unknown }
+        set { flags = (flags & ~(3 << Self.routerHeaderShift)) | (newValue.rawValue << Self.routerHeaderShift) }
+    }
 
     /// Latency from the intended send time (coordinated omission corrected), µs.
     public var correctedLatencyUs: UInt32 { doneUs >= intendedUs ? doneUs - intendedUs : 0 }
@@ -50,6 +66,6 @@ public struct LedgerRecord: Sendable, Equatable {
     public static func notSent(seq: UInt32, session: UInt32, intendedUs: UInt32, endpoint: Endpoint) -> LedgerRecord {
         LedgerRecord(
             seq: seq, session: session, intendedUs: intendedUs, sentUs: 0, firstByteUs: 0, doneUs: 0, bytes: 0, status: 0, fault: 0,
-            chunks: 0, servedBy: .unknown, outcome: .notSent, endpoint: endpoint, curlCode: 0, flags: 0)
+            chunks: 0, servedBy: .unknown, outcome: .notSent, endpoint: endpoint, curlCode: 0, flags: 0, attempts: 0)
     }
 }

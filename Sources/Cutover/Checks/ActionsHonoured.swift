@@ -1,0 +1,62 @@
+/// Every router action did what the suite expected (SPEC §4 `expect:`): by default it was
+/// accepted and the router reports the weight that was asked for; with `expect: refused`
+/// it was refused and the weight stayed. A router whose rollback errors, or whose canary
+/// is always refused, fails here instead of leaving the switch checks nothing to judge.
+public struct ActionsHonoured: Check {
+    public let name = "ActionsHonoured"
+    public let parameters: Set<String> = []
+    public init() {}
+
+    public struct Evidence: CheckEvidence {
+        public struct Action: Encodable, Sendable {
+            public var action: String
+            public var atMs: Double
+            public var expected: String
+            public var accepted: Bool
+            public var askedWeight: Int?
+            public var reportedWeight: Int?
+            /// The router's answer, as the driver saw it.
+            public var response: String
+            public var problem: String?
+        }
+        public var actions: [Action]
+        public var problems: Int
+    }
+
+    public func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
+        var rows: [Evidence.Action] = []
+        var weight = 0
+        for action in run.actions {
+            var problem: String?
+            switch (action.expect, action.accepted) {
+            case (.accepted, false):
+                problem = "refused, but the suite expected it to be accepted"
+            case (.accepted, true):
+                if let asked = action.action.intendedGreenWeight, let reported = action.reportedWeightAfter, reported != asked {
+                    problem = "accepted, but the router reports green at \(reported) % instead of the \(asked) % asked for"
+                }
+            case (.refused, true):
+                problem = "accepted, but the suite expected it to be refused"
+            case (.refused, false):
+                if let reported = action.reportedWeightAfter, reported != weight {
+                    problem = "refused, but green's weight moved from \(weight) % to \(reported) %"
+                }
+            }
+            if let set = action.greenWeight { weight = set }
+            rows.append(
+                Evidence.Action(
+                    action: action.action.label, atMs: Double(action.calledUs) / 1000, expected: action.expect.rawValue, accepted: action.accepted,
+                    askedWeight: action.action.intendedGreenWeight, reportedWeight: action.reportedWeightAfter, response: String(action.detail.prefix(400)),
+                    problem: problem))
+        }
+        let problems = rows.filter { $0.problem != nil }
+        let evidence = Evidence(actions: rows, problems: problems.count)
+        guard !rows.isEmpty else { return CheckResult(name: name, status: .skipped, summary: "the timeline asks no router action", evidence: evidence) }
+        return CheckResult(
+            name: name, status: problems.isEmpty ? .pass : .fail,
+            summary: problems.isEmpty
+                ? "all \(rows.count) router actions did as the suite expected"
+                : problems.prefix(3).map { "\($0.action) at \($0.atMs / 1000)s: \($0.problem!)" }.joined(separator: "; "),
+            evidence: evidence)
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import HTTPServerCore
+
+/// The client-side history of a run: exactly one record per scheduled request, in
+/// sequence order, plus the interned fault stamps. Checks read it; nothing writes it
+/// after the run.
+public struct ClientLedger: Sendable {
+    /// Prefix of every request id in this run: request `seq` has id `"\(runID)-\(seq)"`.
+    public let runID: String
+    public private(set) var records: [LedgerRecord]
+    /// Fault stamps by index; index 0 is "none".
+    public let faultStamps: [String]
+    /// The relay-relevant headers (`Retry-After`, `x-ratelimit-*`) of each non-2xx
+    /// response, by sequence number: sparse, since errors are few.
+    public let errorHeaders: [UInt32: [String: String]]
+
+    public init(runID: String, records: [LedgerRecord], faultStamps: [String], errorHeaders: [UInt32: [String: String]] = [:]) {
+        self.runID = runID
+        self.records = records
+        self.faultStamps = faultStamps
+        self.errorHeaders = errorHeaders
+    }
+
+    /// The same ledger with other records (the reconciled ones).
+    func replacing(records: [LedgerRecord]) -> ClientLedger {
+        ClientLedger(runID: runID, records: records, faultStamps: faultStamps, errorHeaders: errorHeaders)
+    }
+
+    public func requestID(_ record: LedgerRecord) -> String { "\(runID)-\(record.seq)" }
+
+    public func faultStamp(_ record: LedgerRecord) -> String? {
+        record.fault == 0 ? nil : faultStamps[Int(record.fault)]
+    }
+
+    /// The fault ids of a record's stamp (empty for none).
+    func faultIDs(_ record: LedgerRecord) -> [Substring] {
+        faultStamp(record).map { $0.split(separator: ",") } ?? []
+    }
+
+    /// The record as one JSON line (`ledger.jsonl`).
+    public func jsonLine(_ r: LedgerRecord) -> String {
+        JSON.object([
+            ("seq", .int(Int(r.seq))), ("request_id", .string(requestID(r))), ("session", .string("s\(r.session)")),
+            ("endpoint", .string(r.endpoint.name)), ("intended_us", .int(Int(r.intendedUs))), ("sent_us", .int(Int(r.sentUs))),
+            ("first_byte_us", .int(Int(r.firstByteUs))), ("done_us", .int(Int(r.doneUs))), ("status", .int(Int(r.status))),
+            ("env", .string(r.servedBy.name)), ("router_env", r.routerHeader == .unknown ? .null : .string(r.routerHeader.name)),
+            ("fault", .optional(faultStamp(r))), ("bytes", .int(Int(r.bytes))), ("chunks", .int(Int(r.chunks))), ("done", .bool(r.sawDone)),
+            ("attempts", .int(Int(r.attempts))), ("curl_error", .int(Int(r.curlCode))), ("outcome", .string(r.outcome.name)),
+        ]).text
+    }
+
+    /// Writes every record as JSON lines, in blocks, so a million never sit in one string.
+    public func writeJSONLines(to file: URL) throws {
+        guard FileManager.default.createFile(atPath: file.path, contents: nil) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: file.path])
+        }
+        let handle = try FileHandle(forWritingTo: file)
+        defer { try? handle.close() }
+        var block = ""
+        for record in records {
+            block += jsonLine(record)
+            block += "\n"
+            if block.utf8.count > 1 << 20 {
+                try handle.write(contentsOf: Data(block.utf8))
+                block = ""
+            }
+        }
+        try handle.write(contentsOf: Data(block.utf8))
+    }
+}

@@ -1,0 +1,57 @@
+/// An action asked of the router under test: the one spelling the suite parser, the
+/// timeline runner, the router drivers, `cutover deploy` and the checks all share.
+public enum RouterAction: Sendable, Equatable, Hashable {
+    /// Health-check both environments.
+    case validate
+    /// Move `percent` % of sessions to green (health-gated by the router).
+    case canary(percent: Int)
+    /// Move all traffic to green.
+    case promote
+    /// Move all traffic back to blue.
+    case rollback
+    /// Restart the router process; its weights must survive.
+    case restart
+
+    /// Every action's name, as suites and `cutover deploy --phase` spell it.
+    public static let names = ["validate", "canary", "promote", "rollback", "restart"]
+
+    /// The action called `name`; `percent` is required for `canary` and refused for the rest.
+    public init?(name: String, percent: Int? = nil) {
+        switch (name, percent) {
+        case ("canary", let percent?): self = .canary(percent: percent)
+        case ("validate", nil): self = .validate
+        case ("promote", nil): self = .promote
+        case ("rollback", nil): self = .rollback
+        case ("restart", nil): self = .restart
+        default: return nil
+        }
+    }
+
+    public var name: String {
+        switch self {
+        case .validate: "validate"
+        case .canary: "canary"
+        case .promote: "promote"
+        case .rollback: "rollback"
+        case .restart: "restart"
+        }
+    }
+
+    /// For logs and evidence: `canary 10 %`, `promote`.
+    public var label: String {
+        if case .canary(let percent) = self { return "canary \(percent) %" }
+        return name
+    }
+
+    /// Green's weight this action asks for; nil for actions that do not set weights.
+    public var intendedGreenWeight: Int? {
+        switch self {
+        case .canary(let percent): percent
+        case .promote: 100
+        case .rollback: 0
+        case .validate, .restart: nil
+        }
+    }
+
+    public var isCanary: Bool { if case .canary = self { true } else { false } }
+}
