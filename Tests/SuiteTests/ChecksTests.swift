@@ -13,7 +13,8 @@ struct ChecksTests {
         guard outcome != .notSent else { return r }
         r.sentUs = r.intendedUs + lagUs
         r.doneUs = r.sentUs + 2_000
-        r.status = outcome == .ok ? 200 : 502
+        r.status = outcome == .ok ? 200 : outcome == .transport ? 0 : 502
+        if outcome == .transport { r.curlCode = 7 }
         r.servedBy = env
         r.outcome = outcome
         return r

@@ -81,7 +81,7 @@ struct ReportTests {
         let html = HTMLReport.html(run)
         #expect(html.contains("FAIL") && html.contains("3 sessions split &lt;&quot;&amp;&apos;&gt;"))
         // The refused canary is a red marker on each chart.
-        #expect(html.components(separatedBy: "canary refused at 0.500s").count - 1 == 3)
+        #expect(html.components(separatedBy: "canary 10 % refused at 0.500s").count - 1 == 3)
         #expect(!html.contains("src=") && !html.contains("href="))
     }
 

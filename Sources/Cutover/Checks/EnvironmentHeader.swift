@@ -16,8 +16,8 @@ public struct EnvironmentHeader: Check {
 
     public func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
         let compared = run.records.filter { $0.routerHeader != .unknown && $0.servedBy != .unknown }.count
-        let examples = run.headerDisagreements.prefix(CheckResult.sampleLimit).map { seq in
-            let record = run.records[Int(seq)]
+        let examples = run.headerDisagreements.prefix(CheckResult.sampleLimit).map { index in
+            let record = run.records[Int(index)]
             return "\(run.requestID(record)): header said \(record.routerHeader.name), \(record.servedBy.name)'s ledger executed it"
         }
         let evidence = Evidence(compared: compared, disagreed: run.headerDisagreements.count, examples: examples)

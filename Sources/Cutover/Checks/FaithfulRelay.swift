@@ -25,8 +25,7 @@ public struct FaithfulRelay: Check {
                 (entry.status ?? 0) >= 400 && entry.faults.contains { id in run.faultWindows(on: env, id: id).contains(where: \.isStatus) }
             }
             for entry in errors {
-                guard let seq = run.history.requestSeq(entry.requestID), seq < run.records.count else { continue }
-                let record = run.records[seq]
+                guard let seq = run.history.requestSeq(entry.requestID), seq <= Int(UInt32.max), let record = run.record(seq: UInt32(seq)) else { continue }
                 if !spec.phases.isEmpty, !windows.contains(where: { $0.contains(record) }) { continue }
                 injected += 1
                 if !entry.faultHeaders.isEmpty { withHeaders += 1 }

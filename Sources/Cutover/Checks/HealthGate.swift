@@ -33,9 +33,13 @@ public struct HealthGate: Check {
                 let at = run.runMicros(ofArrival: $0)
                 return at >= Double(action.calledUs) && at < Double(until)
             }
-            servedAfter += executed.count
-            if !executed.isEmpty {
-                problems.append("\(label): green then executed \(executed.count) requests, first \(executed.prefix(3).map(\.requestID).joined(separator: ", "))")
+            // Two views of one fact: requests sent meanwhile that green's ledger answered,
+            // and green's executions that arrived meanwhile.
+            let served = run.records.filter { $0.servedBy == .green && $0.sentUs >= action.calledUs && $0.routedByUs < until }
+            servedAfter += max(served.count, executed.count)
+            if !served.isEmpty || !executed.isEmpty {
+                let first = (served.prefix(3).map(run.requestID) + executed.prefix(3).map(\.requestID)).prefix(3)
+                problems.append("\(label): green then served \(max(served.count, executed.count)) requests, first \(first.joined(separator: ", "))")
             }
         }
         let evidence = Evidence(gatedCanaries: gated, greenServedWhileGated: servedAfter, problems: problems.sample)

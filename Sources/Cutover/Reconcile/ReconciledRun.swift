@@ -14,15 +14,19 @@ public struct ReconciledRun: Sendable {
     public let ledger: ClientLedger
     /// Accepted actions that moved green's weight, in order.
     public let weightChanges: [WeightChange]
-    /// Requests whose router header named another environment than the one that executed them.
+    /// Records (by index) whose router header named another environment than the one
+    /// that executed them.
     public let headerDisagreements: [UInt32]
     /// Why the upstream evidence is incomplete; empty when both ledgers hold everything.
     public let evidenceGaps: [String]
 
-    /// Upstream executions per sequence number (saturating at 255).
+    /// Upstream executions per record (by index in the ledger; saturating at 255).
     private let executionCounts: [UInt8]
-    /// The execution that answered each request, or `.none`.
+    /// The execution that answered each record, or `.none`.
     private let answers: [Execution.Reference]
+    /// Record index by sequence number, for ledgers whose records are not exactly
+    /// `0..<count` (test histories); nil when the index is the sequence number.
+    private let sparseIndex: [UInt32: Int]?
     /// Every execution of the requests executed more than once.
     private let repeated: [UInt32: [Execution.Reference]]
     /// Executions of ids past the schedule (none from a correct harness), by sequence number.
@@ -45,6 +49,8 @@ public struct ReconciledRun: Sendable {
         greenEntries = history.upstream[.green] ?? []
         faultIndex = FaultIndex(history.faults)
 
+        let dense = raw.indices.allSatisfy { raw[$0].seq == UInt32(truncatingIfNeeded: $0) }
+        let sparse = dense ? nil : Dictionary(raw.indices.map { (raw[$0].seq, $0) }, uniquingKeysWith: { first, _ in first })
         var counts = [UInt8](repeating: 0, count: raw.count)
         var answers = [Execution.Reference](repeating: .none, count: raw.count)
         var repeated: [UInt32: [Execution.Reference]] = [:]
@@ -52,16 +58,16 @@ public struct ReconciledRun: Sendable {
         for (env, entries) in [(ServedBy.blue, blueEntries), (.green, greenEntries)] {
             for (index, entry) in entries.enumerated() {
                 guard let seq = history.requestSeq(entry.requestID) else { continue }
-                guard seq < raw.count, raw[seq].seq == UInt32(seq) else {
+                guard let at = sparse.map({ $0[UInt32(truncatingIfNeeded: seq)] }) ?? (seq < raw.count ? seq : nil), seq <= Int(UInt32.max) else {
                     strays[seq, default: 0] += 1
                     continue
                 }
                 let reference = Execution.Reference(env: env, index: index)
-                counts[seq] = counts[seq] &+ (counts[seq] < 255 ? 1 : 0)
-                if answers[seq] == .none {
-                    answers[seq] = reference
+                counts[at] = counts[at] &+ (counts[at] < 255 ? 1 : 0)
+                if answers[at] == .none {
+                    answers[at] = reference
                 } else {
-                    repeated[UInt32(seq), default: [answers[seq]]].append(reference)
+                    repeated[UInt32(at), default: [answers[at]]].append(reference)
                 }
             }
         }
@@ -72,10 +78,10 @@ public struct ReconciledRun: Sendable {
         func entry(_ reference: Execution.Reference) -> LedgerEntry {
             reference.env == .green ? green[reference.index] : blue[reference.index]
         }
-        for (seq, all) in repeated {
+        for (at, all) in repeated {
             // Of several executions, the one the client got: its stamp and status match.
-            let record = raw[Int(seq)]
-            answers[Int(seq)] =
+            let record = raw[Int(at)]
+            answers[Int(at)] =
                 all.last { $0.env == record.servedBy && entry($0).status == Int(record.status) } ?? all.max { entry($0).arrivalMs < entry($1).arrivalMs }!
         }
         for index in records.indices where records[index].outcome != .notSent {
@@ -84,7 +90,7 @@ public struct ReconciledRun: Sendable {
             records[index].servedBy = answered?.env ?? .unknown
             records[index].outcome = Self.settle(records[index], answered, history.client, faultIndex)
             let said = records[index].routerHeader
-            if said != .unknown, let answered, said != answered.env { disagreements.append(records[index].seq) }
+            if said != .unknown, let answered, said != answered.env { disagreements.append(UInt32(index)) }
         }
         var gaps: [String] = []
         for env in [ServedBy.blue, .green] {
@@ -93,6 +99,7 @@ public struct ReconciledRun: Sendable {
             }
         }
         ledger = history.client.replacing(records: records)
+        sparseIndex = sparse
         executionCounts = counts
         self.answers = answers
         self.repeated = repeated
@@ -141,23 +148,29 @@ public struct ReconciledRun: Sendable {
 
     public func requestID(_ record: LedgerRecord) -> String { ledger.requestID(record) }
 
+    /// The index in `records` of request `seq`.
+    public func index(ofSeq seq: UInt32) -> Int? {
+        if let sparseIndex { return sparseIndex[seq] }
+        return Int(seq) < records.count ? Int(seq) : nil
+    }
+
+    /// The record of request `seq`.
+    public func record(seq: UInt32) -> LedgerRecord? { index(ofSeq: seq).map { records[$0] } }
+
     /// How many times request `seq` was executed upstream.
-    public func executionCount(_ seq: UInt32) -> Int { Int(seq) < executionCounts.count ? Int(executionCounts[Int(seq)]) : 0 }
+    public func executionCount(_ seq: UInt32) -> Int { index(ofSeq: seq).map { Int(executionCounts[$0]) } ?? 0 }
 
     /// The upstream execution that answered request `seq`.
     public func answer(_ seq: UInt32) -> Execution? {
-        guard Int(seq) < answers.count, answers[Int(seq)] != .none else { return nil }
-        return execution(answers[Int(seq)])
+        guard let at = index(ofSeq: seq), answers[at] != .none else { return nil }
+        return execution(answers[at])
     }
 
     /// Every upstream execution of request `seq`, in ledger order.
     public func executions(_ seq: UInt32) -> [Execution] {
-        if let all = repeated[seq] { return all.map(execution) }
+        if let at = index(ofSeq: seq), let all = repeated[UInt32(at)] { return all.map(execution) }
         return answer(seq).map { [$0] } ?? []
     }
-
-    /// Requests executed more than once upstream, by sequence number.
-    public var repeatedExecutions: [UInt32] { repeated.keys.sorted() }
 
     private func execution(_ reference: Execution.Reference) -> Execution {
         Execution(env: reference.env, entry: reference.env == .green ? greenEntries[reference.index] : blueEntries[reference.index])
