@@ -50,7 +50,8 @@ public final class BlueGreenRouter: Sendable {
         self.stateFile = configuration.stateFile.map { StateFile(path: $0) }
         let record = try stateFile?.load() ?? RouterState.DeploymentRecord()
         self.state = RouterState(record: record)
-        self.health = HealthChecker(targets: configuration.targets, models: configuration.healthModels, degradedAfterMs: configuration.degradedAfterMs)
+        self.health = HealthChecker(
+            targets: configuration.targets, models: configuration.healthModels, apiKey: configuration.healthAPIKey, degradedAfterMs: configuration.degradedAfterMs)
         self.proxy = ProxyContext(
             state: state, targets: configuration.targets, sessionHeader: configuration.sessionHeader,
             connectTimeout: .nanoseconds(

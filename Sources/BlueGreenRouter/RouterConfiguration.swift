@@ -14,6 +14,9 @@ public struct RouterConfiguration: Sendable {
     public var sessionHeader = "X-Session-ID"
     /// When set, the admin API requires `Authorization: Bearer <token>`.
     public var adminToken: String?
+    /// Sent as `Authorization: Bearer <key>` on health probes, for upstreams that require
+    /// a key (client requests carry their own, which the proxy passes through).
+    public var healthAPIKey: String?
     /// Models probed by health checks; empty probes the first listed model.
     public var healthModels: [String] = []
     /// How long SIGTERM waits for in-flight requests and streams.

@@ -41,6 +41,11 @@ struct RouterCommand: AsyncParsableCommand {
     @Option(name: .customLong("admin-token"), help: "Require 'Authorization: Bearer TOKEN' on the admin API.")
     var adminToken: String?
 
+    @Option(
+        name: .customLong("health-api-key"),
+        help: "API key for health probes, for upstreams that require one (or BLUEGREEN_HEALTH_API_KEY); client requests carry their own.")
+    var healthAPIKey: String?
+
     @Option(name: .customLong("health-models"), help: "Comma-separated models to probe in health checks (default: the first listed).")
     var healthModels: String?
 
@@ -100,6 +105,7 @@ struct RouterCommand: AsyncParsableCommand {
         configuration.stateFile = stateFile
         configuration.sessionHeader = sessionHeader
         configuration.adminToken = adminToken
+        configuration.healthAPIKey = healthAPIKey ?? ProcessInfo.processInfo.environment["BLUEGREEN_HEALTH_API_KEY"]
         configuration.healthModels = healthModels.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } } ?? []
         configuration.drainTimeout = DurationText.parse(drainTimeout)!
         let interval = DurationText.parse(healthInterval)!

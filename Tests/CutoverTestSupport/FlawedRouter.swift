@@ -60,6 +60,7 @@ public actor FlawedRouter: RouterDriver {
     public nonisolated let flaw: Flaw
     private let state: Shared
     private var listener: HTTPListener?
+    private var apiKey: String?
 
     public init(_ flaw: Flaw) {
         self.flaw = flaw
@@ -67,8 +68,9 @@ public actor FlawedRouter: RouterDriver {
         self.state = Shared(flaw: flaw)
     }
 
-    public func start(blue: String, green: String, workdir: URL) async throws -> String {
-        state.configure(blue: blue, green: green)
+    public func start(_ environment: RouterEnvironment) async throws -> String {
+        state.configure(blue: environment.blue, green: environment.green)
+        apiKey = environment.upstreamAPIKey
         let listener = HTTPListener(
             host: "127.0.0.1", group: MultiThreadedEventLoopGroup.singleton, responder: Forwarder(state: state), logger: Logger(label: "flawed-router"))
         let port = try await listener.bind(port: 0)
@@ -93,7 +95,8 @@ public actor FlawedRouter: RouterDriver {
             }
             if case .misreportsWeight(let extra) = flaw, action.isCanary { target = min(100, target + extra) }
             if case .canary = action, flaw != .ignoresHealth {
-                let probe = await CurlClient().get(state.url(.green) + "/v1/models", timeoutMs: 2_000)
+                let probe = await CurlClient().get(
+                    state.url(.green) + "/v1/models", headers: apiKey.map { [("Authorization", "Bearer \($0)")] } ?? [], timeoutMs: 2_000)
                 guard probe.error == nil, probe.status == 200 else {
                     return ActionOutcome(accepted: false, greenWeight: state.weight, detail: "green unhealthy")
                 }

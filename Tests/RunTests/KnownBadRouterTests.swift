@@ -240,4 +240,19 @@ struct KnownBadRouterTests {
             if let proof = testCase.proof, let missing = proof(run) { Issue.record("the evidence does not show the defect: \(missing)\n\(table)") }
         }
     }
+
+    /// A router that closes a reused connection after forwarding makes libcurl send the
+    /// request again: the ledger shows the attempts, and NoDuplicateExecution blames the
+    /// harness's replay on no one, while still counting it in its evidence.
+    @Test func theHarnessOwnReplaysAreCountedNotBlamed() async throws {
+        let suite = try Suite.parse(yaml: Self.auth, source: "test-suite")
+        let run = try await SuiteRunner(suite: suite, router: FlawedRouter(.resetsReusedConnections)).run()
+        let replayed = run.reconciled.records.filter { $0.attempts > 1 }
+        #expect(!replayed.isEmpty, "no request was sent twice by libcurl")
+        #expect(replayed.allSatisfy { run.reconciled.executionCount($0.seq) == Int($0.attempts) })
+        let check = try #require(run.checks.first { $0.name == "NoDuplicateExecution" })
+        let evidence = try #require(check.evidence as? NoDuplicateExecution.Evidence)
+        #expect(check.status == .pass && evidence.duplicated == 0 && evidence.harnessReplays == replayed.count, "\(check.summary)")
+        #expect(run.reconciled.ledger.jsonLine(replayed[0]).contains(#""attempts":2"#))
+    }
 }

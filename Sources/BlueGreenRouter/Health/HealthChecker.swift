@@ -9,6 +9,8 @@ public actor HealthChecker {
     private let targets: [Environment: UpstreamTarget]
     /// Models to probe; when empty, the first model the environment lists.
     private let models: [String]
+    /// The upstreams' API key, when they require one.
+    private let apiKey: String?
     /// Slower than this and a working environment is `degraded`.
     private let degradedAfterMs: Double
     private let timeoutMs: Int
@@ -16,9 +18,10 @@ public actor HealthChecker {
     private var checks = 0
     public private(set) var latest: [Environment: EnvironmentHealth] = [.blue: .unchecked, .green: .unchecked]
 
-    public init(targets: [Environment: UpstreamTarget], models: [String], degradedAfterMs: Double = 1_000, timeoutMs: Int = 3_000) {
+    public init(targets: [Environment: UpstreamTarget], models: [String], apiKey: String? = nil, degradedAfterMs: Double = 1_000, timeoutMs: Int = 3_000) {
         self.targets = targets
         self.models = models
+        self.apiKey = apiKey
         self.degradedAfterMs = degradedAfterMs
         self.timeoutMs = timeoutMs
         self.clients = [.blue: CurlClient(), .green: CurlClient()]
@@ -44,7 +47,8 @@ public actor HealthChecker {
     private func probe(_ environment: Environment, number: Int) async -> EnvironmentHealth {
         let base = targets[environment]!.url
         let client = clients[environment]!
-        let headers = [("X-Request-ID", "health-\(environment.rawValue)-\(number)"), ("User-Agent", "bluegreen-router-health")]
+        var headers = [("X-Request-ID", "health-\(environment.rawValue)-\(number)"), ("User-Agent", "bluegreen-router-health")]
+        if let apiKey { headers.append(("Authorization", "Bearer \(apiKey)")) }
         let now = Date()
 
         let list = await client.get(base + "/v1/models", headers: headers, timeoutMs: timeoutMs)

@@ -27,7 +27,8 @@ public actor ReferenceRouter: RouterDriver {
         RunningExecutable.url.deletingLastPathComponent().appendingPathComponent("bluegreen-router")
     }
 
-    public func start(blue: String, green: String, workdir: URL) async throws -> String {
+    public func start(_ environment: RouterEnvironment) async throws -> String {
+        let (blue, green, workdir) = (environment.blue, environment.green, environment.workdir)
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
             throw StartError(description: "no bluegreen-router executable at \(executable.path) (build it with `swift build`)")
         }
@@ -36,6 +37,7 @@ public actor ReferenceRouter: RouterDriver {
             "--blue", blue, "--green", green, "--admin", "127.0.0.1:0", "--state-file", workdir.appendingPathComponent("router-state.json").path,
             "--health-interval", "1s", "--drain-timeout", "10s", "--log-level", "warning",
         ]
+        if let key = environment.upstreamAPIKey { arguments += ["--health-api-key", key] }
         let child = try await launch(listen: "127.0.0.1:0")
         self.child = child
         return "http://127.0.0.1:\(port)"

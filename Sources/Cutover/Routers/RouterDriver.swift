@@ -1,5 +1,21 @@
 import Foundation
 
+/// What a router is started in front of: the two upstreams, a scratch folder for this
+/// run, and the upstreams' API key when they require one (for the router's own probes).
+public struct RouterEnvironment: Sendable {
+    public var blue: String
+    public var green: String
+    public var workdir: URL
+    public var upstreamAPIKey: String?
+
+    public init(blue: String, green: String, workdir: URL, upstreamAPIKey: String? = nil) {
+        self.blue = blue
+        self.green = green
+        self.workdir = workdir
+        self.upstreamAPIKey = upstreamAPIKey
+    }
+}
+
 /// What the router answered to one action.
 public struct ActionOutcome: Sendable, Equatable {
     public var accepted: Bool
@@ -36,8 +52,8 @@ public struct RouterBuild: Sendable, Equatable {
 /// tests are drivers too.
 public protocol RouterDriver: Sendable {
     var profile: String { get }
-    /// Starts the router in front of `blue` and `green`; returns the URL load goes to.
-    func start(blue: String, green: String, workdir: URL) async throws -> String
+    /// Starts the router in front of the environment's two upstreams; returns the URL load goes to.
+    func start(_ environment: RouterEnvironment) async throws -> String
     func perform(_ action: RouterAction) async -> ActionOutcome
     /// Green's weight in percent right now, when the router can say.
     func greenWeight() async -> Int?

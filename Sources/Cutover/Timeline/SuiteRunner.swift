@@ -43,7 +43,8 @@ public struct SuiteRunner: Sendable {
         }
         let routerURL: String
         do {
-            routerURL = try await router.start(blue: mocks[.blue]!.url, green: mocks[.green]!.url, workdir: workdir)
+            routerURL = try await router.start(
+                RouterEnvironment(blue: mocks[.blue]!.url, green: mocks[.green]!.url, workdir: workdir, upstreamAPIKey: upstreamAPIKey))
         } catch {
             await router.stop()
             for mock in mocks.values { await mock.shutdown() }
@@ -62,6 +63,10 @@ public struct SuiteRunner: Sendable {
         seed &+ (env == .green ? 0x9E37_79B9 : 0)
     }
 
+    /// The key the suite's upstreams require, if any: the load sends it, and the router's
+    /// own health probes need it.
+    var upstreamAPIKey: String? { suite.upstreams[.blue]?.apiKey ?? suite.upstreams[.green]?.apiKey }
+
     /// The load plan the suite asks for, aimed at `url`.
     public func plan(url: String) -> LoadPlan {
         var plan = LoadPlan(url: url, model: suite.load.model, duration: suite.duration)
@@ -70,7 +75,7 @@ public struct SuiteRunner: Sendable {
         plan.models = suite.load.models
         plan.seed = seed
         plan.runID = "\(suite.name)-\(seed)"
-        if let key = suite.upstreams[.blue]?.apiKey ?? suite.upstreams[.green]?.apiKey {
+        if let key = upstreamAPIKey {
             plan.headers = [("Authorization", "Bearer \(key)")]
         }
         return plan
