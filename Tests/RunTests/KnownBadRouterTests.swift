@@ -255,4 +255,26 @@ struct KnownBadRouterTests {
         #expect(check.status == .pass && evidence.duplicated == 0 && evidence.harnessReplays == replayed.count, "\(check.summary)")
         #expect(run.reconciled.ledger.jsonLine(replayed[0]).contains(#""attempts":2"#))
     }
+
+    /// A step the harness cannot carry out (the mock refuses a second fault with the same
+    /// id, or a heal names no active fault) makes the run invalid, never a pass.
+    @Test func aStepTheHarnessCouldNotCarryOutVoidsTheRun() async throws {
+        let suite = try Suite.parse(
+            yaml: """
+                name: broken-steps
+                seed: 11
+                duration: 3s
+                load: {rate: 100, sessions: 200}
+                timeline:
+                  - {at: 0s, phase: baseline}
+                  - {at: 0.5s, fault: {target: green, id: slow, kind: latency, distribution: {type: fixed, ms: 1}}}
+                  - {at: 1s, fault: {target: green, id: slow, kind: latency, distribution: {type: fixed, ms: 2}}}
+                  - {at: 1.5s, heal: {target: blue, fault: nothing-here}}
+                checks: [ZeroDropped]
+                """, source: "test-suite")
+        let run = try await SuiteRunner(suite: suite, router: FlawedRouter(.none)).run()
+        #expect(run.verdict == .invalid, "\(run.checks.map { "\($0.name) \($0.status)" })")
+        #expect(run.harnessProblems.count == 2, "\(run.harnessProblems)")
+        #expect(run.checks.first { $0.name == "ZeroDropped" }?.status == .pass)
+    }
 }

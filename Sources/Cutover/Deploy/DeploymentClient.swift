@@ -11,12 +11,12 @@ public struct DeploymentClient: Sendable {
         case status
 
         /// The phases `--phase` takes (restart is the supervisor's, not the admin API's).
-        public static let names = ["validate", "canary", "promote", "rollback", "status"]
+        public static let names = RouterAction.names.filter { $0 != RouterAction.restart.name } + ["status"]
 
         public init?(name: String, canaryPercentage: Int?) {
             if name == "status" {
                 self = .status
-            } else if name != "restart", let action = RouterAction(name: name, percent: name == "canary" ? canaryPercentage ?? 10 : nil) {
+            } else if let action = RouterAction(name: name, percent: name == "canary" ? canaryPercentage ?? 10 : nil), action != .restart {
                 self = .action(action)
             } else {
                 return nil
@@ -69,17 +69,17 @@ public struct DeploymentClient: Sendable {
         case .action(.validate):
             note("validate: health-checking blue and green")
             let response = await send("POST", "/admin/validate", body: nil)
-            succeeded = describe(response, phase: "validate", note: note)
+            succeeded = describe(response, action: .validate, note: note)
         case .action(.canary(let percent)):
             note("canary: moving \(percent) % of sessions to green (health-gated)")
             let response = await send("POST", "/admin/canary", body: #"{"percent":\#(percent)}"#)
-            succeeded = describe(response, phase: "canary", note: note)
+            succeeded = describe(response, action: .canary(percent: percent), note: note)
         case .action(.promote):
             note("promote: moving all traffic to green")
-            succeeded = describe(await send("POST", "/admin/promote", body: nil), phase: "promote", note: note)
+            succeeded = describe(await send("POST", "/admin/promote", body: nil), action: .promote, note: note)
         case .action(.rollback):
             note("rollback: moving all traffic back to blue")
-            succeeded = describe(await send("POST", "/admin/rollback", body: nil), phase: "rollback", note: note)
+            succeeded = describe(await send("POST", "/admin/rollback", body: nil), action: .rollback, note: note)
         case .action(.restart):
             note("restart: the admin API cannot restart a router; its supervisor does")
             succeeded = false
@@ -113,7 +113,8 @@ public struct DeploymentClient: Sendable {
     }
 
     /// Logs the router's answer to a phase; true when it accepted.
-    private func describe(_ response: CurlResponse, phase: String, note: (String) -> Void) -> Bool {
+    private func describe(_ response: CurlResponse, action: RouterAction, note: (String) -> Void) -> Bool {
+        let phase = action.name
         if let error = response.error {
             note("\(phase): router not reachable at \(adminURL) (\(error))")
             return false
@@ -122,7 +123,7 @@ public struct DeploymentClient: Sendable {
             note("\(phase): refused (\(response.status)): \(Self.message(response))")
             return false
         }
-        if phase == "validate", let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any],
+        if action == .validate, let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any],
             let health = object["health"] as? [String: [String: Any]]
         {
             for name in ["blue", "green"] {

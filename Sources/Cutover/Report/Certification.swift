@@ -53,7 +53,7 @@ public struct Certification: Sendable {
         if !invalidSuites.isEmpty { lines.append("could not run: " + invalidSuites.joined(separator: ", ")) }
         let width = max(22, (perCheck.map(\.name.count).max() ?? 0) + 2)
         for row in perCheck {
-            let status = row.status.rawValue.uppercased().padding(toLength: 9, withPad: " ", startingAt: 0)
+            let status = row.status.rawValue.uppercased().padding(toLength: 14, withPad: " ", startingAt: 0)
             let note =
                 switch row.status {
                 case .fail: "failed in " + row.suites.joined(separator: ", ")

@@ -17,11 +17,11 @@ public enum TerminalReport {
                 Double(s.corrected.valueAtPercentile(99)) / 1000))
         let width = max(22, (run.checks.map(\.name.count).max() ?? 0) + 2)
         lines.append("")
-        lines.append("CHECK".padding(toLength: width, withPad: " ", startingAt: 0) + "RESULT   EVIDENCE")
+        lines.append("CHECK".padding(toLength: width, withPad: " ", startingAt: 0) + "RESULT        EVIDENCE")
         for check in run.checks {
             lines.append(
                 check.name.padding(toLength: width, withPad: " ", startingAt: 0)
-                    + check.status.rawValue.uppercased().padding(toLength: 9, withPad: " ", startingAt: 0)
+                    + check.status.rawValue.uppercased().padding(toLength: 14, withPad: " ", startingAt: 0)
                     + check.summary)
         }
         lines.append("")

@@ -1,0 +1,142 @@
+import Cutover
+import Foundation
+import Testing
+
+@testable import MockUpstream
+
+/// The reconcile stage settles who served each request and how it ended from the
+/// upstreams' evidence, and the window and guard fixes of issue 12 each hold.
+@Suite("Reconcile")
+struct ReconcileTests {
+    static let pace = FaultWindow(target: .green, fault: Fault(id: "pace", kind: .streamPace(ttftMs: 50, tokensPerSecond: 40, jitterMs: 0)), startUs: 0)
+    static let storm = FaultWindow(
+        target: .green, fault: Fault(id: "storm", kind: .status(code: 500, retryAfter: nil, headers: [], message: nil), probability: 0.5), startUs: 0)
+    static let cut = FaultWindow(target: .green, fault: Fault(id: "cut", kind: .streamCut(afterChunks: 3)), startUs: 0)
+
+    /// One green request as the client saw it, and (when `executed`) green's record of it.
+    static func settled(
+        status: UInt16, bytes: UInt32 = 100, upstreamBytes: Int = 100, stamp: String? = nil, stream: Bool = false, done: Bool = true,
+        executed: Bool = true, upstreamStatus: Int? = nil, curlCode: UInt8 = 0, clientSays: ServedBy = .green
+    ) -> LedgerRecord {
+        var record = ChecksTests.record(0, session: 0, clientSays, atMs: 1)
+        record.status = status
+        record.bytes = bytes
+        record.curlCode = curlCode
+        record.endpoint = stream ? .chatStream : .chat
+        record.fault = stamp == nil ? 0 : 1
+        record.flags = LedgerRecord.stampedFlag | (done ? LedgerRecord.doneFlag : 0)
+        var entry = ChecksTests.entry("t-0")
+        entry.status = upstreamStatus ?? Int(status)
+        entry.bytes = upstreamBytes
+        entry.faults = stamp.map { [$0] } ?? []
+        let history = RunHistory(
+            client: ClientLedger(runID: "t", records: [record], faultStamps: ["none", stamp ?? "unused"]), upstream: executed ? [.green: [entry]] : [:],
+            phases: [ChecksTests.whole], faults: [pace, storm, cut])
+        return ReconciledRun(history).records[0]
+    }
+
+    @Test func outcomesNeedTheUpstreamsEvidence() {
+        #expect(Self.settled(status: 200).outcome == .ok)
+        // An injected 500 that green's ledger holds was relayed faithfully...
+        #expect(Self.settled(status: 500, stamp: "storm").outcome == .upstreamFault)
+        // ...but not one the upstream never executed, nor a 404 that a mere delay stamped.
+        #expect(Self.settled(status: 500, stamp: "storm", executed: false).outcome == .routerError)
+        #expect(Self.settled(status: 404, stamp: "pace").outcome == .routerError)
+        // A 401 or 404 the upstream gave, stamped `none`: the router altered the request.
+        #expect(Self.settled(status: 401).outcome == .routerError)
+        // A 200 with fewer bytes than the upstream sent was truncated on the way.
+        #expect(Self.settled(status: 200, bytes: 92).outcome == .transport)
+        // A stream without [DONE]: a delay excuses nothing; a stream cut that sent exactly these bytes does.
+        #expect(Self.settled(status: 200, stamp: "pace", stream: true, done: false).outcome == .transport)
+        #expect(Self.settled(status: 200, stamp: "cut", stream: true, done: false, curlCode: 18).outcome == .upstreamFault)
+        #expect(Self.settled(status: 200, bytes: 40, stamp: "cut", stream: true, done: false, curlCode: 18).outcome == .transport)
+    }
+
+    @Test func whoServedIsTheUpstreamThatExecuted() {
+        // The client's stamp said blue, but green's ledger holds the execution.
+        #expect(Self.settled(status: 200, clientSays: .blue).servedBy == .green)
+        #expect(Self.settled(status: 200, executed: false).servedBy == .unknown)
+    }
+
+    @Test func aDropAtTheSwitchMomentCounts() {
+        // The canary phase opened at its call (1.0 s) and is steady from its return (1.2 s).
+        let base = PhaseWindow(name: "baseline", startUs: 0, endUs: 1_000_000, greenWeight: 0)
+        let canary = PhaseWindow(name: "canary", startUs: 1_200_000, endUs: 3_000_000, greenWeight: 10, openedUs: 1_000_000, closedUs: 3_000_000)
+        let records = [ChecksTests.record(0, session: 0, .blue, atMs: 500), ChecksTests.record(1, session: 1, .unknown, .transport, atMs: 1_100)]
+        let result = ZeroDropped().evaluate(ChecksTests.history(records, phases: [base, canary]), CheckSpec(name: "ZeroDropped", phases: ["canary"]))
+        #expect(result.status == .fail)
+    }
+
+    @Test func convergenceJudgesAChangeNoLargerThanItsTolerance() {
+        // 0 → 10 % at 2 s, and a router that never moves anyone: within 0.1 of 0.1 all along.
+        let stuck = ChecksTests.steady(fromMs: 0, toMs: 6_000, perSecond: 200, weight: 0, firstSeq: 0)
+        var history = ChecksTests.history(stuck, phases: [ChecksTests.whole])
+        history.actions = [ChecksTests.action(.canary(percent: 10), atMs: 2_000)]
+        let result = ConvergenceTime().evaluate(history, CheckSpec(name: "ConvergenceTime"))
+        #expect(result.status == .fail, "\(result.summary)")
+        let moved =
+            ChecksTests.steady(fromMs: 0, toMs: 2_000, perSecond: 200, weight: 0, firstSeq: 0)
+            + ChecksTests.steady(fromMs: 2_010, toMs: 6_000, perSecond: 200, weight: 10, firstSeq: 1_000)
+        history = ChecksTests.history(moved, phases: [ChecksTests.whole])
+        history.actions = [ChecksTests.action(.canary(percent: 10), atMs: 2_000)]
+        #expect(ConvergenceTime().evaluate(history, CheckSpec(name: "ConvergenceTime")).status == .pass)
+    }
+
+    @Test func latencyBudgetCountsRequestsThatNeverAnswered() {
+        let baseline = PhaseWindow(name: "baseline", startUs: 0, endUs: 2_000_000, greenWeight: 0)
+        var records = ChecksTests.steady(fromMs: 0, toMs: 6_000, perSecond: 200, weight: 0, firstSeq: 0).map { record -> LedgerRecord in
+            var r = record
+            r.firstByteUs = r.sentUs + 1_500
+            return r
+        }
+        // Around the switch, a tenth of the requests time out after 30 s with no byte.
+        for index in records.indices where records[index].intendedUs >= 3_000_000 && records[index].intendedUs < 4_000_000 && index % 10 == 0 {
+            records[index].firstByteUs = 0
+            records[index].doneUs = records[index].sentUs + 30_000_000
+            records[index].status = 0
+            records[index].curlCode = 28
+            records[index].outcome = .transport
+        }
+        var history = ChecksTests.history(records, phases: [baseline])
+        history.actions = [ChecksTests.action(.canary(percent: 10), atMs: 3_000)]
+        let result = LatencyBudget().evaluate(history, CheckSpec(name: "LatencyBudget"))
+        #expect(result.status == .fail, "\(result.summary)")
+    }
+
+    @Test func splitAccuracyNeedsASampleToTest() {
+        let phase = PhaseWindow(name: "canary", startUs: 0, endUs: 10_000_000, greenWeight: 50)
+        let few = ChecksTests.sticky(12, weight: 50, phase: phase)
+        let result = SplitAccuracy().evaluate(ChecksTests.history(few, phases: [phase]), CheckSpec(name: "SplitAccuracy", phases: ["canary"]))
+        #expect(result.status == .inconclusive, "\(result.summary)")
+    }
+
+    @Test func anIncompleteUpstreamLedgerCannotVouch() {
+        let records = (0..<10).map { ChecksTests.record(UInt32($0), session: UInt32($0), .blue, atMs: UInt32($0)) }
+        var history = ChecksTests.history(records, phases: [ChecksTests.whole])
+        history.upstreamLedgerDropped = [.blue: 4_096]
+        let run = ReconciledRun(history)
+        #expect(run.evidenceGaps.count == 1 && run.evidenceGaps[0].contains("4096"))
+        #expect(NoDuplicateExecution().evaluate(run, CheckSpec(name: "NoDuplicateExecution")).status == .inconclusive)
+    }
+
+    @Test func actionsMustDoWhatTheSuiteExpects() throws {
+        func judge(_ actions: [ActionRecord]) -> CheckResult {
+            var history = ChecksTests.history([], phases: [ChecksTests.whole])
+            history.actions = actions
+            return ActionsHonoured().evaluate(history, CheckSpec(name: "ActionsHonoured"))
+        }
+        let refusedRollback = ActionRecord(action: .rollback, calledUs: 0, returnedUs: 1, accepted: false, reportedWeightAfter: 50, detail: "500 oops")
+        let result = judge([refusedRollback])
+        #expect(result.status == .fail)
+        let evidence = try #require(result.evidence as? ActionsHonoured.Evidence)
+        #expect(evidence.actions.first?.response == "500 oops" && evidence.problems == 1)
+        // A refusal the suite asked for is honoured; so is an accepted action at the weight asked.
+        let gated = ActionRecord(action: .canary(percent: 10), expect: .refused, calledUs: 0, returnedUs: 1, accepted: false, reportedWeightAfter: 0)
+        let canary = ActionRecord(action: .canary(percent: 10), calledUs: 2, returnedUs: 3, accepted: true, reportedWeightAfter: 10)
+        #expect(judge([gated, canary]).status == .pass)
+        // A router that reports 20 % when 10 % was asked for.
+        #expect(judge([ActionRecord(action: .canary(percent: 10), calledUs: 2, returnedUs: 3, accepted: true, reportedWeightAfter: 20)]).status == .fail)
+        // An accepted canary the suite expected to be refused.
+        #expect(judge([ActionRecord(action: .canary(percent: 10), expect: .refused, calledUs: 0, returnedUs: 1, accepted: true)]).status == .fail)
+    }
+}
