@@ -81,7 +81,7 @@ for check in CheckCatalog.all {
     let result = check.evaluate(reconciled, CheckSpec(name: check.name))
     let ms = Double((ContinuousClock.now - one).microseconds) / 1000
     lines.append(
-        "  " + check.name.padding(toLength: 22, withPad: " ", startingAt: 0) + result.status.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)
+        "  " + check.name.padding(toLength: 22, withPad: " ", startingAt: 0) + result.status.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0)
             + String(format: "%8.1f ms", ms))
 }
 let total = ContinuousClock.now - started
