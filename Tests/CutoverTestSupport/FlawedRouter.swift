@@ -23,7 +23,7 @@ public actor FlawedRouter: RouterDriver {
         case lateSwitch(delay: Duration)
         /// Applies a weight change by restarting: the listener closes and connections are cut.
         case restartsOnSwitch
-        /// Holds every request for `delay` during the 2 s after a weight change.
+        /// Holds every request for `delay` during the 1 s after a weight change.
         case slowAfterSwitch(delay: Duration)
         /// Accepts a canary without looking at green's health.
         case ignoresHealth
@@ -170,7 +170,7 @@ public actor FlawedRouter: RouterDriver {
         }
 
         var slowNow: Duration? {
-            guard case .slowAfterSwitch(let delay) = flaw, let changed = values.withLock({ $0.changedAt }), ContinuousClock.now - changed < .seconds(2) else {
+            guard case .slowAfterSwitch(let delay) = flaw, let changed = values.withLock({ $0.changedAt }), ContinuousClock.now - changed < .seconds(1) else {
                 return nil
             }
             return delay

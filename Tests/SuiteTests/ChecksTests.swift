@@ -27,7 +27,24 @@ struct ChecksTests {
             upstream
             ?? Dictionary(grouping: records.filter { $0.servedBy != .unknown && ($0.outcome == .ok || $0.outcome == .upstreamFault) }, by: \.servedBy)
             .mapValues { records in records.map { entry(for: $0) } }
-        return RunHistory(client: ledger, upstream: executed, phases: phases)
+        let until = (records.map(\.intendedUs).max() ?? 0) + 1_000_000
+        return RunHistory(client: ledger, upstream: executed, phases: phases, control: control(untilUs: until))
+    }
+
+    /// A quiet control path: a probe every 20 ms, first byte after `waitedUs`
+    /// (`slow` says how much later in some spans).
+    static func control(untilUs: UInt32, waitedUs: UInt32 = 1_000, slow: [(from: UInt32, to: UInt32, extraUs: UInt32)] = []) -> ClientLedger {
+        let records = stride(from: UInt32(0), to: untilUs, by: 20_000).enumerated().map { index, at -> LedgerRecord in
+            var r = LedgerRecord.notSent(seq: UInt32(index), session: 0, intendedUs: at, endpoint: .models)
+            let extra = slow.first { at >= $0.from && at < $0.to }?.extraUs ?? 0
+            r.sentUs = at + 50
+            r.firstByteUs = at + waitedUs + extra
+            r.doneUs = r.firstByteUs + 100
+            r.status = 200
+            r.outcome = .ok
+            return r
+        }
+        return ClientLedger(runID: "control", records: records, faultStamps: ["none"])
     }
 
     /// The upstream's record of answering `record` as the client saw it.

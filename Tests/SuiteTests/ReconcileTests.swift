@@ -83,22 +83,17 @@ struct ReconcileTests {
     }
 
     @Test func latencyBudgetCountsRequestsThatNeverAnswered() {
-        let baseline = PhaseWindow(name: "baseline", startUs: 0, endUs: 2_000_000, greenWeight: 0)
-        var records = ChecksTests.steady(fromMs: 0, toMs: 6_000, perSecond: 200, weight: 0, firstSeq: 0).map { record -> LedgerRecord in
-            var r = record
-            r.firstByteUs = r.sentUs + 1_500
-            return r
-        }
-        // Around the switch, a tenth of the requests time out after 30 s with no byte.
-        for index in records.indices where records[index].intendedUs >= 3_000_000 && records[index].intendedUs < 4_000_000 && index % 10 == 0 {
+        var history = TimingAttributionTests.run(routerSlow: [])
+        // Around the first switch, a fifth of the requests time out after 30 s with no byte.
+        var records = history.client.records
+        for index in records.indices where records[index].intendedUs >= 6_000_000 && records[index].intendedUs < 7_000_000 && index % 5 == 0 {
             records[index].firstByteUs = 0
             records[index].doneUs = records[index].sentUs + 30_000_000
             records[index].status = 0
             records[index].curlCode = 28
             records[index].outcome = .transport
         }
-        var history = ChecksTests.history(records, phases: [baseline])
-        history.actions = [ChecksTests.action(.canary(percent: 10), atMs: 3_000)]
+        history.client = ClientLedger(runID: "t", records: records, faultStamps: ["none"])
         let result = LatencyBudget().evaluate(history, CheckSpec(name: "LatencyBudget"))
         #expect(result.status == .fail, "\(result.summary)")
     }
@@ -138,5 +133,76 @@ struct ReconcileTests {
         #expect(judge([ActionRecord(action: .canary(percent: 10), calledUs: 2, returnedUs: 3, accepted: true, reportedWeightAfter: 20)]).status == .fail)
         // An accepted canary the suite expected to be refused.
         #expect(judge([ActionRecord(action: .canary(percent: 10), expect: .refused, calledUs: 0, returnedUs: 1, accepted: true)]).status == .fail)
+    }
+}
+
+/// Timing checks tell the router's slowness from the machine's: the control path and the
+/// run's own windows without an action (the null distribution), as pure functions over
+/// made-up ledgers.
+@Suite("Timing attribution")
+struct TimingAttributionTests {
+    /// 20 s at 200 req/s, first byte after 1.5 ms, canaries at 6 s and 13 s; `slow` adds
+    /// latency on the router path, `machine` on the control path, in the spans given.
+    static func run(routerSlow: [(from: UInt32, to: UInt32, extraUs: UInt32)], machineSlow: [(from: UInt32, to: UInt32, extraUs: UInt32)] = []) -> RunHistory {
+        let baseline = PhaseWindow(name: "baseline", startUs: 0, endUs: 6_000_000, greenWeight: 0)
+        let records = ChecksTests.steady(fromMs: 0, toMs: 20_000, perSecond: 200, weight: 0, firstSeq: 0).map { record -> LedgerRecord in
+            var r = record
+            r.firstByteUs = r.intendedUs + 1_500 + (routerSlow.first { record.intendedUs >= $0.from && record.intendedUs < $0.to }?.extraUs ?? 0)
+            r.doneUs = r.firstByteUs + 500
+            return r
+        }
+        var history = ChecksTests.history(records, phases: [baseline])
+        history.control = ChecksTests.control(untilUs: 21_000_000, slow: machineSlow)
+        history.actions = [ChecksTests.action(.canary(percent: 10), atMs: 6_000), ChecksTests.action(.canary(percent: 20), atMs: 13_000)]
+        return history
+    }
+
+    static func latency(_ history: RunHistory) -> CheckResult { LatencyBudget().evaluate(history, CheckSpec(name: "LatencyBudget")) }
+
+    /// The 1 s after each action returned.
+    static let afterActions: [(from: UInt32, to: UInt32, extraUs: UInt32)] = [(6_000_000, 7_002_000, 30_000), (13_000_000, 14_002_000, 30_000)]
+
+    @Test func aRouterThatHoldsRequests30msAfterASwitchFails() throws {
+        #expect(Self.latency(Self.run(routerSlow: [])).status == .pass)
+        let result = Self.latency(Self.run(routerSlow: Self.afterActions))
+        #expect(result.status == .fail, "\(result.summary)")
+        let evidence = try #require(result.evidence as? LatencyBudget.Evidence)
+        #expect(evidence.windows.allSatisfy { $0.verdict == "fail" && $0.routerAddedMs >= 25 && !$0.machine.noisy })
+        #expect(evidence.quietWindows >= 10 && evidence.budgetMs == 5)
+    }
+
+    @Test func slownessTheControlPathSharesIsTheMachines() {
+        // The machine stalls in the action windows: both paths slow.
+        let both = Self.latency(Self.run(routerSlow: Self.afterActions, machineSlow: Self.afterActions))
+        #expect(both.status == .pass || both.status == .inconclusive, "\(both.summary)")
+        // A stall of the generator's own machine only on the router path, but the control
+        // probes slowed by half as much: still not the router's to answer for.
+        let partly = Self.latency(Self.run(routerSlow: Self.afterActions, machineSlow: Self.afterActions.map { ($0.from, $0.to, 15_000) }))
+        #expect(partly.status != .fail, "\(partly.summary)")
+    }
+
+    @Test func noiseInEveryWindowIsNeverAFail() {
+        // Every other second is slow on the router path, action or not: the quiet windows look as bad.
+        let everywhere = (0..<10).map { (from: UInt32($0) * 2_000_000, to: UInt32($0) * 2_000_000 + 1_200_000, extraUs: UInt32(30_000)) }
+        let result = Self.latency(Self.run(routerSlow: everywhere))
+        #expect(result.status == .pass || result.status == .inconclusive, "\(result.summary)")
+        // And noise everywhere on both paths.
+        let result2 = Self.latency(Self.run(routerSlow: everywhere, machineSlow: everywhere))
+        #expect(result2.status != .fail, "\(result2.summary)")
+    }
+
+    @Test func aRunWithoutAControlPathCannotBlame() {
+        var history = Self.run(routerSlow: Self.afterActions)
+        history.control = nil
+        #expect(Self.latency(history).status == .inconclusive)
+    }
+
+    @Test func aLateRollbackWhileTheMachineStalledIsInconclusive() {
+        let late = ChecksTests.rollbackRun(switchAtMs: 1_000, greenUntilMs: 1_900)
+        #expect(RollbackTime().evaluate(late, CheckSpec(name: "RollbackTime", max: .milliseconds(500))).status == .fail)
+        var stalled = late
+        stalled.control = ChecksTests.control(untilUs: 3_000_000, slow: [(1_000_000, 1_900_000, 400_000)])
+        let result = RollbackTime().evaluate(stalled, CheckSpec(name: "RollbackTime", max: .milliseconds(500)))
+        #expect(result.status == .inconclusive, "\(result.summary)")
     }
 }

@@ -5,6 +5,8 @@ import ConfigInput
 /// of the first one-second window (sliding by 100 ms) whose green share is within
 /// `tolerance` (default 0.1) of the new weight; within `max` (default 1s). The tolerance
 /// shrinks to half the change, so a change no larger than it (0 → 10 %) is still judged.
+/// A change that was late while the machine itself stalled (the control path or the
+/// generator slower than a quarter of the bound) is inconclusive, not failed.
 public struct ConvergenceTime: Check {
     public let name = "ConvergenceTime"
     public let parameters: Set<String> = ["max", "tolerance"]
@@ -21,6 +23,8 @@ public struct ConvergenceTime: Check {
             public var tolerance: Double
             public var convergenceMs: Double?
             public var lastShare: Double?
+            /// The machine over the span the change was judged in (when it was late).
+            public var machine: MachineNoise?
         }
         public var boundMs: Double
         public var tolerance: Double
@@ -33,6 +37,7 @@ public struct ConvergenceTime: Check {
         let tolerance = spec.tolerance ?? 0.1
         var rows: [Evidence.Change] = []
         var failures: [String] = []
+        var noisy: [String] = []
         let served = SentTimeline(run.records.filter { ($0.outcome == .ok || $0.outcome == .upstreamFault) && $0.servedBy != .unknown })
         let changes = run.weightChanges
         for (index, change) in changes.enumerated() {
@@ -55,20 +60,31 @@ public struct ConvergenceTime: Check {
                 start += Self.stepUs
             }
             let label = "\(change.action.label) (\(change.from) → \(change.to) %) at \(Double(change.calledUs) / 1e6)s"
-            if let converged {
-                let elapsedUs = converged > change.returnedUs ? converged - change.returnedUs : 0
-                rows.append(Evidence.Change(action: label, tolerance: within, convergenceMs: Double(elapsedUs) / 1000, lastShare: nil))
-                if UInt64(elapsedUs) > bound.microseconds {
-                    failures.append("\(label): converged after \(Double(elapsedUs) / 1000) ms")
-                }
-            } else {
-                rows.append(Evidence.Change(action: label, tolerance: within, convergenceMs: nil, lastShare: lastShare))
-                failures.append("\(label): never within \(within) of \(target) (last window \(String(format: "%.3f", lastShare)))")
+            let elapsedUs = converged.map { $0 > change.returnedUs ? $0 - change.returnedUs : 0 }
+            var machine: MachineNoise?
+            var failure: String?
+            if let elapsedUs, UInt64(elapsedUs) > bound.microseconds {
+                failure = "\(label): converged after \(Double(elapsedUs) / 1000) ms"
+            } else if elapsedUs == nil {
+                failure = "\(label): never within \(within) of \(target) (last window \(String(format: "%.3f", lastShare)))"
             }
+            if let failure {
+                let spanEnd = change.returnedUs &+ UInt32(min(UInt64(UInt32.max / 2), bound.microseconds)) &+ Self.windowUs
+                let noise = run.machine.noise(fromUs: change.returnedUs, toUs: spanEnd, boundUs: UInt32(min(UInt64(UInt32.max), bound.microseconds / 4)))
+                machine = noise
+                if noise.noisy { noisy.append("\(failure), while \(noise.reason ?? "the machine was slow")") } else { failures.append(failure) }
+            }
+            rows.append(
+                Evidence.Change(
+                    action: label, tolerance: within, convergenceMs: elapsedUs.map { Double($0) / 1000 }, lastShare: converged == nil ? lastShare : nil,
+                    machine: machine))
         }
         let evidence = Evidence(boundMs: Double(bound.microseconds) / 1000, tolerance: tolerance, changes: rows, failures: failures)
         guard !rows.isEmpty else {
             return .inconclusive(name, "no weight change with a second of traffic after it (\(changes.count) changes)", evidence)
+        }
+        if failures.isEmpty, !noisy.isEmpty {
+            return .inconclusive(name, "late only while the machine was slow: " + noisy.joined(separator: "; "), evidence)
         }
         return CheckResult(
             name: name, status: failures.isEmpty ? .pass : .fail,

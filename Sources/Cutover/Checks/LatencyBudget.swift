@@ -1,40 +1,62 @@
-/// Switching costs no latency to speak of: per endpoint, the p99 time to first byte (from
-/// the intended send time) of requests sent during an action (from its call to 2 s after
-/// it returned) stays within `factor` (default 3) of the same endpoint's p99 in the
-/// baseline phase (the timeline's first). Every request sent counts, failures and
-/// timeouts included (one that got no byte counts its whole time), so that a request the
-/// router held until it failed cannot vanish from the figure. Endpoints are judged apart
-/// because a mix of fast and slow ones has a p99 that says little about either. A
-/// baseline p99 counts as at least 5 ms, below which loopback jitter is noise.
+/// Switching costs no latency to speak of, judged so that the machine's noise is never
+/// blamed on the router.
+///
+/// Each request's *excess* is its time to first byte (from the intended send time; one
+/// that got no byte counts its whole time) above the median of its endpoint in the run's
+/// quiet stretches. An action's window runs from its call to 1 s after it returned; its
+/// router-path figure is the p90 excess of the requests scheduled in it, less the control
+/// path's p90 excess in the same window (a probe straight to a fault-free mock, which no
+/// router slows). The window fails only when that difference passes the budget
+/// (`factor` − 1 times the quiet median, at least 5 ms), the control path and the
+/// generator were quiet in it, and none of the run's own windows without an action (at
+/// least 10 of them: the null distribution) looks even half as bad. A window where the
+/// machine was slow, or that quiet windows come near, is inconclusive, never a fail.
 public struct LatencyBudget: Check {
     public let name = "LatencyBudget"
     public let parameters: Set<String> = ["factor", "phases"]
     public init() {}
 
-    static let settleUs: UInt32 = 2_000_000
+    static let afterUs: UInt32 = 1_000_000
     static let floorUs: UInt32 = 5_000
-    static let minimumBaseline = 50
-    static let minimumDuring = 10
+    static let minimumRequests = 10
+    static let minimumQuietWindows = 10
+    /// Quiet windows keep this far from any action.
+    static let marginUs: UInt32 = 500_000
 
     public struct Evidence: CheckEvidence {
-        public struct Endpoint: Encodable, Sendable {
-            public var endpoint: String
-            public var baselineP99Ms: Double
-            public var baselineRequests: Int
-            public var duringActionsP99Ms: Double
-            public var duringRequests: Int
-            public var budgetMs: Double
+        public struct Window: Encodable, Sendable {
+            public var action: String
+            public var atMs: Double
+            public var requests: Int
+            /// p99 time to first byte on the router path, for reference.
+            public var routerP99Ms: Double
+            /// p90 excess over the endpoint's quiet median on the router path.
+            public var routerExcessP90Ms: Double
+            /// The machine in the same window: control probes and the generator's lag.
+            public var machine: MachineNoise
+            /// Router excess less control excess: what the router added.
+            public var routerAddedMs: Double
+            /// Quiet windows whose router-added figure was at least half as large.
+            public var quietWindowsHalfAsBad: Int
+            public var verdict: String
         }
-        public var baselinePhase: String?
         public var factor: Double
-        public var actions: Int
-        public var endpoints: [Endpoint]
+        public var budgetMs: Double
+        public var quietMedianMs: Double
+        public var quietWindows: Int
+        /// The router-added figure of the quiet windows: the null distribution's p50 and max.
+        public var quietAddedP50Ms: Double
+        public var quietAddedMaxMs: Double
+        public var windows: [Window]
     }
 
-    /// Time to first byte from the intended send time; the whole time when no byte came.
-    static func waited(_ record: LedgerRecord) -> UInt32 {
-        let until = record.firstByteUs > 0 ? record.firstByteUs : record.doneUs
-        return until >= record.intendedUs ? until - record.intendedUs : 0
+    /// One window's figures on both paths.
+    struct Figures {
+        var requests: Int
+        var routerExcessP90: UInt32
+        var routerP99: UInt32
+        var noise: MachineNoise
+        var addedUs: Int
     }
 
     public func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
@@ -44,42 +66,100 @@ public struct LatencyBudget: Check {
             action.accepted && action.action != .validate
                 && (spec.phases.isEmpty || windows.contains { action.calledUs >= $0.openedUs && action.calledUs < $0.closedUs })
         }
-        guard let baseline = run.phases.first else {
-            return .inconclusive(
-                name, "the timeline has no phase to serve as baseline", Evidence(baselinePhase: nil, factor: factor, actions: actions.count, endpoints: []))
+        let spans = actions.map { (from: $0.calledUs, to: $0.returnedUs &+ Self.afterUs) }
+        let sent = run.records.filter { $0.outcome != .notSent }
+        let allActions = run.actions.filter { $0.action != .validate }.map { (from: $0.calledUs, to: $0.returnedUs &+ Self.afterUs) }
+        func nearAction(_ us: UInt32, margin: UInt32) -> Bool {
+            allActions.contains { us &+ margin >= $0.from && us < $0.to &+ margin }
         }
-        let baseRecords = run.records(in: [baseline]).filter { $0.outcome != .notSent }
-        let duringRecords = run.records.filter { record in
-            record.outcome != .notSent && actions.contains { record.sentUs >= $0.calledUs && record.sentUs < $0.returnedUs &+ Self.settleUs }
-        }
-        var rows: [Evidence.Endpoint] = []
-        var over: [String] = []
+        // Each endpoint's typical time, from the requests far from every action.
+        let quiet = sent.filter { !nearAction($0.intendedUs, margin: 0) }
+        var medians: [Endpoint: UInt32] = [:]
         for endpoint in Endpoint.allCases {
-            let base = baseRecords.filter { $0.endpoint == endpoint }.map(Self.waited)
-            let during = duringRecords.filter { $0.endpoint == endpoint }.map(Self.waited)
-            guard base.count >= Self.minimumBaseline, during.count >= Self.minimumDuring else { continue }
-            let baseP99 = Percentile.of(base, 0.99)!
-            let duringP99 = Percentile.of(during, 0.99)!
-            let budget = Double(max(baseP99, Self.floorUs)) * factor
-            rows.append(
-                Evidence.Endpoint(
-                    endpoint: endpoint.name, baselineP99Ms: Double(baseP99) / 1000, baselineRequests: base.count, duringActionsP99Ms: Double(duringP99) / 1000,
-                    duringRequests: during.count, budgetMs: budget / 1000))
-            if Double(duringP99) > budget {
-                over.append("\(endpoint.name): p99 \(Double(duringP99) / 1000) ms during actions against a budget of \(budget / 1000) ms")
+            medians[endpoint] = Percentile.of(quiet.filter { $0.endpoint == endpoint }.map(ControlPath.waited), 0.5)
+        }
+        let quietMedian = Percentile.of(quiet.map(ControlPath.waited), 0.5) ?? 0
+        let budgetUs = max(Self.floorUs, UInt32(Double(quietMedian) * max(0, factor - 1)))
+        let byTime = sent.sorted { $0.intendedUs < $1.intendedUs }
+        let times = byTime.map(\.intendedUs)
+
+        func figures(from: UInt32, to: UInt32) -> Figures? {
+            let slice = byTime[ControlPath.lowerBound(times, from)..<ControlPath.lowerBound(times, to)]
+            guard slice.count >= Self.minimumRequests else { return nil }
+            let waited = slice.map(ControlPath.waited)
+            let excess = slice.map { record -> UInt32 in
+                let typical = medians[record.endpoint].flatMap { $0 } ?? quietMedian
+                let time = ControlPath.waited(record)
+                return time > typical ? time - typical : 0
             }
+            let noise = run.machine.noise(fromUs: from, toUs: to, boundUs: budgetUs)
+            let routerExcess = Percentile.of(excess, 0.9)!
+            let added = Int(routerExcess) - Int(noise.controlExcessP90Ms * 1000)
+            return Figures(requests: slice.count, routerExcessP90: routerExcess, routerP99: Percentile.of(waited, 0.99)!, noise: noise, addedUs: added)
         }
-        let evidence = Evidence(baselinePhase: baseline.name, factor: factor, actions: actions.count, endpoints: rows)
-        guard !actions.isEmpty, !rows.isEmpty else {
-            return .inconclusive(
-                name, "not enough traffic in the baseline phase (\(baseRecords.count)) or during \(actions.count) actions (\(duringRecords.count)) to compare",
-                evidence)
+
+        // The null distribution: windows of the actions' length that hold no action.
+        let lengthUs = spans.isEmpty ? Self.afterUs : UInt32(spans.map { Double($0.to - $0.from) }.reduce(0, +) / Double(spans.count))
+        let runStart = run.phases.first?.openedUs ?? 0
+        let runEnd = (sent.map(\.intendedUs).max() ?? 0)
+        var quietAdded: [Int] = []
+        var start = runStart
+        while start &+ lengthUs <= runEnd {
+            if !nearAction(start, margin: Self.marginUs), !nearAction(start &+ lengthUs, margin: Self.marginUs),
+                !allActions.contains(where: { $0.from >= start && $0.from < start &+ lengthUs }), let quietFigures = figures(from: start, to: start &+ lengthUs)
+            {
+                quietAdded.append(quietFigures.addedUs)
+            }
+            start &+= lengthUs
         }
+        let sortedQuiet = quietAdded.sorted()
+
+        var rows: [Evidence.Window] = []
+        var failed: [String] = []
+        var unjudged: [String] = []
+        for (action, span) in zip(actions, spans) {
+            let label = action.action.label
+            guard let window = figures(from: span.from, to: span.to) else {
+                unjudged.append("\(label) at \(Double(action.calledUs) / 1e6)s: fewer than \(Self.minimumRequests) requests in its window")
+                continue
+            }
+            let asBad = quietAdded.filter { $0 * 2 >= window.addedUs }.count
+            let verdict: String
+            if window.addedUs <= Int(budgetUs) {
+                verdict = "pass"
+            } else if window.noise.noisy {
+                verdict = "inconclusive: \(window.noise.reason ?? "the machine was slow")"
+                unjudged.append("\(label) at \(Double(action.calledUs) / 1e6)s: \(window.noise.reason ?? "")")
+            } else if quietAdded.count < Self.minimumQuietWindows {
+                verdict = "inconclusive: only \(quietAdded.count) windows without an action to compare with"
+                unjudged.append("\(label) at \(Double(action.calledUs) / 1e6)s: only \(quietAdded.count) quiet windows")
+            } else if asBad > 0 {
+                verdict = "inconclusive: \(asBad) of \(quietAdded.count) windows without an action are at least half as slow"
+                unjudged.append("\(label) at \(Double(action.calledUs) / 1e6)s: \(asBad) of \(quietAdded.count) quiet windows at least half as slow")
+            } else {
+                verdict = "fail"
+                failed.append(
+                    "\(label) at \(Double(action.calledUs) / 1e6)s: the router added \(Double(window.addedUs) / 1000) ms (p90) against a budget of \(Double(budgetUs) / 1000) ms, with the control path quiet"
+                )
+            }
+            rows.append(
+                Evidence.Window(
+                    action: label, atMs: Double(action.calledUs) / 1000, requests: window.requests, routerP99Ms: Double(window.routerP99) / 1000,
+                    routerExcessP90Ms: Double(window.routerExcessP90) / 1000, machine: window.noise, routerAddedMs: Double(window.addedUs) / 1000,
+                    quietWindowsHalfAsBad: asBad, verdict: verdict))
+        }
+        let evidence = Evidence(
+            factor: factor, budgetMs: Double(budgetUs) / 1000, quietMedianMs: Double(quietMedian) / 1000, quietWindows: quietAdded.count,
+            quietAddedP50Ms: Double(Percentile.of(sortedQuiet, 0.5) ?? 0) / 1000, quietAddedMaxMs: Double(sortedQuiet.last ?? 0) / 1000, windows: rows)
+        if !failed.isEmpty {
+            return CheckResult(name: name, status: .fail, summary: failed.joined(separator: "; "), evidence: evidence)
+        }
+        guard !actions.isEmpty else { return .inconclusive(name, "no accepted action to judge", evidence) }
+        if !unjudged.isEmpty { return .inconclusive(name, "the machine was too noisy to judge: " + unjudged.joined(separator: "; "), evidence) }
         return CheckResult(
-            name: name, status: over.isEmpty ? .pass : .fail,
-            summary: over.isEmpty
-                ? "p99 time to first byte during \(actions.count) actions within \(factor) × baseline '\(baseline.name)' for \(rows.count) endpoints (floor 5 ms)"
-                : over.joined(separator: "; ") + " (\(factor) × baseline '\(baseline.name)', floor 5 ms)",
+            name: name, status: .pass,
+            summary:
+                "the router added at most \(Double(rows.map(\.routerAddedMs).max() ?? 0)) ms (p90, control path subtracted) in \(rows.count) action windows; budget \(Double(budgetUs) / 1000) ms",
             evidence: evidence)
     }
 }

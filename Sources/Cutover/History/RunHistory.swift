@@ -18,6 +18,9 @@ public struct RunHistory: Sendable {
     /// Entries each upstream ledger had to drop because it was full: the evidence is then
     /// incomplete, and reconciliation cannot vouch for what it did not see.
     public var upstreamLedgerDropped: [ServedBy: UInt64]
+    /// The control path: a light probe sent in the same run, on the same clock, straight to
+    /// a mock with no faults and no router in between. What slows it is the machine's doing.
+    public var control: ClientLedger?
     /// The load plan, which says what each slot asked for (stream token counts).
     public var plan: LoadPlan?
     /// Wall-clock time (Unix ms) at which the ledger's clock read zero: maps the
@@ -26,8 +29,10 @@ public struct RunHistory: Sendable {
 
     public init(
         client: ClientLedger, upstream: [ServedBy: [LedgerEntry]], phases: [PhaseWindow], actions: [ActionRecord] = [], faults: [FaultWindow] = [],
-        harnessFailures: [String] = [], upstreamLedgerDropped: [ServedBy: UInt64] = [:], plan: LoadPlan? = nil, wallStartMs: Double = 0
+        harnessFailures: [String] = [], upstreamLedgerDropped: [ServedBy: UInt64] = [:], control: ClientLedger? = nil, plan: LoadPlan? = nil,
+        wallStartMs: Double = 0
     ) {
+        self.control = control
         self.client = client
         self.upstream = upstream
         self.phases = phases

@@ -19,6 +19,8 @@ public struct ReconciledRun: Sendable {
     public let headerDisagreements: [UInt32]
     /// Why the upstream evidence is incomplete; empty when both ledgers hold everything.
     public let evidenceGaps: [String]
+    /// What the machine did without the router: timing checks ask it before they blame.
+    public let machine: ControlPath
 
     /// Upstream executions per record (by index in the ledger; saturating at 255).
     private let executionCounts: [UInt8]
@@ -107,6 +109,7 @@ public struct ReconciledRun: Sendable {
         headerDisagreements = disagreements
         evidenceGaps = gaps
         weightChanges = Self.weightChanges(history.actions)
+        machine = ControlPath(control: history.control, records: raw)
     }
 
     /// The outcome a request really had, from the client's record and the execution that

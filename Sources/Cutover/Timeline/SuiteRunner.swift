@@ -35,10 +35,14 @@ public struct SuiteRunner: Sendable {
             mocks[env] = MockUpstream(
                 configuration: MockConfiguration(name: env.name, seed: mockSeed(for: env), models: spec.models, apiKey: spec.apiKey, faults: spec.faults))
         }
+        // The control path's own upstream: no faults, no router, the same machine.
+        let control = MockUpstream(configuration: MockConfiguration(name: "control", seed: seed &+ 0xC0, models: MockConfiguration.defaultModels))
         do {
             for mock in mocks.values { try await mock.start() }
+            try await control.start()
         } catch {
             for mock in mocks.values { await mock.shutdown() }
+            await control.shutdown()
             throw EnvironmentError(description: "cannot start the mock upstreams: \(error)")
         }
         let routerURL: String
@@ -48,13 +52,15 @@ public struct SuiteRunner: Sendable {
         } catch {
             await router.stop()
             for mock in mocks.values { await mock.shutdown() }
+            await control.shutdown()
             throw EnvironmentError(description: "cannot start the \(router.profile) router: \(error)")
         }
         let build = await router.build()
         observer?(.started(routerURL: routerURL, blue: mocks[.blue]!.url, green: mocks[.green]!.url))
-        let run = await drive(routerURL: routerURL, mocks: mocks, build: build)
+        let run = await drive(routerURL: routerURL, mocks: mocks, control: control, build: build)
         await router.stop()
         for mock in mocks.values { await mock.shutdown() }
+        await control.shutdown()
         return run
     }
 
@@ -81,7 +87,21 @@ public struct SuiteRunner: Sendable {
         return plan
     }
 
-    private func drive(routerURL: String, mocks: [ServedBy: MockUpstream], build: RouterBuild) async -> SuiteRun {
+    /// The control path's load: `GET /v1/models` at `controlRate`, on a thread of its own,
+    /// straight to the control mock.
+    func controlPlan(url: String) -> LoadPlan {
+        var plan = LoadPlan(url: url, model: .open(rate: Self.controlRate), duration: suite.duration)
+        plan.sessions = 1
+        plan.mix = [LoadPlan.MixEntry(endpoint: .models, weight: 1)]
+        plan.seed = seed
+        plan.runID = "\(suite.name)-\(seed)-control"
+        return plan
+    }
+
+    /// Probes a second on the control path: enough for a p90 per second, light beside the load.
+    static let controlRate = 50.0
+
+    private func drive(routerURL: String, mocks: [ServedBy: MockUpstream], control: MockUpstream, build: RouterBuild) async -> SuiteRun {
         let plan = plan(url: routerURL)
         let initialWeight = await router.greenWeight() ?? 0
         let progress = LoadProgress()
@@ -91,12 +111,14 @@ public struct SuiteRunner: Sendable {
         let timeline = TimelineState(initialWeight: initialWeight, staticFaults: mocks.mapValues { $0.configuration.faults })
 
         async let loadResult = LoadGenerator.run(plan, clock: clock, progress: progress)
+        async let controlResult = LoadGenerator.run(controlPlan(url: control.url), clock: clock)
         let reporter = Task { await reportProgress(progress, clock: clock, timeline: timeline) }
         for step in suite.timeline {
             await clock.sleep(untilMicros: UInt64(step.at.microseconds))
             await carryOut(step, clock: clock, mocks: mocks, timeline: timeline)
         }
         let result = await loadResult
+        let controlLedger = await controlResult.ledger
         reporter.cancel()
         observer?(.loadFinished)
 
@@ -111,7 +133,7 @@ public struct SuiteRunner: Sendable {
         }
         let history = RunHistory(
             client: result.ledger, upstream: upstream, phases: await timeline.phaseWindows(endUs: endUs), actions: await timeline.actions,
-            faults: await timeline.faultWindows(endUs: endUs), harnessFailures: await timeline.harnessFailures, upstreamLedgerDropped: dropped, plan: plan,
+            faults: await timeline.faultWindows(endUs: endUs), harnessFailures: await timeline.harnessFailures, upstreamLedgerDropped: dropped, control: controlLedger, plan: plan,
             wallStartMs: wallStartMs)
         let reconciled = ReconciledRun(history)
         let checks = CheckCatalog.evaluate(suite.checks, on: reconciled)

@@ -1,0 +1,66 @@
+/// The run's control path, indexed by time once: the control probes (straight to a
+/// fault-free mock, no router) and the router path's scheduling lag. Timing checks ask it
+/// whether the machine was quiet in a span before they blame the router for slowness.
+public struct ControlPath: Sendable {
+    /// Control probes' intended send times, sorted, and their times to first byte (µs).
+    private let probeTimes: [UInt32]
+    private let probeWaits: [UInt32]
+    /// The router path's intended send times, sorted, and their scheduling lags (µs).
+    private let lagTimes: [UInt32]
+    private let lagValues: [UInt32]
+    /// The control path's median time to first byte over the run (µs).
+    public let medianUs: UInt32
+    /// Fewer control probes than this in a span cannot vouch for the machine.
+    static let minimumProbes = 3
+
+    init(control: ClientLedger?, records: [LedgerRecord]) {
+        let probes = (control?.records ?? []).filter { $0.outcome != .notSent }.map { ($0.intendedUs, Self.waited($0)) }.sorted { $0.0 < $1.0 }
+        let lags = records.filter { $0.outcome != .notSent }.map { ($0.intendedUs, $0.lagUs) }.sorted { $0.0 < $1.0 }
+        probeTimes = probes.map(\.0)
+        probeWaits = probes.map(\.1)
+        lagTimes = lags.map(\.0)
+        lagValues = lags.map(\.1)
+        medianUs = Percentile.of(probeWaits, 0.5) ?? 0
+    }
+
+    /// Whether a run had a control path at all.
+    public var isPresent: Bool { !probeTimes.isEmpty }
+
+    /// Time to first byte from the intended send time; the whole time when no byte came.
+    static func waited(_ record: LedgerRecord) -> UInt32 {
+        let until = record.firstByteUs > 0 ? record.firstByteUs : record.doneUs
+        return until >= record.intendedUs ? until - record.intendedUs : 0
+    }
+
+    /// The machine's noise in `[from, to)`: noisy when the control probes' p90 rose more
+    /// than `boundUs` above their median, or the generator's p99 lag passed `boundUs`, or
+    /// too few probes ran to tell.
+    public func noise(fromUs from: UInt32, toUs to: UInt32, boundUs: UInt32) -> MachineNoise {
+        let inSpan = Array(probeWaits[Self.lowerBound(probeTimes, from)..<Self.lowerBound(probeTimes, max(from, to))])
+        let lagSpan = Array(lagValues[Self.lowerBound(lagTimes, from)..<Self.lowerBound(lagTimes, max(from, to))])
+        let p90 = Percentile.of(inSpan, 0.9) ?? 0
+        let excess = p90 > medianUs ? p90 - medianUs : 0
+        let lag = Percentile.of(lagSpan, 0.99) ?? 0
+        var reason: String?
+        if inSpan.count < Self.minimumProbes {
+            reason = "only \(inSpan.count) control probes ran in the span"
+        } else if excess > boundUs {
+            reason = "the control path, with no router, was \(Double(excess) / 1000) ms slower than usual (p90)"
+        } else if lag > boundUs {
+            reason = "the generator itself sent \(Double(lag) / 1000) ms late (p99 lag)"
+        }
+        return MachineNoise(
+            fromMs: Double(from) / 1000, toMs: Double(to) / 1000, controlSamples: inSpan.count, controlExcessP90Ms: Double(excess) / 1000,
+            generatorLagP99Ms: Double(lag) / 1000, noisy: reason != nil, reason: reason)
+    }
+
+    static func lowerBound(_ times: [UInt32], _ value: UInt32) -> Int {
+        var low = 0
+        var high = times.count
+        while low < high {
+            let mid = (low + high) / 2
+            if times[mid] < value { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+}
