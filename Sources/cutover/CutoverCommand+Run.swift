@@ -30,17 +30,39 @@ extension CutoverCommand {
             SignalGuard.install()
             print("cutover run \(suite.name): \(suite.description)")
             fflush(nil)
-            let outcome: SuiteRun
-            do {
-                outcome = try await RunOptions.run(suite, seed: seed, router: router)
-            } catch {
-                FileHandle.standardError.write(Data("cutover: invalid run: \(error)\n".utf8))
-                throw ExitCode(3)
+            guard options.repetitions > 1 else {
+                let outcome: SuiteRun
+                do {
+                    outcome = try await RunOptions.run(suite, seed: seed, router: router)
+                } catch {
+                    FileHandle.standardError.write(Data("cutover: invalid run: \(error)\n".utf8))
+                    throw ExitCode(3)
+                }
+                print("")
+                print(TerminalReport.text(outcome))
+                try options.writeReports([outcome], folders: ["."])
+                throw ExitCode(outcome.verdict.exitCode)
             }
-            print("")
-            print(TerminalReport.text(outcome))
-            try options.writeReports([outcome], name: suite.name)
-            throw ExitCode(outcome.verdict.exitCode)
+            var runs: [SuiteRun] = []
+            var invalid: [String] = []
+            for index in 0..<options.repetitions {
+                let derived = SuiteRunner.seed(seed ?? suite.seed, repetition: index)
+                print("[run \(index + 1)/\(options.repetitions)] seed \(derived)")
+                fflush(nil)
+                do {
+                    let run = try await RunOptions.run(suite, seed: derived, router: router)
+                    print(TerminalReport.text(run) + "\n")
+                    runs.append(run)
+                } catch {
+                    print("INVALID: \(error)\n")
+                    invalid.append("\(suite.name) (seed \(derived))")
+                }
+                fflush(nil)
+            }
+            let set = Certification(set: "\(suite.name) ×\(options.repetitions)", runs: runs, invalidSuites: invalid)
+            print(set.text)
+            try options.writeReports(runs, folders: runs.indices.map { "run-\($0 + 1)" }, set: set)
+            throw ExitCode(set.verdict.exitCode)
         }
     }
 
@@ -93,23 +115,30 @@ extension CutoverCommand {
             let router = try options.driver()
             SignalGuard.install()
             var runs: [SuiteRun] = []
+            var folders: [String] = []
             var invalid: [String] = []
+            let repetitions = options.repetitions
             for (index, suite) in suites.enumerated() {
-                print("[\(index + 1)/\(suites.count)] \(suite.name): \(suite.description)")
-                fflush(nil)
-                do {
-                    let run = try await RunOptions.run(suite, seed: seed, router: router)
-                    print(TerminalReport.text(run) + "\n")
+                for repetition in 0..<repetitions {
+                    let derived = SuiteRunner.seed(seed ?? suite.seed, repetition: repetition)
+                    let which = repetitions > 1 ? " (run \(repetition + 1)/\(repetitions), seed \(derived))" : ""
+                    print("[\(index + 1)/\(suites.count)] \(suite.name)\(which): \(suite.description)")
                     fflush(nil)
-                    runs.append(run)
-                } catch {
-                    print("INVALID: \(error)\n")
-                    invalid.append(suite.name)
+                    do {
+                        let run = try await RunOptions.run(suite, seed: derived, router: router)
+                        print(TerminalReport.text(run) + "\n")
+                        fflush(nil)
+                        runs.append(run)
+                        folders.append(repetitions > 1 ? "\(suite.name)/run-\(repetition + 1)" : suite.name)
+                    } catch {
+                        print("INVALID: \(error)\n")
+                        invalid.append(repetitions > 1 ? "\(suite.name) (seed \(derived))" : suite.name)
+                    }
                 }
             }
             let certification = Certification(set: set.name, runs: runs, invalidSuites: invalid)
             print(certification.text)
-            try options.writeReports(runs, name: set.name, certification: certification)
+            try options.writeReports(runs, folders: folders, set: certification)
             throw ExitCode(certification.verdict.exitCode)
         }
     }
@@ -129,8 +158,14 @@ struct RunOptions: ParsableArguments {
     @Flag(help: "Also write ledger.jsonl (one line per scheduled request) to the report folder.")
     var ledger = false
 
+    @Option(
+        name: .customLong("repeat"),
+        help: "Run each suite N times with seeds derived from the given one, and count per check how many runs passed, failed and were inconclusive; a fail in any run fails the set.")
+    var repetitions = 1
+
     func validate() throws {
         if ledger, reportDir == nil { throw ValidationError("--ledger: needs --report-dir, where ledger.jsonl is written") }
+        guard (1...1_000).contains(repetitions) else { throw ValidationError("--repeat: expected 1...1000 runs, got \(repetitions)") }
     }
 
     func driver() throws -> any RouterDriver {
@@ -153,20 +188,20 @@ struct RunOptions: ParsableArguments {
         return try await SuiteRunner(suite: suite, seed: seed, router: router, observer: display.observe).run()
     }
 
-    /// Writes each run's files (one sub-folder per suite when there are several).
-    func writeReports(_ runs: [SuiteRun], name: String, certification: Certification? = nil) throws {
+    /// Writes each run's files into its folder (relative to the report folder; "." for a
+    /// single run), and for a set its report.json, junit.xml and report.html with the counts.
+    func writeReports(_ runs: [SuiteRun], folders: [String], set: Certification? = nil) throws {
         guard let reportDir else { return }
         let root = URL(fileURLWithPath: reportDir)
-        for run in runs {
-            let folder = certification == nil ? root : root.appendingPathComponent(run.suite.name)
-            try ReportWriter.write(run, to: folder, ledger: ledger)
+        for (run, folder) in zip(runs, folders) {
+            try ReportWriter.write(run, to: folder == "." ? root : root.appendingPathComponent(folder), ledger: ledger)
         }
-        if let certification {
+        if let set {
             try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-            try (certification.json.text + "\n").write(to: root.appendingPathComponent("report.json"), atomically: true, encoding: .utf8)
-            try JUnitReport.xml(runs).write(to: root.appendingPathComponent("junit.xml"), atomically: true, encoding: .utf8)
+            try (set.json.text + "\n").write(to: root.appendingPathComponent("report.json"), atomically: true, encoding: .utf8)
+            try JUnitReport.xml(runs, set: set).write(to: root.appendingPathComponent("junit.xml"), atomically: true, encoding: .utf8)
+            try SetReport.html(set, folders: folders).write(to: root.appendingPathComponent("report.html"), atomically: true, encoding: .utf8)
         }
-        let html = certification == nil ? "report.html" : "<suite>/report.html"
-        print("Reports in \(root.path) (open \(html) in a browser)")
+        print("Reports in \(root.path) (open report.html in a browser)")
     }
 }

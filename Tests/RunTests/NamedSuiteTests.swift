@@ -52,6 +52,31 @@ struct NamedSuiteTests {
         #expect(!html.contains("src=") && !html.contains("href=") && !html.contains("@import"))
     }
 
+    /// `--repeat N` runs N times with derived seeds and counts each check's results.
+    @Test func repeatCountsEachCheckAcrossRuns() throws {
+        let cutover = ReleaseBuild.require("cutover")
+        try #require(cutover.missing == nil, "\(cutover.missing ?? "")")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cutover-repeat-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let result = try Executable.run(
+            cutover.url, ["run", "smoke", "--repeat", "2", "--report-dir", dir.path], environment: ["CUTOVER_SUITES": ReleaseBuild.suites.path])
+        #expect(result.status == 0, "\(result.out)\n\(result.err)")
+        #expect(result.out.contains("[run 2/2] seed ") && result.out.contains("OVERALL: PASS"))
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("report.json"))) as? [String: Any])
+        let checks = try #require(report["checks"] as? [[String: Any]])
+        let dropped = try #require(checks.first { $0["name"] as? String == "ZeroDropped" })
+        #expect((dropped["counts"] as? [String: Int])?["pass"] == 2)
+        let seeds = (report["suites"] as? [[String: Any]])?.compactMap { $0["seed"] as? Int } ?? []
+        #expect(seeds.count == 2 && Set(seeds).count == 2)
+        for run in ["run-1", "run-2"] {
+            #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("\(run)/report.html").path))
+        }
+        let junit = try String(contentsOf: dir.appendingPathComponent("junit.xml"), encoding: .utf8)
+        #expect(junit.contains("summary") && junit.contains("pass 2"))
+        let html = try String(contentsOf: dir.appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(html.contains("run-2/report.html"))
+    }
+
     @Test func badInputExitsTwoNamingWhatAndWhere() throws {
         let cutover = ReleaseBuild.require("cutover")
         try #require(cutover.missing == nil, "\(cutover.missing ?? "")")

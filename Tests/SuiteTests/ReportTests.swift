@@ -93,6 +93,11 @@ struct ReportTests {
         #expect(failed.verdict == .fail)
         #expect(failed.perCheck.first { $0.name == "Stickiness" }?.suites == ["b"])
         #expect(failed.perCheck.first { $0.name == "ZeroDropped" }?.status == .pass)
+        #expect(failed.perCheck.first { $0.name == "ZeroDropped" }?.counts == [.pass: 2])
+        #expect(failed.perCheck.first { $0.name == "Stickiness" }?.counts == [.fail: 1])
+        // A set's JUnit carries a summary testsuite with each check's counts.
+        let junit = JUnitReport.xml(failed.runs, set: failed)
+        #expect(junit.contains("cutover.s.summary") && junit.contains("pass 2 · fail 0 · inconclusive 0"))
         #expect(failed.perCheck.first { $0.name == "EnvironmentHeader" }?.status == .skipped)
         #expect(failed.text.contains("OVERALL: FAIL") && failed.text.contains(String(repeating: "a", count: 64)))
         #expect(Certification(set: "s", runs: [good], invalidSuites: ["c"]).verdict == .invalid)

@@ -1,8 +1,26 @@
 import HTTPServerCore
 
-/// The verdict of a certification set: per check across all suites, and overall, naming
-/// the router build (profile, version, executable hash) and the seeds.
+/// The verdict of a set of runs (a certification set, or one suite run `--repeat N`
+/// times): per check across all runs with its pass / fail / inconclusive counts, and
+/// overall, naming the router build (profile, version, executable hash) and the seeds.
 public struct Certification: Sendable {
+    /// One check across the set.
+    public struct CheckTally: Sendable {
+        public var name: String
+        /// Failed anywhere, else inconclusive anywhere, else passed somewhere, else skipped.
+        public var status: CheckResult.Status
+        /// The suites behind that status (the failing ones, the inconclusive ones, …).
+        public var suites: [String]
+        /// Runs per status.
+        public var counts: [CheckResult.Status: Int]
+
+        /// `pass 19 · fail 0 · inconclusive 1`.
+        public var countText: String {
+            CheckResult.Status.allCases.filter { counts[$0, default: 0] > 0 || $0 != .skipped }.map { "\($0.rawValue) \(counts[$0, default: 0])" }
+                .joined(separator: " · ")
+        }
+    }
+
     public var set: String
     public var runs: [SuiteRun]
     /// Suites whose environment could not be set up.
@@ -23,7 +41,7 @@ public struct Certification: Sendable {
 
     /// Each check's status across the set: failed anywhere, else inconclusive anywhere,
     /// else passed somewhere, else skipped.
-    public var perCheck: [(name: String, status: CheckResult.Status, suites: [String])] {
+    public var perCheck: [CheckTally] {
         var order: [String] = []
         var results: [String: [(suite: String, status: CheckResult.Status)]] = [:]
         for run in runs {
@@ -34,12 +52,14 @@ public struct Certification: Sendable {
         }
         return order.map { name in
             let list = results[name]!
-            let failed = list.filter { $0.status == .fail }.map(\.suite)
-            if !failed.isEmpty { return (name, .fail, failed) }
-            let inconclusive = list.filter { $0.status == .inconclusive }.map(\.suite)
-            if !inconclusive.isEmpty { return (name, .inconclusive, inconclusive) }
-            let passed = list.filter { $0.status == .pass }.map(\.suite)
-            return passed.isEmpty ? (name, .skipped, []) : (name, .pass, passed)
+            let counts = Dictionary(grouping: list, by: \.status).mapValues(\.count)
+            func suites(_ status: CheckResult.Status) -> [String] {
+                list.filter { $0.status == status }.map(\.suite).reduce(into: []) { if !$0.contains($1) { $0.append($1) } }
+            }
+            for status in [CheckResult.Status.fail, .inconclusive, .pass] where !suites(status).isEmpty {
+                return CheckTally(name: name, status: status, suites: suites(status), counts: counts)
+            }
+            return CheckTally(name: name, status: .skipped, suites: [], counts: counts)
         }
     }
 
@@ -54,13 +74,14 @@ public struct Certification: Sendable {
         let width = max(22, (perCheck.map(\.name.count).max() ?? 0) + 2)
         for row in perCheck {
             let status = row.status.rawValue.uppercased().padding(toLength: 14, withPad: " ", startingAt: 0)
-            let note =
+            let place: String =
                 switch row.status {
                 case .fail: "failed in " + row.suites.joined(separator: ", ")
                 case .inconclusive: "could not judge in " + row.suites.joined(separator: ", ")
                 case .pass: "\(row.suites.count) suites"
                 case .skipped: ""
                 }
+            let note = place + "  (\(row.countText))"
             lines.append(row.name.padding(toLength: width, withPad: " ", startingAt: 0) + status + note)
         }
         lines.append("OVERALL: \(verdict.rawValue.uppercased())")
@@ -76,8 +97,11 @@ public struct Certification: Sendable {
             (
                 "checks",
                 .array(
-                    perCheck.map {
-                        .object([("name", .string($0.name)), ("status", .string($0.status.rawValue)), ("suites", .array($0.suites.map { .string($0) }))])
+                    perCheck.map { tally in
+                        .object([
+                            ("name", .string(tally.name)), ("status", .string(tally.status.rawValue)), ("suites", .array(tally.suites.map { .string($0) })),
+                            ("counts", .object(CheckResult.Status.allCases.map { ($0.rawValue, .int(tally.counts[$0, default: 0])) })),
+                        ])
                     })
             ),
             ("invalid_suites", .array(invalidSuites.map { .string($0) })),

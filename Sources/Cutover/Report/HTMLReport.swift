@@ -5,7 +5,7 @@ import Foundation
 /// p50/p99 latency, and the check table with each check's evidence.
 public enum HTMLReport {
     public static func html(_ run: SuiteRun) -> String {
-        let series = SecondSeries(run.history.client.records).seconds
+        let series = SecondSeries(run.reconciled.records).seconds
         let verdictClass = run.verdict == .pass ? "pass" : run.verdict == .fail ? "fail" : "inconclusive"
         var out = """
             <!doctype html>

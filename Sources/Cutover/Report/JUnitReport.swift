@@ -1,7 +1,10 @@
 /// `junit.xml`: one testsuite per suite run, one testcase per check, so CI tools list each
 /// check as a test (failures carry the summary and the evidence).
 public enum JUnitReport {
-    public static func xml(_ runs: [SuiteRun]) -> String {
+    /// The runs, and for a set (a certification, or `--repeat N`) one more testsuite with a
+    /// testcase per check that carries its pass / fail / inconclusive counts: failed when
+    /// it failed in any run, an error when it could not judge in one.
+    public static func xml(_ runs: [SuiteRun], set: Certification? = nil) -> String {
         var out = #"<?xml version="1.0" encoding="UTF-8"?>"# + "\n"
         let failures = runs.flatMap(\.checks).filter { $0.status == .fail }.count
         out += #"<testsuites name="cutover" tests="\#(runs.flatMap(\.checks).count)" failures="\#(failures)">"# + "\n"
@@ -36,7 +39,28 @@ public enum JUnitReport {
             }
             out += "  </testsuite>\n"
         }
+        if let set { out += summary(set) }
         out += "</testsuites>\n"
         return out
+    }
+
+    private static func summary(_ set: Certification) -> String {
+        let tallies = set.perCheck
+        let name = MarkupText.escape("cutover.\(set.set).summary")
+        var out =
+            #"  <testsuite name="\#(name)" tests="\#(tallies.count)" failures="\#(tallies.filter { $0.status == .fail }.count)" errors="\#(tallies.filter { $0.status == .inconclusive }.count)" skipped="\#(tallies.filter { $0.status == .skipped }.count)">"#
+            + "\n"
+        for tally in tallies {
+            let text = MarkupText.escape("\(tally.countText) in \(set.runs.count) runs")
+            out += #"    <testcase classname="\#(name)" name="\#(MarkupText.escape(tally.name))" time="0">"#
+            switch tally.status {
+            case .fail: out += #"<failure message="\#(text)" type="\#(MarkupText.escape(tally.name))">failed in \#(MarkupText.escape(tally.suites.joined(separator: ", ")))</failure>"#
+            case .inconclusive: out += #"<error message="\#(text)" type="inconclusive">could not judge in \#(MarkupText.escape(tally.suites.joined(separator: ", ")))</error>"#
+            case .skipped: out += #"<skipped message="\#(text)"/>"#
+            case .pass: out += "<system-out>\(text)</system-out>"
+            }
+            out += "</testcase>\n"
+        }
+        return out + "  </testsuite>\n"
     }
 }

@@ -64,6 +64,12 @@ public struct SuiteRunner: Sendable {
         return run
     }
 
+    /// The seed of repetition `index` (0-based) of `--repeat N`: the base itself first, then
+    /// seeds spread by the golden-ratio increment, so that each repetition replays alone.
+    public static func seed(_ base: UInt64, repetition index: Int) -> UInt64 {
+        base &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15
+    }
+
     /// Each mock's seed, derived from the run's: its fault draws replay with the run.
     public func mockSeed(for env: ServedBy) -> UInt64 {
         seed &+ (env == .green ? 0x9E37_79B9 : 0)
