@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "bluegreen-router", targets: ["BlueGreenRouterCLI"]),
         .executable(name: "cutover", targets: ["CutoverCLI"]),
         .executable(name: "checks-bench", targets: ["ChecksBench"]),
+        .executable(name: "false-alarms-bench", targets: ["FalseAlarms"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
@@ -140,6 +141,8 @@ let package = Package(
         ),
         /// `bench/checks.sh`: every check over a synthetic million-request run.
         .executableTarget(name: "ChecksBench", dependencies: ["Cutover"], path: "bench/ChecksBench"),
+        /// `bench/false-alarms.sh`: a suite N times against the reference or the slow-switch router.
+        .executableTarget(name: "FalseAlarms", dependencies: ["Cutover", "CutoverTestSupport"], path: "bench/FalseAlarms"),
         /// Helpers shared by the test targets: live mocks, faults, polling, executables.
         .target(
             name: "CutoverTestSupport",
