@@ -112,18 +112,8 @@ struct SentTimeline {
 
     /// Requests sent in [from, to) and how many of them green served.
     func counts(from: UInt32, to: UInt32) -> (total: Int, green: Int) {
-        let a = index(of: from)
-        let b = index(of: to)
+        let a = times.insertionIndex(of: from)
+        let b = times.insertionIndex(of: to)
         return (b - a, greenBefore[b] - greenBefore[a])
-    }
-
-    private func index(of time: UInt32) -> Int {
-        var low = 0
-        var high = times.count
-        while low < high {
-            let mid = (low + high) / 2
-            if times[mid] < time { low = mid + 1 } else { high = mid }
-        }
-        return low
     }
 }

@@ -76,20 +76,20 @@ public struct LatencyBudget: Check {
         let quiet = sent.filter { !nearAction($0.intendedUs, margin: 0) }
         var medians: [Endpoint: UInt32] = [:]
         for endpoint in Endpoint.allCases {
-            medians[endpoint] = Percentile.of(quiet.filter { $0.endpoint == endpoint }.map(ControlPath.waited), 0.5)
+            medians[endpoint] = Percentile.of(quiet.filter { $0.endpoint == endpoint }.map(\.waitedUs), 0.5)
         }
-        let quietMedian = Percentile.of(quiet.map(ControlPath.waited), 0.5) ?? 0
+        let quietMedian = Percentile.of(quiet.map(\.waitedUs), 0.5) ?? 0
         let budgetUs = max(Self.floorUs, UInt32(Double(quietMedian) * max(0, factor - 1)))
         let byTime = sent.sorted { $0.intendedUs < $1.intendedUs }
         let times = byTime.map(\.intendedUs)
 
         func figures(from: UInt32, to: UInt32) -> Figures? {
-            let slice = byTime[ControlPath.lowerBound(times, from)..<ControlPath.lowerBound(times, to)]
+            let slice = byTime[times.insertionIndex(of: from)..<times.insertionIndex(of: to)]
             guard slice.count >= Self.minimumRequests else { return nil }
-            let waited = slice.map(ControlPath.waited)
+            let waited = slice.map(\.waitedUs)
             let excess = slice.map { record -> UInt32 in
                 let typical = medians[record.endpoint].flatMap { $0 } ?? quietMedian
-                let time = ControlPath.waited(record)
+                let time = record.waitedUs
                 return time > typical ? time - typical : 0
             }
             let noise = run.machine.noise(fromUs: from, toUs: to, boundUs: budgetUs)

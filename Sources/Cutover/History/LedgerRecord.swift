@@ -59,6 +59,13 @@ public struct LedgerRecord: Sendable, Equatable {
     /// or the end when none came. The choice happened between `sentUs` and this.
     public var routedByUs: UInt32 { firstByteUs > 0 ? firstByteUs : doneUs }
 
+    /// Time to first byte from the intended send time, µs; the whole time when no byte came
+    /// (a request the router held until it failed still counts what it cost).
+    public var waitedUs: UInt32 {
+        let until = firstByteUs > 0 ? firstByteUs : doneUs
+        return until >= intendedUs ? until - intendedUs : 0
+    }
+
     /// How late the generator sent it, µs.
     public var lagUs: UInt32 { sentUs >= intendedUs ? sentUs - intendedUs : 0 }
 

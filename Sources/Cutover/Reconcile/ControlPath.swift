@@ -14,7 +14,7 @@ public struct ControlPath: Sendable {
     static let minimumProbes = 3
 
     init(control: ClientLedger?, records: [LedgerRecord]) {
-        let probes = (control?.records ?? []).filter { $0.outcome != .notSent }.map { ($0.intendedUs, Self.waited($0)) }.sorted { $0.0 < $1.0 }
+        let probes = (control?.records ?? []).filter { $0.outcome != .notSent }.map { ($0.intendedUs, $0.waitedUs) }.sorted { $0.0 < $1.0 }
         let lags = records.filter { $0.outcome != .notSent }.map { ($0.intendedUs, $0.lagUs) }.sorted { $0.0 < $1.0 }
         probeTimes = probes.map(\.0)
         probeWaits = probes.map(\.1)
@@ -26,18 +26,12 @@ public struct ControlPath: Sendable {
     /// Whether a run had a control path at all.
     public var isPresent: Bool { !probeTimes.isEmpty }
 
-    /// Time to first byte from the intended send time; the whole time when no byte came.
-    static func waited(_ record: LedgerRecord) -> UInt32 {
-        let until = record.firstByteUs > 0 ? record.firstByteUs : record.doneUs
-        return until >= record.intendedUs ? until - record.intendedUs : 0
-    }
-
     /// The machine's noise in `[from, to)`: noisy when the control probes' p90 rose more
     /// than `boundUs` above their median, or the generator's p99 lag passed `boundUs`, or
     /// too few probes ran to tell.
     public func noise(fromUs from: UInt32, toUs to: UInt32, boundUs: UInt32) -> MachineNoise {
-        let inSpan = Array(probeWaits[Self.lowerBound(probeTimes, from)..<Self.lowerBound(probeTimes, max(from, to))])
-        let lagSpan = Array(lagValues[Self.lowerBound(lagTimes, from)..<Self.lowerBound(lagTimes, max(from, to))])
+        let inSpan = Array(probeWaits[probeTimes.insertionIndex(of: from)..<probeTimes.insertionIndex(of: max(from, to))])
+        let lagSpan = Array(lagValues[lagTimes.insertionIndex(of: from)..<lagTimes.insertionIndex(of: max(from, to))])
         let p90 = Percentile.of(inSpan, 0.9) ?? 0
         let excess = p90 > medianUs ? p90 - medianUs : 0
         let lag = Percentile.of(lagSpan, 0.99) ?? 0
@@ -52,15 +46,5 @@ public struct ControlPath: Sendable {
         return MachineNoise(
             fromMs: Double(from) / 1000, toMs: Double(to) / 1000, controlSamples: inSpan.count, controlExcessP90Ms: Double(excess) / 1000,
             generatorLagP99Ms: Double(lag) / 1000, noisy: reason != nil, reason: reason)
-    }
-
-    static func lowerBound(_ times: [UInt32], _ value: UInt32) -> Int {
-        var low = 0
-        var high = times.count
-        while low < high {
-            let mid = (low + high) / 2
-            if times[mid] < value { low = mid + 1 } else { high = mid }
-        }
-        return low
     }
 }
