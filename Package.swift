@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "cutover", targets: ["CutoverCLI"]),
         .executable(name: "checks-bench", targets: ["ChecksBench"]),
         .executable(name: "false-alarms-bench", targets: ["FalseAlarms"]),
+        .executable(name: "generator-clock-bench", targets: ["GeneratorClock"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
@@ -143,6 +144,8 @@ let package = Package(
         .executableTarget(name: "ChecksBench", dependencies: ["Cutover"], path: "bench/ChecksBench"),
         /// `bench/false-alarms.sh`: a suite N times against the reference or the slow-switch router.
         .executableTarget(name: "FalseAlarms", dependencies: ["Cutover", "CutoverTestSupport"], path: "bench/FalseAlarms"),
+        /// `bench/generator-clock.sh`: the generator's lag with the mock and a suite's other work in its process or not.
+        .executableTarget(name: "GeneratorClock", dependencies: ["Cutover", "MockUpstream"], path: "bench/GeneratorClock"),
         /// Helpers shared by the test targets: live mocks, faults, polling, executables.
         .target(
             name: "CutoverTestSupport",

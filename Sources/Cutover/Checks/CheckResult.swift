@@ -36,11 +36,7 @@ public struct CheckResult: Sendable {
 
     /// The evidence as JSON text for the reports (keys sorted, so output is stable).
     public var evidenceJSON: JSON {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        guard let data = try? encoder.encode(evidence) else { return .object([("error", .string("evidence could not be encoded"))]) }
-        return .raw(String(decoding: data, as: UTF8.self))
+        JSON.encoding(evidence) ?? .object([("error", .string("evidence could not be encoded"))])
     }
 
     /// Offending ids are listed up to this many; the count says how many there were.

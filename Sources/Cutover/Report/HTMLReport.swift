@@ -78,9 +78,38 @@ public enum HTMLReport {
             }.joined()
         }
 
+        out += machine(run)
+
         out += "<h2>Timeline as carried out</h2>\n<pre>\(e(run.log.joined(separator: "\n")))</pre>\n"
         out += "<h2>Load</h2>\n<pre>\(e(run.summary.text(valid: run.invalidReason == nil)))</pre>\n"
         out += "<p class=\"meta\">Written by cutover. Times are on the load generator's clock, from the start of the load.</p>\n</body></html>\n"
+        return out
+    }
+
+    /// The router path beside the control path (no router) and the generator's own lag,
+    /// per second, with the noisy seconds shaded: a rise on the router path alone is the
+    /// router's; a rise on all of them is the machine's.
+    private static func machine(_ run: SuiteRun) -> String {
+        let paths = run.paths
+        let seconds = paths.seconds
+        let lines: [(KeyPath<PathComparison.Second, Double>, String)] = [
+            (\.routerExcessP90Ms, "#7c3aed"), (\.controlExcessP90Ms, "#ea580c"), (\.generatorLagP99Ms, "#6b7280"),
+        ]
+        let maxValue = max(paths.noiseBoundMs * 2, seconds.map { max($0.routerExcessP90Ms, $0.controlExcessP90Ms, $0.generatorLagP99Ms) }.max() ?? 1)
+        var out = "<h2>Router path and control path (ms above each endpoint's median, per second)</h2>\n"
+        out += "<p class=\"meta\">\(e(paths.text)). The control path probes a fault-free mock straight, with no router; "
+        out += "shaded seconds are noisy (control p90 excess or generator lag p99 above \(f(paths.noiseBoundMs)) ms), where no timing check blames the router.</p>\n"
+        out += legend([("#7c3aed", "router path p90"), ("#ea580c", "control path p90"), ("#6b7280", "generator lag p99"), ("#fde68a", "noisy second")])
+        out += chart(run, seconds: seconds.count, maxValue: maxValue, unit: "ms") { x, width, y in
+            var svg = seconds.filter(\.noisy).map { second in
+                "<rect x=\"\(f(x(Double(second.second))))\" y=\"\(f(y(maxValue)))\" width=\"\(f(width))\" height=\"\(f(y(0) - y(maxValue)))\" fill=\"#fde68a\" opacity=\"0.6\"/>"
+            }.joined()
+            for (path, color) in lines {
+                let points = seconds.map { "\(f(x(Double($0.second) + 0.5))),\(f(y(min(maxValue, $0[keyPath: path]))))" }.joined(separator: " ")
+                svg += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.5\" points=\"\(points)\"/>"
+            }
+            return svg
+        }
         return out
     }
 

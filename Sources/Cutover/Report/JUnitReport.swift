@@ -16,7 +16,9 @@ public enum JUnitReport {
             out += "    <properties>\n"
             for (name, value) in [
                 ("router.profile", run.build.profile), ("router.version", run.build.version), ("router.sha256", run.build.sha256), ("seed", String(run.seed)),
-                ("verdict", run.verdict.rawValue),
+                ("verdict", run.verdict.rawValue), ("machine", run.paths.text),
+                ("generator.lag.p99.ms", String(run.paths.generatorLagP99Ms)),
+                ("control.p99.ms", run.paths.control.map { String($0.p99Ms) } ?? "n/a"), ("router.p99.ms", String(run.paths.router.p99Ms)),
             ] {
                 out += #"      <property name="\#(name)" value="\#(MarkupText.escape(value))"/>"# + "\n"
             }

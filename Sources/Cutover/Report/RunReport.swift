@@ -54,6 +54,7 @@ public enum RunReport {
                         ])
                     })
             ),
+            ("machine", JSON.encoding(run.paths) ?? .null),
             ("timeline", .array(run.log.map { .string($0) })),
             ("load", run.summary.json(valid: run.invalidReason == nil)),
         ])

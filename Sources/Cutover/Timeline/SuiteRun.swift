@@ -38,6 +38,8 @@ public struct SuiteRun: Sendable {
     /// What kept the run from judging, whatever the checks say: the generator fell behind,
     /// a step the harness could not carry out, incomplete upstream ledgers.
     public var harnessProblems: [String]
+    /// The router path beside the control path and the generator's lag, for the reports.
+    public let paths: PathComparison
 
     public init(
         suite: Suite, seed: UInt64, build: RouterBuild, reconciled: ReconciledRun, summary: LoadSummary, checks: [CheckResult], log: [String],
@@ -53,6 +55,7 @@ public struct SuiteRun: Sendable {
         self.startedAt = startedAt
         self.elapsedSeconds = elapsedSeconds
         self.harnessProblems = harnessProblems
+        self.paths = PathComparison(reconciled)
     }
 
     /// Why the run was invalid, when it was: the harness's problems, else the listed
