@@ -197,6 +197,26 @@ struct TimingAttributionTests {
         #expect(Self.latency(history).status == .inconclusive)
     }
 
+    @Test func theReportsShowTheControlPathBesideTheRouterPath() throws {
+        // The router path alone slow in second 6: a rise only on the router's line.
+        let routerOnly = PathComparison(ReconciledRun(Self.run(routerSlow: [(6_000_000, 7_000_000, 30_000)])))
+        #expect(routerOnly.seconds[6].routerExcessP90Ms >= 25 && routerOnly.seconds[6].controlExcessP90Ms < 1 && !routerOnly.seconds[6].noisy)
+        #expect(routerOnly.noisySeconds == 0 && routerOnly.control?.requests ?? 0 > 900)
+        // Both paths slow in second 9: the control line rises too, and the second is marked noisy.
+        let both = PathComparison(ReconciledRun(Self.run(routerSlow: [(9_000_000, 10_000_000, 30_000)], machineSlow: [(9_000_000, 10_000_000, 30_000)])))
+        #expect(both.seconds[9].controlExcessP90Ms >= 25 && both.seconds[9].noisy && both.noisySeconds == 1)
+        #expect(both.text.contains("control path (no router)") && both.text.contains("1 of 20 s noisy"), "\(both.text)")
+        // Without a control path no second can vouch for the machine.
+        var bare = Self.run(routerSlow: [])
+        bare.control = nil
+        let none = PathComparison(ReconciledRun(bare))
+        #expect(none.control == nil && none.text.contains("no control path"))
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        let json = String(decoding: try encoder.encode(both), as: UTF8.self)
+        #expect(json.contains("\"noisy_seconds\":1") && json.contains("\"control_excess_p90_ms\""))
+    }
+
     @Test func aLateRollbackWhileTheMachineStalledIsInconclusive() {
         let late = ChecksTests.rollbackRun(switchAtMs: 1_000, greenUntilMs: 1_900)
         #expect(RollbackTime().evaluate(late, CheckSpec(name: "RollbackTime", max: .milliseconds(500))).status == .fail)

@@ -78,10 +78,15 @@ struct ReportTests {
         #expect(checks.map { $0["status"] as? String } == ["pass", "fail"])
         #expect((checks[1]["evidence"] as? [String: Any])?["split_sessions"] as? Int == 3)
         #expect((object["actions"] as? [[String: Any]])?.first?["accepted"] as? Bool == false)
+        // The machine's evidence: router path, (no) control path, generator lag.
+        let machine = try #require(object["machine"] as? [String: Any])
+        #expect((machine["router"] as? [String: Any])?["requests"] as? Int == 20 && machine["generator_lag_p99_ms"] != nil)
+        #expect(TerminalReport.text(run).contains("generator lag p99") && HTMLReport.html(run).contains("control path p90"))
+        #expect(JUnitReport.xml([run]).contains(#"property name="generator.lag.p99.ms""#))
         let html = HTMLReport.html(run)
         #expect(html.contains("FAIL") && html.contains("3 sessions split &lt;&quot;&amp;&apos;&gt;"))
-        // The refused canary is a red marker on each chart.
-        #expect(html.components(separatedBy: "canary 10 % refused at 0.500s").count - 1 == 3)
+        // The refused canary is a red marker on each of the four charts.
+        #expect(html.components(separatedBy: "canary 10 % refused at 0.500s").count - 1 == 4)
         #expect(!html.contains("src=") && !html.contains("href="))
     }
 
