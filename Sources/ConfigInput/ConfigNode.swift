@@ -94,6 +94,12 @@ extension ConfigNode {
         return result
     }
 
+    /// The entries of a mapping in file order, whatever their keys (header names, …).
+    public func entries() throws(ConfigError) -> [(key: String, node: ConfigNode)] {
+        guard case .object(let pairs) = value else { throw error("expected a mapping, got \(kindName)") }
+        return pairs.map { (key: $0.0, node: $0.1) }
+    }
+
     public func array() throws(ConfigError) -> [ConfigNode] {
         guard case .array(let items) = value else { throw error("expected a list, got \(kindName)") }
         return items

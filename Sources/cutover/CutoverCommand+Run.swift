@@ -146,7 +146,7 @@ extension CutoverCommand {
 
 /// Flags shared by `run` and `certify`.
 struct RunOptions: ParsableArguments {
-    @Option(help: "Router profile: reference (the bluegreen-router built alongside cutover).")
+    @Option(help: "Router profile: a name in suites/routers/ (reference: the bluegreen-router built beside cutover) or a profile file (kind reference, exec or http).")
     var router = "reference"
 
     @Option(name: .customLong("router-binary"), help: "The bluegreen-router executable to certify (default: the one beside cutover).")
@@ -168,17 +168,19 @@ struct RunOptions: ParsableArguments {
         guard (1...1_000).contains(repetitions) else { throw ValidationError("--repeat: expected 1...1000 runs, got \(repetitions)") }
     }
 
+    /// The router profile `--router` names (a built-in name, a name in `suites/routers/`, or
+    /// a profile file) and its driver; `--router-binary` only applies to a reference profile.
     func driver() throws -> any RouterDriver {
-        switch router {
-        case "reference":
-            let binary = routerBinary.map { URL(fileURLWithPath: $0) } ?? ReferenceRouter.besideCurrentExecutable()
-            guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-                throw ValidationError("--router-binary: no executable at \(binary.path)")
-            }
-            return ReferenceRouter(executable: binary)
-        default:
-            throw ValidationError("--router: expected 'reference'; the nginx, haproxy, http and exec profiles are not in this build yet, got '\(router)'")
+        let profile = try RouterProfile.resolve(router, suitesFolder: SuiteLibrary.locate().directory)
+        guard profile.kind == .reference else {
+            if routerBinary != nil { throw ValidationError("--router-binary: only for a reference profile; \(profile.name) is kind \(profile.kind.rawValue)") }
+            return profile.driver()
         }
+        let binary = profile.routerBinary(override: routerBinary.map { URL(fileURLWithPath: $0) })
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            throw ValidationError("\(routerBinary != nil ? "--router-binary" : "router profile \(profile.name)"): no executable at \(binary.path)")
+        }
+        return profile.driver(referenceBinary: binary)
     }
 
     /// Runs one suite with live progress; the progress line is finished however the run ends.

@@ -55,7 +55,7 @@ final class ProgressDisplay: Sendable {
 }
 
 /// Ctrl-C and SIGTERM stop every child process (the router) and remove the scratch
-/// folders before the harness exits, so nothing outlives it.
+/// folders before the harness exits (130 on Ctrl-C, 143 on SIGTERM), so nothing outlives it.
 enum SignalGuard {
     nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
 
@@ -67,7 +67,7 @@ enum SignalGuard {
                 ChildProcess.stopAll()
                 ScratchFolders.removeAll()
                 FileHandle.standardError.write(Data("\ncutover: interrupted; stopped the router and the mocks\n".utf8))
-                exit(130)
+                exit(128 + signalNumber)
             }
             source.resume()
             sources.append(source)

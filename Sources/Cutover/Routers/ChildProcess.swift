@@ -11,7 +11,8 @@ public final class ChildProcess: Sendable {
     public let logFile: URL
     private let process: UncheckedBox<Process>
 
-    /// PIDs of children still running, for `stopAll()` on a signal.
+    /// PIDs of children still running, for `stopAll()` on a signal; a negative one is a
+    /// process group (`ProcessGroup`), which `kill` then signals as a whole.
     private static let live = Mutex<Set<Int32>>([])
 
     public struct LaunchError: Error, CustomStringConvertible {
@@ -92,6 +93,9 @@ public final class ChildProcess: Sendable {
         return process.terminationStatus
     }
 
+    static func track(group: Int32) { live.withLock { _ = $0.insert(-group) } }
+    static func untrack(group: Int32) { live.withLock { _ = $0.remove(-group) } }
+
     /// Kills every child still running (signal handlers call this before exiting).
     public static func stopAll() {
         for pid in live.withLock({ $0 }) { kill(pid, SIGKILL) }
@@ -100,7 +104,7 @@ public final class ChildProcess: Sendable {
 
 /// A reference that is only touched in ways `Process` itself makes safe (it is thread-safe
 /// for `isRunning`, `terminationStatus` and `waitUntilExit`).
-private final class UncheckedBox<Value>: @unchecked Sendable {
+final class UncheckedBox<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }
 }

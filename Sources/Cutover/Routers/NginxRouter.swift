@@ -1,0 +1,242 @@
+import CurlHTTP
+import Foundation
+
+/// The `nginx` profile (SPEC §5): nginx as the harness's child on loopback, blue and green
+/// as upstream groups with keepalive, `split_clients` on the session key choosing between
+/// them. A weight change re-renders nginx.conf, checks it (`nginx -t`), and reloads it
+/// gracefully (SIGHUP to the master) — or, for `deploy: restart`, stops and starts nginx,
+/// which is how a careless deploy cuts connections. Everything nginx writes (pid, logs,
+/// temp files) stays in the run's folder, and its whole process group is always stopped.
+public actor NginxRouter: RouterDriver {
+    /// What the profile file may set.
+    public struct Settings: Sendable, Equatable {
+        /// The nginx executable: a path, or a name on PATH (also /usr/sbin).
+        public var binary = "nginx"
+        public var workers = 1
+        /// Idle keepalive connections each worker keeps per upstream group (0: none).
+        public var keepalive = 32
+        public var keepaliveTimeout: Duration = .seconds(60)
+        /// The key `split_clients` hashes: the session header, or (a known-bad set-up) the client address.
+        public var splitOn = SplitKey.session
+        public var deploy = Deploy.reload
+        /// Refuse a canary or promote while green does not answer `GET /v1/models` 2xx.
+        public var healthGate = true
+        public var proxyNextUpstream = "error timeout"
+        public var workerShutdownTimeout: Duration?
+
+        public enum SplitKey: String, Sendable, CaseIterable { case session, clientAddress = "client_address" }
+        public enum Deploy: String, Sendable, CaseIterable { case reload, restart }
+
+        public init() {}
+    }
+
+    public nonisolated let profile: String
+    private let settings: Settings
+    private var group: ProcessGroup?
+    private var environment: RouterEnvironment?
+    private var port = 0
+    private var weight = 0
+    private var generation = 0
+    private let client = CurlClient()
+
+    public struct StartError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public init(name: String, settings: Settings) {
+        self.profile = name
+        self.settings = settings
+    }
+
+    private var folder: URL { environment!.workdir.appendingPathComponent("nginx") }
+    private var configFile: URL { folder.appendingPathComponent("nginx.conf") }
+
+    public func start(_ environment: RouterEnvironment) async throws -> String {
+        self.environment = environment
+        port = try ScriptedRouter.freePort()
+        for sub in ["", "temp", "logs"] {
+            try FileManager.default.createDirectory(at: folder.appendingPathComponent(sub), withIntermediateDirectories: true)
+        }
+        // Workers run as `nobody` when nginx starts as root: they must reach their temp folder.
+        for path in [environment.workdir.path, folder.path, folder.appendingPathComponent("temp").path] { chmod(path, 0o777) }
+        try await launch()
+        return "http://127.0.0.1:\(port)"
+    }
+
+    private func launch() async throws {
+        if let problem = try await render() { throw StartError(description: "nginx refused its configuration: \(problem)") }
+        generation += 1
+        let binary = Self.locate(settings.binary)
+        let launched = try ProcessGroup.launch(
+            "exec \(binary) -p \(folder.path)/ -c \(configFile.path) -e \(folder.path)/logs/error.log", in: folder,
+            logFile: folder.appendingPathComponent("logs/nginx-\(generation).out"))
+        group = launched
+        let deadline = ContinuousClock.now + .seconds(20)
+        while await client.send(CurlRequest(url: "http://127.0.0.1:\(port)/", timeoutMs: 1_000, connectTimeoutMs: 300)).status == 0 {
+            guard launched.isAlive, ContinuousClock.now < deadline else {
+                await launched.stop(grace: .seconds(1))
+                throw StartError(description: "nginx did not start listening on 127.0.0.1:\(port): \(errorLogTail) \(launched.logTail)")
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    public func perform(_ action: RouterAction) async -> ActionOutcome {
+        let target: Int
+        switch action {
+        case .validate:
+            let healthy = await greenHealthy()
+            return ActionOutcome(accepted: healthy.ok, greenWeight: weight, detail: healthy.detail)
+        case .canary(let percent): target = percent
+        case .promote: target = 100
+        case .rollback: target = 0
+        case .restart: target = weight
+        }
+        if settings.healthGate, target > weight, action != .restart {
+            let healthy = await greenHealthy()
+            guard healthy.ok else { return ActionOutcome(accepted: false, greenWeight: weight, detail: "refused: green is unhealthy (\(healthy.detail))") }
+        }
+        let before = weight
+        weight = target
+        do {
+            if action == .restart || settings.deploy == .restart {
+                await group?.stop(grace: .seconds(5))
+                try await launch()
+                return ActionOutcome(accepted: true, greenWeight: weight, detail: "nginx stopped and started with green at \(weight) %")
+            }
+            return try await reload(before: before)
+        } catch {
+            weight = before
+            _ = try? await render()
+            return ActionOutcome(accepted: false, greenWeight: weight, detail: "\(error)")
+        }
+    }
+
+    /// Re-renders, checks, and SIGHUPs the master; returns once new workers run.
+    private func reload(before: Int) async throws -> ActionOutcome {
+        if let problem = try await render() { throw StartError(description: "nginx -t refused the new configuration: \(problem)") }
+        guard let master = group?.pid else { throw StartError(description: "nginx is not running") }
+        let old = Set(Self.children(of: master))
+        kill(master, SIGHUP)
+        let deadline = ContinuousClock.now + .seconds(5)
+        while Set(Self.children(of: master)).subtracting(old).count < settings.workers, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+        let fresh = Set(Self.children(of: master)).subtracting(old).count
+        guard fresh >= settings.workers else { throw StartError(description: "nginx started no new worker within 5 s of the reload: \(errorLogTail)") }
+        return ActionOutcome(accepted: true, greenWeight: weight, detail: "nginx reloaded (green \(before) % → \(weight) %): \(fresh) new workers")
+    }
+
+    /// Green's weight as this driver last rendered it: nginx has no API to ask.
+    public func greenWeight() async -> Int? { weight }
+
+    public func build() async -> RouterBuild {
+        let binary = Self.locate(settings.binary)
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("cutover-nginx-v-\(UUID().uuidString).log")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let (_, output) = await ProcessGroup.run("exec \(binary) -v", in: FileManager.default.temporaryDirectory, logFile: scratch, timeout: .seconds(10))
+        let version = output.components(separatedBy: "nginx/").dropFirst().first.map { String($0.prefix { !$0.isWhitespace }) } ?? "unknown"
+        return RouterBuild(profile: profile, version: version, sha256: FileDigest.sha256(of: URL(fileURLWithPath: binary)) ?? "", executable: binary)
+    }
+
+    public func stop() async {
+        await group?.stop(grace: .seconds(10))
+        group = nil
+    }
+
+    /// Writes nginx.conf for the current weight and checks it; returns nginx's complaint, if any.
+    private func render() async throws -> String? {
+        guard let environment else { return "not started" }
+        try config(environment).write(to: configFile, atomically: true, encoding: .utf8)
+        let log = folder.appendingPathComponent("logs/test.out")
+        let (status, output) = await ProcessGroup.run(
+            "exec \(Self.locate(settings.binary)) -t -q -p \(folder.path)/ -c \(configFile.path) -e \(folder.path)/logs/error.log", in: folder, logFile: log,
+            timeout: .seconds(20))
+        return status == 0 ? nil : output
+    }
+
+    /// The configuration for green at `weight` %.
+    func config(_ environment: RouterEnvironment) -> String {
+        let key = settings.splitOn == .session ? "${http_x_session_id}" : "${remote_addr}"
+        let split: String
+        switch weight {
+        case 0: split = "* blue;"
+        case 100: split = "* green;"
+        default: split = "\(weight)% green; * blue;"
+        }
+        func upstream(_ name: String, _ url: String) -> String {
+            let address = url.replacingOccurrences(of: "http://", with: "").split(separator: "/").first.map(String.init) ?? url
+            let pool = settings.keepalive > 0 ? "keepalive \(settings.keepalive); keepalive_timeout \(Self.milliseconds(settings.keepaliveTimeout));" : ""
+            return "    upstream \(name) { server \(address) max_fails=0; \(pool) }\n"
+        }
+        let temp = folder.appendingPathComponent("temp").path
+        return """
+            # Rendered by cutover for profile \(profile): green at \(weight) %.
+            worker_processes \(settings.workers);
+            daemon off;
+            master_process on;
+            pid \(folder.path)/nginx.pid;
+            error_log \(folder.path)/logs/error.log warn;
+            \(settings.workerShutdownTimeout.map { "worker_shutdown_timeout \(Self.milliseconds($0));" } ?? "")
+            events { worker_connections 8192; }
+            http {
+                access_log off;
+                client_body_temp_path \(temp)/body;
+                proxy_temp_path \(temp)/proxy;
+                fastcgi_temp_path \(temp)/fastcgi;
+                uwsgi_temp_path \(temp)/uwsgi;
+                scgi_temp_path \(temp)/scgi;
+                client_max_body_size 64m;
+                keepalive_requests 100000;
+            \(upstream("blue", environment.blue))\(upstream("green", environment.green))
+                split_clients "\(key)" $environment { \(split) }
+                server {
+                    listen 127.0.0.1:\(port);
+                    location / {
+                        proxy_pass http://$environment;
+                        proxy_http_version 1.1;
+                        proxy_set_header Connection "";
+                        proxy_buffering off;
+                        proxy_read_timeout 300s;
+                        proxy_next_upstream \(settings.proxyNextUpstream);
+                        add_header X-Environment $environment always;
+                    }
+                }
+            }
+
+            """
+    }
+
+    /// Whether green answers `GET /v1/models` 2xx (with the upstreams' key, if any).
+    private func greenHealthy() async -> (ok: Bool, detail: String) {
+        guard let environment else { return (false, "not started") }
+        let headers = environment.upstreamAPIKey.map { [("Authorization", "Bearer \($0)")] } ?? []
+        let response = await client.get("\(environment.green)/v1/models", headers: headers, timeoutMs: 2_000)
+        if let error = response.error { return (false, "green: \(error)") }
+        return ((200..<300).contains(response.status), "green answered GET /v1/models \(response.status)")
+    }
+
+    private var errorLogTail: String {
+        (try? String(contentsOf: folder.appendingPathComponent("logs/error.log"), encoding: .utf8)).map { String($0.suffix(400)) } ?? ""
+    }
+
+    /// A duration as nginx writes it.
+    static func milliseconds(_ duration: Duration) -> String { "\(duration.microseconds / 1_000)ms" }
+
+    /// A binary named by path, or found on PATH, /usr/sbin or /usr/local/sbin.
+    static func locate(_ name: String) -> String {
+        guard !name.contains("/") else { return name }
+        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init) + ["/usr/sbin", "/usr/local/sbin", "/sbin"]
+        return path.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) } ?? name
+    }
+
+    /// PIDs whose parent is `pid` (the master's workers), from /proc.
+    static func children(of pid: Int32) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { candidate in
+            guard let stat = try? String(contentsOfFile: "/proc/\(candidate)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 2 && Int32(fields[1]) == pid
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+
+/// A profile's `start` command: `/bin/sh -c` in a process group of its own, its output in
+/// a log file, stopped as a whole group (SIGTERM, then SIGKILL), so that nothing the
+/// command started (a master and its workers, a wrapper script's child) outlives the run.
+public final class ProcessGroup: Sendable {
+    /// The shell's PID, which is also the group's ID.
+    public let pid: Int32
+    public let logFile: URL
+    private let process: UncheckedBox<Process>
+
+    public struct LaunchError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Starts `command` in `folder`, with `path` put first on PATH. Foundation's `Process`
+    /// makes the shell the leader of a new process group (its PID is the group's ID) and
+    /// closes every other descriptor in the child, so no listening socket of the harness
+    /// (a mock's, which an outage closes) leaks into the router's processes.
+    public static func launch(_ command: String, in folder: URL, logFile: URL, path: [String] = []) throws -> ProcessGroup {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        process.currentDirectoryURL = folder
+        var environment = ProcessInfo.processInfo.environment
+        environment["PATH"] = (path + [environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"]).joined(separator: ":")
+        process.environment = environment
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        let log = try FileHandle(forWritingTo: logFile)
+        defer { try? log.close() }
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        // A child inherits the spawning thread's signal mask, and the harness's threads block
+        // signals: unblocked here, so that the command's processes (a shell's `sleep`, nginx's
+        // workers) die on the SIGTERM that stops them. The harness ignores SIGINT and SIGTERM
+        // on every thread (its signal sources read them), so nothing reaches it meanwhile.
+        var open = sigset_t()
+        var saved = sigset_t()
+        sigemptyset(&open)
+        pthread_sigmask(SIG_SETMASK, &open, &saved)
+        defer { pthread_sigmask(SIG_SETMASK, &saved, nil) }
+        do {
+            try process.run()
+        } catch {
+            throw LaunchError(description: "cannot start '\(command)': \(error.localizedDescription)")
+        }
+        ChildProcess.track(group: process.processIdentifier)
+        return ProcessGroup(process, logFile: logFile)
+    }
+
+    private init(_ process: Process, logFile: URL) {
+        self.pid = process.processIdentifier
+        self.logFile = logFile
+        self.process = UncheckedBox(process)
+    }
+
+    /// Runs `command` to its end (or `timeout`, when its group is stopped) and returns its
+    /// exit status (nil when it had to be stopped) and its output, which it wrote to `logFile`.
+    public static func run(_ command: String, in folder: URL, logFile: URL, path: [String] = [], timeout: Duration) async -> (status: Int32?, output: String) {
+        let launched: ProcessGroup
+        do {
+            launched = try launch(command, in: folder, logFile: logFile, path: path)
+        } catch {
+            return (nil, "\(error)")
+        }
+        let deadline = ContinuousClock.now + timeout
+        while launched.exitStatus == nil, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+        let status = launched.exitStatus
+        await launched.stop(grace: .seconds(1))
+        return (status, ((try? String(contentsOf: logFile, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// The shell's exit status once it ended, else nil.
+    public var exitStatus: Int32? {
+        process.value.isRunning ? nil : process.value.terminationStatus
+    }
+
+    /// Whether any process of the group is still alive (the shell, or what it started).
+    public var isAlive: Bool {
+        _ = exitStatus
+        return kill(-pid, 0) == 0
+    }
+
+    /// The end of the command's output, for error messages.
+    public var logTail: String {
+        (try? String(contentsOf: logFile, encoding: .utf8)).map { String($0.suffix(600)) } ?? ""
+    }
+
+    /// SIGTERM to the whole group, SIGKILL after `grace`.
+    public func stop(grace: Duration = .seconds(10)) async {
+        if isAlive { kill(-pid, SIGTERM) }
+        let deadline = ContinuousClock.now + grace
+        while isAlive, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        if isAlive {
+            kill(-pid, SIGKILL)
+            let hard = ContinuousClock.now + .seconds(2)
+            while isAlive, ContinuousClock.now < hard { try? await Task.sleep(for: .milliseconds(10)) }
+        }
+        ChildProcess.untrack(group: pid)
+    }
+}

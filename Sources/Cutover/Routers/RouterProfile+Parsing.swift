@@ -1,0 +1,156 @@
+import ConfigInput
+import Foundation
+
+extension RouterProfile {
+    /// Finds `--router NAME|FILE`: a path (it has a `/` or ends in `.yaml`) is read as it is;
+    /// a name is `routers/NAME.yaml` in the suites folder. `reference` needs no file.
+    public static func resolve(_ nameOrFile: String, suitesFolder: URL?) throws(ConfigError) -> RouterProfile {
+        if nameOrFile.contains("/") || nameOrFile.hasSuffix(".yaml") || nameOrFile.hasSuffix(".yml") {
+            return try load(file: nameOrFile)
+        }
+        let candidate = suitesFolder?.appendingPathComponent("routers/\(nameOrFile).yaml")
+        if let candidate, FileManager.default.fileExists(atPath: candidate.path) { return try load(file: candidate.path) }
+        if nameOrFile == "reference" { return .reference }
+        let known = (suitesFolder.flatMap { try? FileManager.default.contentsOfDirectory(atPath: $0.appendingPathComponent("routers").path) } ?? [])
+            .filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }.sorted()
+        throw ConfigError(
+            source: "--router", line: nil, field: "router",
+            message: "no router profile '\(nameOrFile)'; expected one of \((known.isEmpty ? ["reference"] : known).joined(separator: ", ")) or a profile file")
+    }
+
+    /// Reads a profile file; every error names the file, the line and the field.
+    public static func load(file path: String) throws(ConfigError) -> RouterProfile {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigError(source: path, line: nil, field: "", message: "cannot read router profile: \(error.localizedDescription)")
+        }
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL
+        return try parse(yaml: text, source: path, folder: folder)
+    }
+
+    /// Parses a profile written in YAML. Unknown keys, kinds, placeholders, missing steps
+    /// and placeholders a field cannot have are all errors.
+    public static func parse(yaml: String, source: String, folder: URL) throws(ConfigError) -> RouterProfile {
+        let root = try ConfigNode.parseYAML(yaml, source: source)
+        guard let kindNode = try root.entries().first(where: { $0.key == "kind" })?.node else { throw root.error("missing 'kind' (expected \(Kind.allCases.map(\.rawValue).joined(separator: ", ")))") }
+        let kindName = try kindNode.string()
+        guard let kind = Kind(rawValue: kindName) else {
+            let later = kindName == "haproxy" ? " (the haproxy profile is not in this build yet)" : ""
+            throw kindNode.error("expected one of \(Kind.allCases.map(\.rawValue).joined(separator: ", ")), got '\(kindName)'\(later)")
+        }
+        let common: Set<String> = ["name", "kind", "description"]
+        let fields: [String: ConfigNode]
+        switch kind {
+        case .reference: fields = try root.object(allowed: common.union(["binary"]))
+        case .nginx:
+            fields = try root.object(
+                allowed: common.union(["binary", "workers", "keepalive", "keepalive_timeout", "split_on", "deploy", "health_gate", "proxy_next_upstream", "worker_shutdown_timeout"]))
+        case .exec: fields = try root.object(allowed: common.union(["start", "url", "ready", "stop", "status", "executable", "version"] + actionNames))
+        case .http: fields = try root.object(allowed: common.union(["start", "url", "ready", "stop", "status", "executable", "version", "actions"]))
+        }
+        guard let nameNode = fields["name"] else { throw root.error("missing 'name'") }
+        let name = try nameNode.string()
+        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+            throw nameNode.error("expected a name of letters, digits, '-' or '_', got '\(name)'")
+        }
+        var profile = RouterProfile(
+            name: name, kind: kind, description: try fields["description"]?.string() ?? "", source: source, folder: folder, actions: [:])
+        if kind == .reference {
+            profile.binary = try fields["binary"]?.string()
+            return profile
+        }
+        if kind == .nginx {
+            profile.nginx = try nginxSettings(fields)
+            return profile
+        }
+
+        // What each field may refer to: ports and URLs everywhere; {percent} only in a
+        // canary; {pid} only once there is a started process to name.
+        let started = fields["start"] != nil
+        let base: Set<String> = ["blue", "green", "port", "admin_port", "workdir"]
+        let afterStart = started ? base.union(["pid"]) : base
+        func template(_ key: String, _ allowed: Set<String>) throws(ConfigError) -> ProfileTemplate? {
+            guard let node = fields[key] else { return nil }
+            return try ProfileTemplate(node, allowed: allowed)
+        }
+        profile.start = try template("start", base)
+        guard let url = try template("url", ["port", "admin_port"]) else { throw root.error("missing 'url' (where the load goes, e.g. http://127.0.0.1:{port})") }
+        profile.url = url
+        profile.ready = try template("ready", ["port", "admin_port"])
+        profile.stop = try template("stop", afterStart)
+        profile.executable = try template("executable", ["workdir"])
+
+        switch kind {
+        case .exec:
+            for action in actionNames {
+                if let node = fields[action] { profile.actions[action] = .command(try ProfileTemplate(node, allowed: action == "canary" ? afterStart.union(["percent"]) : afterStart)) }
+            }
+            if let node = fields["status"] { profile.status = .command(try ProfileTemplate(node, allowed: afterStart)) }
+            if let node = fields["version"] { profile.version = .command(try ProfileTemplate(node, allowed: afterStart)) }
+            for action in requiredActions where profile.actions[action] == nil {
+                throw root.error("missing '\(action)' (the shell command that carries out a \(action); exit 0 means done)")
+            }
+        case .http:
+            guard let actions = fields["actions"] else { throw root.error("missing 'actions' (canary, promote and rollback requests)") }
+            for (action, node) in try actions.object(allowed: Set(actionNames)) {
+                profile.actions[action] = .request(try request(node, allowed: action == "canary" ? afterStart.union(["percent"]) : afterStart))
+            }
+            for action in requiredActions where profile.actions[action] == nil {
+                throw actions.error("missing '\(action)' (the request that carries out a \(action); 2xx means done)")
+            }
+            if let node = fields["status"] { profile.status = .request(try request(node, allowed: afterStart)) }
+            if let node = fields["version"] { profile.version = .request(try request(node, allowed: afterStart)) }
+        case .reference, .nginx:
+            break
+        }
+        return profile
+    }
+
+    private static func nginxSettings(_ fields: [String: ConfigNode]) throws(ConfigError) -> NginxRouter.Settings {
+        var settings = NginxRouter.Settings()
+        func positive(_ node: ConfigNode) throws(ConfigError) -> Duration {
+            let duration = try node.duration()
+            guard duration >= .milliseconds(1) else { throw node.error("expected a duration of at least 1ms") }
+            return duration
+        }
+        if let node = fields["binary"] { settings.binary = try node.string() }
+        if let node = fields["workers"] { settings.workers = try node.int(in: 1...64) }
+        if let node = fields["keepalive"] { settings.keepalive = try node.int(in: 0...100_000) }
+        if let node = fields["keepalive_timeout"] { settings.keepaliveTimeout = try positive(node) }
+        if let node = fields["split_on"] {
+            settings.splitOn = NginxRouter.Settings.SplitKey(rawValue: try node.choice(NginxRouter.Settings.SplitKey.allCases.map(\.rawValue)))!
+        }
+        if let node = fields["deploy"] {
+            settings.deploy = NginxRouter.Settings.Deploy(rawValue: try node.choice(NginxRouter.Settings.Deploy.allCases.map(\.rawValue)))!
+        }
+        if let node = fields["health_gate"] { settings.healthGate = try node.bool() }
+        if let node = fields["worker_shutdown_timeout"] { settings.workerShutdownTimeout = try positive(node) }
+        if let node = fields["proxy_next_upstream"] {
+            let text = try node.string()
+            let words = Set(["error", "timeout", "invalid_header", "http_500", "http_502", "http_503", "http_504", "http_403", "http_404", "http_429", "non_idempotent", "off"])
+            if let bad = text.split(separator: " ").first(where: { !words.contains(String($0)) }) {
+                throw node.error("unknown proxy_next_upstream condition '\(bad)'; expected some of \(words.sorted().joined(separator: ", "))")
+            }
+            settings.proxyNextUpstream = text
+        }
+        return settings
+    }
+
+    /// `{method, url, body, headers}`; the method defaults to POST (GET for a status).
+    private static func request(_ node: ConfigNode, allowed: Set<String>) throws(ConfigError) -> Request {
+        let fields = try node.object(allowed: ["method", "url", "body", "headers"])
+        let method = try fields["method"]?.choice(["GET", "POST", "PUT", "PATCH", "DELETE"]) ?? (fields["body"] == nil ? "GET" : "POST")
+        guard let urlNode = fields["url"] else { throw node.error("missing 'url'") }
+        let url = try ProfileTemplate(urlNode, allowed: allowed)
+        guard url.text.hasPrefix("http://") else { throw urlNode.error("expected an http:// URL, got '\(url.text)'") }
+        var headers: [Header] = []
+        if let headerNode = fields["headers"] {
+            for entry in try headerNode.entries() {
+                headers.append(Header(name: entry.key, value: try ProfileTemplate(entry.node, allowed: allowed)))
+            }
+        }
+        return Request(method: method, url: url, body: try fields["body"].map { node throws(ConfigError) in try ProfileTemplate(node, allowed: allowed) }, headers: headers)
+    }
+}

@@ -1,0 +1,161 @@
+import CurlHTTP
+import Foundation
+
+/// The `exec` and `http` profiles (SPEC §5): any router build, started by the profile's
+/// `start` command in a process group of its own, driven by its shell commands or HTTP
+/// requests, and always stopped with its whole group. A step's exit 0 (or 2xx) is the
+/// router's "done"; anything else is its refusal, with its output as the detail.
+public actor ScriptedRouter: RouterDriver {
+    public nonisolated let profile: String
+    private let spec: RouterProfile
+    private var group: ProcessGroup?
+    private var values: [String: String] = [:]
+    private var workdir: URL?
+    private var steps = 0
+    private let client = CurlClient()
+
+    /// Longest a step may run before it counts as refused.
+    static let stepTimeout: Duration = .seconds(60)
+    /// Longest the router may take to answer `ready` (or `url`).
+    static let readyTimeout: Duration = .seconds(30)
+
+    public struct StartError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public init(_ profile: RouterProfile) {
+        self.spec = profile
+        self.profile = profile.name
+    }
+
+    public func start(_ environment: RouterEnvironment) async throws -> String {
+        workdir = environment.workdir
+        values = [
+            "blue": environment.blue, "green": environment.green, "port": String(try Self.freePort()), "admin_port": String(try Self.freePort()),
+            "workdir": environment.workdir.path,
+        ]
+        if let start = spec.start {
+            let command = start.render(values)
+            let launched = try ProcessGroup.launch(
+                command, in: spec.folder, logFile: environment.workdir.appendingPathComponent("router.log"), path: Self.searchPath)
+            group = launched
+            values["pid"] = String(launched.pid)
+        }
+        let url = spec.url!.render(values)
+        let probe = spec.ready?.render(values) ?? url
+        let deadline = ContinuousClock.now + Self.readyTimeout
+        while true {
+            let response = await client.send(CurlRequest(url: probe, timeoutMs: 2_000, connectTimeoutMs: 500))
+            // `ready` must answer 2xx; without one, any HTTP answer on `url` means it listens.
+            if spec.ready != nil ? (200..<300).contains(response.status) : response.status > 0 { break }
+            if let group, !group.isAlive {
+                throw StartError(description: "\(spec.name): the start command ended (exit \(group.exitStatus ?? -1)) before \(probe) answered: \(group.logTail)")
+            }
+            guard ContinuousClock.now < deadline else {
+                await stop()
+                throw StartError(description: "\(spec.name): \(probe) did not answer \(spec.ready != nil ? "2xx " : "")within \(Self.readyTimeout)")
+            }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return url
+    }
+
+    public func perform(_ action: RouterAction) async -> ActionOutcome {
+        guard let step = spec.actions[action.name] else {
+            return ActionOutcome(accepted: false, greenWeight: await greenWeight(), detail: "profile \(spec.name) has no '\(action.name)' step")
+        }
+        var stepValues = values
+        if let percent = action.intendedGreenWeight { stepValues["percent"] = String(percent) }
+        let result = await run(step, stepValues)
+        // The whole output is the evidence of a status step; an action's detail keeps its end.
+        return ActionOutcome(accepted: result.done, greenWeight: await greenWeight(), detail: String(result.output.suffix(600)))
+    }
+
+    public func greenWeight() async -> Int? {
+        guard let status = spec.status else { return nil }
+        let result = await run(status, values)
+        return result.done ? Self.weight(in: result.output) : nil
+    }
+
+    public func build() async -> RouterBuild {
+        var version = "unknown"
+        if let step = spec.version {
+            let result = await run(step, values)
+            // A JSON status with a `version` key (as the reference router's), or the first line.
+            let object = (try? JSONSerialization.jsonObject(with: Data(result.output.utf8))) as? [String: Any]
+            if result.done, !result.output.isEmpty { version = String(((object?["version"] as? String) ?? String(result.output.prefix { $0 != "\n" })).prefix(80)) }
+        }
+        let file = spec.executable.map { Self.locate($0.render(values), folder: spec.folder) }
+        return RouterBuild(profile: spec.name, version: version, sha256: file.flatMap { FileDigest.sha256(of: $0) } ?? "", executable: file?.path ?? "")
+    }
+
+    public func stop() async {
+        if let stop = spec.stop, group?.isAlive ?? true {
+            _ = await run(.command(stop), values)
+        }
+        await group?.stop()
+        group = nil
+    }
+
+    /// Carries out one step: a command's exit 0, or a request's 2xx, is done.
+    private func run(_ step: RouterProfile.Step, _ values: [String: String]) async -> (done: Bool, output: String) {
+        switch step {
+        case .command(let template):
+            steps += 1
+            let output = (workdir ?? FileManager.default.temporaryDirectory).appendingPathComponent("step-\(steps).log")
+            let command = template.render(values)
+            let (status, text) = await ProcessGroup.run(command, in: spec.folder, logFile: output, path: Self.searchPath, timeout: Self.stepTimeout)
+            guard let status else { return (false, "'\(command)' did not finish within \(Self.stepTimeout): \(text.suffix(300))") }
+            return (status == 0, status == 0 ? text : "'\(command)' exited \(status): \(text.suffix(300))")
+        case .request(let request):
+            let response = await client.send(
+                CurlRequest(
+                    method: request.method, url: request.url.render(values),
+                    headers: request.headers.map { ($0.name, $0.value.render(values)) } + (request.body != nil ? [("Content-Type", "application/json")] : []),
+                    body: request.body.map { Array($0.render(values).utf8) }, timeoutMs: Int(Self.stepTimeout.components.seconds) * 1_000))
+            let body = String(decoding: response.body, as: UTF8.self)
+            if let error = response.error { return (false, "\(request.method) \(request.url.render(values)): \(error)") }
+            let done = (200..<300).contains(response.status)
+            return (done, done ? body : "HTTP \(response.status): \(body.prefix(600))")
+        }
+    }
+
+    /// Green's weight in a status step's output: a bare number, or JSON with
+    /// `weights.green`, `green_weight` or `green`.
+    static func weight(in output: String) -> Int? {
+        let text = output.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let number = Int(text), (0...100).contains(number) { return number }
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else { return nil }
+        let value = (object["weights"] as? [String: Any])?["green"] ?? object["green_weight"] ?? object["green"]
+        return (value as? NSNumber)?.intValue
+    }
+
+    /// A file named by path (relative to the profile's folder), or a bare name found on the
+    /// PATH the steps use.
+    static func locate(_ name: String, folder: URL) -> URL {
+        guard !name.contains("/") else { return URL(fileURLWithPath: name, relativeTo: folder).standardizedFileURL }
+        let path = searchPath + (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
+        let found = path.map { URL(fileURLWithPath: $0).appendingPathComponent(name) }.first { FileManager.default.isExecutableFile(atPath: $0.path) }
+        return found ?? URL(fileURLWithPath: name, relativeTo: folder)
+    }
+
+    /// Steps find `cutover`, `bluegreen-router` and `mock-upstream` beside this executable first.
+    static var searchPath: [String] { [RunningExecutable.url.deletingLastPathComponent().path] }
+
+    /// A free loopback port: bound, read and released.
+    static func freePort() throws -> Int {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { throw StartError(description: "cannot open a socket to find a free port") }
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
+        }
+        guard bound else { throw StartError(description: "cannot bind a loopback port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}

@@ -1,0 +1,88 @@
+import CutoverTestSupport
+import Foundation
+import Testing
+
+/// The `nginx` profile against the nginx on this machine: a run completes and names the
+/// nginx build, nothing of nginx outlives it, and the known-bad configurations are caught
+/// by the check that names the defect.
+@Suite("nginx profile", .serialized)
+struct NginxProfileTests {
+    /// A profile file in a fresh folder: the shipped nginx profile with `extra` lines.
+    static func profile(_ extra: String) throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cutover-nginx-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let file = dir.appendingPathComponent("nginx-variant.yaml")
+        try "name: nginx-variant\nkind: nginx\n\(extra)\n".write(to: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
+    /// nginx processes started from a cutover run's folder.
+    static func leftoverNginx() -> [String] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).compactMap { pid in
+            guard let line = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8) else { return nil }
+            let text = line.replacingOccurrences(of: "\0", with: " ")
+            return text.contains("nginx") && text.contains("/cutover-") && text.contains("nginx.conf") ? "\(pid): \(text)" : nil
+        }
+    }
+
+    static func run(_ suite: String, router: String) throws -> (status: Int32, out: String, report: [String: Any]) {
+        let cutover = ReleaseBuild.require("cutover")
+        try #require(cutover.missing == nil, "\(cutover.missing ?? "")")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cutover-nginx-report-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let result = try Executable.run(
+            cutover.url, ["run", suite, "--router", router, "--report-dir", dir.path], environment: ["CUTOVER_SUITES": ReleaseBuild.suites.path])
+        let report = (try? JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("report.json")))) as? [String: Any] ?? [:]
+        return (result.status, result.out + result.err, report)
+    }
+
+    static func status(_ report: [String: Any], _ check: String) -> String? {
+        ((report["checks"] as? [[String: Any]]) ?? []).first { $0["name"] as? String == check }?["status"] as? String
+    }
+
+    @Test func aGracefulReloadRunCompletesAndLeavesNothing() throws {
+        let result = try Self.run("smoke", router: "nginx")
+        // nginx's verdict is a finding, not the test's: the run judged it (0 or 1), with every action done.
+        #expect(result.status == 0 || result.status == 1, "\(result.out)")
+        let router = try #require(result.report["router"] as? [String: Any])
+        #expect(router["profile"] as? String == "nginx" && (router["version"] as? String)?.first?.isNumber == true, "\(router)")
+        #expect((router["sha256"] as? String)?.count == 64)
+        #expect(Self.status(result.report, "ActionsHonoured") == "pass", "\(result.out)")
+        #expect(Self.leftoverNginx().isEmpty, "\(Self.leftoverNginx())")
+    }
+
+    @Test func stopAndStartInsteadOfAReloadDropsRequests() throws {
+        let profile = try Self.profile("deploy: restart")
+        defer { try? FileManager.default.removeItem(at: profile.deletingLastPathComponent()) }
+        let result = try Self.run("smoke", router: profile.path)
+        #expect(result.status == 1, "\(result.out)")
+        #expect(Self.status(result.report, "ZeroDropped") == "fail", "\(result.out)")
+        #expect(Self.leftoverNginx().isEmpty, "\(Self.leftoverNginx())")
+    }
+
+    @Test func splittingOnTheClientAddressFailsSplitAccuracy() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cutover-split-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let suite = dir.appendingPathComponent("split.yaml")
+        try """
+        name: split
+        duration: 7s
+        load: {model: open, rate: 150, sessions: 600, mix: [{endpoint: chat, weight: 1}]}
+        timeline:
+          - {at: 0s, phase: baseline}
+          - {at: 1s, action: canary, percent: 50, phase: canary-50}
+        checks: [{name: SplitAccuracy, phases: [canary-50]}]
+        """.write(to: suite, atomically: true, encoding: .utf8)
+        let profile = try Self.profile("split_on: client_address")
+        defer { try? FileManager.default.removeItem(at: profile.deletingLastPathComponent()) }
+        let result = try Self.run(suite.path, router: profile.path)
+        #expect(result.status == 1, "\(result.out)")
+        // Every session comes from 127.0.0.1: one bucket, all on one side, whatever the weight.
+        #expect(Self.status(result.report, "SplitAccuracy") == "fail", "\(result.out)")
+        // The session key splits the same load as asked.
+        let honest = try Self.run(suite.path, router: "nginx")
+        #expect(Self.status(honest.report, "SplitAccuracy") == "pass", "\(honest.out)")
+    }
+}

@@ -1,0 +1,85 @@
+import ConfigInput
+import Cutover
+import Foundation
+import Testing
+
+/// Router profiles (SPEC §5) read like suites: every shipped profile loads, and bad input
+/// is an error that names the file, the line and the field.
+@Suite("Router profiles")
+struct RouterProfileTests {
+    static let suites = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../suites").standardizedFileURL
+
+    @Test func everyShippedProfileLoads() throws {
+        let reference = try RouterProfile.resolve("reference", suitesFolder: Self.suites)
+        #expect(reference.kind == .reference && reference.source.hasSuffix("suites/routers/reference.yaml"))
+        let exec = try RouterProfile.load(file: Self.suites.appendingPathComponent("routers/examples/exec-bluegreen.yaml").path)
+        #expect(exec.kind == .exec && exec.actions.keys.sorted() == ["canary", "promote", "rollback", "validate"])
+        #expect(exec.start?.placeholders == ["blue", "green", "port", "admin_port", "workdir"])
+        let http = try RouterProfile.load(file: Self.suites.appendingPathComponent("routers/examples/http-bluegreen.yaml").path)
+        guard case .request(let canary) = http.actions["canary"] else { Issue.record("canary is not a request"); return }
+        #expect(canary.method == "POST" && canary.body?.render(["percent": "10"]) == #"{"percent": 10}"#)
+        #expect(canary.url.render(["admin_port": "9"]) == "http://127.0.0.1:9/admin/canary")
+        let nginx = try RouterProfile.resolve("nginx", suitesFolder: Self.suites)
+        #expect(nginx.kind == .nginx && nginx.nginx == NginxRouter.Settings())
+        // Without a file, `reference` is built in; any other unknown name lists what exists.
+        #expect(try RouterProfile.resolve("reference", suitesFolder: nil).source == "built-in")
+        #expect(throws: ConfigError.self) { try RouterProfile.resolve("nope", suitesFolder: Self.suites) }
+    }
+
+    static let exec = """
+        name: r
+        kind: exec
+        start: "./r --port {port}"
+        url: "http://127.0.0.1:{port}"
+        canary: "./d canary {percent}"
+        promote: "./d promote"
+        rollback: "./d rollback"
+
+        """
+
+    /// (what is wrong, the YAML, the line and field and words the error must name)
+    static let badInput: [(String, String, Int?, String, String)] = [
+        ("no kind", "name: r\nurl: x\n", nil, "", "missing 'kind'"),
+        ("unknown kind", "name: r\nkind: envoy\n", 2, "kind", "expected one of reference, nginx, exec, http"),
+        ("unknown key", exec + "retries: 3\n", 8, "retries", "unknown key 'retries'"),
+        ("no name", "kind: exec\n", nil, "", "missing 'name'"),
+        ("no url", exec.replacingOccurrences(of: "url: \"http://127.0.0.1:{port}\"\n", with: ""), nil, "", "missing 'url'"),
+        ("no canary", exec.replacingOccurrences(of: "canary: \"./d canary {percent}\"\n", with: ""), nil, "", "missing 'canary'"),
+        ("unknown placeholder", exec.replacingOccurrences(of: "./d promote", with: "./d promote {weight}"), 6, "promote", "unknown placeholder {weight}"),
+        ("percent outside canary", exec.replacingOccurrences(of: "./d promote", with: "./d promote {percent}"), 6, "promote", "{percent} cannot be used here"),
+        ("pid without start", exec.replacingOccurrences(of: "start: \"./r --port {port}\"\n", with: "") + "stop: \"kill {pid}\"\n", 7, "stop", "{pid} cannot be used here"),
+        ("empty command", exec.replacingOccurrences(of: "\"./d promote\"", with: "\"  \""), 6, "promote", "non-empty"),
+        (
+            "http without actions", "name: r\nkind: http\nurl: \"http://127.0.0.1:{port}\"\n", nil, "", "missing 'actions'"
+        ),
+        (
+            "http action without url", "name: r\nkind: http\nurl: \"http://127.0.0.1:{port}\"\nactions:\n  canary: {method: POST}\n", 5, "actions.canary",
+            "missing 'url'"
+        ),
+        (
+            "http bad method", "name: r\nkind: http\nurl: \"http://x\"\nactions:\n  canary: {method: FETCH, url: \"http://x\"}\n", 5, "actions.canary.method",
+            "FETCH"
+        ),
+        (
+            "http missing promote", "name: r\nkind: http\nurl: \"http://x\"\nactions:\n  canary: {url: \"http://x/{percent}\"}\n  rollback: {url: \"http://x\"}\n", 5,
+            "actions", "missing 'promote'"
+        ),
+        ("not yet", "name: r\nkind: haproxy\n", 2, "kind", "not in this build yet"),
+        ("nginx bad split", "name: r\nkind: nginx\nsplit_on: cookie\n", 3, "split_on", "cookie"),
+        ("nginx bad retry", "name: r\nkind: nginx\nproxy_next_upstream: error sometimes\n", 3, "proxy_next_upstream", "sometimes"),
+    ]
+
+    @Test func badInputNamesFileLineAndField() {
+        for (what, yaml, line, field, words) in Self.badInput {
+            do {
+                _ = try RouterProfile.parse(yaml: yaml, source: "bad.yaml", folder: URL(fileURLWithPath: "/tmp"))
+                Issue.record("\(what): accepted")
+            } catch {
+                #expect(error.source == "bad.yaml", "\(what)")
+                if let line { #expect(error.line == line, "\(what): \(error)") }
+                #expect(error.field == field, "\(what): \(error)")
+                #expect(error.description.contains(words), "\(what): \(error)")
+            }
+        }
+    }
+}
