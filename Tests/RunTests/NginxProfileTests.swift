@@ -16,6 +16,24 @@ struct NginxProfileTests {
         return file
     }
 
+    /// A suite file `NAME.yaml` in a fresh folder: `duration`, chat load at 150 req/s over
+    /// 600 sessions, and the given timeline and checks. The caller removes its folder.
+    static func suite(_ name: String, duration: String, timeline: [String], checks: String, in dir: URL? = nil) throws -> URL {
+        let folder = dir ?? FileManager.default.temporaryDirectory.appendingPathComponent("cutover-\(name)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let file = folder.appendingPathComponent("\(name).yaml")
+        let steps = timeline.map { "  - \($0)" }.joined(separator: "\n")
+        try """
+        name: \(name)
+        duration: \(duration)
+        load: {model: open, rate: 150, sessions: 600, mix: [{endpoint: chat, weight: 1}]}
+        timeline:
+        \(steps)
+        checks: \(checks)
+        """.write(to: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
     /// nginx processes started from a cutover run's folder.
     static func leftoverNginx() -> [String] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
@@ -61,20 +79,25 @@ struct NginxProfileTests {
         #expect(Self.leftoverNginx().isEmpty, "\(Self.leftoverNginx())")
     }
 
+    /// The profile's own restart (a second master on the same port, then SIGQUIT to the
+    /// old one) drops nothing, unlike stop-and-start.
+    @Test func aHotRestartDropsNothing() throws {
+        let suite = try Self.suite(
+            "restart", duration: "6s", timeline: ["{at: 0s, phase: baseline}", "{at: 1s, action: canary, percent: 30, phase: canary-30}", "{at: 3s, action: restart}"],
+            checks: "[ZeroDropped]")
+        defer { try? FileManager.default.removeItem(at: suite.deletingLastPathComponent()) }
+        let result = try Self.run(suite.path, router: "nginx")
+        #expect(Self.status(result.report, "ZeroDropped") == "pass", "\(result.out)")
+        #expect(Self.status(result.report, "ActionsHonoured") == "pass", "\(result.out)")
+        #expect(result.out.contains("old master"), "\(result.out)")
+        #expect(Self.leftoverNginx().isEmpty, "\(Self.leftoverNginx())")
+    }
+
     @Test func splittingOnTheClientAddressFailsSplitAccuracy() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cutover-split-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let suite = dir.appendingPathComponent("split.yaml")
-        try """
-        name: split
-        duration: 7s
-        load: {model: open, rate: 150, sessions: 600, mix: [{endpoint: chat, weight: 1}]}
-        timeline:
-          - {at: 0s, phase: baseline}
-          - {at: 1s, action: canary, percent: 50, phase: canary-50}
-        checks: [{name: SplitAccuracy, phases: [canary-50]}]
-        """.write(to: suite, atomically: true, encoding: .utf8)
+        let suite = try Self.suite(
+            "split", duration: "7s", timeline: ["{at: 0s, phase: baseline}", "{at: 1s, action: canary, percent: 50, phase: canary-50}"],
+            checks: "[{name: SplitAccuracy, phases: [canary-50]}]")
+        defer { try? FileManager.default.removeItem(at: suite.deletingLastPathComponent()) }
         let profile = try Self.profile("split_on: client_address")
         defer { try? FileManager.default.removeItem(at: profile.deletingLastPathComponent()) }
         let result = try Self.run(suite.path, router: profile.path)

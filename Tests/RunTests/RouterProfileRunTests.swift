@@ -35,17 +35,12 @@ struct RouterProfileRunTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cutover-gate-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let sleeper = dir.appendingPathComponent("sleeper.pid")
-        let suite = dir.appendingPathComponent("gate.yaml")
-        try """
-        name: gate
-        duration: 8s
-        load: {model: open, rate: 150, sessions: 600, mix: [{endpoint: chat, weight: 1}]}
-        timeline:
-          - {at: 0s, phase: baseline}
-          - {at: 1s, fault: {target: green, id: down, kind: outage, mode: refuse}}
-          - {at: 3s, action: canary, percent: 10, expect: refused, phase: gated}
-        checks: [HealthGate, ZeroDropped]
-        """.write(to: suite, atomically: true, encoding: .utf8)
+        let suite = try NginxProfileTests.suite(
+            "gate", duration: "8s",
+            timeline: [
+                "{at: 0s, phase: baseline}", "{at: 1s, fault: {target: green, id: down, kind: outage, mode: refuse}}",
+                "{at: 3s, action: canary, percent: 10, expect: refused, phase: gated}",
+            ], checks: "[HealthGate, ZeroDropped]", in: dir)
         let profile = dir.appendingPathComponent("gate-profile.yaml")
         let admin = "http://127.0.0.1:{admin_port}"
         try """

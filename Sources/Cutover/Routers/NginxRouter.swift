@@ -63,22 +63,46 @@ public actor NginxRouter: RouterDriver {
         return "http://127.0.0.1:\(port)"
     }
 
-    private func launch() async throws {
-        if let problem = try await render() { throw StartError(description: "nginx refused its configuration: \(problem)") }
+    /// Starts a master (and its workers) and waits until it serves: until the port answers,
+    /// or, beside a running master (`alongside`), until the new master's workers run.
+    private func launch(alongside running: ProcessGroup? = nil) async throws {
         generation += 1
+        if let problem = try await render() { throw StartError(description: "nginx refused its configuration: \(problem)") }
         let binary = Self.locate(settings.binary)
         let launched = try ProcessGroup.launch(
             "exec \(binary) -p \(folder.path)/ -c \(configFile.path) -e \(folder.path)/logs/error.log", in: folder,
             logFile: folder.appendingPathComponent("logs/nginx-\(generation).out"))
         group = launched
         let deadline = ContinuousClock.now + .seconds(20)
-        while await client.send(CurlRequest(url: "http://127.0.0.1:\(port)/", timeoutMs: 1_000, connectTimeoutMs: 300)).status == 0 {
+        func serving() async -> Bool {
+            if running != nil { return Self.children(of: launched.pid).count >= settings.workers }
+            return await client.send(CurlRequest(url: "http://127.0.0.1:\(port)/", timeoutMs: 1_000, connectTimeoutMs: 300)).status != 0
+        }
+        while !(await serving()) {
             guard launched.isAlive, ContinuousClock.now < deadline else {
                 await launched.stop(grace: .seconds(1))
-                throw StartError(description: "nginx did not start listening on 127.0.0.1:\(port): \(errorLogTail) \(launched.logTail)")
+                group = running
+                throw StartError(description: "nginx did not start serving on 127.0.0.1:\(port): \(errorLogTail) \(launched.logTail)")
             }
-            try? await Task.sleep(for: .milliseconds(20))
+            try? await Task.sleep(for: .milliseconds(5))
         }
+    }
+
+    /// A hot restart: a second master binds the same port (`reuseport`), then the old one
+    /// shuts down gracefully (SIGQUIT: it stops accepting, finishes what it serves, closes
+    /// idle keep-alive connections). nginx's own binary upgrade (SIGUSR2) is refused by a
+    /// master that is not daemonized, as the harness runs it.
+    private func hotRestart() async throws -> ActionOutcome {
+        guard let old = group else { throw StartError(description: "nginx is not running") }
+        try await launch(alongside: old)
+        kill(old.pid, SIGQUIT)
+        let deadline = ContinuousClock.now + .seconds(15)
+        while old.isAlive, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
+        let drained = !old.isAlive
+        await old.stop(grace: .seconds(1))
+        return ActionOutcome(
+            accepted: true, greenWeight: weight,
+            detail: "new nginx master \(group?.pid ?? 0) serving; old master \(old.pid) \(drained ? "drained" : "stopped after 15 s") (green at \(weight) %)")
     }
 
     public func perform(_ action: RouterAction) async -> ActionOutcome {
@@ -99,6 +123,7 @@ public actor NginxRouter: RouterDriver {
         let before = weight
         weight = target
         do {
+            if action == .restart, settings.deploy == .reload { return try await hotRestart() }
             if action == .restart || settings.deploy == .restart {
                 await group?.stop(grace: .seconds(5))
                 try await launch()
@@ -175,7 +200,7 @@ public actor NginxRouter: RouterDriver {
             worker_processes \(settings.workers);
             daemon off;
             master_process on;
-            pid \(folder.path)/nginx.pid;
+            pid \(folder.path)/nginx-\(generation).pid;
             error_log \(folder.path)/logs/error.log warn;
             \(settings.workerShutdownTimeout.map { "worker_shutdown_timeout \(Self.milliseconds($0));" } ?? "")
             events { worker_connections 8192; }
@@ -191,7 +216,7 @@ public actor NginxRouter: RouterDriver {
             \(upstream("blue", environment.blue))\(upstream("green", environment.green))
                 split_clients "\(key)" $environment { \(split) }
                 server {
-                    listen 127.0.0.1:\(port);
+                    listen 127.0.0.1:\(port) reuseport;
                     location / {
                         proxy_pass http://$environment;
                         proxy_http_version 1.1;
