@@ -32,6 +32,8 @@ public actor NginxRouter: RouterDriver {
 
     public nonisolated let profile: String
     private let settings: Settings
+    /// The nginx executable, found once.
+    private let binary: String
     private var group: ProcessGroup?
     private var environment: RouterEnvironment?
     private var port = 0
@@ -43,10 +45,15 @@ public actor NginxRouter: RouterDriver {
         public var description: String
     }
 
-    public init(name: String, settings: Settings) {
+    /// `folder`: where a relative `binary` is found (the profile file's folder).
+    public init(name: String, settings: Settings, folder: URL) {
         self.profile = name
         self.settings = settings
+        binary = ProcessGroup.locate(settings.binary, relativeTo: folder).path
     }
+
+    /// nginx's prefix, configuration and early error log, for every command that starts or checks it.
+    private var paths: String { "-p \(folder.path)/ -c \(configFile.path) -e \(folder.path)/logs/error.log" }
 
     private var folder: URL { environment!.workdir.appendingPathComponent("nginx") }
     private var configFile: URL { folder.appendingPathComponent("nginx.conf") }
@@ -68,9 +75,8 @@ public actor NginxRouter: RouterDriver {
     private func launch(alongside running: ProcessGroup? = nil) async throws {
         generation += 1
         if let problem = try await render() { throw StartError(description: "nginx refused its configuration: \(problem)") }
-        let binary = Self.locate(settings.binary)
         let launched = try ProcessGroup.launch(
-            "exec \(binary) -p \(folder.path)/ -c \(configFile.path) -e \(folder.path)/logs/error.log", in: folder,
+            "exec \(binary) \(paths)", in: folder,
             logFile: folder.appendingPathComponent("logs/nginx-\(generation).out"))
         group = launched
         let deadline = ContinuousClock.now + .seconds(20)
@@ -156,7 +162,6 @@ public actor NginxRouter: RouterDriver {
     public func greenWeight() async -> Int? { weight }
 
     public func build() async -> RouterBuild {
-        let binary = Self.locate(settings.binary)
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("cutover-nginx-v-\(UUID().uuidString).log")
         defer { try? FileManager.default.removeItem(at: scratch) }
         let (_, output) = await ProcessGroup.run("exec \(binary) -v", in: FileManager.default.temporaryDirectory, logFile: scratch, timeout: .seconds(10))
@@ -175,7 +180,7 @@ public actor NginxRouter: RouterDriver {
         try config(environment).write(to: configFile, atomically: true, encoding: .utf8)
         let log = folder.appendingPathComponent("logs/test.out")
         let (status, output) = await ProcessGroup.run(
-            "exec \(Self.locate(settings.binary)) -t -q -p \(folder.path)/ -c \(configFile.path) -e \(folder.path)/logs/error.log", in: folder, logFile: log,
+            "exec \(binary) -t -q \(paths)", in: folder, logFile: log,
             timeout: .seconds(20))
         return status == 0 ? nil : output
     }
@@ -247,13 +252,6 @@ public actor NginxRouter: RouterDriver {
 
     /// A duration as nginx writes it.
     static func milliseconds(_ duration: Duration) -> String { "\(duration.microseconds / 1_000)ms" }
-
-    /// A binary named by path, or found on PATH, /usr/sbin or /usr/local/sbin.
-    static func locate(_ name: String) -> String {
-        guard !name.contains("/") else { return name }
-        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init) + ["/usr/sbin", "/usr/local/sbin", "/sbin"]
-        return path.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) } ?? name
-    }
 
     /// PIDs whose parent is `pid` (the master's workers), from /proc.
     static func children(of pid: Int32) -> [Int32] {

@@ -55,6 +55,15 @@ public final class ProcessGroup: Sendable {
         self.process = UncheckedBox(process)
     }
 
+    /// An executable named by path (relative to `folder`), or a bare name found first in
+    /// `path`, then on PATH, then in the sbin folders (nginx and haproxy live there).
+    public static func locate(_ name: String, relativeTo folder: URL, path: [String] = []) -> URL {
+        guard !name.contains("/") else { return URL(fileURLWithPath: name, relativeTo: folder).standardizedFileURL }
+        let search = path + (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init) + ["/usr/local/sbin", "/usr/sbin", "/sbin"]
+        let found = search.map { URL(fileURLWithPath: $0).appendingPathComponent(name) }.first { FileManager.default.isExecutableFile(atPath: $0.path) }
+        return found ?? URL(fileURLWithPath: name, relativeTo: folder)
+    }
+
     /// Runs `command` to its end (or `timeout`, when its group is stopped) and returns its
     /// exit status (nil when it had to be stopped) and its output, which it wrote to `logFile`.
     public static func run(_ command: String, in folder: URL, logFile: URL, path: [String] = [], timeout: Duration) async -> (status: Int32?, output: String) {

@@ -99,7 +99,7 @@ public struct RouterProfile: Sendable {
         case .reference:
             return ReferenceRouter(executable: routerBinary(override: referenceBinary))
         case .nginx:
-            return NginxRouter(name: name, settings: nginx ?? NginxRouter.Settings())
+            return NginxRouter(name: name, settings: nginx ?? NginxRouter.Settings(), folder: folder)
         case .exec, .http:
             return ScriptedRouter(self)
         }

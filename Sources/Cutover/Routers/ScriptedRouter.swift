@@ -85,7 +85,7 @@ public actor ScriptedRouter: RouterDriver {
             let object = (try? JSONSerialization.jsonObject(with: Data(result.output.utf8))) as? [String: Any]
             if result.done, !result.output.isEmpty { version = String(((object?["version"] as? String) ?? String(result.output.prefix { $0 != "\n" })).prefix(80)) }
         }
-        let file = spec.executable.map { Self.locate($0.render(values), folder: spec.folder) }
+        let file = spec.executable.map { ProcessGroup.locate($0.render(values), relativeTo: spec.folder, path: Self.searchPath) }
         return RouterBuild(profile: spec.name, version: version, sha256: file.flatMap { FileDigest.sha256(of: $0) } ?? "", executable: file?.path ?? "")
     }
 
@@ -128,15 +128,6 @@ public actor ScriptedRouter: RouterDriver {
         guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else { return nil }
         let value = (object["weights"] as? [String: Any])?["green"] ?? object["green_weight"] ?? object["green"]
         return (value as? NSNumber)?.intValue
-    }
-
-    /// A file named by path (relative to the profile's folder), or a bare name found on the
-    /// PATH the steps use.
-    static func locate(_ name: String, folder: URL) -> URL {
-        guard !name.contains("/") else { return URL(fileURLWithPath: name, relativeTo: folder).standardizedFileURL }
-        let path = searchPath + (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
-        let found = path.map { URL(fileURLWithPath: $0).appendingPathComponent(name) }.first { FileManager.default.isExecutableFile(atPath: $0.path) }
-        return found ?? URL(fileURLWithPath: name, relativeTo: folder)
     }
 
     /// Steps find `cutover`, `bluegreen-router` and `mock-upstream` beside this executable first.
