@@ -7,12 +7,12 @@ import Testing
 /// by the check that names the defect.
 @Suite("nginx profile", .serialized)
 struct NginxProfileTests {
-    /// A profile file in a fresh folder: the shipped nginx profile with `extra` lines.
-    static func profile(_ extra: String) throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cutover-nginx-test-\(UUID().uuidString)")
+    /// A profile file in a fresh folder: the shipped profile of `kind` with `extra` lines.
+    static func profile(_ extra: String, kind: String = "nginx") throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cutover-\(kind)-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let file = dir.appendingPathComponent("nginx-variant.yaml")
-        try "name: nginx-variant\nkind: nginx\n\(extra)\n".write(to: file, atomically: true, encoding: .utf8)
+        let file = dir.appendingPathComponent("\(kind)-variant.yaml")
+        try "name: \(kind)-variant\nkind: \(kind)\n\(extra)\n".write(to: file, atomically: true, encoding: .utf8)
         return file
     }
 
@@ -35,12 +35,15 @@ struct NginxProfileTests {
     }
 
     /// nginx processes started from a cutover run's folder.
-    static func leftoverNginx() -> [String] {
+    static func leftoverNginx() -> [String] { leftover("nginx", config: "nginx.conf") }
+
+    /// Processes of `program` whose command line names `config` in a cutover run's folder.
+    static func leftover(_ program: String, config: String) -> [String] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap(Int32.init).compactMap { pid in
             guard let line = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8) else { return nil }
             let text = line.replacingOccurrences(of: "\0", with: " ")
-            return text.contains("nginx") && text.contains("/cutover-") && text.contains("nginx.conf") ? "\(pid): \(text)" : nil
+            return text.contains(program) && text.contains("/cutover-") && text.contains(config) ? "\(pid): \(text)" : nil
         }
     }
 
@@ -109,5 +112,29 @@ struct NginxProfileTests {
         // The session key splits the same load as asked.
         let honest = try Self.run(suite.path, router: "nginx")
         #expect(Self.status(honest.report, "SplitAccuracy") == "pass", "\(honest.out)")
+    }
+
+    /// nginx passes a failed request to the next server, but a POST only with
+    /// `non_idempotent`: when green resets a chat request it has already received (and
+    /// executed), nginx sends it again to blue, its backup, and the request runs twice.
+    @Test func retryingPostsAfterTheyWereSentFailsNoDuplicateExecution() throws {
+        let suite = try Self.suite(
+            "replay", duration: "6s",
+            timeline: [
+                "{at: 0s, phase: baseline}", "{at: 1s, action: canary, percent: 50, phase: canary-50}",
+                "{at: 2s, fault: {target: green, id: green-reset, kind: outage, mode: reset, probability: 0.2}}",
+            ],
+            checks: "[NoDuplicateExecution]")
+        defer { try? FileManager.default.removeItem(at: suite.deletingLastPathComponent()) }
+        let replaying = try Self.profile("failover: true\nproxy_next_upstream: error timeout non_idempotent")
+        defer { try? FileManager.default.removeItem(at: replaying.deletingLastPathComponent()) }
+        let result = try Self.run(suite.path, router: replaying.path)
+        #expect(result.status == 1, "\(result.out)")
+        #expect(Self.status(result.report, "NoDuplicateExecution") == "fail", "\(result.out)")
+        // Without non_idempotent nginx does not replay a POST (the client gets a 502 instead).
+        let careful = try Self.profile("failover: true")
+        defer { try? FileManager.default.removeItem(at: careful.deletingLastPathComponent()) }
+        let honest = try Self.run(suite.path, router: careful.path)
+        #expect(Self.status(honest.report, "NoDuplicateExecution") == "pass", "\(honest.out)")
     }
 }

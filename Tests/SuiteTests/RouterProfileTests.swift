@@ -21,6 +21,8 @@ struct RouterProfileTests {
         #expect(canary.url.render(["admin_port": "9"]) == "http://127.0.0.1:9/admin/canary")
         let nginx = try RouterProfile.resolve("nginx", suitesFolder: Self.suites)
         #expect(nginx.kind == .nginx && nginx.nginx == NginxRouter.Settings())
+        let haproxy = try RouterProfile.resolve("haproxy", suitesFolder: Self.suites)
+        #expect(haproxy.kind == .haproxy && haproxy.haproxy == HAProxyRouter.Settings())
         // Without a file, `reference` is built in; any other unknown name lists what exists.
         #expect(try RouterProfile.resolve("reference", suitesFolder: nil).source == "built-in")
         #expect(throws: ConfigError.self) { try RouterProfile.resolve("nope", suitesFolder: Self.suites) }
@@ -40,7 +42,7 @@ struct RouterProfileTests {
     /// (what is wrong, the YAML, the line and field and words the error must name)
     static let badInput: [(String, String, Int?, String, String)] = [
         ("no kind", "name: r\nurl: x\n", nil, "", "missing 'kind'"),
-        ("unknown kind", "name: r\nkind: envoy\n", 2, "kind", "expected one of reference, nginx, exec, http"),
+        ("unknown kind", "name: r\nkind: envoy\n", 2, "kind", "expected one of reference, nginx, haproxy, exec, http"),
         ("unknown key", exec + "retries: 3\n", 8, "retries", "unknown key 'retries'"),
         ("no name", "kind: exec\n", nil, "", "missing 'name'"),
         ("no url", exec.replacingOccurrences(of: "url: \"http://127.0.0.1:{port}\"\n", with: ""), nil, "", "missing 'url'"),
@@ -64,7 +66,10 @@ struct RouterProfileTests {
             "http missing promote", "name: r\nkind: http\nurl: \"http://x\"\nactions:\n  canary: {url: \"http://x/{percent}\"}\n  rollback: {url: \"http://x\"}\n", 5,
             "actions", "missing 'promote'"
         ),
-        ("not yet", "name: r\nkind: haproxy\n", 2, "kind", "not in this build yet"),
+        ("haproxy bad hash", "name: r\nkind: haproxy\nhash_type: random\n", 3, "hash_type", "map-based"),
+        ("haproxy bad retry", "name: r\nkind: haproxy\nretry_on: conn-failure sometimes\n", 3, "retry_on", "sometimes"),
+        ("haproxy threads", "name: r\nkind: haproxy\nthreads: 0\n", 3, "threads", "1"),
+        ("haproxy unknown key", "name: r\nkind: haproxy\nbalance: roundrobin\n", 3, "balance", "unknown key 'balance'"),
         ("nginx bad split", "name: r\nkind: nginx\nsplit_on: cookie\n", 3, "split_on", "cookie"),
         ("nginx bad retry", "name: r\nkind: nginx\nproxy_next_upstream: error sometimes\n", 3, "proxy_next_upstream", "sometimes"),
     ]

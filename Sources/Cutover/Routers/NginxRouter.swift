@@ -22,6 +22,9 @@ public actor NginxRouter: RouterDriver {
         /// Refuse a canary or promote while green does not answer `GET /v1/models` 2xx.
         public var healthGate = true
         public var proxyNextUpstream = "error timeout"
+        /// Each group lists the other environment as a `backup` server, so that
+        /// `proxy_next_upstream` can pass a failed request to it.
+        public var failover = false
         public var workerShutdownTimeout: Duration?
 
         public enum SplitKey: String, Sendable, CaseIterable { case session, clientAddress = "client_address" }
@@ -81,7 +84,7 @@ public actor NginxRouter: RouterDriver {
         group = launched
         let deadline = ContinuousClock.now + .seconds(20)
         func serving() async -> Bool {
-            if running != nil { return Self.children(of: launched.pid).count >= settings.workers }
+            if running != nil { return ProcessGroup.children(of: launched.pid).count >= settings.workers }
             return await client.send(CurlRequest(url: "http://127.0.0.1:\(port)/", timeoutMs: 1_000, connectTimeoutMs: 300)).status != 0
         }
         while !(await serving()) {
@@ -115,7 +118,7 @@ public actor NginxRouter: RouterDriver {
         let target: Int
         switch action {
         case .validate:
-            let healthy = await greenHealthy()
+            let healthy = await environment?.greenHealth(client) ?? (ok: false, detail: "not started")
             return ActionOutcome(accepted: healthy.ok, greenWeight: weight, detail: healthy.detail)
         case .canary(let percent): target = percent
         case .promote: target = 100
@@ -123,7 +126,7 @@ public actor NginxRouter: RouterDriver {
         case .restart: target = weight
         }
         if settings.healthGate, target > weight, action != .restart {
-            let healthy = await greenHealthy()
+            let healthy = await environment?.greenHealth(client) ?? (ok: false, detail: "not started")
             guard healthy.ok else { return ActionOutcome(accepted: false, greenWeight: weight, detail: "refused: green is unhealthy (\(healthy.detail))") }
         }
         let before = weight
@@ -147,13 +150,13 @@ public actor NginxRouter: RouterDriver {
     private func reload(before: Int) async throws -> ActionOutcome {
         if let problem = try await render() { throw StartError(description: "nginx -t refused the new configuration: \(problem)") }
         guard let master = group?.pid else { throw StartError(description: "nginx is not running") }
-        let old = Set(Self.children(of: master))
+        let old = Set(ProcessGroup.children(of: master))
         kill(master, SIGHUP)
         let deadline = ContinuousClock.now + .seconds(5)
-        while Set(Self.children(of: master)).subtracting(old).count < settings.workers, ContinuousClock.now < deadline {
+        while Set(ProcessGroup.children(of: master)).subtracting(old).count < settings.workers, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(2))
         }
-        let fresh = Set(Self.children(of: master)).subtracting(old).count
+        let fresh = Set(ProcessGroup.children(of: master)).subtracting(old).count
         guard fresh >= settings.workers else { throw StartError(description: "nginx started no new worker within 5 s of the reload: \(errorLogTail)") }
         return ActionOutcome(accepted: true, greenWeight: weight, detail: "nginx reloaded (green \(before) % → \(weight) %): \(fresh) new workers")
     }
@@ -194,10 +197,11 @@ public actor NginxRouter: RouterDriver {
         case 100: split = "* green;"
         default: split = "\(weight)% green; * blue;"
         }
-        func upstream(_ name: String, _ url: String) -> String {
-            let address = url.replacingOccurrences(of: "http://", with: "").split(separator: "/").first.map(String.init) ?? url
+        func address(_ url: String) -> String { url.replacingOccurrences(of: "http://", with: "").split(separator: "/").first.map(String.init) ?? url }
+        func upstream(_ name: String, _ url: String, other: String) -> String {
             let pool = settings.keepalive > 0 ? "keepalive \(settings.keepalive); keepalive_timeout \(Self.milliseconds(settings.keepaliveTimeout));" : ""
-            return "    upstream \(name) { server \(address) max_fails=0; \(pool) }\n"
+            let backup = settings.failover ? "server \(address(other)) max_fails=0 backup; " : ""
+            return "    upstream \(name) { server \(address(url)) max_fails=0; \(backup)\(pool) }\n"
         }
         let temp = folder.appendingPathComponent("temp").path
         return """
@@ -218,7 +222,7 @@ public actor NginxRouter: RouterDriver {
                 scgi_temp_path \(temp)/scgi;
                 client_max_body_size 64m;
                 keepalive_requests 100000;
-            \(upstream("blue", environment.blue))\(upstream("green", environment.green))
+            \(upstream("blue", environment.blue, other: environment.green))\(upstream("green", environment.green, other: environment.blue))
                 split_clients "\(key)" $environment { \(split) }
                 server {
                     listen 127.0.0.1:\(port) reuseport;
@@ -237,29 +241,10 @@ public actor NginxRouter: RouterDriver {
             """
     }
 
-    /// Whether green answers `GET /v1/models` 2xx (with the upstreams' key, if any).
-    private func greenHealthy() async -> (ok: Bool, detail: String) {
-        guard let environment else { return (false, "not started") }
-        let headers = environment.upstreamAPIKey.map { [("Authorization", "Bearer \($0)")] } ?? []
-        let response = await client.get("\(environment.green)/v1/models", headers: headers, timeoutMs: 2_000)
-        if let error = response.error { return (false, "green: \(error)") }
-        return ((200..<300).contains(response.status), "green answered GET /v1/models \(response.status)")
-    }
-
     private var errorLogTail: String {
         (try? String(contentsOf: folder.appendingPathComponent("logs/error.log"), encoding: .utf8)).map { String($0.suffix(400)) } ?? ""
     }
 
     /// A duration as nginx writes it.
     static func milliseconds(_ duration: Duration) -> String { "\(duration.microseconds / 1_000)ms" }
-
-    /// PIDs whose parent is `pid` (the master's workers), from /proc.
-    static func children(of pid: Int32) -> [Int32] {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.compactMap(Int32.init).filter { candidate in
-            guard let stat = try? String(contentsOfFile: "/proc/\(candidate)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            return fields.count > 2 && Int32(fields[1]) == pid
-        }
-    }
 }

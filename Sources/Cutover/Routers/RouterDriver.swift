@@ -1,3 +1,4 @@
+import CurlHTTP
 import Foundation
 
 /// What a router is started in front of: the two upstreams, a scratch folder for this
@@ -60,4 +61,15 @@ public protocol RouterDriver: Sendable {
     func build() async -> RouterBuild
     /// Stops everything `start` started; safe to call when `start` failed or never ran.
     func stop() async
+}
+
+extension RouterEnvironment {
+    /// Whether green answers `GET /v1/models` 2xx (with the upstreams' key, if any): the
+    /// health gate of the profiles whose router has none of its own (nginx, HAProxy).
+    func greenHealth(_ client: CurlClient) async -> (ok: Bool, detail: String) {
+        let headers = upstreamAPIKey.map { [("Authorization", "Bearer \($0)")] } ?? []
+        let response = await client.get("\(green)/v1/models", headers: headers, timeoutMs: 2_000)
+        if let error = response.error { return (false, "green: \(error)") }
+        return ((200..<300).contains(response.status), "green answered GET /v1/models \(response.status)")
+    }
 }

@@ -37,8 +37,7 @@ extension RouterProfile {
         guard let kindNode = try root.entries().first(where: { $0.key == "kind" })?.node else { throw root.error("missing 'kind' (expected \(Kind.allCases.map(\.rawValue).joined(separator: ", ")))") }
         let kindName = try kindNode.string()
         guard let kind = Kind(rawValue: kindName) else {
-            let later = kindName == "haproxy" ? " (the haproxy profile is not in this build yet)" : ""
-            throw kindNode.error("expected one of \(Kind.allCases.map(\.rawValue).joined(separator: ", ")), got '\(kindName)'\(later)")
+            throw kindNode.error("expected one of \(Kind.allCases.map(\.rawValue).joined(separator: ", ")), got '\(kindName)'")
         }
         let common: Set<String> = ["name", "kind", "description"]
         let fields: [String: ConfigNode]
@@ -46,7 +45,9 @@ extension RouterProfile {
         case .reference: fields = try root.object(allowed: common.union(["binary"]))
         case .nginx:
             fields = try root.object(
-                allowed: common.union(["binary", "workers", "keepalive", "keepalive_timeout", "split_on", "deploy", "health_gate", "proxy_next_upstream", "worker_shutdown_timeout"]))
+                allowed: common.union(["binary", "workers", "keepalive", "keepalive_timeout", "split_on", "deploy", "health_gate", "proxy_next_upstream", "worker_shutdown_timeout", "failover"]))
+        case .haproxy:
+            fields = try root.object(allowed: common.union(["binary", "threads", "hash_type", "runtime_answers", "server_state", "health_gate", "retry_on", "redispatch"]))
         case .exec: fields = try root.object(allowed: common.union(["start", "url", "ready", "stop", "status", "executable", "version"] + actionNames))
         case .http: fields = try root.object(allowed: common.union(["start", "url", "ready", "stop", "status", "executable", "version", "actions"]))
         }
@@ -63,6 +64,10 @@ extension RouterProfile {
         }
         if kind == .nginx {
             profile.nginx = try nginxSettings(fields)
+            return profile
+        }
+        if kind == .haproxy {
+            profile.haproxy = try haproxySettings(fields)
             return profile
         }
 
@@ -102,7 +107,7 @@ extension RouterProfile {
             }
             if let node = fields["status"] { profile.status = .request(try request(node, allowed: afterStart)) }
             if let node = fields["version"] { profile.version = .request(try request(node, allowed: afterStart)) }
-        case .reference, .nginx:
+        case .reference, .nginx, .haproxy:
             break
         }
         return profile
@@ -126,6 +131,7 @@ extension RouterProfile {
             settings.deploy = NginxRouter.Settings.Deploy(rawValue: try node.choice(NginxRouter.Settings.Deploy.allCases.map(\.rawValue)))!
         }
         if let node = fields["health_gate"] { settings.healthGate = try node.bool() }
+        if let node = fields["failover"] { settings.failover = try node.bool() }
         if let node = fields["worker_shutdown_timeout"] { settings.workerShutdownTimeout = try positive(node) }
         if let node = fields["proxy_next_upstream"] {
             let text = try node.string()
@@ -134,6 +140,34 @@ extension RouterProfile {
                 throw node.error("unknown proxy_next_upstream condition '\(bad)'; expected some of \(words.sorted().joined(separator: ", "))")
             }
             settings.proxyNextUpstream = text
+        }
+        return settings
+    }
+
+    private static func haproxySettings(_ fields: [String: ConfigNode]) throws(ConfigError) -> HAProxyRouter.Settings {
+        var settings = HAProxyRouter.Settings()
+        if let node = fields["binary"] { settings.binary = try node.string() }
+        if let node = fields["threads"] { settings.threads = try node.int(in: 1...64) }
+        if let node = fields["hash_type"] {
+            settings.hashType = HAProxyRouter.Settings.HashType(rawValue: try node.choice(HAProxyRouter.Settings.HashType.allCases.map(\.rawValue)))!
+        }
+        if let node = fields["runtime_answers"] {
+            settings.runtimeAnswers = HAProxyRouter.Settings.RuntimeAnswers(rawValue: try node.choice(HAProxyRouter.Settings.RuntimeAnswers.allCases.map(\.rawValue)))!
+        }
+        if let node = fields["server_state"] { settings.serverState = try node.bool() }
+        if let node = fields["health_gate"] { settings.healthGate = try node.bool() }
+        if let node = fields["redispatch"] { settings.redispatch = try node.bool() }
+        if let node = fields["retry_on"] {
+            let text = try node.string()
+            let words = Set([
+                "none", "conn-failure", "empty-response", "junk-response", "response-timeout", "0rtt-rejected", "all-retryable-errors",
+                "404", "408", "425", "500", "501", "502", "503", "504",
+            ])
+            if let bad = text.split(separator: " ").first(where: { !words.contains(String($0)) }) {
+                throw node.error("unknown retry-on condition '\(bad)'; expected some of \(words.sorted().joined(separator: ", "))")
+            }
+            guard !text.split(separator: " ").isEmpty else { throw node.error("expected at least one retry-on condition (none to retry nothing)") }
+            settings.retryOn = text
         }
         return settings
     }

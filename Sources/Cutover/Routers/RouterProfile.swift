@@ -6,7 +6,7 @@ import Foundation
 /// drive any router build through shell commands or an HTTP admin API.
 public struct RouterProfile: Sendable {
     public enum Kind: String, Sendable, CaseIterable {
-        case reference, nginx, exec, http
+        case reference, nginx, haproxy, exec, http
     }
 
     /// One step: a shell command (exit 0 = done, anything else = refused) or an HTTP
@@ -39,6 +39,8 @@ public struct RouterProfile: Sendable {
     public var binary: String?
     /// `nginx`: how the configuration is rendered and deployed.
     public var nginx: NginxRouter.Settings?
+    /// `haproxy`: how the configuration is rendered and weights are changed.
+    public var haproxy: HAProxyRouter.Settings?
     /// `exec`/`http`: started in the background, in a process group of its own.
     public var start: ProfileTemplate?
     /// Where the load goes.
@@ -100,6 +102,8 @@ public struct RouterProfile: Sendable {
             return ReferenceRouter(executable: routerBinary(override: referenceBinary))
         case .nginx:
             return NginxRouter(name: name, settings: nginx ?? NginxRouter.Settings(), folder: folder)
+        case .haproxy:
+            return HAProxyRouter(name: name, settings: haproxy ?? HAProxyRouter.Settings(), folder: folder)
         case .exec, .http:
             return ScriptedRouter(self)
         }

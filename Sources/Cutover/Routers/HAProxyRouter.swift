@@ -1,0 +1,243 @@
+import CurlHTTP
+import Foundation
+
+/// The `haproxy` profile (SPEC §5): HAProxy in master-worker mode as the harness's child on
+/// loopback, one backend with blue and green as servers, `balance hdr(X-Session-ID)` with
+/// `hash-type consistent`. Weights change through the runtime API (sent by the master CLI to
+/// the current worker); the stats socket hands the listeners to a new worker on a reload
+/// (`expose-fd listeners`), so a restart is a seamless reload (SIGUSR2 to the master). Runtime weights survive it only
+/// when the profile keeps server state (`show servers state` written to the
+/// `server-state-file` first, `load-server-state-from-file` in the new configuration).
+public actor HAProxyRouter: RouterDriver {
+    /// What the profile file may set.
+    public struct Settings: Sendable, Equatable {
+        /// The haproxy executable: a path, or a name on PATH (also /usr/sbin).
+        public var binary = "haproxy"
+        public var threads = 1
+        /// `consistent`: weights change at run time, moving only the sessions they must.
+        /// `map-based` (HAProxy's default) is static: the runtime API refuses any weight
+        /// but 0 % and 100 % of the configured one.
+        public var hashType = HashType.consistent
+        /// `checked`: a runtime API answer other than empty is a refused action. `ignored`
+        /// (known-bad): the answer is dropped, as `echo … | socat` in a deploy script does.
+        public var runtimeAnswers = RuntimeAnswers.checked
+        /// Save the runtime weights before a reload and load them after it.
+        public var serverState = true
+        /// Refuse a canary or promote while green does not answer `GET /v1/models` 2xx.
+        public var healthGate = true
+        /// HAProxy's `retry-on` conditions (`retries 3`); beyond `conn-failure` they replay requests.
+        public var retryOn = "conn-failure"
+        /// `option redispatch`: a retry may go to the other environment.
+        public var redispatch = false
+
+        public enum HashType: String, Sendable, CaseIterable { case consistent, mapBased = "map-based" }
+        public enum RuntimeAnswers: String, Sendable, CaseIterable { case checked, ignored }
+
+        public init() {}
+    }
+
+    public nonisolated let profile: String
+    private let settings: Settings
+    /// The haproxy executable, found once.
+    private let binary: String
+    private var group: ProcessGroup?
+    private var environment: RouterEnvironment?
+    private var port = 0
+    /// Green's weight as last asked for. haproxy.cfg always has the start's weights (green
+    /// at 0 %): later ones live only in HAProxy, and in its server state when that is kept.
+    private var weight = 0
+    private var reloads = 0
+    private let client = CurlClient()
+
+    static let backend = "environments"
+
+    public struct StartError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// `folder`: where a relative `binary` is found (the profile file's folder).
+    public init(name: String, settings: Settings, folder: URL) {
+        self.profile = name
+        self.settings = settings
+        binary = ProcessGroup.locate(settings.binary, relativeTo: folder).path
+    }
+
+    private var folder: URL { environment!.workdir.appendingPathComponent("haproxy") }
+    private var configFile: URL { folder.appendingPathComponent("haproxy.cfg") }
+    private var stateFile: URL { folder.appendingPathComponent("server-state") }
+    /// The master CLI (`-S`): it outlives reloads and passes a command to the current
+    /// worker (`@1`), which the stats socket cannot promise while an old worker drains.
+    private var master: HAProxyRuntimeAPI { HAProxyRuntimeAPI(socket: folder.appendingPathComponent("master.sock").path) }
+
+    /// A runtime API command for the current worker.
+    private func worker(_ command: String) async throws -> String { try await master.send("@1 \(command)") }
+
+    public func start(_ environment: RouterEnvironment) async throws -> String {
+        self.environment = environment
+        port = try ScriptedRouter.freePort()
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        // The state file must exist for the first start to load it quietly.
+        if settings.serverState { _ = FileManager.default.createFile(atPath: stateFile.path, contents: nil) }
+        if let problem = try await render() { throw StartError(description: "haproxy refused its configuration: \(problem)") }
+        let launched = try ProcessGroup.launch("exec \(binary) -W -db -S \(folder.appendingPathComponent("master.sock").path) -f \(configFile.path)", in: folder, logFile: folder.appendingPathComponent("haproxy.out"))
+        group = launched
+        let deadline = ContinuousClock.now + .seconds(20)
+        func serving() async -> Bool {
+            guard await client.send(CurlRequest(url: "http://127.0.0.1:\(port)/", timeoutMs: 1_000, connectTimeoutMs: 300)).status != 0 else { return false }
+            return (try? await worker("show info")) != nil
+        }
+        while !(await serving()) {
+            guard launched.isAlive, ContinuousClock.now < deadline else {
+                await launched.stop(grace: .seconds(1))
+                group = nil
+                throw StartError(description: "haproxy did not start serving on 127.0.0.1:\(port): \(launched.logTail)")
+            }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return "http://127.0.0.1:\(port)"
+    }
+
+    public func perform(_ action: RouterAction) async -> ActionOutcome {
+        let target: Int
+        switch action {
+        case .validate:
+            let healthy = await environment?.greenHealth(client) ?? (ok: false, detail: "not started")
+            return ActionOutcome(accepted: healthy.ok, greenWeight: await greenWeight(), detail: healthy.detail)
+        case .canary(let percent): target = percent
+        case .promote: target = 100
+        case .rollback: target = 0
+        case .restart:
+            do {
+                let detail = try await reload()
+                return ActionOutcome(accepted: true, greenWeight: await greenWeight(), detail: detail)
+            } catch {
+                return ActionOutcome(accepted: false, greenWeight: await greenWeight(), detail: "\(error)")
+            }
+        }
+        if settings.healthGate, target > weight {
+            let healthy = await environment?.greenHealth(client) ?? (ok: false, detail: "not started")
+            guard healthy.ok else { return ActionOutcome(accepted: false, greenWeight: await greenWeight(), detail: "refused: green is unhealthy (\(healthy.detail))") }
+        }
+        let before = weight
+        do {
+            let detail = try await setWeights(green: target)
+            weight = target
+            return ActionOutcome(accepted: true, greenWeight: await greenWeight(), detail: "green \(before) % → \(target) %: \(detail)")
+        } catch {
+            return ActionOutcome(accepted: false, greenWeight: await greenWeight(), detail: "\(error)")
+        }
+    }
+
+    /// `set weight` for both servers, the one that gains first, so that the backend never
+    /// has no weight at all. HAProxy answers a done `set weight` with nothing; anything
+    /// else is a refusal, which `runtime_answers: ignored` lets pass as `socat` would.
+    private func setWeights(green: Int) async throws -> String {
+        var steps = [("green", green), ("blue", 100 - green)]
+        if green < weight { steps.reverse() }
+        var ignored: [String] = []
+        for (server, value) in steps {
+            let command = "set weight \(Self.backend)/\(server) \(value)"
+            let answer = try await worker(command)
+            guard !answer.isEmpty else { continue }
+            guard settings.runtimeAnswers == .ignored else { throw StartError(description: "HAProxy refused '\(command)': \(answer)") }
+            if !ignored.contains(answer) { ignored.append(answer) }
+        }
+        if !ignored.isEmpty { return "HAProxy answered (ignored): \(ignored.joined(separator: " "))" }
+        return "set weight over the runtime API (blue \(100 - green), green \(green))"
+    }
+
+    /// A seamless reload: the server state saved (when kept), the configuration re-rendered
+    /// and checked, SIGUSR2 to the master; returns once the new worker answers the runtime API.
+    private func reload() async throws -> String {
+        guard let master = group?.pid, group?.isAlive == true else { throw StartError(description: "haproxy is not running") }
+        if settings.serverState {
+            let state = try await worker("show servers state \(Self.backend)")
+            try (state + "\n").write(to: stateFile, atomically: true, encoding: .utf8)
+        }
+        if let problem = try await render() { throw StartError(description: "haproxy -c refused the new configuration: \(problem)") }
+        let old = Set(ProcessGroup.children(of: master))
+        kill(master, SIGUSR2)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            let fresh = Set(ProcessGroup.children(of: master)).subtracting(old)
+            if let info = try? await worker("show info"), let pid = Self.field("Pid", in: info).flatMap(Int32.init), fresh.contains(pid) {
+                reloads += 1
+                return "haproxy reloaded (SIGUSR2 to master \(master)): worker \(pid) serving, \(settings.serverState ? "server state kept" : "no server state kept")"
+            }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        throw StartError(description: "haproxy's new worker did not answer within 10 s of the reload: \(group?.logTail ?? "")")
+    }
+
+    /// Green's share of the two servers' weights, as HAProxy's runtime API reports them.
+    public func greenWeight() async -> Int? {
+        guard let green = try? await worker("get weight \(Self.backend)/green"), let blue = try? await worker("get weight \(Self.backend)/blue"),
+            let g = green.split(separator: " ").first.flatMap({ Int($0) }), let b = blue.split(separator: " ").first.flatMap({ Int($0) }), g + b > 0
+        else { return nil }
+        return Int((Double(g) * 100 / Double(g + b)).rounded())
+    }
+
+    public func build() async -> RouterBuild {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("cutover-haproxy-v-\(UUID().uuidString).log")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let (_, output) = await ProcessGroup.run("exec \(binary) -v", in: FileManager.default.temporaryDirectory, logFile: scratch, timeout: .seconds(10))
+        let version = output.components(separatedBy: "version ").dropFirst().first.map { String($0.prefix { !$0.isWhitespace }) } ?? "unknown"
+        return RouterBuild(profile: profile, version: version, sha256: FileDigest.sha256(of: URL(fileURLWithPath: binary)) ?? "", executable: binary)
+    }
+
+    public func stop() async {
+        await group?.stop(grace: .seconds(10))
+        group = nil
+    }
+
+    /// Writes haproxy.cfg for the current weight and checks it (`haproxy -c`); returns HAProxy's complaint, if any.
+    private func render() async throws -> String? {
+        guard let environment else { return "not started" }
+        try config(environment).write(to: configFile, atomically: true, encoding: .utf8)
+        let (status, output) = await ProcessGroup.run(
+            "exec \(binary) -c -q -f \(configFile.path)", in: folder, logFile: folder.appendingPathComponent("check.out"), timeout: .seconds(20))
+        return status == 0 ? nil : output
+    }
+
+    /// The configuration: blue at 100, green at 0, as at the start.
+    func config(_ environment: RouterEnvironment) -> String {
+        func address(_ url: String) -> String { url.replacingOccurrences(of: "http://", with: "").split(separator: "/").first.map(String.init) ?? url }
+        let state = settings.serverState
+        return """
+            # Rendered by cutover for profile \(profile): green at 0 % (later weights are set over the runtime API).
+            global
+                master-worker
+                nbthread \(settings.threads)
+                maxconn 8000
+                pidfile \(folder.path)/haproxy.pid
+                stats socket \(folder.path)/admin.sock mode 600 level admin expose-fd listeners
+            \(state ? "    server-state-file \(stateFile.path)\n" : "")
+            defaults
+                mode http
+                timeout connect 5s
+                timeout client 300s
+                timeout server 300s
+                timeout http-request 30s
+                timeout http-keep-alive 60s
+                retries 3
+                retry-on \(settings.retryOn)
+            \(settings.redispatch ? "    option redispatch\n" : "")\(state ? "    load-server-state-from-file global\n" : "")
+            frontend router
+                bind 127.0.0.1:\(port)
+                default_backend \(Self.backend)
+
+            backend \(Self.backend)
+                balance hdr(X-Session-ID)
+                hash-type \(settings.hashType.rawValue)
+                http-response set-header X-Environment %[srv_name]
+                server blue \(address(environment.blue)) weight 100
+                server green \(address(environment.green)) weight 0
+
+            """
+    }
+
+    /// `Name: value` from `show info`.
+    static func field(_ name: String, in info: String) -> String? {
+        info.split(separator: "\n").first { $0.hasPrefix("\(name): ") }.map { String($0.dropFirst(name.count + 2)) }
+    }
+}
