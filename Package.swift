@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "checks-bench", targets: ["ChecksBench"]),
         .executable(name: "false-alarms-bench", targets: ["FalseAlarms"]),
         .executable(name: "generator-clock-bench", targets: ["GeneratorClock"]),
+        .executable(name: "routers-bench", targets: ["Routers"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
@@ -146,6 +147,8 @@ let package = Package(
         .executableTarget(name: "FalseAlarms", dependencies: ["Cutover", "CutoverTestSupport"], path: "bench/FalseAlarms"),
         /// `bench/generator-clock.sh`: the generator's lag with the mock and a suite's other work in its process or not.
         .executableTarget(name: "GeneratorClock", dependencies: ["Cutover", "MockUpstream"], path: "bench/GeneratorClock"),
+        /// `bench/routers.sh`: a router profile held up at a weight while wrk measures it.
+        .executableTarget(name: "Routers", dependencies: ["Cutover"], path: "bench/Routers"),
         /// Helpers shared by the test targets: live mocks, faults, polling, executables.
         .target(
             name: "CutoverTestSupport",

@@ -146,7 +146,7 @@ extension CutoverCommand {
 
 /// Flags shared by `run` and `certify`.
 struct RunOptions: ParsableArguments {
-    @Option(help: "Router profile: a name in suites/routers/ (reference: the bluegreen-router built beside cutover) or a profile file (kind reference, exec or http).")
+    @Option(help: "Router profile: a name in suites/routers/ (reference: the bluegreen-router built beside cutover) or a profile file (kind reference, nginx, haproxy, exec or http).")
     var router = "reference"
 
     @Option(name: .customLong("router-binary"), help: "The bluegreen-router executable to certify (default: the one beside cutover).")

@@ -240,4 +240,28 @@ public actor HAProxyRouter: RouterDriver {
     static func field(_ name: String, in info: String) -> String? {
         info.split(separator: "\n").first { $0.hasPrefix("\(name): ") }.map { String($0.dropFirst(name.count + 2)) }
     }
+
+    /// HAProxy's documented behaviours behind the failures the certification set finds.
+    public nonisolated func knownBehaviour(behind failure: CheckResult) -> String? {
+        let check = failure.name
+        if !settings.serverState, ["StateSurvivesRestart", "Stickiness", "SplitAccuracy"].contains(check) {
+            return "runtime weights live in the running worker: a reload reads haproxy.cfg again and loses them unless server-state-file and load-server-state-from-file carry them over"
+        }
+        if settings.hashType == .mapBased, ["SplitAccuracy", "MonotoneMovement", "ActionsHonoured", "ConvergenceTime"].contains(check) {
+            return "balance hdr() without hash-type consistent is static: the runtime API refuses weights other than 0 % and 100 %"
+        }
+        if settings.redispatch, ["Stickiness", "NoDuplicateExecution"].contains(check) {
+            return "option redispatch sends a retried request to another server, breaking stickiness"
+        }
+        switch check {
+        case "ZeroDropped":
+            return "without health checks (check) HAProxy keeps sending to a failed server; retries (retry-on \(settings.retryOn)) stay on the same server unless option redispatch is set; a reload's soft-stop also closes the old worker's idle client connections"
+        case "SplitAccuracy":
+            return "hash-type consistent places points on a ring in proportion to each server's weight: at low weights a server's share of sessions can be off its weight"
+        case "NoDuplicateExecution":
+            return settings.retryOn == "conn-failure" ? nil : "retry-on \(settings.retryOn) resends a request the server already received"
+        default:
+            return nil
+        }
+    }
 }

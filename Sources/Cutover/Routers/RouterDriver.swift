@@ -61,6 +61,13 @@ public protocol RouterDriver: Sendable {
     func build() async -> RouterBuild
     /// Stops everything `start` started; safe to call when `start` failed or never ran.
     func stop() async
+    /// For a failed check: the router's published behaviour that explains it, if this kind
+    /// of router has one, so that the reader of the report knows what the evidence shows.
+    func knownBehaviour(behind failure: CheckResult) -> String?
+}
+
+extension RouterDriver {
+    public func knownBehaviour(behind failure: CheckResult) -> String? { nil }
 }
 
 extension RouterEnvironment {

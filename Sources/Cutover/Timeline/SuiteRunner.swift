@@ -142,7 +142,13 @@ public struct SuiteRunner: Sendable {
             faults: await timeline.faultWindows(endUs: endUs), harnessFailures: await timeline.harnessFailures, upstreamLedgerDropped: dropped, control: controlLedger, plan: plan,
             wallStartMs: wallStartMs)
         let reconciled = ReconciledRun(history)
-        let checks = CheckCatalog.evaluate(suite.checks, on: reconciled)
+        // A failure that a real router's published behaviour explains says so in its summary.
+        let checks = CheckCatalog.evaluate(suite.checks, on: reconciled).map { result in
+            guard result.status == .fail, let behaviour = router.knownBehaviour(behind: result) else { return result }
+            var explained = result
+            explained.summary += ". Known \(router.profile) behaviour: \(behaviour)"
+            return explained
+        }
         // The run cannot vouch for anything when the generator or the harness failed it.
         var invalid: [String] = []
         if let validity = checks.first(where: { $0.name == "GeneratorValid" }), validity.status == .fail {

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Benchmark (issue 14): one mock upstream pair, and the throughput and p99 of GET /v1/models
+# through the reference router, nginx and HAProxy, each held at green 50 % by the same
+# profile driver a certification uses, with wrk -t1 -c64 -d10s (a random X-Session-ID per
+# request), the three contenders alternating over ROUNDS rounds in one run. Each router
+# gets the machine's cores: the reference router its default event loops, nginx
+# `workers: N`, HAProxy `threads: N`. Prints per-round figures, the medians, and the
+# reference router's ratios to nginx and to HAProxy.
+# Goal: throughput >= 1.0x HAProxy's, p99 no worse than HAProxy's.
+# Usage: bench/routers.sh [ROUNDS] [DURATION]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source bench/lib.sh
+rounds=${1:-3}
+duration=${2:-10s}
+cores=$(nproc)
+
+swift build -c release --product mock-upstream >/dev/null
+swift build -c release --product bluegreen-router >/dev/null
+swift build -c release --product routers-bench >/dev/null
+BIN=$(swift build -c release --show-bin-path)
+ulimit -n 65536 2>/dev/null || true
+
+start_mock green --seed 2
+GREEN_URL=$MOCK_URL
+start_mock blue --seed 1
+BLUE_URL=$MOCK_URL
+
+printf 'name: nginx-bench\nkind: nginx\nworkers: %s\n' "$cores" >"$bench_work/nginx-bench.yaml"
+printf 'name: haproxy-bench\nkind: haproxy\nthreads: %s\n' "$cores" >"$bench_work/haproxy-bench.yaml"
+declare -A url version
+for router in reference nginx haproxy; do
+  profile=$router
+  [ "$router" = reference ] || profile="$bench_work/$router-bench.yaml"
+  # The reference profile runs the bluegreen-router beside the holder.
+  "$BIN/routers-bench" "$profile" "$BLUE_URL" "$GREEN_URL" 50 "$bench_work/$router" >"$bench_work/$router.ready" 2>"$bench_work/$router.err" &
+  bench_pids+=($!)
+  for _ in $(seq 1 400); do [ -s "$bench_work/$router.ready" ] && break; sleep 0.05; done
+  [ -s "$bench_work/$router.ready" ] || { echo "$router did not start:" >&2; cat "$bench_work/$router.err" >&2; exit 1; }
+  url[$router]=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["url"])' "$bench_work/$router.ready")
+  version[$router]=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["version"])' "$bench_work/$router.ready")
+done
+
+echo "== GET /v1/models at green 50 %, wrk -t1 -c64 -d$duration, $rounds alternating rounds, $cores cores per router"
+results="$bench_work/results.txt"
+for round in $(seq 1 "$rounds"); do
+  for router in reference nginx haproxy; do
+    rps=$(wrk_rps "${url[$router]}/v1/models" -t1 -c64 -d"$duration" --latency -s bench/session.lua)
+    p99=$(wrk_p99)
+    errors=$(awk '/Non-2xx|Socket errors/ {print}' "$bench_work/wrk.last" | tr '\n' ' ')
+    printf '  round %s  %-10s %10.0f req/s   p99 %8s ms  %s\n' "$round" "$router" "$rps" "$p99" "$errors"
+    echo "$router $rps $p99" >>"$results"
+  done
+done
+python3 - "$results" "${version[reference]}" "${version[nginx]}" "${version[haproxy]}" <<'PY'
+import statistics, sys
+rows = [line.split() for line in open(sys.argv[1]) if line.strip()]
+versions = dict(zip(["reference", "nginx", "haproxy"], sys.argv[2:5]))
+median = {}
+for router in ["reference", "nginx", "haproxy"]:
+    mine = [r for r in rows if r[0] == router]
+    median[router] = (statistics.median(float(r[1]) for r in mine), statistics.median(float(r[2]) for r in mine))
+print("router     version             req/s (median)   p99 ms (median)")
+for router, (rps, p99) in median.items():
+    print(f"{router:10s} {versions[router]:18s} {rps:14.0f}   {p99:14.2f}")
+ref = median["reference"]
+for other in ["nginx", "haproxy"]:
+    rps, p99 = median[other]
+    print(f"reference / {other}: throughput {ref[0] / rps:.2f}x, p99 {ref[1] / p99:.2f}x")
+print("goal: throughput >= 1.0x haproxy, p99 <= 1.0x haproxy")
+PY
