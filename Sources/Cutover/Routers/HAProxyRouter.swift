@@ -177,13 +177,7 @@ public actor HAProxyRouter: RouterDriver {
         return Int((Double(g) * 100 / Double(g + b)).rounded())
     }
 
-    public func build() async -> RouterBuild {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("cutover-haproxy-v-\(UUID().uuidString).log")
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        let (_, output) = await ProcessGroup.run("exec \(binary) -v", in: FileManager.default.temporaryDirectory, logFile: scratch, timeout: .seconds(10))
-        let version = output.components(separatedBy: "version ").dropFirst().first.map { String($0.prefix { !$0.isWhitespace }) } ?? "unknown"
-        return RouterBuild(profile: profile, version: version, sha256: FileDigest.sha256(of: URL(fileURLWithPath: binary)) ?? "", executable: binary)
-    }
+    public func build() async -> RouterBuild { await RouterBuild.probe(binary, profile: profile, versionAfter: "version ") }
 
     public func stop() async {
         await group?.stop(grace: .seconds(10))
@@ -201,7 +195,6 @@ public actor HAProxyRouter: RouterDriver {
 
     /// The configuration: blue at 100, green at 0, as at the start.
     func config(_ environment: RouterEnvironment) -> String {
-        func address(_ url: String) -> String { url.replacingOccurrences(of: "http://", with: "").split(separator: "/").first.map(String.init) ?? url }
         let state = settings.serverState
         return """
             # Rendered by cutover for profile \(profile): green at 0 % (later weights are set over the runtime API).
@@ -230,8 +223,8 @@ public actor HAProxyRouter: RouterDriver {
                 balance hdr(X-Session-ID)
                 hash-type \(settings.hashType.rawValue)
                 http-response set-header X-Environment %[srv_name]
-                server blue \(address(environment.blue)) weight 100
-                server green \(address(environment.green)) weight 0
+                server blue \(RouterEnvironment.address(environment.blue)) weight 100
+                server green \(RouterEnvironment.address(environment.green)) weight 0
 
             """
     }

@@ -164,13 +164,7 @@ public actor NginxRouter: RouterDriver {
     /// Green's weight as this driver last rendered it: nginx has no API to ask.
     public func greenWeight() async -> Int? { weight }
 
-    public func build() async -> RouterBuild {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("cutover-nginx-v-\(UUID().uuidString).log")
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        let (_, output) = await ProcessGroup.run("exec \(binary) -v", in: FileManager.default.temporaryDirectory, logFile: scratch, timeout: .seconds(10))
-        let version = output.components(separatedBy: "nginx/").dropFirst().first.map { String($0.prefix { !$0.isWhitespace }) } ?? "unknown"
-        return RouterBuild(profile: profile, version: version, sha256: FileDigest.sha256(of: URL(fileURLWithPath: binary)) ?? "", executable: binary)
-    }
+    public func build() async -> RouterBuild { await RouterBuild.probe(binary, profile: profile, versionAfter: "nginx/") }
 
     public func stop() async {
         await group?.stop(grace: .seconds(10))
@@ -197,11 +191,10 @@ public actor NginxRouter: RouterDriver {
         case 100: split = "* green;"
         default: split = "\(weight)% green; * blue;"
         }
-        func address(_ url: String) -> String { url.replacingOccurrences(of: "http://", with: "").split(separator: "/").first.map(String.init) ?? url }
         func upstream(_ name: String, _ url: String, other: String) -> String {
             let pool = settings.keepalive > 0 ? "keepalive \(settings.keepalive); keepalive_timeout \(Self.milliseconds(settings.keepaliveTimeout));" : ""
-            let backup = settings.failover ? "server \(address(other)) max_fails=0 backup; " : ""
-            return "    upstream \(name) { server \(address(url)) max_fails=0; \(backup)\(pool) }\n"
+            let backup = settings.failover ? "server \(RouterEnvironment.address(other)) max_fails=0 backup; " : ""
+            return "    upstream \(name) { server \(RouterEnvironment.address(url)) max_fails=0; \(backup)\(pool) }\n"
         }
         let temp = folder.appendingPathComponent("temp").path
         return """

@@ -48,6 +48,18 @@ public struct RouterBuild: Sendable, Equatable {
     }
 }
 
+extension RouterBuild {
+    /// A router build started from `binary`: its SHA-256, and the version `binary -v`
+    /// prints after `marker` (nginx writes "nginx/1.22.1", HAProxy "version 2.6.12").
+    static func probe(_ binary: String, profile: String, versionAfter marker: String) async -> RouterBuild {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("cutover-\(profile)-v-\(UUID().uuidString).log")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let (_, output) = await ProcessGroup.run("exec \(binary) -v", in: FileManager.default.temporaryDirectory, logFile: scratch, timeout: .seconds(10))
+        let version = output.components(separatedBy: marker).dropFirst().first.map { String($0.prefix { !$0.isWhitespace }) } ?? "unknown"
+        return RouterBuild(profile: profile, version: version, sha256: FileDigest.sha256(of: URL(fileURLWithPath: binary)) ?? "", executable: binary)
+    }
+}
+
 /// How the harness drives one kind of router (a profile, SPEC §5): start it in front of
 /// two upstreams, carry out actions, say its weights, stop it. Known-bad routers in the
 /// tests are drivers too.
@@ -71,6 +83,11 @@ extension RouterDriver {
 }
 
 extension RouterEnvironment {
+    /// `host:port` of an upstream URL, as nginx's `server` and HAProxy's `server` lines want it.
+    static func address(_ url: String) -> String {
+        url.replacingOccurrences(of: "http://", with: "").split(separator: "/").first.map(String.init) ?? url
+    }
+
     /// Whether green answers `GET /v1/models` 2xx (with the upstreams' key, if any): the
     /// health gate of the profiles whose router has none of its own (nginx, HAProxy).
     func greenHealth(_ client: CurlClient) async -> (ok: Bool, detail: String) {

@@ -125,21 +125,18 @@ extension RouterProfile {
         if let node = fields["keepalive"] { settings.keepalive = try node.int(in: 0...100_000) }
         if let node = fields["keepalive_timeout"] { settings.keepaliveTimeout = try positive(node) }
         if let node = fields["split_on"] {
-            settings.splitOn = NginxRouter.Settings.SplitKey(rawValue: try node.choice(NginxRouter.Settings.SplitKey.allCases.map(\.rawValue)))!
+            settings.splitOn = try choice(node)
         }
         if let node = fields["deploy"] {
-            settings.deploy = NginxRouter.Settings.Deploy(rawValue: try node.choice(NginxRouter.Settings.Deploy.allCases.map(\.rawValue)))!
+            settings.deploy = try choice(node)
         }
         if let node = fields["health_gate"] { settings.healthGate = try node.bool() }
         if let node = fields["failover"] { settings.failover = try node.bool() }
         if let node = fields["worker_shutdown_timeout"] { settings.workerShutdownTimeout = try positive(node) }
         if let node = fields["proxy_next_upstream"] {
-            let text = try node.string()
-            let words = Set(["error", "timeout", "invalid_header", "http_500", "http_502", "http_503", "http_504", "http_403", "http_404", "http_429", "non_idempotent", "off"])
-            if let bad = text.split(separator: " ").first(where: { !words.contains(String($0)) }) {
-                throw node.error("unknown proxy_next_upstream condition '\(bad)'; expected some of \(words.sorted().joined(separator: ", "))")
-            }
-            settings.proxyNextUpstream = text
+            settings.proxyNextUpstream = try conditions(
+                node, "proxy_next_upstream",
+                ["error", "timeout", "invalid_header", "http_500", "http_502", "http_503", "http_504", "http_403", "http_404", "http_429", "non_idempotent", "off"])
         }
         return settings
     }
@@ -149,27 +146,39 @@ extension RouterProfile {
         if let node = fields["binary"] { settings.binary = try node.string() }
         if let node = fields["threads"] { settings.threads = try node.int(in: 1...64) }
         if let node = fields["hash_type"] {
-            settings.hashType = HAProxyRouter.Settings.HashType(rawValue: try node.choice(HAProxyRouter.Settings.HashType.allCases.map(\.rawValue)))!
+            settings.hashType = try choice(node)
         }
         if let node = fields["runtime_answers"] {
-            settings.runtimeAnswers = HAProxyRouter.Settings.RuntimeAnswers(rawValue: try node.choice(HAProxyRouter.Settings.RuntimeAnswers.allCases.map(\.rawValue)))!
+            settings.runtimeAnswers = try choice(node)
         }
         if let node = fields["server_state"] { settings.serverState = try node.bool() }
         if let node = fields["health_gate"] { settings.healthGate = try node.bool() }
         if let node = fields["redispatch"] { settings.redispatch = try node.bool() }
         if let node = fields["retry_on"] {
-            let text = try node.string()
-            let words = Set([
-                "none", "conn-failure", "empty-response", "junk-response", "response-timeout", "0rtt-rejected", "all-retryable-errors",
-                "404", "408", "425", "500", "501", "502", "503", "504",
-            ])
-            if let bad = text.split(separator: " ").first(where: { !words.contains(String($0)) }) {
-                throw node.error("unknown retry-on condition '\(bad)'; expected some of \(words.sorted().joined(separator: ", "))")
-            }
-            guard !text.split(separator: " ").isEmpty else { throw node.error("expected at least one retry-on condition (none to retry nothing)") }
-            settings.retryOn = text
+            settings.retryOn = try conditions(
+                node, "retry-on",
+                [
+                    "none", "conn-failure", "empty-response", "junk-response", "response-timeout", "0rtt-rejected", "all-retryable-errors",
+                    "404", "408", "425", "500", "501", "502", "503", "504",
+                ])
         }
         return settings
+    }
+
+    /// One of an enum's raw values.
+    private static func choice<Value: RawRepresentable & CaseIterable>(_ node: ConfigNode) throws(ConfigError) -> Value where Value.RawValue == String {
+        Value(rawValue: try node.choice(Value.allCases.map(\.rawValue)))!
+    }
+
+    /// A space-separated list of `directive`'s conditions, each one of `known`, at least one.
+    private static func conditions(_ node: ConfigNode, _ directive: String, _ known: Set<String>) throws(ConfigError) -> String {
+        let text = try node.string()
+        let words = text.split(separator: " ")
+        if let bad = words.first(where: { !known.contains(String($0)) }) {
+            throw node.error("unknown \(directive) condition '\(bad)'; expected some of \(known.sorted().joined(separator: ", "))")
+        }
+        guard !words.isEmpty else { throw node.error("expected at least one \(directive) condition") }
+        return text
     }
 
     /// `{method, url, body, headers}`; the method defaults to POST (GET for a status).
