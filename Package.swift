@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "false-alarms-bench", targets: ["FalseAlarms"]),
         .executable(name: "generator-clock-bench", targets: ["GeneratorClock"]),
         .executable(name: "routers-bench", targets: ["Routers"]),
+        .executable(name: "nio-floor", targets: ["NIOFloor"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
@@ -149,6 +150,14 @@ let package = Package(
         .executableTarget(name: "GeneratorClock", dependencies: ["Cutover", "MockUpstream"], path: "bench/GeneratorClock"),
         /// `bench/routers.sh`: a router profile held up at a weight while wrk measures it.
         .executableTarget(name: "Routers", dependencies: ["Cutover"], path: "bench/Routers"),
+        /// `bench/routers.sh`: SwiftNIO's floor, a byte relay that parses nothing.
+        .executableTarget(
+            name: "NIOFloor",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "bench/NIOFloor"),
         /// Helpers shared by the test targets: live mocks, faults, polling, executables.
         .target(
             name: "CutoverTestSupport",

@@ -67,3 +67,35 @@ wrk_p99() {
 }
 
 ratio() { python3 -c "import sys; print(f'{float(sys.argv[1])/float(sys.argv[2]):.2f}')" "$1" "$2"; }
+
+# tree_cpu_ticks PID: CPU time (user + system, in clock ticks) used so far by PID and every
+# process below it, so a multi-process router (nginx's workers, HAProxy's master and worker)
+# is counted whole.
+tree_cpu_ticks() {
+  python3 - "$1" <<'PY'
+import os, sys
+stats = {}
+for name in os.listdir("/proc"):
+    if name.isdigit():
+        try:
+            text = open(f"/proc/{name}/stat").read()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2:].split()
+        stats[int(name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+todo, total = [int(sys.argv[1])], 0
+while todo:
+    pid = todo.pop()
+    total += stats.get(pid, (0, 0))[1]
+    todo += [child for child, (parent, _) in stats.items() if parent == pid]
+print(total)
+PY
+}
+
+# wrk_requests prints the number of requests the last wrk run completed.
+wrk_requests() { awk '/requests in/ {print $1}' "$bench_work/wrk.last"; }
+
+# cpu_us_per_request TICKS_BEFORE TICKS_AFTER: the router's CPU per request of the last wrk run.
+cpu_us_per_request() {
+  python3 -c "import os,sys; t=os.sysconf('SC_CLK_TCK'); print(f'{(int(sys.argv[2])-int(sys.argv[1]))/t*1e6/int(sys.argv[3]):.1f}')" "$1" "$2" "$(wrk_requests)"
+}

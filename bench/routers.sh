@@ -18,6 +18,7 @@ cores=$(nproc)
 swift build -c release --product mock-upstream >/dev/null
 swift build -c release --product bluegreen-router >/dev/null
 swift build -c release --product routers-bench >/dev/null
+swift build -c release --product nio-floor >/dev/null
 BIN=$(swift build -c release --show-bin-path)
 ulimit -n 65536 2>/dev/null || true
 
@@ -28,44 +29,70 @@ BLUE_URL=$MOCK_URL
 
 printf 'name: nginx-bench\nkind: nginx\nworkers: %s\n' "$cores" >"$bench_work/nginx-bench.yaml"
 printf 'name: haproxy-bench\nkind: haproxy\nthreads: %s\n' "$cores" >"$bench_work/haproxy-bench.yaml"
-declare -A url version
+declare -A url version holder
 for router in reference nginx haproxy; do
   profile=$router
   [ "$router" = reference ] || profile="$bench_work/$router-bench.yaml"
   # The reference profile runs the bluegreen-router beside the holder.
   "$BIN/routers-bench" "$profile" "$BLUE_URL" "$GREEN_URL" 50 "$bench_work/$router" >"$bench_work/$router.ready" 2>"$bench_work/$router.err" &
   bench_pids+=($!)
+  holder[$router]=$!
   for _ in $(seq 1 400); do [ -s "$bench_work/$router.ready" ] && break; sleep 0.05; done
   [ -s "$bench_work/$router.ready" ] || { echo "$router did not start:" >&2; cat "$bench_work/$router.err" >&2; exit 1; }
   url[$router]=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["url"])' "$bench_work/$router.ready")
   version[$router]=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["version"])' "$bench_work/$router.ready")
 done
+# SwiftNIO's floors (bench/NIOFloor), proxies to blue that route nothing: nio-bytes copies
+# bytes and parses nothing, nio-http runs NIOHTTP1's codecs on both sides as the reference
+# router does. Their CPU per request against HAProxy's bounds what a SwiftNIO router can reach.
+start_floor() {
+  local name=$1; shift
+  "$BIN/nio-floor" "$@" "${BLUE_URL##*:}" >"$bench_work/$name.ready" 2>"$bench_work/$name.err" &
+  bench_pids+=($!)
+  holder[$name]=$!
+  for _ in $(seq 1 400); do [ -s "$bench_work/$name.ready" ] && break; sleep 0.05; done
+  [ -s "$bench_work/$name.ready" ] || { echo "$name did not start:" >&2; cat "$bench_work/$name.err" >&2; exit 1; }
+  url[$name]="http://127.0.0.1:$(head -1 "$bench_work/$name.ready")"
+  version[$name]="swift-nio floor"
+}
+start_floor nio-bytes
+start_floor nio-http --http
+contenders="reference nginx haproxy nio-http nio-bytes"
 
 echo "== GET /v1/models at green 50 %, wrk -t1 -c64 -d$duration, $rounds alternating rounds, $cores cores per router"
 results="$bench_work/results.txt"
 for round in $(seq 1 "$rounds"); do
-  for router in reference nginx haproxy; do
+  for router in $contenders; do
+    before=$(tree_cpu_ticks "${holder[$router]}")
     rps=$(wrk_rps "${url[$router]}/v1/models" -t1 -c64 -d"$duration" --latency -s bench/session.lua)
+    after=$(tree_cpu_ticks "${holder[$router]}")
     p99=$(wrk_p99)
+    cpu=$(cpu_us_per_request "$before" "$after")
     errors=$(awk '/Non-2xx|Socket errors/ {print}' "$bench_work/wrk.last" | tr '\n' ' ')
-    printf '  round %s  %-10s %10.0f req/s   p99 %8s ms  %s\n' "$round" "$router" "$rps" "$p99" "$errors"
-    echo "$router $rps $p99" >>"$results"
+    printf '  round %s  %-10s %10.0f req/s   p99 %8s ms   cpu %6s us/req  %s\n' "$round" "$router" "$rps" "$p99" "$cpu" "$errors"
+    echo "$router $rps $p99 $cpu" >>"$results"
   done
 done
-python3 - "$results" "${version[reference]}" "${version[nginx]}" "${version[haproxy]}" <<'PY'
+python3 - "$results" "${version[reference]}" "${version[nginx]}" "${version[haproxy]}" "${version[nio-http]}" "${version[nio-bytes]}" <<'PY'
 import statistics, sys
 rows = [line.split() for line in open(sys.argv[1]) if line.strip()]
-versions = dict(zip(["reference", "nginx", "haproxy"], sys.argv[2:5]))
+names = ["reference", "nginx", "haproxy", "nio-http", "nio-bytes"]
+versions = dict(zip(names, sys.argv[2:7]))
 median = {}
-for router in ["reference", "nginx", "haproxy"]:
+for router in names:
     mine = [r for r in rows if r[0] == router]
-    median[router] = (statistics.median(float(r[1]) for r in mine), statistics.median(float(r[2]) for r in mine))
-print("router     version             req/s (median)   p99 ms (median)")
-for router, (rps, p99) in median.items():
-    print(f"{router:10s} {versions[router]:18s} {rps:14.0f}   {p99:14.2f}")
+    median[router] = tuple(statistics.median(float(r[i]) for r in mine) for i in (1, 2, 3))
+print("router     version             req/s (median)   p99 ms (median)   cpu us/req (median)")
+for router, (rps, p99, cpu) in median.items():
+    print(f"{router:10s} {versions[router]:18s} {rps:14.0f}   {p99:14.2f}   {cpu:18.1f}")
 ref = median["reference"]
 for other in ["nginx", "haproxy"]:
-    rps, p99 = median[other]
-    print(f"reference / {other}: throughput {ref[0] / rps:.2f}x, p99 {ref[1] / p99:.2f}x")
+    rps, p99, cpu = median[other]
+    print(f"reference / {other}: throughput {ref[0] / rps:.2f}x, p99 {ref[1] / p99:.2f}x, cpu per request {ref[2] / cpu:.2f}x")
+hap = median["haproxy"]
+for floor in ["nio-http", "nio-bytes"]:
+    rps, p99, cpu = median[floor]
+    print(f"{floor} (to blue, no routing) / haproxy: throughput {rps / hap[0]:.2f}x, p99 {p99 / hap[1]:.2f}x, cpu per request {cpu / hap[2]:.2f}x")
+print(f"reference / nio-http: cpu per request {ref[2] / median['nio-http'][2]:.2f}x (what routing, pooling and stamping add to NIOHTTP1's codecs)")
 print("goal: throughput >= 1.0x haproxy, p99 <= 1.0x haproxy")
 PY

@@ -31,45 +31,59 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// A `read()` held back while requests are queued.
     private var readHeld = false
 
-    /// One request in flight on this connection.
-    private struct Exchange {
+    /// One request in flight on this connection. A class, so that changing its head in
+    /// place never copies the headers (a struct copied out of the optional would).
+    private final class Exchange {
         var head: HTTPRequestHead
         var environment: Environment
         var requestID: String
         var pendingBody: [ByteBuffer] = []
         var requestEnded = false
-        var upstream: (any Channel)?
-        /// The upstream connection's handler, kept from `attach` (no pipeline lookups later).
-        var upstreamHandler: UpstreamHandler?
+        /// The upstream connection's handler; it holds the connection.
+        var upstream: UpstreamHandler?
         var responseStarted = false
         var upstreamReusable = true
         var clientKeepAlive: Bool
         var failedOver = false
         /// Upstream reads paused because the client is not keeping up.
         var upstreamPaused = false
+
+        init(head: HTTPRequestHead, environment: Environment, requestID: String, clientKeepAlive: Bool) {
+            self.head = head
+            self.environment = environment
+            self.requestID = requestID
+            self.clientKeepAlive = clientKeepAlive
+        }
     }
 
     /// Headers that belong to one hop only (RFC 9110 §7.6.1).
-    private static let hopByHop: Set<String> = [
+    private static let hopByHop = [
         "connection", "keep-alive", "proxy-connection", "upgrade", "te", "trailer", "proxy-authorization", "proxy-authenticate",
     ]
 
-    /// Drops hop-by-hop headers, including any the `Connection` header names, in one pass
-    /// when there are any (the common case has none and costs one scan).
-    static func removeHopByHop(_ headers: inout HTTPHeaders) {
-        var extra: Set<String> = []
-        var found = false
-        for (name, value) in headers where name.utf8.count <= 19 {
-            let lower = name.lowercased()
-            if hopByHop.contains(lower) {
-                found = true
-                if lower == "connection" {
-                    for token in value.split(separator: ",") { extra.insert(token.trimmingCharacters(in: .whitespaces).lowercased()) }
-                }
-            }
+    /// Whether `name` is a hop-by-hop header, compared without allocating (this runs on every
+    /// header of every request and response).
+    private static func isHopByHop(_ name: String) -> Bool {
+        switch name.utf8.count {
+        case 2, 7, 10, 16, 18, 19: hopByHop.contains { equalsIgnoringCase(name, $0) }
+        default: false
         }
-        guard found else { return }
-        for name in hopByHop.union(extra) { headers.remove(name: name) }
+    }
+
+    /// ASCII case-insensitive equality against a lower-case `expected`.
+    private static func equalsIgnoringCase(_ name: String, _ expected: String) -> Bool {
+        name.utf8.count == expected.utf8.count
+            && zip(name.utf8, expected.utf8).allSatisfy { byte, lower in byte == lower || (byte &+ 32 == lower && lower >= 0x61 && lower <= 0x7A) }
+    }
+
+    /// Drops hop-by-hop headers, including any the `Connection` header names. The common
+    /// case has none and costs one scan.
+    static func removeHopByHop(_ headers: inout HTTPHeaders) {
+        guard headers.contains(where: { isHopByHop($0.name) }) else { return }
+        var extra: Set<String> = []
+        for value in headers[canonicalForm: "connection"] { extra.insert(value.lowercased()) }
+        for name in hopByHop { headers.remove(name: name) }
+        for name in extra { headers.remove(name: name) }
     }
 
     init(proxy: ProxyContext, logger: Logger) {
@@ -131,7 +145,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             dispatch(to: environment)
         case .body(let buffer):
             guard exchange != nil else { return }
-            if let upstream = exchange!.upstream {
+            if let upstream = exchange!.upstream?.channel {
                 upstream.write(HTTPClientRequestPart.body(.byteBuffer(buffer)), promise: nil)
             } else {
                 exchange!.pendingBody.append(buffer)
@@ -139,7 +153,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .end:
             guard exchange != nil else { return }
             exchange!.requestEnded = true
-            exchange!.upstream?.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+            exchange!.upstream?.channel?.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
         }
     }
 
@@ -147,27 +161,28 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func dispatch(to environment: Environment) {
         guard let context else { return }
         let pool = proxy.pool(on: context.eventLoop)
-        if let channel = pool.take(environment) {
-            attach(channel, environment)
+        if let upstream = pool.take(environment) {
+            attach(upstream, environment)
             return
         }
         let target = proxy.targets[environment]!
-        let boundPool = NIOLoopBound(pool, eventLoop: context.eventLoop)
+        // Made here, on this loop, and kept: attaching it needs no pipeline lookup.
+        let upstream = NIOLoopBound(UpstreamHandler(environment: environment, pool: pool), eventLoop: context.eventLoop)
         ClientBootstrap(group: context.eventLoop)
             .channelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             .connectTimeout(proxy.connectTimeout)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(UpstreamHandler(environment: environment, pool: boundPool.value))
+                    try channel.pipeline.syncOperations.addHandler(upstream.value)
                 }
             }
             .connect(host: target.host, port: target.port)
             .assumeIsolated()
             .whenComplete { result in
                 switch result {
-                case .success(let channel):
-                    self.attach(channel, environment)
+                case .success:
+                    self.attach(upstream.value, environment)
                 case .failure(let error):
                     self.connectFailed(environment, error)
                 }
@@ -176,12 +191,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Nothing was sent: retry once on the other environment, else answer 502.
     private func connectFailed(_ environment: Environment, _ error: any Error) {
-        guard var exchange, exchange.environment == environment, exchange.upstream == nil else { return }
+        guard let exchange, exchange.environment == environment, exchange.upstream == nil else { return }
         logger.debug("connect to \(environment.rawValue) failed: \(error)")
         if !exchange.failedOver {
             exchange.failedOver = true
             exchange.environment = environment.other
-            self.exchange = exchange
             proxy.state.countFailover()
             dispatch(to: environment.other)
         } else {
@@ -192,19 +206,15 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private func attach(_ channel: any Channel, _ environment: Environment) {
-        guard let context, context.channel.isActive, var exchange else {
+    private func attach(_ upstream: UpstreamHandler, _ environment: Environment) {
+        guard let channel = upstream.channel else { return }
+        guard let context, context.channel.isActive, let exchange else {
             // The client left while we connected; the connection is clean, keep it.
-            if let context { proxy.pool(on: context.eventLoop).put(channel, environment) } else { channel.close(promise: nil) }
+            if let context { proxy.pool(on: context.eventLoop).put(upstream) } else { channel.close(promise: nil) }
             return
         }
-        guard let handler = try? channel.pipeline.syncOperations.handler(type: UpstreamHandler.self) else {
-            channel.close(promise: nil)
-            return
-        }
-        handler.exchange = self
-        exchange.upstream = channel
-        exchange.upstreamHandler = handler
+        upstream.exchange = self
+        exchange.upstream = upstream
         exchange.environment = environment
         exchange.head.headers.replaceOrAdd(name: "x-environment", value: environment.rawValue)
         exchange.head.headers.replaceOrAdd(name: "host", value: proxy.targets[environment]!.hostHeader)
@@ -218,13 +228,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             channel.write(HTTPClientRequestPart.end(nil), promise: nil)
         }
         channel.flush()
-        self.exchange = exchange
     }
 
     // MARK: - Upstream side (called by UpstreamHandler on this loop)
 
     func upstreamHead(_ upstreamHead: HTTPResponseHead) {
-        guard let context, var exchange else { return }
+        guard let context, let exchange else { return }
         var head = upstreamHead
         exchange.upstreamReusable = upstreamHead.isKeepAlive
         Self.removeHopByHop(&head.headers)
@@ -236,7 +245,6 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         head.version = .http1_1
         exchange.responseStarted = true
-        self.exchange = exchange
         context.write(wrapOutboundOut(.head(head)), promise: nil)
     }
 
@@ -249,21 +257,21 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func upstreamReadComplete() {
         guard let context else { return }
         context.flush()
-        if !context.channel.isWritable, let upstream = exchange?.upstream, exchange?.upstreamPaused == false {
-            exchange?.upstreamPaused = true
+        if !context.channel.isWritable, let exchange, let upstream = exchange.upstream?.channel, !exchange.upstreamPaused {
+            exchange.upstreamPaused = true
             upstream.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
         }
     }
 
     func upstreamEnd(_ trailers: HTTPHeaders?) {
-        guard let context, let exchange, let upstream = exchange.upstream else { return }
+        guard let context, let exchange, let upstream = exchange.upstream, let channel = upstream.channel else { return }
         self.exchange = nil
-        exchange.upstreamHandler?.exchange = nil
+        upstream.exchange = nil
         if exchange.upstreamReusable {
-            if exchange.upstreamPaused { upstream.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in } }
-            proxy.pool(on: context.eventLoop).put(upstream, exchange.environment)
+            if exchange.upstreamPaused { channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in } }
+            proxy.pool(on: context.eventLoop).put(upstream)
         } else {
-            upstream.close(promise: nil)
+            channel.close(promise: nil)
         }
         proxy.state.requestEnded()
         if closeWhenIdle {
@@ -292,7 +300,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func respondWithError(_ status: HTTPResponseStatus, _ message: String, code: String) {
         guard let context, let exchange else { return }
         self.exchange = nil
-        exchange.upstream?.close(promise: nil)
+        exchange.upstream?.channel?.close(promise: nil)
         proxy.state.requestEnded()
         let body = #"{"error":{"message":\#(JSON.quoted(message)),"type":"router_error","param":null,"code":"\#(code)"}}"#
         var headers = HTTPHeaders([("content-type", "application/json"), ("content-length", String(body.utf8.count)), ("x-request-id", exchange.requestID)])
@@ -311,8 +319,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: - Connection events
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable, let upstream = exchange?.upstream, exchange?.upstreamPaused == true {
-            exchange?.upstreamPaused = false
+        if context.channel.isWritable, let exchange, let upstream = exchange.upstream?.channel, exchange.upstreamPaused {
+            exchange.upstreamPaused = false
             upstream.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
         }
         context.fireChannelWritabilityChanged()
@@ -331,8 +339,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             // The client left mid-exchange: the upstream connection is in an unknown state.
             self.exchange = nil
             if let upstream = exchange.upstream {
-                exchange.upstreamHandler?.exchange = nil
-                upstream.close(promise: nil)
+                upstream.exchange = nil
+                upstream.channel?.close(promise: nil)
             }
             proxy.state.requestEnded()
         }

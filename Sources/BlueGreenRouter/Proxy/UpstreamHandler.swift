@@ -11,11 +11,18 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let pool: UpstreamPool
     /// The exchange using this connection; nil while the connection is idle in the pool.
     var exchange: ProxyHandler?
+    /// The upstream connection, from the moment this handler is in its pipeline.
+    private(set) var channel: (any Channel)?
 
     init(environment: Environment, pool: UpstreamPool) {
         self.environment = environment
         self.pool = pool
     }
+
+    func handlerAdded(context: ChannelHandlerContext) { channel = context.channel }
+
+    /// Breaks the handler ↔ channel cycle once the connection is torn down.
+    func handlerRemoved(context: ChannelHandlerContext) { channel = nil }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard let exchange else { return }
@@ -35,7 +42,7 @@ final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
             self.exchange = nil
             exchange.upstreamClosed()
         } else {
-            pool.remove(context.channel, environment)
+            pool.remove(self)
         }
     }
 

@@ -3,7 +3,8 @@ import NIOCore
 /// Idle keep-alive connections to each environment, for one event loop. Only touched
 /// on its own loop, so it needs no lock; the proxy and upstream handlers live there too.
 final class UpstreamPool {
-    private var idle: [Environment: [any Channel]] = [.blue: [], .green: []]
+    /// Kept as their handlers, which hold the connection and take the next exchange.
+    private var idle: [Environment: [UpstreamHandler]] = [.blue: [], .green: []]
     /// Idle connections kept per environment; more are closed.
     let capacity: Int
     private(set) var closed = false
@@ -13,32 +14,33 @@ final class UpstreamPool {
     }
 
     /// An open idle connection to `environment`, if there is one.
-    func take(_ environment: Environment) -> (any Channel)? {
-        while let channel = idle[environment]!.popLast() {
-            if channel.isActive { return channel }
+    func take(_ environment: Environment) -> UpstreamHandler? {
+        while let upstream = idle[environment]!.popLast() {
+            if upstream.channel?.isActive == true { return upstream }
         }
         return nil
     }
 
     /// Returns a connection whose last exchange ended cleanly.
-    func put(_ channel: any Channel, _ environment: Environment) {
-        guard !closed, channel.isActive, idle[environment]!.count < capacity else {
+    func put(_ upstream: UpstreamHandler) {
+        guard let channel = upstream.channel else { return }
+        guard !closed, channel.isActive, idle[upstream.environment]!.count < capacity else {
             channel.close(promise: nil)
             return
         }
-        idle[environment]!.append(channel)
+        idle[upstream.environment]!.append(upstream)
     }
 
     /// Forgets a connection that closed while idle.
-    func remove(_ channel: any Channel, _ environment: Environment) {
-        idle[environment]!.removeAll { $0 === channel }
+    func remove(_ upstream: UpstreamHandler) {
+        idle[upstream.environment]!.removeAll { $0 === upstream }
     }
 
     /// Closes every idle connection; later returns are closed too.
     func closeAll() {
         closed = true
         for environment in Environment.allCases {
-            for channel in idle[environment]! { channel.close(promise: nil) }
+            for upstream in idle[environment]! { upstream.channel?.close(promise: nil) }
             idle[environment] = []
         }
     }
