@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the official OpenAI Python client, unchanged, against the mock upstream.
+# Runs the official OpenAI Python client, unchanged, against the mock upstream and through
+# the reference router in front of it.
 # The client lives in a venv under .build/ (ignored by git), installed from PyPI when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,4 +11,4 @@ if ! "$venv/bin/python" -c "import openai" >/dev/null 2>&1; then
   "$venv/bin/pip" install --quiet --disable-pip-version-check 'openai>=1.40,<4'
 fi
 bin=$(swift build --show-bin-path)
-exec "$venv/bin/python" Tests/openai-compat/check_openai_client.py "$bin/mock-upstream"
+exec "$venv/bin/python" Tests/openai-compat/check_openai_client.py "$bin/mock-upstream" "$bin/bluegreen-router"

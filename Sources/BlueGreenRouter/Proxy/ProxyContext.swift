@@ -6,27 +6,34 @@ import Synchronization
 /// connection pools, and whether the router is draining.
 final class ProxyContext: Sendable {
     let state: RouterState
-    let targets: [Environment: UpstreamTarget]
-    /// Lower-cased name of the session key header.
-    let sessionHeader: String
+    private let blue: UpstreamTarget
+    private let green: UpstreamTarget
+    /// Lower-cased name of the session key header, as bytes to compare field names with.
+    let sessionHeaderBytes: [UInt8]
     let connectTimeout: TimeAmount
     /// One pool per event loop, created on first use on that loop.
     private let pools: [ObjectIdentifier: NIOLoopBoundBox<UpstreamPool?>]
     private let drainingFlag = Synchronization.Atomic<Bool>(false)
     private let requestCounter = Synchronization.Atomic<UInt64>(0)
-    private let idPrefix: String
+    private let idPrefix: [UInt8]
 
     init(state: RouterState, targets: [Environment: UpstreamTarget], sessionHeader: String, connectTimeout: TimeAmount, group: any EventLoopGroup) {
         self.state = state
-        self.targets = targets
-        self.sessionHeader = sessionHeader.lowercased()
+        self.blue = targets[.blue]!
+        self.green = targets[.green]!
+        self.sessionHeaderBytes = Array(sessionHeader.lowercased().utf8)
         self.connectTimeout = connectTimeout
         var pools: [ObjectIdentifier: NIOLoopBoundBox<UpstreamPool?>] = [:]
         for loop in group.makeIterator() {
             pools[ObjectIdentifier(loop)] = NIOLoopBoundBox.makeEmptyBox(valueType: UpstreamPool.self, eventLoop: loop)
         }
         self.pools = pools
-        self.idPrefix = "rtr-" + String(UInt32.random(in: 0...UInt32.max), radix: 16) + "-"
+        self.idPrefix = Array(("rtr-" + String(UInt32.random(in: 0...UInt32.max), radix: 16) + "-").utf8)
+    }
+
+    /// Where `environment`'s relay listens (no dictionary lookup on the request path).
+    func target(_ environment: Environment) -> UpstreamTarget {
+        environment == .blue ? blue : green
     }
 
     /// The pool of the loop this is called on.
@@ -42,9 +49,14 @@ final class ProxyContext: Sendable {
 
     func startDraining() { drainingFlag.store(true, ordering: .releasing) }
 
-    /// A request id for requests that came without one.
-    func generateRequestID() -> String {
-        idPrefix + String(requestCounter.add(1, ordering: .relaxed).newValue)
+    /// A request id for requests that came without one: the router's prefix and a counter.
+    func generateRequestID() -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(idPrefix.count + 20)
+        buffer.writeBytes(idPrefix)
+        // A small string: no allocation below 10^15.
+        buffer.writeString(String(requestCounter.add(1, ordering: .relaxed).newValue))
+        return buffer
     }
 
     /// Closes every pooled idle connection (on shutdown).

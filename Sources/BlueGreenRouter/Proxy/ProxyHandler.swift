@@ -5,85 +5,76 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// The client end of the proxy, one per client connection. For each request it picks
-/// the environment, gets an upstream connection on the same event loop (pooled or new),
-/// forwards the request, and streams the response back part by part.
+/// The client end of the proxy, one per client connection. It reads HTTP/1.x off the wire
+/// itself (`MessageHead`, `BodyFraming`): for each request it picks the environment from the
+/// session key, gets an upstream connection on the same event loop (pooled or new), writes
+/// the rewritten head and relays the body's bytes as they came, and relays the response the
+/// same way. Bodies and streams are never decoded, so an SSE event leaves as it arrived.
 ///
 /// Failover: a connect failure, before any byte of the request was sent, is retried once
 /// on the other environment. Once sent, a request is never retried (no double execution).
 ///
-/// Pipelining: a request that arrives before the previous response ended is queued, and
-/// reads are held back only then. (NIO's pipelining handler holds reads back around every
-/// request, which costs two `epoll_ctl` calls per request.)
+/// Pipelining: bytes of a request that arrive before the previous response ended wait in
+/// `inbound`, and reads are held back only then.
 final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     private let proxy: ProxyContext
     private let logger: Logger
     private var context: ChannelHandlerContext?
+    /// The upstream connections of this connection's event loop.
+    private var pool: UpstreamPool?
     private var exchange: Exchange?
-    /// Close the client connection once the current response is written.
-    private var closeWhenIdle = false
-    /// Parts of pipelined requests waiting for the current exchange to end.
-    private var queued = CircularBuffer<HTTPServerRequestPart>()
-    /// A `read()` held back while requests are queued.
+    /// Bytes read and not yet handled: a head still arriving, or pipelined requests.
+    private var inbound: ByteBuffer?
+    /// How far `MessageHead.take` has looked into `inbound` for a head's end.
+    private var scanned = 0
+    /// The response being written is the connection's last (draining, `Connection: close`).
+    private var closeAfterResponse = false
+    /// The connection is being closed: nothing more is read or answered.
+    private var closing = false
+    /// A `read()` held back (pipelined bytes waiting, or a slow upstream).
     private var readHeld = false
+    /// Request body bytes written upstream since the last flush.
+    private var upstreamUnflushed = false
+    /// Response bytes for the client gathered within one upstream read: a head and the small
+    /// body after it leave in one buffer (one `write` instead of a `writev` of two).
+    private var gathered: ByteBuffer?
 
-    /// One request in flight on this connection. A class, so that changing its head in
-    /// place never copies the headers (a struct copied out of the optional would).
+    /// Bodies up to this size are copied into `gathered`; larger ones are written as they are.
+    private static let gatherLimit = 8 * 1024
+
+    /// Request body bytes kept while the upstream connects, before reads are held back.
+    private static let pendingBodyLimit = 256 * 1024
+
+    /// One request in flight on this connection.
     private final class Exchange {
-        var head: HTTPRequestHead
+        let head: MessageHead
+        var body: BodyFraming
         var environment: Environment
-        var requestID: String
+        /// The client's `X-Request-ID`, or one the router made (then `generated`).
+        let requestID: ByteBuffer
+        let generated: Bool
+        let clientKeepAlive: Bool
         var pendingBody: [ByteBuffer] = []
-        var requestEnded = false
+        var pendingBytes = 0
         /// The upstream connection's handler; it holds the connection.
         var upstream: UpstreamHandler?
         var responseStarted = false
-        var upstreamReusable = true
-        var clientKeepAlive: Bool
         var failedOver = false
         /// Upstream reads paused because the client is not keeping up.
         var upstreamPaused = false
 
-        init(head: HTTPRequestHead, environment: Environment, requestID: String, clientKeepAlive: Bool) {
+        init(head: MessageHead, body: BodyFraming, environment: Environment, requestID: ByteBuffer, generated: Bool) {
             self.head = head
+            self.body = body
             self.environment = environment
             self.requestID = requestID
-            self.clientKeepAlive = clientKeepAlive
+            self.generated = generated
+            self.clientKeepAlive = head.keepAlive
         }
-    }
-
-    /// Headers that belong to one hop only (RFC 9110 §7.6.1).
-    private static let hopByHop = [
-        "connection", "keep-alive", "proxy-connection", "upgrade", "te", "trailer", "proxy-authorization", "proxy-authenticate",
-    ]
-
-    /// Whether `name` is a hop-by-hop header, compared without allocating (this runs on every
-    /// header of every request and response).
-    private static func isHopByHop(_ name: String) -> Bool {
-        switch name.utf8.count {
-        case 2, 7, 10, 16, 18, 19: hopByHop.contains { equalsIgnoringCase(name, $0) }
-        default: false
-        }
-    }
-
-    /// ASCII case-insensitive equality against a lower-case `expected`.
-    private static func equalsIgnoringCase(_ name: String, _ expected: String) -> Bool {
-        name.utf8.count == expected.utf8.count
-            && zip(name.utf8, expected.utf8).allSatisfy { byte, lower in byte == lower || (byte &+ 32 == lower && lower >= 0x61 && lower <= 0x7A) }
-    }
-
-    /// Drops hop-by-hop headers, including any the `Connection` header names. The common
-    /// case has none and costs one scan.
-    static func removeHopByHop(_ headers: inout HTTPHeaders) {
-        guard headers.contains(where: { isHopByHop($0.name) }) else { return }
-        var extra: Set<String> = []
-        for value in headers[canonicalForm: "connection"] { extra.insert(value.lowercased()) }
-        for name in hopByHop { headers.remove(name: name) }
-        for name in extra { headers.remove(name: name) }
     }
 
     init(proxy: ProxyContext, logger: Logger) {
@@ -93,6 +84,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        self.pool = proxy.pool(on: context.eventLoop)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -102,70 +94,116 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: - Client side
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
-        if !queued.isEmpty || exchange?.requestEnded == true {
-            queued.append(part)
+        guard !closing else { return }
+        let buffer = unwrapInboundIn(data)
+        if var waiting = inbound {
+            inbound = nil
+            waiting.writeImmutableBuffer(buffer)
+            inbound = waiting
         } else {
-            handle(part)
+            inbound = buffer
+        }
+        process()
+    }
+
+    /// Handles what `inbound` holds: the current request's body, then (once its response has
+    /// ended) the next request.
+    private func process() {
+        guard var buffer = inbound else { return }
+        inbound = nil
+        defer {
+            if buffer.readableBytes > 0, !closing { inbound = buffer }
+            if upstreamUnflushed {
+                upstreamUnflushed = false
+                exchange?.upstream?.channel?.flush()
+            }
+        }
+        while buffer.readableBytes > 0, !closing {
+            if let exchange {
+                // Pipelined bytes wait for the response to end.
+                if exchange.body.isComplete { return }
+                let used: Int
+                do {
+                    used = try buffer.withUnsafeReadableBytes { try exchange.body.consume($0) }
+                } catch {
+                    abandon(exchange, reason: "the request's chunked body is malformed: \(error)")
+                    return
+                }
+                relayBody(buffer.readSlice(length: used)!, exchange)
+            } else {
+                let head: MessageHead
+                do {
+                    guard let taken = try MessageHead.take(from: &buffer, kind: .request, scanned: &scanned) else { return }
+                    head = taken
+                } catch {
+                    reject(status: error.status, reason: error.reason)
+                    return
+                }
+                start(head)
+            }
         }
     }
 
-    /// Holds back reads while pipelined requests wait, so the queue stays small.
+    /// A complete head: choose the environment and connect.
+    private func start(_ head: MessageHead) {
+        let body: BodyFraming
+        do {
+            body = try BodyFraming.request(head)
+        } catch {
+            reject(status: error.status, reason: error.reason)
+            return
+        }
+        proxy.state.requestStarted()
+        let clientID = head.value(of: .requestID)
+        let requestID = clientID ?? proxy.generateRequestID()
+        let environment = proxy.state.select(sessionKeyBytes: head.value(of: proxy.sessionHeaderBytes)?.readableBytesView)
+        exchange = Exchange(head: head, body: body, environment: environment, requestID: requestID, generated: clientID == nil)
+        dispatch(to: environment)
+    }
+
+    private func relayBody(_ slice: ByteBuffer, _ exchange: Exchange) {
+        guard slice.readableBytes > 0 else { return }
+        if let channel = exchange.upstream?.channel {
+            channel.write(slice, promise: nil)
+            upstreamUnflushed = true
+        } else {
+            exchange.pendingBody.append(slice)
+            exchange.pendingBytes += slice.readableBytes
+        }
+    }
+
+    /// Holds back reads while pipelined requests wait, while the upstream cannot take more
+    /// of a request body, or while too much body waits for a connection.
     func read(context: ChannelHandlerContext) {
-        if queued.isEmpty {
-            context.read()
-        } else {
+        if holdReads {
             readHeld = true
+        } else {
+            context.read()
         }
     }
 
-    /// The exchange ended: run queued requests, then let reading resume.
-    private func exchangeEnded() {
-        while exchange == nil || exchange?.requestEnded == false, let part = queued.popFirst() {
-            handle(part)
-        }
-        if queued.isEmpty, readHeld, let context {
+    private var holdReads: Bool {
+        guard let exchange else { return false }
+        if exchange.body.isComplete { return inbound != nil }
+        if let channel = exchange.upstream?.channel { return !channel.isWritable }
+        return exchange.pendingBytes > Self.pendingBodyLimit
+    }
+
+    private func resumeReads() {
+        if readHeld, !holdReads, let context {
             readHeld = false
             context.read()
         }
     }
 
-    private func handle(_ part: HTTPServerRequestPart) {
-        switch part {
-        case .head(let clientHead):
-            guard !closeWhenIdle else { return }
-            proxy.state.requestStarted()
-            let requestID = clientHead.headers.first(name: "x-request-id") ?? proxy.generateRequestID()
-            var head = clientHead
-            Self.removeHopByHop(&head.headers)
-            head.headers.replaceOrAdd(name: "x-request-id", value: requestID)
-            head.version = .http1_1
-            let environment = proxy.state.select(sessionKey: clientHead.headers.first(name: proxy.sessionHeader))
-            exchange = Exchange(head: head, environment: environment, requestID: requestID, clientKeepAlive: clientHead.isKeepAlive)
-            dispatch(to: environment)
-        case .body(let buffer):
-            guard exchange != nil else { return }
-            if let upstream = exchange!.upstream?.channel {
-                upstream.write(HTTPClientRequestPart.body(.byteBuffer(buffer)), promise: nil)
-            } else {
-                exchange!.pendingBody.append(buffer)
-            }
-        case .end:
-            guard exchange != nil else { return }
-            exchange!.requestEnded = true
-            exchange!.upstream?.channel?.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
-        }
-    }
-
     /// Gets a connection to `environment` and sends the request on it.
     private func dispatch(to environment: Environment) {
-        guard let context else { return }
-        let pool = proxy.pool(on: context.eventLoop)
+        guard let context, let pool else { return }
         if let upstream = pool.take(environment) {
             attach(upstream, environment)
             return
         }
-        let target = proxy.targets[environment]!
+        let target = proxy.target(environment)
         // Made here, on this loop, and kept: attaching it needs no pipeline lookup.
         let upstream = NIOLoopBound(UpstreamHandler(environment: environment, pool: pool), eventLoop: context.eventLoop)
         ClientBootstrap(group: context.eventLoop)
@@ -173,7 +211,6 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             .connectTimeout(proxy.connectTimeout)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     try channel.pipeline.syncOperations.addHandler(upstream.value)
                 }
             }
@@ -208,54 +245,84 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func attach(_ upstream: UpstreamHandler, _ environment: Environment) {
         guard let channel = upstream.channel else { return }
-        guard let context, context.channel.isActive, let exchange else {
+        guard let context, context.channel.isActive, let exchange, exchange.upstream == nil else {
             // The client left while we connected; the connection is clean, keep it.
-            if let context { proxy.pool(on: context.eventLoop).put(upstream) } else { channel.close(promise: nil) }
+            if let pool, context != nil { pool.put(upstream) } else { channel.close(promise: nil) }
             return
         }
-        upstream.exchange = self
+        upstream.begin(self, toHEAD: exchange.head.isHEAD)
         exchange.upstream = upstream
         exchange.environment = environment
-        exchange.head.headers.replaceOrAdd(name: "x-environment", value: environment.rawValue)
-        exchange.head.headers.replaceOrAdd(name: "host", value: proxy.targets[environment]!.hostHeader)
         proxy.state.countServed(by: environment)
-        channel.write(HTTPClientRequestPart.head(exchange.head), promise: nil)
+        var head = channel.allocator.buffer(capacity: exchange.head.bytes.readableBytes + 96)
+        exchange.head.writeUpstreamRequest(
+            into: &head, host: proxy.target(environment).hostHeader, environment: environment,
+            generatedRequestID: exchange.generated ? exchange.requestID : nil)
+        channel.write(head, promise: nil)
         for buffer in exchange.pendingBody {
-            channel.write(HTTPClientRequestPart.body(.byteBuffer(buffer)), promise: nil)
+            channel.write(buffer, promise: nil)
         }
         exchange.pendingBody = []
-        if exchange.requestEnded {
-            channel.write(HTTPClientRequestPart.end(nil), promise: nil)
-        }
+        exchange.pendingBytes = 0
         channel.flush()
+        resumeReads()
     }
 
     // MARK: - Upstream side (called by UpstreamHandler on this loop)
 
-    func upstreamHead(_ upstreamHead: HTTPResponseHead) {
+    /// A 1xx response (100 Continue, 103 Early Hints), relayed as it came.
+    func upstreamInterim(_ head: MessageHead) {
         guard let context, let exchange else { return }
-        var head = upstreamHead
-        exchange.upstreamReusable = upstreamHead.isKeepAlive
-        Self.removeHopByHop(&head.headers)
-        head.headers.replaceOrAdd(name: "x-environment", value: exchange.environment.rawValue)
-        if !head.headers.contains(name: "x-request-id") { head.headers.add(name: "x-request-id", value: exchange.requestID) }
-        if !exchange.clientKeepAlive || proxy.draining || closeWhenIdle {
-            head.headers.add(name: "connection", value: "close")
-            closeWhenIdle = true
-        }
-        head.version = .http1_1
         exchange.responseStarted = true
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        var out = takeGathered(context, capacity: head.bytes.readableBytes)
+        head.writeInterimResponse(into: &out)
+        gathered = out
+    }
+
+    /// The final response's head; `endsAtClose` when only the upstream's close ends its body.
+    func upstreamHead(_ head: MessageHead, endsAtClose: Bool) {
+        guard let context, let exchange else { return }
+        // A response before the whole request was read ends the connection: the rest of the
+        // request body cannot be told from a next request.
+        if !exchange.clientKeepAlive || proxy.draining || endsAtClose || !exchange.body.isComplete {
+            closeAfterResponse = true
+        }
+        exchange.responseStarted = true
+        var out = takeGathered(context, capacity: head.bytes.readableBytes + 1024)
+        head.writeClientResponse(into: &out, environment: exchange.environment, requestID: exchange.requestID, close: closeAfterResponse)
+        gathered = out
     }
 
     func upstreamBody(_ buffer: ByteBuffer) {
-        guard let context else { return }
-        context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        guard let context, buffer.readableBytes > 0 else { return }
+        if var out = gathered, out.readableBytes + buffer.readableBytes <= Self.gatherLimit + 512 {
+            gathered = nil
+            out.writeImmutableBuffer(buffer)
+            gathered = out
+        } else {
+            writeGathered(context)
+            context.write(wrapOutboundOut(buffer), promise: nil)
+        }
+    }
+
+    /// The gathering buffer, emptied of what it held (written first), or a new one.
+    private func takeGathered(_ context: ChannelHandlerContext, capacity: Int) -> ByteBuffer {
+        writeGathered(context)
+        return context.channel.allocator.buffer(capacity: capacity)
+    }
+
+    /// Writes what was gathered (not flushed).
+    private func writeGathered(_ context: ChannelHandlerContext) {
+        if let out = gathered {
+            gathered = nil
+            context.write(wrapOutboundOut(out), promise: nil)
+        }
     }
 
     /// Flush once per upstream read batch; pause the upstream while the client is slow.
     func upstreamReadComplete() {
         guard let context else { return }
+        writeGathered(context)
         context.flush()
         if !context.channel.isWritable, let exchange, let upstream = exchange.upstream?.channel, !exchange.upstreamPaused {
             exchange.upstreamPaused = true
@@ -263,38 +330,53 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    func upstreamEnd(_ trailers: HTTPHeaders?) {
+    /// The upstream can take more of the request body.
+    func upstreamWritable() {
+        resumeReads()
+    }
+
+    /// The response ended; `reusable` when the upstream connection is clean for another.
+    func upstreamEnd(reusable: Bool) {
         guard let context, let exchange, let upstream = exchange.upstream, let channel = upstream.channel else { return }
         self.exchange = nil
-        upstream.exchange = nil
-        if exchange.upstreamReusable {
+        if reusable, exchange.body.isComplete {
             if exchange.upstreamPaused { channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in } }
-            proxy.pool(on: context.eventLoop).put(upstream)
+            pool?.put(upstream)
         } else {
             channel.close(promise: nil)
         }
         proxy.state.requestEnded()
-        if closeWhenIdle {
-            context.writeAndFlush(wrapOutboundOut(.end(trailers))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        writeGathered(context)
+        if closeAfterResponse {
+            closeAfterFlush(context)
         } else {
-            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
-            exchangeEnded()
+            context.flush()
+            process()
+            resumeReads()
         }
     }
 
-    /// The upstream connection closed before the response ended.
-    func upstreamClosed() {
+    /// The upstream connection closed (or sent what is not HTTP) before the response ended;
+    /// `reason` completes "The blue upstream …", `code` is the error's OpenAI-style code.
+    func upstreamFailed(_ reason: String, code: String) {
         guard let exchange else { return }
         proxy.state.countUpstreamError()
         if exchange.responseStarted {
             // Part of the response is out: the client must see the truncation, not a made-up end.
             self.exchange = nil
             proxy.state.requestEnded()
-            context?.close(promise: nil)
+            closing = true
+            if let context {
+                writeGathered(context)
+                context.flush()
+                context.close(promise: nil)
+            }
         } else {
-            respondWithError(.badGateway, "The \(exchange.environment.rawValue) upstream closed the connection before responding.", code: "upstream_closed")
+            respondWithError(.badGateway, "The \(exchange.environment.rawValue) upstream \(reason).", code: code)
         }
     }
+
+    // MARK: - Errors made by the router
 
     /// A JSON error in OpenAI's shape, made by the router (no upstream stamp).
     private func respondWithError(_ status: HTTPResponseStatus, _ message: String, code: String) {
@@ -302,19 +384,71 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.exchange = nil
         exchange.upstream?.channel?.close(promise: nil)
         proxy.state.requestEnded()
-        let body = #"{"error":{"message":\#(JSON.quoted(message)),"type":"router_error","param":null,"code":"\#(code)"}}"#
-        var headers = HTTPHeaders([("content-type", "application/json"), ("content-length", String(body.utf8.count)), ("x-request-id", exchange.requestID)])
-        if !exchange.clientKeepAlive || proxy.draining { headers.add(name: "connection", value: "close") }
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
-        if !exchange.clientKeepAlive || proxy.draining {
-            closeWhenIdle = true
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        // The rest of an unsent request body cannot be told from a next request.
+        let close = !exchange.clientKeepAlive || proxy.draining || closeAfterResponse || !exchange.body.isComplete
+        write(status, message, code: code, requestID: String(buffer: exchange.requestID), close: close, context: context)
+        if close {
+            closeAfterFlush(context)
         } else {
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-            exchangeEnded()
+            context.flush()
+            process()
+            resumeReads()
         }
     }
+
+    /// A request that is not HTTP/1.x as a proxy may pass on: answered, then the connection closes.
+    private func reject(status: Int, reason: String) {
+        guard let context else { return }
+        logger.debug("bad request: \(reason)")
+        write(HTTPResponseStatus(statusCode: status), "Bad request: \(reason).", code: "bad_request", requestID: nil, close: true, context: context)
+        closeAfterFlush(context)
+    }
+
+    /// The request's body broke off mid-way: nothing more on this connection can be trusted.
+    private func abandon(_ exchange: Exchange, reason: String) {
+        logger.debug("request abandoned: \(reason)")
+        if exchange.responseStarted || exchange.upstream != nil {
+            self.exchange = nil
+            exchange.upstream?.channel?.close(promise: nil)
+            proxy.state.requestEnded()
+            closing = true
+            context?.close(promise: nil)
+        } else {
+            closeAfterResponse = true
+            respondWithError(.badRequest, "Bad request: \(reason).", code: "bad_request")
+        }
+    }
+
+    private func write(_ status: HTTPResponseStatus, _ message: String, code: String, requestID: String?, close: Bool, context: ChannelHandlerContext) {
+        let body = #"{"error":{"message":\#(JSON.quoted(message)),"type":"router_error","param":null,"code":"\#(code)"}}"#
+        var out = context.channel.allocator.buffer(capacity: body.utf8.count + 256)
+        out.writeString("HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\ncontent-type: application/json\r\ncontent-length: \(body.utf8.count)\r\n")
+        if let requestID { out.writeString("x-request-id: \(requestID)\r\n") }
+        if close { out.writeStaticString("connection: close\r\n") }
+        out.writeStaticString("\r\n")
+        out.writeString(body)
+        context.write(wrapOutboundOut(out), promise: nil)
+    }
+
+    /// Ends the connection once what was written has gone: the output is closed first and
+    /// what the client still sends is read and dropped for a moment (a lingering close, as
+    /// nginx does), so that a client still sending is not reset before it read the response.
+    private func closeAfterFlush(_ context: ChannelHandlerContext) {
+        closing = true
+        inbound = nil
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).assumeIsolated().whenComplete { _ in
+            context.close(mode: .output).assumeIsolated().whenComplete { result in
+                guard case .success = result else {
+                    context.close(promise: nil)
+                    return
+                }
+                context.eventLoop.assumeIsolated().scheduleTask(in: Self.lingerTime) { context.close(promise: nil) }
+            }
+        }
+    }
+
+    /// How long a closing connection still reads what the client sends.
+    private static let lingerTime = TimeAmount.seconds(2)
 
     // MARK: - Connection events
 
@@ -328,19 +462,25 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ProxyServer.DrainEvent {
-            if exchange == nil { context.close(promise: nil) } else { closeWhenIdle = true }
+            // Idle with nothing half-read: close now; else after the current response.
+            if exchange == nil, inbound == nil {
+                closing = true
+                context.close(promise: nil)
+            } else {
+                closeAfterResponse = true
+            }
             return
         }
         context.fireUserInboundEventTriggered(event)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        closing = true
         if let exchange {
             // The client left mid-exchange: the upstream connection is in an unknown state.
             self.exchange = nil
             if let upstream = exchange.upstream {
-                upstream.exchange = nil
-                upstream.channel?.close(promise: nil)
+                upstream.abandon()
             }
             proxy.state.requestEnded()
         }

@@ -1,7 +1,6 @@
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 
 #if canImport(Glibc)
@@ -47,7 +46,7 @@ final class ProxyServer: Sendable {
                     state.withLockedValue { _ = $0.clients.removeValue(forKey: ObjectIdentifier(channel)) }
                 }
                 return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: true)
+                    // Bytes straight to the proxy: it reads HTTP/1.x itself (see `MessageHead`).
                     try channel.pipeline.syncOperations.addHandler(ProxyHandler(proxy: proxy, logger: logger))
                 }
             }

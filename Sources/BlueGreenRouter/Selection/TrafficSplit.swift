@@ -9,9 +9,12 @@ public enum TrafficSplit {
     public static let buckets: UInt64 = 10_000
 
     /// The bucket of a session key: FNV-1a, then a 64-bit finaliser for an even spread.
-    public static func bucket(of key: some StringProtocol) -> UInt64 {
+    public static func bucket(of key: some StringProtocol) -> UInt64 { bucket(ofBytes: key.utf8) }
+
+    /// The bucket of a session key's UTF-8 bytes (as the proxy reads them off the wire).
+    public static func bucket(ofBytes key: some Sequence<UInt8>) -> UInt64 {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in key.utf8 {
+        for byte in key {
             hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
         }
         hash ^= hash >> 33
@@ -24,7 +27,12 @@ public enum TrafficSplit {
 
     /// The environment of a session key at this green weight.
     public static func environment(forKey key: some StringProtocol, greenWeight: Int) -> Environment {
-        bucket(of: key) < UInt64(greenWeight) * (buckets / 100) ? .green : .blue
+        environment(bucket: bucket(of: key), greenWeight: greenWeight)
+    }
+
+    /// The environment of a session key's bucket at this green weight.
+    public static func environment(bucket: UInt64, greenWeight: Int) -> Environment {
+        bucket < UInt64(greenWeight) * (buckets / 100) ? .green : .blue
     }
 
     /// A weighted random choice for requests without a session key.

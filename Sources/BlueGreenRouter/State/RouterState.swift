@@ -62,12 +62,15 @@ public final class RouterState: Sendable {
     }
 
     /// Picks the environment for one request.
-    public func select(sessionKey: String?) -> Environment {
+    public func select(sessionKey: String?) -> Environment { select(sessionKeyBytes: sessionKey?.utf8) }
+
+    /// Picks the environment for one request whose session key is given as its bytes.
+    func select(sessionKeyBytes key: (some Collection<UInt8>)?) -> Environment {
         let weight = greenWeight
         if weight <= 0 { return .blue }
         if weight >= 100 { return .green }
-        if let sessionKey, !sessionKey.isEmpty {
-            return TrafficSplit.environment(forKey: sessionKey, greenWeight: weight)
+        if let key, !key.isEmpty {
+            return TrafficSplit.environment(bucket: TrafficSplit.bucket(ofBytes: key), greenWeight: weight)
         }
         return TrafficSplit.environment(random: UInt64.random(in: 0..<UInt64.max), greenWeight: weight)
     }
