@@ -116,6 +116,8 @@ struct MessageHead {
     private mutating func parse(_ kind: Kind) throws {
         let bad = kind == .request ? 400 : 502
         let bytes = self.bytes
+        // One allocation for the usual head (growing from empty would take four).
+        fields.reserveCapacity(16)
         try bytes.withUnsafeReadableBytes { raw in
             var start = 0
             var sawStartLine = false
@@ -189,18 +191,24 @@ struct MessageHead {
 
     /// `name ":" OWS value OWS`; no space before the colon, no line folding (RFC 9112 §5).
     private static func field(_ raw: UnsafeRawBufferPointer, _ line: Range<Int>, bad: Int) throws -> Field {
-        guard let colon = raw[line].firstIndex(of: 0x3A), colon > line.lowerBound else {
-            throw Malformed(status: bad, reason: "a header line has no 'name:'")
+        var colon = line.lowerBound
+        while colon < line.upperBound, isTokenByte(raw[colon]) { colon += 1 }
+        guard colon < line.upperBound, raw[colon] == 0x3A else {
+            throw Malformed(
+                status: bad,
+                reason: raw[line].contains(0x3A) ? "a header name is not a token (a space before ':' or line folding)" : "a header line has no 'name:'")
         }
-        guard raw[line.lowerBound..<colon].allSatisfy(isTokenByte) else {
-            throw Malformed(status: bad, reason: "a header name is not a token (a space before ':' or line folding)")
-        }
+        guard colon > line.lowerBound else { throw Malformed(status: bad, reason: "a header line has no 'name:'") }
         var start = colon + 1
         var end = line.upperBound
         while start < end, raw[start] == 0x20 || raw[start] == 0x09 { start += 1 }
         while end > start, raw[end - 1] == 0x20 || raw[end - 1] == 0x09 { end -= 1 }
-        guard raw[start..<end].allSatisfy({ $0 >= 0x20 && $0 != 0x7F || $0 == 0x09 || $0 >= 0x80 }) else {
-            throw Malformed(status: bad, reason: "a header value has a control character")
+        var index = start
+        while index < end {
+            // Visible ASCII, space, tab and obs-text; no other control bytes.
+            let byte = raw[index]
+            guard byte >= 0x20 && byte != 0x7F || byte == 0x09 else { throw Malformed(status: bad, reason: "a header value has a control character") }
+            index += 1
         }
         let name = line.lowerBound..<colon
         return Field(name: name, value: start..<end, role: role(raw, name))
@@ -268,19 +276,27 @@ struct MessageHead {
         }
     }
 
-    /// The items of a comma-separated field value, each without surrounding whitespace.
-    private static func listItems(_ raw: UnsafeRawBufferPointer, _ value: Range<Int>) -> [Range<Int>] {
-        var items: [Range<Int>] = []
-        var start = value.lowerBound
-        for index in value.lowerBound...value.upperBound where index == value.upperBound || raw[index] == 0x2C {
-            var lower = start
-            var upper = index
+    /// The items of a comma-separated field value, each without surrounding whitespace
+    /// (a sequence, not an array: the response's Content-Length is read on every request).
+    private static func listItems(_ raw: UnsafeRawBufferPointer, _ value: Range<Int>) -> ListItems {
+        ListItems(raw: raw, position: value.lowerBound, end: value.upperBound)
+    }
+
+    struct ListItems: Sequence, IteratorProtocol {
+        let raw: UnsafeRawBufferPointer
+        var position: Int
+        let end: Int
+
+        mutating func next() -> Range<Int>? {
+            guard position <= end else { return nil }
+            var upper = position
+            while upper < end, raw[upper] != 0x2C { upper += 1 }
+            var lower = position
+            position = upper + 1
             while lower < upper, raw[lower] == 0x20 || raw[lower] == 0x09 { lower += 1 }
             while upper > lower, raw[upper - 1] == 0x20 || raw[upper - 1] == 0x09 { upper -= 1 }
-            items.append(lower..<upper)
-            start = index + 1
+            return lower..<upper
         }
-        return items
     }
 
     // MARK: - Reading fields
