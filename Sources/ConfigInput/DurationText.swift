@@ -40,4 +40,11 @@ extension Duration {
         guard seconds >= 0, attoseconds >= 0 else { return 0 }
         return UInt64(seconds) * 1_000_000 + UInt64(attoseconds / 1_000_000_000_000)
     }
+
+    /// Whole milliseconds, at least 1 for a positive duration (libcurl's timeouts take
+    /// milliseconds, and 0 would mean none).
+    public var milliseconds: Int {
+        let micros = microseconds
+        return micros == 0 ? 0 : max(1, Int(micros / 1_000))
+    }
 }

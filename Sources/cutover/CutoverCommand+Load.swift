@@ -43,8 +43,8 @@ extension CutoverCommand {
         @Option(name: .customLong("max-tokens"), help: "Tokens per completion.")
         var maxTokens = 16
 
-        @Option(help: "Generator threads.")
-        var threads = 1
+        @Option(help: "Generator threads, each with its own libcurl multi handle (default: one per core).")
+        var threads = ProcessInfo.processInfo.activeProcessorCount
 
         @Option(name: .customLong("max-in-flight"), help: "Open model: most requests in flight at once.")
         var maxInFlight = 4_096
@@ -54,6 +54,9 @@ extension CutoverCommand {
 
         @Option(help: "Per-request timeout, e.g. 30s.")
         var timeout = "30s"
+
+        @Option(name: .customLong("connect-timeout"), help: "Limit on connecting, e.g. 5s (at most --timeout).")
+        var connectTimeout = "5s"
 
         @Option(help: "Write the ledger, one JSON line per scheduled request, to this file.")
         var ledger: String?
@@ -78,6 +81,9 @@ extension CutoverCommand {
             }
             guard DurationText.parse(timeout).map({ $0 > .zero }) == true else {
                 throw ValidationError("--timeout: expected a duration such as 30s, got '\(timeout)'")
+            }
+            guard DurationText.parse(connectTimeout).map({ $0 > .zero }) == true else {
+                throw ValidationError("--connect-timeout: expected a duration such as 5s, got '\(connectTimeout)'")
             }
             if !(1...10_000_000).contains(sessions) { throw ValidationError("--sessions: expected 1...10000000, got \(sessions)") }
             if !(1...100_000).contains(maxTokens) { throw ValidationError("--max-tokens: expected 1...100000, got \(maxTokens)") }
@@ -111,6 +117,7 @@ extension CutoverCommand {
             plan.maxInFlight = maxInFlight
             plan.seed = seed
             plan.requestTimeout = DurationText.parse(timeout)!
+            plan.connectTimeout = DurationText.parse(connectTimeout)!
             plan.runID = "load-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
 
             let progress = LoadProgress()

@@ -154,6 +154,53 @@ struct LoadGenTests {
         }
     }
 
+    /// The event-driven engine: thousands of transfers waiting on silent connections cost the
+    /// loop nothing, so requests due meanwhile still leave on time. (`curl_multi_perform`
+    /// visited every transfer on each pass: 250 ms of lag p99 at 4,000 in flight.)
+    @Test func transfersInFlightDoNotDelayTheSchedule() async throws {
+        try await withMock { mock in
+            try await mock.setFaults(faults("[{id: stuck, kind: outage, mode: hang, match: {path: /v1/chat/completions}}]"))
+            var p = plan(mock.url, rate: 1_000, seconds: 4)
+            p.mix = [.init(endpoint: .chat, weight: 3), .init(endpoint: .models, weight: 1)]
+            p.requestTimeout = .seconds(20)
+            async let run = LoadGenerator.run(p)
+            // Once the schedule is over, let the hung requests go (their connections close).
+            try await Task.sleep(for: .milliseconds(4_300))
+            try await mock.clearFaults()
+            let result = await run
+            let models = result.ledger.records.filter { $0.endpoint == .models }
+            #expect(models.count > 800 && models.allSatisfy { $0.outcome == .ok })
+            // About 3,000 hung requests were in flight by the end.
+            #expect(result.ledger.records.filter { $0.endpoint == .chat }.count > 2_800)
+            #expect(result.summary.lag.valueAtPercentile(99) < 20_000, "lag p99 \(result.summary.lag.valueAtPercentile(99)) us")
+        }
+    }
+
+    /// The connect timeout is a setting: a target that never accepts fails each request with
+    /// curl's timeout (28) after it, not after the request timeout.
+    @Test func theConnectTimeoutIsASetting() async throws {
+        // A listener that never accepts: once its backlog is full, connects hang.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let listening = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && listen(fd, 0) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        try #require(listening)
+        var p = plan("http://127.0.0.1:\(UInt16(bigEndian: address.sin_port))", rate: 20, seconds: 0.5, .models)
+        p.requestTimeout = .seconds(3)
+        p.connectTimeout = .milliseconds(300)
+        let result = await LoadGenerator.run(p)
+        // The first connections sit in the backlog and wait for an answer until the request
+        // timeout; the rest cannot connect and stop at the connect timeout.
+        #expect(result.ledger.records.allSatisfy { $0.curlCode == 28 && $0.outcome == .transport })
+        let atConnectTimeout = result.ledger.records.filter { (250_000..<1_000_000).contains($0.doneUs - $0.sentUs) }
+        #expect(atConnectTimeout.count >= 5, "\(result.ledger.records.map { $0.doneUs - $0.sentUs })")
+    }
+
     @Test func streamsAreParsedAsTheyArriveAndTruncationIsTransport() async throws {
         try await withMock { mock in
             let whole = await LoadGenerator.run(plan(mock.url, rate: 40, seconds: 0.5, .chatStream, maxTokens: 5))

@@ -67,6 +67,18 @@ struct SuiteParsingTests {
         checks: [ZeroDropped]
         """
 
+    @Test func loadTimeoutsAreSettingsWithTheirErrors() throws {
+        let suite = try Suite.parse(yaml: Self.valid.replacingOccurrences(of: "load: {rate: 10}", with: "load: {rate: 10, timeout: 90s, connect_timeout: 250ms}"), source: "t.yaml")
+        #expect(suite.load.timeout == .seconds(90))
+        #expect(suite.load.connectTimeout == .milliseconds(250))
+        #expect {
+            try Suite.parse(yaml: Self.valid.replacingOccurrences(of: "load: {rate: 10}", with: "load: {rate: 10, connect_timeout: soon}"), source: "t.yaml")
+        } throws: { error in
+            guard let error = error as? ConfigError else { return false }
+            return error.line == 3 && error.field == "load.connect_timeout" && error.message.contains("expected a duration")
+        }
+    }
+
     @Test(arguments: [
         // (a change to the valid suite, the line, the field, words of the message)
         ("colour: blue\n", 1, "colour", "unknown key 'colour'"),

@@ -9,6 +9,8 @@ final class CurlTransfer {
     var record = LedgerRecord.notSent(seq: 0, session: 0, intendedUs: 0, endpoint: .models)
     var isStream: Bool { record.endpoint == .chatStream }
     let clock: RunClock
+    /// Inside the engine's multi handle (added and not yet removed).
+    var inMulti = false
 
     // Observed while the response arrives.
     var upstreamHeader: String?
@@ -24,7 +26,7 @@ final class CurlTransfer {
     private let runID: String
     private let extraHeaders: [String]
 
-    init(clock: RunClock, timeoutMs: Int, runID: String, extraHeaders: [String]) {
+    init(clock: RunClock, timeoutMs: Int, connectTimeoutMs: Int, runID: String, extraHeaders: [String]) {
         precondition(CurlGlobal.initialized, "curl_global_init failed")
         guard let handle = curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
         self.handle = handle
@@ -38,7 +40,7 @@ final class CurlTransfer {
         // otherwise read http_proxy and friends on every transfer, and obey them).
         cutover_easy_setopt_string(handle, CURLOPT_PROXY, "")
         cutover_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, timeoutMs)
-        cutover_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, min(timeoutMs, 5_000))
+        cutover_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, min(timeoutMs, connectTimeoutMs))
         cutover_easy_setopt_ptr(handle, CURLOPT_PRIVATE, context)
         cutover_easy_setopt_data_cb(handle, CURLOPT_WRITEFUNCTION, transferWriteBody)
         cutover_easy_setopt_ptr(handle, CURLOPT_WRITEDATA, context)

@@ -5,7 +5,11 @@ import Foundation
 import HTTPServerCore
 import Synchronization
 
-/// One thread's share of a run: a libcurl multi handle driving many transfers at once.
+/// One thread's share of a run: a libcurl multi handle driving many transfers at once,
+/// event-driven (`curl_multi_socket_action`): libcurl tells the engine which sockets to watch
+/// and when its next timeout is due, the engine waits on those sockets with its own epoll, and
+/// it hands libcurl only the sockets that are ready. So the cost of one event does not grow
+/// with the number of transfers in flight (`curl_multi_perform` visits every one).
 ///
 /// Open model: slot `i` (of this thread's stride) is sent when due; if no transfer is
 /// free it waits, and a slot more than `maxLag` late is recorded `not-sent`, never
@@ -15,6 +19,11 @@ final class LoadEngine {
     private let plan: LoadPlan
     private let clock: RunClock
     private let multi: UnsafeMutableRawPointer
+    /// This engine's epoll instance, watching the sockets libcurl asks for.
+    private let epoll: Int32
+    /// When libcurl wants `curl_multi_socket_action(CURL_SOCKET_TIMEOUT)`, in run-clock
+    /// nanoseconds; nil when it has no timeout pending.
+    fileprivate var curlDeadline: UInt64?
     private let firstSlot: Int
     private let stride: Int
     private let pacer: Pacer?
@@ -24,14 +33,16 @@ final class LoadEngine {
     private let urls: [OpaquePointer?]
     private let progress: LoadProgress?
     private var free: [CurlTransfer] = []
-    /// Transfers inside the multi handle, kept alive here until they finish (libcurl
-    /// and the callbacks only hold unretained pointers to them).
-    private var busy: [UnsafeMutableRawPointer: CurlTransfer] = [:]
-    private var created = 0
+    /// Every transfer made, kept alive here (libcurl and the callbacks only hold unretained
+    /// pointers to them); a finished one is found again through `CURLOPT_PRIVATE`.
+    private var transfers: [CurlTransfer] = []
     private var inFlight = 0
     private(set) var records: [LedgerRecord] = []
     /// Relay headers of this thread's non-2xx responses, by sequence number.
     private(set) var errorHeaders: [UInt32: [String: String]] = [:]
+
+    /// Longest wait for socket events: the loop looks at the schedule at least this often.
+    private static let longestWaitNanos: UInt64 = 50_000_000
 
     init(plan: LoadPlan, clock: RunClock, thread: Int, stamps: FaultStampTable, requests: RequestTemplates, progress: LoadProgress?) {
         self.plan = plan
@@ -56,15 +67,32 @@ final class LoadEngine {
         }
         guard let multi = curl_multi_init() else { fatalError("curl_multi_init failed: out of memory") }
         self.multi = multi
+        epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
+        guard epoll >= 0 else { fatalError("epoll_create1 failed: \(String(cString: strerror(errno)))") }
         cutover_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, plan.maxInFlight)
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        cutover_multi_setopt_socket_cb(multi, engineWatchSocket)
+        cutover_multi_setopt_ptr(multi, CURLMOPT_SOCKETDATA, context)
+        cutover_multi_setopt_timer_cb(multi, engineSetTimer)
+        cutover_multi_setopt_ptr(multi, CURLMOPT_TIMERDATA, context)
     }
 
     deinit {
-        for handle in busy.keys { curl_multi_remove_handle(multi, handle) }
-        busy.removeAll()
+        for transfer in transfers where transfer.inMulti { curl_multi_remove_handle(multi, transfer.handle) }
+        transfers.removeAll()
         free.removeAll()
         curl_multi_cleanup(multi)
+        close(epoll)
         for case let url? in urls { curl_url_cleanup(url) }
+    }
+
+    /// The run clock, for the timer callback.
+    fileprivate var clockNanos: UInt64 { clock.nowNanos }
+
+    /// libcurl's wish for socket `fd`, carried out on this engine's epoll.
+    fileprivate func watch(_ fd: Int32, what: Int32, known: Bool) {
+        _ = cutover_epoll_watch(epoll, fd, what, known ? 1 : 0)
+        if what != CURL_POLL_REMOVE, !known { curl_multi_assign(multi, fd, UnsafeMutableRawPointer(bitPattern: 1)) }
     }
 
     /// Runs this thread's share to the end; its records and error headers are then read.
@@ -81,9 +109,13 @@ final class LoadEngine {
         } else {
             connections = 0
         }
+        var readyFDs = [Int32](repeating: 0, count: 512)
+        var readyFlags = [Int32](repeating: 0, count: 512)
+        var running: Int32 = 0
 
-        while true {
-            let now = clock.nowNanos / 1_000
+        /// Starts what is due now: open-model slots whose time has come (or records them
+        /// `not-sent` when too late), or closed-model clients that are free.
+        func startDue(_ now: UInt64) {
             if let pacer {
                 while next < total {
                     let due = pacer.dueMicros(next)
@@ -104,44 +136,52 @@ final class LoadEngine {
                     closedSeq += UInt64(stride)
                 }
             }
+        }
 
-            var running: Int32 = 0
-            curl_multi_perform(multi, &running)
-            collectFinished()
-
+        while true {
+            let now = clock.nowNanos / 1_000
+            startDue(now)
             let scheduleDone = pacer != nil ? next >= total : now >= durationMicros
             if scheduleDone && inFlight == 0 { break }
 
-            // Wait for socket activity or the next due slot, but never while work could start
-            // now (a free client in the closed model, a due slot with capacity in the open one).
-            var waitMs: Int32 = 50
-            let nowAgain = clock.nowNanos / 1_000
-            if let pacer {
-                if next < total {
-                    let due = pacer.dueMicros(next)
-                    if due > nowAgain {
-                        waitMs = Int32(min(50, (due - nowAgain) / 1_000))
-                    } else {
-                        waitMs = inFlight >= plan.maxInFlight ? 1 : 0
-                    }
+            // Wait for socket events until libcurl's timeout or the next due slot, whichever
+            // comes first (a due slot with no free transfer waits for one to finish).
+            let nowNanos = clock.nowNanos
+            var wake = nowNanos + Self.longestWaitNanos
+            if let curlDeadline { wake = min(wake, curlDeadline) }
+            if let pacer, next < total, inFlight < plan.maxInFlight {
+                wake = min(wake, pacer.dueMicros(next) * 1_000)
+            } else if pacer == nil, now < durationMicros {
+                wake = min(wake, durationMicros * 1_000)
+            }
+            let timeout = Int64(wake > nowNanos ? wake - nowNanos : 0)
+            let ready = readyFDs.withUnsafeMutableBufferPointer { fds in
+                readyFlags.withUnsafeMutableBufferPointer { flags in
+                    cutover_epoll_wait(epoll, fds.baseAddress, flags.baseAddress, Int32(fds.count), timeout)
                 }
-            } else if nowAgain < durationMicros {
-                waitMs = inFlight < connections ? 0 : Int32(min(50, (durationMicros - nowAgain) / 1_000 + 1))
             }
-            if waitMs > 0 {
-                var events: Int32 = 0
-                curl_multi_poll(multi, nil, 0, waitMs, &events)
+            for index in 0..<max(0, Int(ready)) {
+                curl_multi_socket_action(multi, readyFDs[index], readyFlags[index], &running)
+                // A long batch of events must not hold back the slots that fall due meanwhile.
+                if index % 16 == 15 { startDue(clock.nowNanos / 1_000) }
             }
+            if let deadline = curlDeadline, clock.nowNanos >= deadline {
+                curlDeadline = nil
+                curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running)
+            }
+            collectFinished()
         }
     }
 
     private func takeTransfer() -> CurlTransfer? {
         if let transfer = free.popLast() { return transfer }
         let limit = pacer != nil ? plan.maxInFlight : Int.max
-        guard created < limit else { return nil }
-        created += 1
-        let timeoutMs = Int(plan.requestTimeout.components.seconds) * 1_000 + Int(plan.requestTimeout.components.attoseconds / 1_000_000_000_000_000)
-        return CurlTransfer(clock: clock, timeoutMs: timeoutMs, runID: plan.runID, extraHeaders: requests.extraHeaders)
+        guard transfers.count < limit else { return nil }
+        let transfer = CurlTransfer(
+            clock: clock, timeoutMs: plan.requestTimeout.milliseconds, connectTimeoutMs: plan.connectTimeout.milliseconds, runID: plan.runID,
+            extraHeaders: requests.extraHeaders)
+        transfers.append(transfer)
+        return transfer
     }
 
     private func start(_ transfer: CurlTransfer, seq: UInt64, intendedUs: UInt32) {
@@ -153,7 +193,7 @@ final class LoadEngine {
             flags: 0)
         transfer.prepare(template: templateIndex, requests.templates[templateIndex], url: urls[templateIndex], seq: seq, session: choice.session)
         transfer.record.sentUs = clock.nowMicros
-        busy[transfer.handle] = transfer
+        transfer.inMulti = true
         curl_multi_add_handle(multi, transfer.handle)
         inFlight += 1
     }
@@ -167,8 +207,9 @@ final class LoadEngine {
             cutover_easy_getinfo_ptr(easy, CURLINFO_PRIVATE, &context)
             curl_multi_remove_handle(multi, easy)
             inFlight -= 1
-            guard let context, let transfer = busy.removeValue(forKey: easy) else { continue }
-            assert(Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue() === transfer)
+            guard let context else { continue }
+            let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
+            transfer.inMulti = false
             finish(transfer, code: result)
             free.append(transfer)
         }
@@ -205,6 +246,22 @@ final class LoadEngine {
         // upstream gave a request the router mangled carries `X-Mock-Fault: none`.
         return r.upstreamStamped && faultStamped ? .upstreamFault : .routerError
     }
+}
+
+/// CURLMOPT_SOCKETFUNCTION: libcurl's wish for one socket; `socketp` is non-nil once the
+/// engine registered it (`curl_multi_assign`).
+private let engineWatchSocket: cutover_curl_socket_cb = { _, fd, what, context, socketp in
+    guard let context else { return 0 }
+    Unmanaged<LoadEngine>.fromOpaque(context).takeUnretainedValue().watch(fd, what: what, known: socketp != nil)
+    return 0
+}
+
+/// CURLMOPT_TIMERFUNCTION: when libcurl next wants a timeout action (-1: none).
+private let engineSetTimer: cutover_curl_timer_cb = { _, timeoutMs, context in
+    guard let context else { return 0 }
+    let engine = Unmanaged<LoadEngine>.fromOpaque(context).takeUnretainedValue()
+    engine.curlDeadline = timeoutMs < 0 ? nil : engine.clockNanos + UInt64(timeoutMs) * 1_000_000
+    return 0
 }
 
 /// Fault stamps seen in a run, interned to small integers for the compact ledger.

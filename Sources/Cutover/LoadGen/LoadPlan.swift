@@ -41,6 +41,9 @@ public struct LoadPlan: Sendable {
     public var maxLag: Duration = .seconds(1)
     /// Per-request limit.
     public var requestTimeout: Duration = .seconds(30)
+    /// Limit on connecting (at most `requestTimeout`): a target that does not accept in time
+    /// is a `transport` outcome (curl error 28).
+    public var connectTimeout: Duration = .seconds(5)
     /// Event loop threads, each with its own libcurl multi handle.
     public var threads = 1
     /// Prefix of request ids: `<runID>-<seq>`.

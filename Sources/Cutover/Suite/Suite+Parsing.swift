@@ -74,7 +74,7 @@ extension Suite {
     }
 
     private static func parseLoad(_ node: ConfigNode) throws(ConfigError) -> LoadSpec {
-        let fields = try node.object(allowed: ["model", "rate", "ramp_to", "connections", "sessions", "mix", "models"])
+        let fields = try node.object(allowed: ["model", "rate", "ramp_to", "connections", "sessions", "mix", "models", "timeout", "connect_timeout"])
         let kind = try fields["model"]?.choice(["open", "closed"]) ?? (fields["connections"] != nil ? "closed" : "open")
         let model: LoadPlan.Model
         if kind == "open" {
@@ -89,6 +89,12 @@ extension Suite {
         }
         var spec = LoadSpec(model: model)
         spec.sessions = try fields["sessions"]?.int(in: 1...10_000_000) ?? spec.sessions
+        for (key, path) in [("timeout", \LoadSpec.timeout), ("connect_timeout", \LoadSpec.connectTimeout)] {
+            guard let field = fields[key] else { continue }
+            let value = try field.duration()
+            guard value > .zero, value <= .seconds(3_600) else { throw field.error("expected a duration from 1ms to 1h, got '\(value)'") }
+            spec[keyPath: path] = value
+        }
         if let mix = fields["mix"] {
             spec.mix = []
             for item in try mix.array() {

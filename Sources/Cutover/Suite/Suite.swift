@@ -31,6 +31,10 @@ public struct LoadSpec: Sendable {
     public var sessions: Int = 1_000
     public var mix: [LoadPlan.MixEntry] = [LoadPlan.MixEntry(endpoint: .chat, weight: 1)]
     public var models: [(name: String, weight: Double)] = [("gpt-4.1", 1)]
+    /// Per-request limit (long streams need more than the default).
+    public var timeout: Duration = .seconds(30)
+    /// Limit on connecting.
+    public var connectTimeout: Duration = .seconds(5)
 }
 
 /// One moment of the timeline: an optional phase start plus at most one event.

@@ -85,6 +85,8 @@ public struct SuiteRunner: Sendable {
         plan.sessions = suite.load.sessions
         plan.mix = suite.load.mix
         plan.models = suite.load.models
+        plan.requestTimeout = suite.load.timeout
+        plan.connectTimeout = suite.load.connectTimeout
         plan.seed = seed
         plan.runID = "\(suite.name)-\(seed)"
         if let key = upstreamAPIKey {
