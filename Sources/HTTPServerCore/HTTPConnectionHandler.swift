@@ -5,7 +5,7 @@ import NIOPosix
 
 /// Carries out `ResponsePlan`s on one connection: delays, paced streams with
 /// backpressure, and the transport faults (cut, reset, hang) that need the socket.
-final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
+final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandler, PacingWheel.Sleeper {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
@@ -15,6 +15,9 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     private let responder: any HTTPResponder
     private let registry: ConnectionRegistry
     private let logger: Logger
+    /// This loop's pacing wheel: paced streams wait on it, not on a NIO timer each.
+    private let wheel: PacingWheel
+    private var context: ChannelHandlerContext?
 
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
@@ -22,6 +25,30 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     private var current: Exchange?
     /// Requests this connection has carried so far.
     private var requestsSeen = 0
+    /// The paced stream being written, if any.
+    private var stream: PacedStream?
+
+    /// A stream in progress: the next frame and when it is due. Due times are absolute (the
+    /// head's time plus the delays before each frame), so frames that fell due while the
+    /// loop was busy or the client slow leave together in one write, and the pace holds.
+    private final class PacedStream {
+        let script: StreamScript
+        /// `script.frameCount`, read once (it is an existential call).
+        let frameCount: Int
+        var index = 0
+        var due: NIODeadline
+        var stalled = false
+        /// Waiting for the client to read before writing more.
+        var waitingForClient = false
+        /// The latest wake asked of the wheel.
+        var ticket: UInt64 = 0
+
+        init(script: StreamScript, due: NIODeadline) {
+            self.script = script
+            self.frameCount = script.frameCount
+            self.due = due
+        }
+    }
 
     /// The response in progress on this connection.
     private struct Exchange {
@@ -33,10 +60,20 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         var timer: Scheduled<Void>?
     }
 
-    init(responder: any HTTPResponder, registry: ConnectionRegistry, logger: Logger) {
+    init(responder: any HTTPResponder, registry: ConnectionRegistry, wheel: PacingWheel, logger: Logger) {
         self.responder = responder
         self.registry = registry
+        self.wheel = wheel
         self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    /// The wheel's call: the paced stream's next frame is due.
+    func wake(ticket: UInt64) {
+        guard let context, let paced = stream, paced.ticket == ticket else { return }
+        pump(context: context)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -139,52 +176,89 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             headers.remove(name: "content-length")
             current = exchange
             context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: response.status, headers: headers))), promise: nil)
-            streamStep(context: context, script: script, index: 0, stalled: false)
+            stream = PacedStream(script: script, due: .now() + Self.delay(script, before: 0))
+            pump(context: context)
         }
     }
 
-    /// Writes stream frame `index` after its pace delay; the next frame waits for this
-    /// write to complete, which is the backpressure from a slow reader.
-    private func streamStep(context: ChannelHandlerContext, script: StreamScript, index: Int, stalled: Bool) {
-        guard context.channel.isActive, current != nil else { return }
-        if index == script.frameCount {
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { result in
-                self.completed(context: context, result)
+    private static func delay(_ script: StreamScript, before index: Int) -> TimeAmount {
+        guard let pace = script.pace else { return .zero }
+        return .nanoseconds(Int64(pace.delayMs(before: index) * 1_000_000))
+    }
+
+    /// Writes every frame that is due, in one write, then waits for the next frame's time or
+    /// for the client to read (the backpressure from a slow reader).
+    private func pump(context: ChannelHandlerContext) {
+        guard context.channel.isActive, current != nil, let paced = stream else { return }
+        let script = paced.script
+        var out: ByteBuffer?
+        func send() {
+            if let buffer = out {
+                out = nil
+                context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
             }
-            return
         }
-        switch script.fault {
-        case .cut(let count) where index == count:
-            end(.cut)
-            context.close(promise: nil)
-            return
-        case .stall(let count, let stallMs) where index == count && !stalled:
-            after(stallMs, context: context) { self.streamStep(context: context, script: script, index: index, stalled: true) }
-            return
-        case .error(let count, let frame) where index == count:
-            current?.bytes += frame.utf8.count
-            current?.chunks += 1
-            context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: frame)))), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { result in
-                self.completed(context: context, result)
-            }
-            return
-        default:
-            break
-        }
-        let delay = script.pace?.delayMs(before: index) ?? 0
-        after(delay, context: context) {
-            guard context.channel.isActive else { return }
-            let frame = script.frames.frame(index)
-            self.current?.bytes += frame.utf8.count
-            self.current?.chunks += 1
-            context.writeAndFlush(self.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: frame))))).assumeIsolated().whenComplete { result in
-                switch result {
-                case .success: self.streamStep(context: context, script: script, index: index + 1, stalled: false)
-                case .failure: self.end(.clientGone)
+        let now = NIODeadline.now()
+        while true {
+            let index = paced.index
+            if index == paced.frameCount {
+                send()
+                stream = nil
+                context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { result in
+                    self.completed(context: context, result)
                 }
+                return
             }
+            switch script.fault {
+            case .cut(let count) where index == count:
+                send()
+                stream = nil
+                end(.cut)
+                context.close(promise: nil)
+                return
+            case .stall(let count, let stallMs) where index == count && !paced.stalled:
+                // The stall pushes the rest of the stream back.
+                paced.stalled = true
+                paced.due = max(paced.due, now) + .nanoseconds(Int64(stallMs * 1_000_000))
+                continue
+            case .error(let count, let frame) where index == count:
+                send()
+                stream = nil
+                current?.bytes += frame.utf8.count
+                current?.chunks += 1
+                context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: frame)))), promise: nil)
+                context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { result in
+                    self.completed(context: context, result)
+                }
+                return
+            default:
+                break
+            }
+            guard paced.due <= now else { break }
+            if out == nil { out = context.channel.allocator.buffer(capacity: 512) }
+            let before = out!.readableBytes
+            script.frames.write(index, into: &out!)
+            current?.bytes += out!.readableBytes - before
+            current?.chunks += 1
+            paced.index += 1
+            paced.due = paced.due + Self.delay(script, before: paced.index)
         }
+        send()
+        if context.channel.isWritable {
+            paced.waitingForClient = false
+            paced.ticket = wheel.ticket()
+            wheel.wake(self, ticket: paced.ticket, at: paced.due)
+        } else {
+            paced.waitingForClient = true
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, let paced = stream, paced.waitingForClient {
+            paced.waitingForClient = false
+            pump(context: context)
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     private func completed(context: ChannelHandlerContext, _ result: Result<Void, any Error>) {
@@ -213,6 +287,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     private func end(_ outcome: RequestOutcome) {
         guard let exchange = current else { return }
         current = nil
+        stream = nil
         exchange.timer?.cancel()
         if let ticket = exchange.ticket {
             responder.finished(ticket: ticket, status: exchange.status, outcome: outcome, bytes: exchange.bytes, chunks: exchange.chunks)

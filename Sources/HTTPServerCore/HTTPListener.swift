@@ -13,6 +13,7 @@ public final class HTTPListener: Sendable {
     private let responder: any HTTPResponder
     private let logger: Logger
     private let state = NIOLockedValueBox<State>(State())
+    private let wheels: PacingWheels
 
     private struct State {
         var channel: (any Channel)?
@@ -25,6 +26,7 @@ public final class HTTPListener: Sendable {
         self.group = group
         self.responder = responder
         self.logger = logger
+        self.wheels = PacingWheels(group: group)
     }
 
     /// The bound port (0 before the first bind).
@@ -41,6 +43,7 @@ public final class HTTPListener: Sendable {
         let registry = self.registry
         let responder = self.responder
         let logger = self.logger
+        let wheels = self.wheels
         let channel = try await ServerBootstrap(group: group)
             .cutoverServerDefaults()
             .childChannelInitializer { channel in
@@ -48,7 +51,7 @@ public final class HTTPListener: Sendable {
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(
-                        HTTPConnectionHandler(responder: responder, registry: registry, logger: logger))
+                        HTTPConnectionHandler(responder: responder, registry: registry, wheel: wheels.wheel(on: channel.eventLoop), logger: logger))
                 }
             }
             .bind(host: host, port: port)

@@ -76,11 +76,19 @@ public struct StreamScript: Sendable {
 public protocol StreamFrames: Sendable {
     var count: Int { get }
     func frame(_ index: Int) -> String
+    /// Appends frame `index` to `buffer` (a renderer may do it without building a string).
+    func write(_ index: Int, into buffer: inout ByteBuffer)
+}
+
+extension StreamFrames {
+    public func write(_ index: Int, into buffer: inout ByteBuffer) { buffer.writeString(frame(index)) }
 }
 
 /// When each stream frame is due.
 public protocol StreamTiming: Sendable {
-    /// Milliseconds to wait before frame `index` (0 is the first frame).
+    /// Milliseconds from frame `index - 1` (from the response head for 0) to frame `index`.
+    /// Frames are due at absolute times (the head's time plus the sum of the delays), so a
+    /// late write never pushes the frames after it back.
     func delayMs(before index: Int) -> Double
 }
 

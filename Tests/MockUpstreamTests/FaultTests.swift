@@ -1,6 +1,7 @@
 import Cutover
 import Foundation
 import MockUpstream
+import NIOCore
 import Testing
 
 /// Each fault kind, observed from the client side through libcurl.
@@ -219,6 +220,37 @@ struct FaultTests {
             // 8 gaps of 50 ms after the first event (a late first event can shorten the observed span).
             #expect(span >= .milliseconds(300))
             #expect(span < .milliseconds(2_000))
+        }
+    }
+
+    /// Frames are due at absolute times (the head's time plus the delays before each), so
+    /// hundreds of streams paced at once end on time instead of drifting by each write's cost.
+    @Test func manyPacedStreamsKeepTheirPace() async throws {
+        try await withMock { mock in
+            try await mock.setFaults(faults("[{id: pace, kind: stream-pace, ttft_ms: 100, tokens_per_second: 50}]"))
+            // 400 streams in a second, each 100 ms + 22 gaps of 20 ms = 540 ms from send to [DONE].
+            var plan = LoadPlan(url: mock.url, model: .open(rate: 400), duration: .seconds(1))
+            plan.mix = [.init(endpoint: .chatStream, weight: 1, maxTokens: 20)]
+            let result = await LoadGenerator.run(plan)
+            #expect(result.summary.outcomes == [.ok: 400])
+            let spans = result.ledger.records.map { Int($0.doneUs) - Int($0.sentUs) }.sorted()
+            #expect(spans[spans.count / 2] >= 530_000 && spans[spans.count / 2] < 600_000, "median \(spans[spans.count / 2]) us")
+            #expect(spans[spans.count * 9 / 10] < 800_000, "p90 \(spans[spans.count * 9 / 10]) us")
+        }
+    }
+
+    @Test func tokenChunksWrittenFromTheRenderedPrefixEqualTheirFrames() throws {
+        var request = try ChatRequest.parse(Array(chatBody(maxTokens: 5, stream: true).utf8))
+        for includeUsage in [false, true] {
+            request.includeUsage = includeUsage
+            let renderer = ChatCompletionRenderer(
+                id: "chatcmpl-1", created: 1, model: "gpt-4.1", fingerprint: "fp_1", request: request,
+                text: CompletionText(count: 5, seed: 1, model: "gpt-4.1", prompt: "say \"hi\"\n"))
+            for index in 0..<renderer.count {
+                var buffer = ByteBuffer()
+                renderer.write(index, into: &buffer)
+                #expect(String(buffer: buffer) == renderer.frame(index))
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 import HTTPServerCore
+import NIOCore
 
 /// Renders chat completions and their stream chunks in OpenAI's exact shapes.
 public struct ChatCompletionRenderer: Sendable {
@@ -8,6 +9,24 @@ public struct ChatCompletionRenderer: Sendable {
     public var fingerprint: String
     public var request: ChatRequest
     public var text: CompletionText
+    /// `data: {"id":…,"choices":[{"index":0,"delta":` and what follows the delta of a token
+    /// chunk: rendered once per stream, so a token costs only its own delta.
+    private let tokenPrefix: [UInt8]
+    private let tokenSuffix: [UInt8]
+
+    public init(id: String, created: Int, model: String, fingerprint: String, request: ChatRequest, text: CompletionText) {
+        self.id = id
+        self.created = created
+        self.model = model
+        self.fingerprint = fingerprint
+        self.request = request
+        self.text = text
+        let marker = "\u{0}"
+        let whole = "data: " + Self.chunk(id: id, created: created, model: model, fingerprint: fingerprint, includeUsage: request.includeUsage, delta: marker, finish: nil) + "\n\n"
+        let parts = whole.components(separatedBy: marker)
+        tokenPrefix = Array(parts[0].utf8)
+        tokenSuffix = Array(parts[1].utf8)
+    }
 
     public var finishReason: String { request.maxTokensGiven ? "length" : "stop" }
 
@@ -23,8 +42,12 @@ public struct ChatCompletionRenderer: Sendable {
 
     /// One `chat.completion.chunk` with the given delta and finish reason.
     private func chunk(delta: String, finish: String?) -> String {
+        Self.chunk(id: id, created: created, model: model, fingerprint: fingerprint, includeUsage: request.includeUsage, delta: delta, finish: finish)
+    }
+
+    private static func chunk(id: String, created: Int, model: String, fingerprint: String, includeUsage: Bool, delta: String, finish: String?) -> String {
         let finishText = finish.map { "\"\($0)\"" } ?? "null"
-        let usageField = request.includeUsage ? #","usage":null"# : ""
+        let usageField = includeUsage ? #","usage":null"# : ""
         return
             #"{"id":"\#(id)","object":"chat.completion.chunk","created":\#(created),"model":\#(JSON.quoted(model)),"system_fingerprint":\#(JSON.quoted(fingerprint)),"choices":[{"index":0,"delta":\#(delta),"logprobs":null,"finish_reason":\#(finishText)}]\#(usageField)}"#
     }
@@ -51,5 +74,18 @@ extension ChatCompletionRenderer: StreamFrames {
             data = "[DONE]"
         }
         return "data: \(data)\n\n"
+    }
+
+    /// Token chunks are written from the stream's rendered prefix and suffix.
+    public func write(_ index: Int, into buffer: inout ByteBuffer) {
+        guard index >= 1, index <= text.tokens.count else {
+            buffer.writeString(frame(index))
+            return
+        }
+        buffer.writeBytes(tokenPrefix)
+        buffer.writeStaticString(#"{"content":"#)
+        buffer.writeString(JSON.quoted(text.tokens[index - 1]))
+        buffer.writeStaticString("}")
+        buffer.writeBytes(tokenSuffix)
     }
 }
