@@ -54,6 +54,9 @@ public actor FlawedRouter: RouterDriver {
         /// Forwards the request, then closes a reused keep-alive connection before
         /// answering, so that the client (libcurl) sends it again on a fresh one.
         case resetsReusedConnections
+        /// On a weight change, closes the client connections of the streams still open on
+        /// the environment that lost weight, instead of letting them drain.
+        case cutsOldStreamsAtSwitch
     }
 
     public nonisolated let profile: String
@@ -115,7 +118,9 @@ public actor FlawedRouter: RouterDriver {
                 try? await Task.sleep(for: .milliseconds(300))
                 try? await listener?.reopen()
             default:
+                let before = state.weight
                 state.setWeight(target)
+                if flaw == .cutsOldStreamsAtSwitch, target != before { state.cutStreams(on: target > before ? .blue : .green) }
             }
             return ActionOutcome(accepted: true, greenWeight: target, detail: "applied \(target) %")
         }
@@ -136,6 +141,9 @@ public actor FlawedRouter: RouterDriver {
         private let values = Mutex<(blue: String, green: String, weight: Int, salt: UInt64, changedAt: ContinuousClock.Instant?)>(("", "", 0, 0, nil))
         let clients = (0..<256).map { _ in CurlClient() }
         private let next = Atomic<Int>(0)
+        /// Streams being forwarded, with the promise that answers the client; whoever takes
+        /// one out first (the answer, or a cut) completes it.
+        private let openStreams = Mutex<[UInt64: (env: ServedBy, promise: EventLoopPromise<ResponsePlan>)]>([:])
 
         init(flaw: Flaw) { self.flaw = flaw }
 
@@ -152,6 +160,25 @@ public actor FlawedRouter: RouterDriver {
                 $0.changedAt = .now
                 if flaw == .rehashesOnChange { $0.salt &+= 0x9E37_79B9_7F4A_7C15 }
             }
+        }
+
+        /// Registers an open stream; returns its key.
+        func opened(_ env: ServedBy, _ promise: EventLoopPromise<ResponsePlan>) -> UInt64 {
+            let key = next.add(1, ordering: .relaxed).newValue
+            openStreams.withLock { $0[UInt64(key)] = (env, promise) }
+            return UInt64(key)
+        }
+
+        /// The stream's promise, unless a cut already completed it.
+        func closed(_ key: UInt64) -> EventLoopPromise<ResponsePlan>? { openStreams.withLock { $0.removeValue(forKey: key)?.promise } }
+
+        /// Closes the client connection of every stream open on `env`.
+        func cutStreams(on env: ServedBy) {
+            let cut = openStreams.withLock { streams in
+                let keys = streams.filter { $0.value.env == env }.map(\.key)
+                return keys.compactMap { streams.removeValue(forKey: $0)?.promise }
+            }
+            for promise in cut { promise.succeed(.close(ticket: nil)) }
         }
 
         func url(_ env: ServedBy) -> String { values.withLock { env == .green ? $0.green : $0.blue } }
@@ -189,10 +216,16 @@ public actor FlawedRouter: RouterDriver {
             let delay = state.slowNow
             let promise = eventLoop.makePromise(of: ResponsePlan.self)
             let state = self.state
+            let isStream = state.flaw == .cutsOldStreamsAtSwitch && request.bodyBytes.count < 4_096
+                && String(decoding: request.bodyBytes, as: UTF8.self).contains(#""stream":true"#)
+            let key = isStream ? state.opened(env, promise) : nil
             Task {
                 let plan = await Self.forward(request, to: env, after: delay, state: state)
-                // The upstream has executed it; the client never hears back on this connection.
-                if state.flaw == .resetsReusedConnections, request.indexOnConnection > 0, request.indexOnConnection % 3 == 0 {
+                if let key {
+                    // A cut may have answered it already.
+                    state.closed(key)?.succeed(plan)
+                } else if state.flaw == .resetsReusedConnections, request.indexOnConnection > 0, request.indexOnConnection % 3 == 0 {
+                    // The upstream has executed it; the client never hears back on this connection.
                     promise.succeed(.close(ticket: nil))
                 } else {
                     promise.succeed(plan)

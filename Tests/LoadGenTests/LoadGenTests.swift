@@ -1,6 +1,7 @@
 import CutoverTestSupport
 import Foundation
 import Logging
+import MockUpstream
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -199,6 +200,41 @@ struct LoadGenTests {
         #expect(result.ledger.records.allSatisfy { $0.curlCode == 28 && $0.outcome == .transport })
         let atConnectTimeout = result.ledger.records.filter { (250_000..<1_000_000).contains($0.doneUs - $0.sentUs) }
         #expect(atConnectTimeout.count >= 5, "\(result.ledger.records.map { $0.doneUs - $0.sentUs })")
+    }
+
+    /// LLM-shaped lengths: each request's `max_tokens` and prompt size are drawn from its
+    /// mix entry's distributions, per slot and by seed, and reach the upstream as drawn.
+    @Test func lengthsAreDrawnPerRequest() async throws {
+        try await withMock { mock in
+            var p = plan(mock.url, rate: 100, seconds: 1, .chatStream)
+            p.mix = [.init(endpoint: .chatStream, weight: 1, tokens: .uniform(min: 2, max: 12), promptBytes: .uniform(min: 1_024, max: 65_536))]
+            p.runID = "lengths"
+            let result = await LoadGenerator.run(p)
+            #expect(result.summary.outcomes == [.ok: 100])
+            for record in result.ledger.records {
+                #expect(Int(record.chunks) == p.maxTokens(forSlot: UInt64(record.seq)) + 2)
+            }
+            #expect(Set((0..<100).map { p.maxTokens(forSlot: $0) }).count >= 8)
+            try await Task.sleep(for: .milliseconds(100))
+            for entry in mock.ledger.entries() {
+                let seq = try #require(UInt64(entry.requestID.dropFirst("lengths-".count)))
+                let prompt = try #require(p.promptBytes(forSlot: seq))
+                #expect(entry.requestBytes > prompt && entry.requestBytes < prompt + 200, "\(entry.requestBytes) bytes for a \(prompt)-byte prompt")
+            }
+        }
+    }
+
+    @Test func lengthDistributionsStayInTheirBoundsAndKeepTheirShape() {
+        let draws = (0..<20_000).map { (SeededRandom.unit(seed: 1, stream: 1, index: $0), SeededRandom.unit(seed: 1, stream: 2, index: $0)) }
+        let uniform = draws.map { LengthDistribution.uniform(min: 200, max: 2_000).sample($0.0, $0.1) }
+        #expect(uniform.min()! >= 200 && uniform.max()! <= 2_000 && uniform.min()! < 220 && uniform.max()! > 1_980)
+        let lognormal = draws.map { LengthDistribution.lognormal(median: 300, sigma: 0.8, min: 1, max: 4_000).sample($0.0, $0.1) }.sorted()
+        #expect(abs(lognormal[lognormal.count / 2] - 300) < 15, "median \(lognormal[lognormal.count / 2])")
+        #expect(lognormal.last! <= 4_000)
+        let table = draws.map { LengthDistribution.table([.init(value: 100, weight: 3), .init(value: 1_000, weight: 1)]).sample($0.0, $0.1) }
+        let share = Double(table.filter { $0 == 1_000 }.count) / Double(table.count)
+        #expect(abs(share - 0.25) < 0.02)
+        #expect(LengthDistribution.fixed(16).sample(0.5, 0.5) == 16)
     }
 
     @Test func streamsAreParsedAsTheyArriveAndTruncationIsTransport() async throws {

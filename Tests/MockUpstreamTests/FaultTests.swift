@@ -239,6 +239,28 @@ struct FaultTests {
         }
     }
 
+    /// A relay that batches tokens: `tokens_per_chunk` groups them into fewer, larger events at
+    /// the same token pace, and the text is the same as token by token.
+    @Test func tokensPerChunkGroupsTheContent() async throws {
+        try await withMock { mock in
+            func content(_ response: CurlResponse) -> String {
+                response.events.filter { !$0.isDone }.compactMap { event -> String? in
+                    let object = (try? JSONSerialization.jsonObject(with: Data(event.data.utf8))) as? [String: Any]
+                    let delta = ((object?["choices"] as? [[String: Any]])?.first?["delta"]) as? [String: Any]
+                    return delta?["content"] as? String
+                }.joined()
+            }
+            let single = await client.post(mock.url + "/v1/chat/completions", json: chatBody(maxTokens: 10, stream: true, prompt: "same"))
+            try await mock.setFaults(faults("[{id: batched, kind: stream-pace, ttft_ms: 0, tokens_per_second: 1000, tokens_per_chunk: 4}]"))
+            let grouped = await client.post(mock.url + "/v1/chat/completions", json: chatBody(maxTokens: 10, stream: true, prompt: "same"))
+            #expect(single.events.count == 10 + 3)
+            #expect(grouped.events.count == 3 + 3, "role, three content chunks (4, 4, 2 tokens), finish, [DONE]")
+            #expect(content(grouped) == content(single) && content(single).split(separator: " ").count == 10)
+            try await Task.sleep(for: .milliseconds(50))
+            #expect(mock.ledger.entries().last?.chunks == 6)
+        }
+    }
+
     @Test func tokenChunksWrittenFromTheRenderedPrefixEqualTheirFrames() throws {
         var request = try ChatRequest.parse(Array(chatBody(maxTokens: 5, stream: true).utf8))
         for includeUsage in [false, true] {

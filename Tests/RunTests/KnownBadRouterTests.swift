@@ -158,6 +158,7 @@ struct KnownBadRouterTests {
         Case(
             suite: switching, router: .flawed(.lateSwitch(delay: .milliseconds(1_500))), mustFail: ["ZeroWeightIsolation", "RollbackTime", "ConvergenceTime"]),
         Case(suite: switching, router: .flawed(.restartsOnSwitch), mustFail: ["ZeroDropped", "StreamIntegrity"]),
+        Case(suite: switching, router: .flawed(.cutsOldStreamsAtSwitch), mustFail: ["ZeroDropped", "StreamIntegrity"]),
         Case(suite: latency, router: .reference, mustFail: []),
         Case(suite: latency, router: .flawed(.none), mustFail: []),
         Case(

@@ -52,6 +52,11 @@ struct ChecksTests {
         var entry = entry("t-\(record.seq)")
         entry.status = Int(record.status)
         entry.bytes = Int(record.bytes)
+        if record.endpoint == .chatStream {
+            // The upstream wrote the events the client counted, and [DONE] when it saw one.
+            entry.stream = true
+            entry.chunks = Int(record.chunks) + (record.sawDone ? 1 : 0)
+        }
         return entry
     }
 

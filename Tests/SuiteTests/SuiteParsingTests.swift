@@ -67,6 +67,31 @@ struct SuiteParsingTests {
         checks: [ZeroDropped]
         """
 
+    @Test func mixLengthsAreDistributionsWithTheirErrors() throws {
+        func load(_ entry: String) throws -> Suite {
+            try Suite.parse(yaml: Self.valid.replacingOccurrences(of: "load: {rate: 10}", with: "load: {rate: 10, mix: [\(entry)]}"), source: "t.yaml")
+        }
+        let suite = try load("{endpoint: chat-stream, max_tokens: {type: uniform, min: 200, max: 2000}, prompt_bytes: {type: table, values: [[1024, 3], [65536, 1]]}}")
+        #expect(suite.load.mix[0].tokens == .uniform(min: 200, max: 2_000))
+        #expect(suite.load.mix[0].promptBytes == .table([.init(value: 1_024, weight: 3), .init(value: 65_536, weight: 1)]))
+        #expect(try load("{endpoint: chat, max_tokens: 32}").load.mix[0].tokens == .fixed(32))
+        for (entry, field, words) in [
+            ("{endpoint: chat, max_tokens: {type: uniform, min: 20, max: 10}}", "load.mix[0].max_tokens.max", "at least 'min'"),
+            ("{endpoint: chat, max_tokens: {type: zipf}}", "load.mix[0].max_tokens.type", "expected one of fixed|uniform|lognormal|table"),
+            ("{endpoint: chat, max_tokens: {min: 1}}", "load.mix[0].max_tokens", "missing 'type'"),
+            ("{endpoint: chat, prompt_bytes: {type: table, values: [[10]]}}", "load.mix[0].prompt_bytes.values[0]", "expected [value, weight]"),
+        ] {
+            #expect {
+                try load(entry)
+            } throws: { error in
+                guard let error = error as? ConfigError else { return false }
+                let ok = error.field == field && error.message.contains(words)
+                if !ok { Issue.record("got \(error) for \(entry)") }
+                return ok
+            }
+        }
+    }
+
     @Test func loadTimeoutsAreSettingsWithTheirErrors() throws {
         let suite = try Suite.parse(yaml: Self.valid.replacingOccurrences(of: "load: {rate: 10}", with: "load: {rate: 10, timeout: 90s, connect_timeout: 250ms}"), source: "t.yaml")
         #expect(suite.load.timeout == .seconds(90))

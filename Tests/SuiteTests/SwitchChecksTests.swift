@@ -138,6 +138,23 @@ extension ChecksTests {
         history.actions = [Self.action(.promote, atMs: 2_000)]
         let result = StreamIntegrity().evaluate(history, CheckSpec(name: "StreamIntegrity"))
         #expect(result.status == .fail && result.summary.hasPrefix("2 of 5"))
+
+        // The upstream's ledger is the measure: it wrote 11 frames (content grouped or not),
+        // and a client that got [DONE] after 6 events lost some; a stream the upstream did not
+        // finish (the router closed its side) is broken even if the client's count matches.
+        var upstream = whole.map { Self.entry(for: $0) }
+        upstream[0].chunks = 7
+        upstream[1].outcome = .clientGone
+        upstream[2].chunks = 11
+        var short = whole
+        short[2].chunks = 6
+        history = Self.history(short, phases: [Self.whole], upstream: [.blue: upstream])
+        history.plan = plan
+        history.actions = [Self.action(.promote, atMs: 2_000)]
+        let judged = StreamIntegrity().evaluate(history, CheckSpec(name: "StreamIntegrity"))
+        #expect(judged.status == .fail && judged.summary.hasPrefix("3 of 5"), "\(judged.summary)")
+        let examples = (judged.evidence as? StreamIntegrity.Evidence)?.examples ?? []
+        #expect(examples.contains { $0.contains("upstream client-gone") }, "\(examples)")
     }
 
     @Test func stateSurvivesRestartCatchesARouterThatForgetsItsWeights() throws {

@@ -1,5 +1,7 @@
 /// Every stream open across a switch (a weight change or a restart) ends with `[DONE]`
-/// and its full event count: the role chunk, one chunk per token, the finish chunk.
+/// and its full event count: every event the upstream's ledger says it wrote (the role
+/// chunk, the content chunks, the finish chunk), and the upstream wrote the whole stream.
+/// Without the upstream's entry, the count the plan asked for (one chunk per token).
 /// Streams that an injected upstream fault broke on purpose are the upstream's doing and
 /// are left out; delays and stalls break nothing, so they excuse nothing.
 public struct StreamIntegrity: Check {
@@ -37,10 +39,14 @@ public struct StreamIntegrity: Check {
                 continue
             }
             across += 1
-            let expected = plan.choices(for: UInt64(record.seq)).mix.maxTokens + 2
-            if !(record.outcome == .ok && record.sawDone && Int(record.chunks) == expected) {
+            let upstream = run.answer(record.seq)?.entry
+            // The upstream's count includes its [DONE] frame, which the client counts apart.
+            let expected = upstream.map { $0.chunks - 1 } ?? plan.maxTokens(forSlot: UInt64(record.seq)) + 2
+            let upstreamWhole = upstream.map { $0.outcome == .completed } ?? true
+            if !(record.outcome == .ok && record.sawDone && Int(record.chunks) == expected && upstreamWhole) {
+                let upstreamNote = upstream.map { ", upstream \($0.outcome.rawValue) after \($0.chunks) frames" } ?? ""
                 broken.append(
-                    "\(run.requestID(record)) across \(action.label) at \(Double(action.calledUs) / 1e6)s: \(record.chunks) of \(expected) events, [DONE] \(record.sawDone ? "seen" : "missing"), \(record.outcome.name)"
+                    "\(run.requestID(record)) across \(action.label) at \(Double(action.calledUs) / 1e6)s: \(record.chunks) of \(expected) events, [DONE] \(record.sawDone ? "seen" : "missing"), \(record.outcome.name)\(upstreamNote)"
                 )
             }
         }

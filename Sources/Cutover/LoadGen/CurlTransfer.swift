@@ -1,5 +1,6 @@
 import CCurl
 import CurlHTTP
+import Foundation
 
 /// One reusable easy handle and the state of the request it carries. Reached from
 /// libcurl's callbacks through `Unmanaged` (WRITEDATA/HEADERDATA) and from a finished
@@ -52,7 +53,12 @@ final class CurlTransfer {
         cutover_easy_setopt_ptr(handle, CURLOPT_PREREQDATA, context)
     }
 
+    /// This transfer's own request body, for templates whose lengths are drawn per request.
+    private var ownBody: UnsafeMutableRawPointer?
+    private var ownBodyCapacity = 0
+
     deinit {
+        free(ownBody)
         curl_slist_free_all(getHeaders?.list)
         curl_slist_free_all(postHeaders?.list)
         curl_easy_cleanup(handle)
@@ -105,7 +111,9 @@ final class CurlTransfer {
                 cutover_easy_setopt_ptr(handle, CURLOPT_URL, UnsafeMutableRawPointer(mutating: template.url))
             }
             cutover_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, lines.list)
-            if let body = template.body {
+            if template.bodyHead != nil {
+                cutover_easy_setopt_long(handle, CURLOPT_POST, 1)
+            } else if let body = template.body {
                 cutover_easy_setopt_long(handle, CURLOPT_POST, 1)
                 cutover_easy_setopt_ptr(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: body.baseAddress))
                 cutover_easy_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
@@ -118,6 +126,26 @@ final class CurlTransfer {
         faultHeader = nil
         if !relayHeaders.isEmpty { relayHeaders.removeAll() }
         tail.removeAll(keepingCapacity: true)
+    }
+
+    /// Builds this request's body in the transfer's own buffer: the template's start, the
+    /// prompt content (`promptBytes` of filler, or the short prompt), then `max_tokens`.
+    func setBody(_ template: RequestTemplates.Template, maxTokens: Int, promptBytes: Int?) {
+        guard let head = template.bodyHead else { return }
+        let content = promptBytes.map { RequestTemplates.filler.prefix(min($0, RequestTemplates.filler.count)) } ?? RequestTemplates.shortPrompt[...]
+        let tail = Array(#""}],"max_tokens":\#(maxTokens)\#(template.stream ? #","stream":true"# : "")}"#.utf8)
+        let size = head.count + content.count + tail.count
+        if size > ownBodyCapacity {
+            free(ownBody)
+            ownBodyCapacity = max(size, 2 * ownBodyCapacity)
+            ownBody = malloc(ownBodyCapacity)
+        }
+        guard let ownBody else { return }
+        head.withUnsafeBytes { ownBody.copyMemory(from: $0.baseAddress!, byteCount: head.count) }
+        content.withUnsafeBytes { (ownBody + head.count).copyMemory(from: $0.baseAddress!, byteCount: content.count) }
+        tail.withUnsafeBytes { (ownBody + head.count + content.count).copyMemory(from: $0.baseAddress!, byteCount: tail.count) }
+        cutover_easy_setopt_ptr(handle, CURLOPT_POSTFIELDS, ownBody)
+        cutover_easy_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(size))
     }
 
     fileprivate func onAttempt() {

@@ -191,7 +191,11 @@ final class LoadEngine {
             seq: UInt32(truncatingIfNeeded: seq), session: choice.session, intendedUs: intendedUs, sentUs: 0, firstByteUs: 0, doneUs: 0,
             bytes: 0, status: 0, fault: 0, chunks: 0, servedBy: .unknown, outcome: .transport, endpoint: choice.mix.endpoint, curlCode: 0,
             flags: 0)
-        transfer.prepare(template: templateIndex, requests.templates[templateIndex], url: urls[templateIndex], seq: seq, session: choice.session)
+        let template = requests.templates[templateIndex]
+        transfer.prepare(template: templateIndex, template, url: urls[templateIndex], seq: seq, session: choice.session)
+        if template.bodyHead != nil {
+            transfer.setBody(template, maxTokens: plan.maxTokens(forSlot: seq), promptBytes: plan.promptBytes(forSlot: seq))
+        }
         transfer.record.sentUs = clock.nowMicros
         transfer.inMulti = true
         curl_multi_add_handle(multi, transfer.handle)
@@ -289,8 +293,25 @@ final class FaultStampTable: Sendable {
 final class RequestTemplates: @unchecked Sendable {
     struct Template {
         let url: UnsafePointer<CChar>
+        /// The body, when every request of the template has the same one.
         let body: UnsafeRawBufferPointer?
+        /// Otherwise the body's start, up to the message content; the transfer adds the
+        /// content, `max_tokens` and `stream` per request.
+        let bodyHead: [UInt8]?
+        let stream: Bool
     }
+
+    /// Prompt content for drawn sizes: plain words, cut to the size.
+    static let filler: [UInt8] = {
+        let sentence = Array("The canary moved a tenth of the sessions to green while the relay kept streaming. ".utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(1 << 20)
+        while bytes.count < 1 << 20 { bytes += sentence }
+        return bytes
+    }()
+
+    /// The short prompt of requests without a drawn size.
+    static let shortPrompt = Array("Hello from cutover".utf8)
 
     /// One template per (mix entry, model), at `mix * models + model`.
     private(set) var templates: [Template] = []
@@ -307,7 +328,10 @@ final class RequestTemplates: @unchecked Sendable {
                 let url = strdup(plan.url + path)!
                 allocations.append(UnsafeMutableRawPointer(url))
                 var body: UnsafeRawBufferPointer?
-                if entry.endpoint != .models {
+                var bodyHead: [UInt8]?
+                if entry.endpoint != .models, !entry.fixedBody {
+                    bodyHead = Array(#"{"model":\#(JSON.quoted(model.name)),"messages":[{"role":"user","content":""#.utf8)
+                } else if entry.endpoint != .models {
                     let stream = entry.endpoint == .chatStream ? #","stream":true"# : ""
                     let text =
                         #"{"model":\#(JSON.quoted(model.name)),"messages":[{"role":"user","content":"Hello from cutover"}],"max_tokens":\#(entry.maxTokens)\#(stream)}"#
@@ -317,7 +341,7 @@ final class RequestTemplates: @unchecked Sendable {
                     allocations.append(memory)
                     body = UnsafeRawBufferPointer(start: memory, count: bytes.count)
                 }
-                templates.append(Template(url: UnsafePointer(url), body: body))
+                templates.append(Template(url: UnsafePointer(url), body: body, bodyHead: bodyHead, stream: entry.endpoint == .chatStream))
             }
         }
     }

@@ -16,12 +16,33 @@ public struct LoadPlan: Sendable {
     public struct MixEntry: Sendable, Equatable {
         public var endpoint: Endpoint
         public var weight: Double
-        public var maxTokens: Int
+        /// Output length (`max_tokens`), drawn per request.
+        public var tokens: LengthDistribution
+        /// Prompt size in bytes of message content, drawn per request; nil sends a short
+        /// fixed prompt.
+        public var promptBytes: LengthDistribution?
 
         public init(endpoint: Endpoint, weight: Double, maxTokens: Int = 16) {
+            self.init(endpoint: endpoint, weight: weight, tokens: .fixed(maxTokens))
+        }
+
+        public init(endpoint: Endpoint, weight: Double, tokens: LengthDistribution, promptBytes: LengthDistribution? = nil) {
             self.endpoint = endpoint
             self.weight = weight
-            self.maxTokens = maxTokens
+            self.tokens = tokens
+            self.promptBytes = promptBytes
+        }
+
+        /// The fixed output length, or the largest one the distribution can draw.
+        public var maxTokens: Int {
+            get { tokens.bounds.upperBound }
+            set { tokens = .fixed(newValue) }
+        }
+
+        /// Whether every request of this entry has the same body (so it is built once).
+        var fixedBody: Bool {
+            if case .fixed = tokens { return promptBytes == nil }
+            return false
         }
     }
 
@@ -70,6 +91,19 @@ public struct LoadPlan: Sendable {
         guard case .open(let rate, let rampTo) = model else { return nil }
         let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         return Int((rate + (rampTo ?? rate)) / 2 * seconds)
+    }
+
+    /// The `max_tokens` of slot `seq`: its mix entry's length distribution, drawn from the
+    /// slot's own seeded uniforms.
+    public func maxTokens(forSlot seq: UInt64) -> Int {
+        let entry = choices(for: seq).mix
+        if case .fixed(let value) = entry.tokens { return value }
+        return entry.tokens.sample(SeededRandom.unit(seed: seed, stream: 4, index: seq), SeededRandom.unit(seed: seed, stream: 5, index: seq))
+    }
+
+    /// The prompt size in bytes of slot `seq`, or nil for the short fixed prompt.
+    public func promptBytes(forSlot seq: UInt64) -> Int? {
+        choices(for: seq).mix.promptBytes?.sample(SeededRandom.unit(seed: seed, stream: 6, index: seq), SeededRandom.unit(seed: seed, stream: 7, index: seq))
     }
 
     /// The endpoint, model and session chosen for slot `seq` (for tests and reports).

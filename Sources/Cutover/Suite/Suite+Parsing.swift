@@ -74,7 +74,7 @@ extension Suite {
     }
 
     private static func parseLoad(_ node: ConfigNode) throws(ConfigError) -> LoadSpec {
-        let fields = try node.object(allowed: ["model", "rate", "ramp_to", "connections", "sessions", "mix", "models", "timeout", "connect_timeout"])
+        let fields = try node.object(allowed: ["model", "rate", "ramp_to", "connections", "sessions", "mix", "models", "timeout", "connect_timeout", "max_in_flight"])
         let kind = try fields["model"]?.choice(["open", "closed"]) ?? (fields["connections"] != nil ? "closed" : "open")
         let model: LoadPlan.Model
         if kind == "open" {
@@ -89,6 +89,7 @@ extension Suite {
         }
         var spec = LoadSpec(model: model)
         spec.sessions = try fields["sessions"]?.int(in: 1...10_000_000) ?? spec.sessions
+        spec.maxInFlight = try fields["max_in_flight"]?.int(in: 1...100_000) ?? spec.maxInFlight
         for (key, path) in [("timeout", \LoadSpec.timeout), ("connect_timeout", \LoadSpec.connectTimeout)] {
             guard let field = fields[key] else { continue }
             let value = try field.duration()
@@ -98,13 +99,14 @@ extension Suite {
         if let mix = fields["mix"] {
             spec.mix = []
             for item in try mix.array() {
-                let entry = try item.object(allowed: ["endpoint", "weight", "max_tokens"])
+                let entry = try item.object(allowed: ["endpoint", "weight", "max_tokens", "prompt_bytes"])
                 guard let endpointNode = entry["endpoint"] else { throw item.error("missing 'endpoint' (models|chat|chat-stream)") }
                 let endpoint = Endpoint(name: try endpointNode.choice(Endpoint.allCases.map(\.name)))!
                 spec.mix.append(
                     LoadPlan.MixEntry(
                         endpoint: endpoint, weight: try entry["weight"]?.double(in: 0.000_001...1e9) ?? 1,
-                        maxTokens: try entry["max_tokens"]?.int(in: 1...100_000) ?? 16))
+                        tokens: try entry["max_tokens"].map { node throws(ConfigError) in try LengthDistribution.parse(node, range: 1...100_000) } ?? .fixed(16),
+                        promptBytes: try entry["prompt_bytes"].map { node throws(ConfigError) in try LengthDistribution.parse(node, range: 1...1_048_576) }))
             }
             guard !spec.mix.isEmpty else { throw mix.error("expected at least one endpoint") }
         }

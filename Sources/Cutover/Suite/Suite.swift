@@ -35,6 +35,8 @@ public struct LoadSpec: Sendable {
     public var timeout: Duration = .seconds(30)
     /// Limit on connecting.
     public var connectTimeout: Duration = .seconds(5)
+    /// Open model: most requests in flight at once (long streams need more than the default).
+    public var maxInFlight = 4_096
 }
 
 /// One moment of the timeline: an optional phase start plus at most one event.

@@ -87,6 +87,7 @@ public struct SuiteRunner: Sendable {
         plan.models = suite.load.models
         plan.requestTimeout = suite.load.timeout
         plan.connectTimeout = suite.load.connectTimeout
+        plan.maxInFlight = suite.load.maxInFlight
         plan.seed = seed
         plan.runID = "\(suite.name)-\(seed)"
         if let key = upstreamAPIKey {

@@ -9,7 +9,7 @@ extension Fault {
     /// Kinds and the extra fields each accepts.
     private static let kindKeys: [String: Set<String>] = [
         "latency": ["distribution"],
-        "stream-pace": ["ttft_ms", "tokens_per_second", "jitter_ms"],
+        "stream-pace": ["ttft_ms", "tokens_per_second", "jitter_ms", "tokens_per_chunk"],
         "status": ["status", "retry_after", "headers", "message"],
         "outage": ["mode"],
         "body": ["mode"],
@@ -18,6 +18,17 @@ extension Fault {
         "stream-error": ["after_chunks"],
         "stream-no-done": [],
     ]
+
+    /// A number, or `{min: A, max: B}` drawn per request.
+    private static func range(_ node: ConfigNode, in bounds: ClosedRange<Double>) throws(ConfigError) -> (low: Double, high: Double?) {
+        guard case .object = node.value else { return (try node.double(in: bounds), nil) }
+        let fields = try node.object(allowed: ["min", "max"])
+        guard let low = fields["min"], let high = fields["max"] else { throw node.error("expected a number or {min: A, max: B}") }
+        let lowValue = try low.double(in: bounds)
+        let highValue = try high.double(in: bounds)
+        guard highValue >= lowValue else { throw high.error("expected 'max' at least 'min' (\(lowValue)), got \(highValue)") }
+        return (lowValue, highValue)
+    }
 
     /// Parses one fault; `defaultID` names it when the document gives no `id`.
     public static func parse(_ node: ConfigNode, defaultID: String) throws(ConfigError) -> Fault {
@@ -76,10 +87,11 @@ extension Fault {
             guard fields["ttft_ms"] != nil || fields["tokens_per_second"] != nil else {
                 throw node.error("kind 'stream-pace' needs 'ttft_ms' and/or 'tokens_per_second'")
             }
+            let ttft = try fields["ttft_ms"].map { node throws(ConfigError) in try Self.range(node, in: 0...600_000) } ?? (low: 0, high: nil)
+            let tps = try fields["tokens_per_second"].map { node throws(ConfigError) in try Self.range(node, in: 0.001...1_000_000) } ?? (low: 1_000_000, high: nil)
             return .streamPace(
-                ttftMs: try fields["ttft_ms"]?.double(in: 0...600_000) ?? 0,
-                tokensPerSecond: try fields["tokens_per_second"]?.double(in: 0.001...1_000_000) ?? 1_000_000,
-                jitterMs: try fields["jitter_ms"]?.double(in: 0...600_000) ?? 0
+                ttftMs: ttft.low, tokensPerSecond: tps.low, jitterMs: try fields["jitter_ms"]?.double(in: 0...600_000) ?? 0,
+                tokensPerChunk: try fields["tokens_per_chunk"]?.int(in: 1...10_000) ?? 1, ttftMaxMs: ttft.high, tokensPerSecondMax: tps.high
             )
         case "status":
             let code = try required("status").int(in: 400...599)
@@ -212,8 +224,11 @@ extension Fault {
         switch kind {
         case .latency(let distribution):
             pairs.append(("distribution", distribution.json))
-        case .streamPace(let ttft, let tps, let jitter):
-            pairs += [("ttft_ms", .double(ttft)), ("tokens_per_second", .double(tps)), ("jitter_ms", .double(jitter))]
+        case .streamPace(let ttft, let tps, let jitter, let perChunk, let ttftMax, let tpsMax):
+            func value(_ low: Double, _ high: Double?) -> JSON { high.map { .object([("min", .double(low)), ("max", .double($0))]) } ?? .double(low) }
+            pairs += [
+                ("ttft_ms", value(ttft, ttftMax)), ("tokens_per_second", value(tps, tpsMax)), ("jitter_ms", .double(jitter)), ("tokens_per_chunk", .int(perChunk)),
+            ]
         case .status(let code, let retryAfter, let headers, let message):
             pairs.append(("status", .int(code)))
             switch retryAfter {

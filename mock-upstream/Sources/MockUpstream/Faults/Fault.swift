@@ -36,7 +36,9 @@ public struct Fault: Sendable, Equatable {
         /// Delay before the response headers.
         case latency(LatencyDistribution)
         /// Time to first token and inter-token pace of streams.
-        case streamPace(ttftMs: Double, tokensPerSecond: Double, jitterMs: Double)
+        /// Ranges (`…Max` above the value) are drawn per request, uniformly: LLM streams differ.
+        case streamPace(
+            ttftMs: Double, tokensPerSecond: Double, jitterMs: Double, tokensPerChunk: Int = 1, ttftMaxMs: Double? = nil, tokensPerSecondMax: Double? = nil)
         /// An OpenAI error body with this status.
         case status(code: Int, retryAfter: RetryAfter?, headers: [Header], message: String?)
         /// The upstream is down: listener closed, connections reset, or never answered.

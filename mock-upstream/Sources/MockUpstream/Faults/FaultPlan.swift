@@ -80,9 +80,11 @@ public final class FaultPlan: Sendable {
                 case .latency(let distribution):
                     guard decision.latencyMs == nil else { continue }
                     decision.latencyMs = distribution.sample(u1, u2)
-                case .streamPace(let ttft, let tps, let jitter):
+                case .streamPace(let ttftLow, let tpsLow, let jitter, let perChunk, let ttftHigh, let tpsHigh):
                     guard decision.pace == nil else { continue }
-                    decision.pace = StreamPace(ttftMs: ttft, intervalMs: 1000 / tps, jitterMs: jitter, seed: draw)
+                    let ttft = ttftHigh.map { ttftLow + ($0 - ttftLow) * u1 } ?? ttftLow
+                    let tps = tpsHigh.map { tpsLow + ($0 - tpsLow) * u2 } ?? tpsLow
+                    decision.pace = StreamPace(ttftMs: ttft, intervalMs: Double(perChunk) * 1000 / tps, jitterMs: jitter, seed: draw, tokensPerChunk: perChunk)
                 default:
                     guard decision.outcome == nil else { continue }
                     decision.outcome = fault
@@ -117,9 +119,12 @@ public struct FaultDecision: Sendable {
 /// Time to first token and the pace after it; jitter is drawn per event from `seed`.
 public struct StreamPace: StreamTiming, Equatable {
     public var ttftMs: Double
+    /// Between chunks: `tokensPerChunk` tokens' worth of the token pace.
     public var intervalMs: Double
     public var jitterMs: Double
     public var seed: UInt64
+    /// Tokens in each content chunk (a relay that batches tokens sends fewer, larger events).
+    public var tokensPerChunk = 1
 
     /// The delay before stream event `index` (0 is the first event).
     public func delayMs(before index: Int) -> Double {

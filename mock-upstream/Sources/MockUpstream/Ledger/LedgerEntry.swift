@@ -22,6 +22,8 @@ public struct LedgerEntry: Sendable, Equatable {
     public var bytes: Int
     /// Stream events written.
     public var chunks: Int
+    /// Request body bytes received (the prompt's size on the wire).
+    public var requestBytes = 0
     /// The headers an injected error status carried besides the stamps (`retry-after`,
     /// `x-ratelimit-*`, the fault's own), lowercased: what a faithful relay passes on.
     public var faultHeaders: [String: String] = [:]
@@ -62,6 +64,7 @@ public struct LedgerEntry: Sendable, Equatable {
             ("outcome", .string(outcome.rawValue)),
             ("bytes", .int(bytes)),
             ("chunks", .int(chunks)),
+            ("request_bytes", .int(requestBytes)),
             ("fault_headers", faultHeaders.isEmpty ? .null : .object(faultHeaders.keys.sorted().map { ($0, .string(faultHeaders[$0]!)) })),
         ])
     }

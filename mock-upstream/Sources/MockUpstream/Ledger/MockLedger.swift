@@ -31,7 +31,9 @@ public final class MockLedger: Sendable {
     }
 
     /// Records an arrival and returns its sequence number.
-    func begin(requestID: String, sessionID: String?, method: String, path: String, model: String?, stream: Bool, faults: [String]) -> UInt64 {
+    func begin(
+        requestID: String, sessionID: String?, method: String, path: String, model: String?, stream: Bool, faults: [String], requestBytes: Int = 0
+    ) -> UInt64 {
         let now = Self.nowMs()
         let pageSize = self.pageSize
         let capacity = self.capacity
@@ -49,11 +51,12 @@ public final class MockLedger: Sendable {
                 page.reserveCapacity(pageSize)
                 state.pages.append(page)
             }
-            state.pages[state.pages.count - 1].append(
-                LedgerEntry(
-                    seq: seq, requestID: requestID, sessionID: sessionID, method: method, path: path, model: model,
-                    stream: stream, arrivalMs: now, finishMs: nil, faults: faults, status: nil, outcome: .inFlight,
-                    bytes: 0, chunks: 0))
+            var entry = LedgerEntry(
+                seq: seq, requestID: requestID, sessionID: sessionID, method: method, path: path, model: model,
+                stream: stream, arrivalMs: now, finishMs: nil, faults: faults, status: nil, outcome: .inFlight,
+                bytes: 0, chunks: 0)
+            entry.requestBytes = requestBytes
+            state.pages[state.pages.count - 1].append(entry)
             state.count += 1
             state.outcomes[.inFlight, default: 0] += 1
             state.byPath[path, default: 0] += 1

@@ -13,6 +13,18 @@ public struct ChatCompletionRenderer: Sendable {
     /// chunk: rendered once per stream, so a token costs only its own delta.
     private let tokenPrefix: [UInt8]
     private let tokenSuffix: [UInt8]
+    /// Tokens per content chunk (`stream-pace`'s `tokens_per_chunk`).
+    public var tokensPerChunk = 1
+
+    /// Content chunks: the tokens in groups of `tokensPerChunk`.
+    public var contentChunks: Int { (text.tokens.count + tokensPerChunk - 1) / tokensPerChunk }
+
+    /// The text of content chunk `index` (1-based), as one JSON string.
+    private func content(_ index: Int) -> String {
+        guard tokensPerChunk > 1 else { return JSON.quoted(text.tokens[index - 1]) }
+        let start = (index - 1) * tokensPerChunk
+        return JSON.quoted(text.tokens[start..<min(text.tokens.count, start + tokensPerChunk)].joined())
+    }
 
     public init(id: String, created: Int, model: String, fingerprint: String, request: ChatRequest, text: CompletionText) {
         self.id = id
@@ -54,17 +66,18 @@ public struct ChatCompletionRenderer: Sendable {
 }
 
 extension ChatCompletionRenderer: StreamFrames {
-    /// Role chunk, one chunk per token, the finish chunk, the usage chunk when asked, `[DONE]`.
-    public var count: Int { text.tokens.count + 3 + (request.includeUsage ? 1 : 0) }
+    /// Role chunk, the content chunks (one per token unless `tokensPerChunk` groups them),
+    /// the finish chunk, the usage chunk when asked, `[DONE]`.
+    public var count: Int { contentChunks + 3 + (request.includeUsage ? 1 : 0) }
 
     public func frame(_ index: Int) -> String {
-        let tokens = text.tokens.count
+        let tokens = contentChunks
         let data: String
         switch index {
         case 0:
             data = chunk(delta: #"{"role":"assistant","content":"","refusal":null}"#, finish: nil)
         case 1...max(1, tokens) where index <= tokens:
-            data = chunk(delta: #"{"content":\#(JSON.quoted(text.tokens[index - 1]))}"#, finish: nil)
+            data = chunk(delta: #"{"content":\#(content(index))}"#, finish: nil)
         case tokens + 1:
             data = chunk(delta: "{}", finish: finishReason)
         case tokens + 2 where request.includeUsage:
@@ -78,13 +91,13 @@ extension ChatCompletionRenderer: StreamFrames {
 
     /// Token chunks are written from the stream's rendered prefix and suffix.
     public func write(_ index: Int, into buffer: inout ByteBuffer) {
-        guard index >= 1, index <= text.tokens.count else {
+        guard index >= 1, index <= contentChunks else {
             buffer.writeString(frame(index))
             return
         }
         buffer.writeBytes(tokenPrefix)
         buffer.writeStaticString(#"{"content":"#)
-        buffer.writeString(JSON.quoted(text.tokens[index - 1]))
+        buffer.writeString(content(index))
         buffer.writeStaticString("}")
         buffer.writeBytes(tokenSuffix)
     }

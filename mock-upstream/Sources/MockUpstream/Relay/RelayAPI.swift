@@ -73,7 +73,7 @@ final class RelayAPI: HTTPResponder {
         let requestID = request.head.headers.first(name: "x-request-id") ?? generateRequestID()
         let ticket = ledger.begin(
             requestID: requestID, sessionID: request.head.headers.first(name: "x-session-id"), method: request.method.rawValue,
-            path: path, model: model, stream: stream, faults: decision.ids)
+            path: path, model: model, stream: stream, faults: decision.ids, requestBytes: request.body.readableBytes)
 
         var headers = HTTPHeaders()
         headers.reserveCapacity(8)
@@ -140,11 +140,12 @@ final class RelayAPI: HTTPResponder {
             guard modelSet.contains(chat.model) else {
                 return errorPlan(modelNotFound(chat.model), headers: headers, delay: delay, ticket: ticket)
             }
-            let renderer = ChatCompletionRenderer(
+            var renderer = ChatCompletionRenderer(
                 id: "chatcmpl-" + String(SeededRandom.bits(seed: configuration.seed, stream: 0xC4A7, index: ticket), radix: 16),
                 created: Int(Date().timeIntervalSince1970), model: chat.model, fingerprint: fingerprint, request: chat,
                 text: CompletionText(count: chat.maxTokens, seed: configuration.seed, model: chat.model, prompt: chat.lastMessage))
             if chat.stream {
+                renderer.tokensPerChunk = decision.pace?.tokensPerChunk ?? 1
                 return streamPlan(renderer, headers: headers, decision: decision, delay: delay, ticket: ticket)
             }
             headers.add(name: "content-type", value: "application/json")
