@@ -22,6 +22,20 @@ extension CutoverCommand {
         @Option(name: .customLong("ramp-to"), help: "Open model: ramp the rate linearly to this by the end.")
         var rampTo: Double?
 
+        @Option(help: "Open model: constant, poisson, or gamma:B (B the burstiness: 1 is Poisson, below 1 burstier).")
+        var arrival = "constant"
+
+        /// `--arrival` as an `Arrival`, or nil when it is not one.
+        var parsedArrival: Arrival? {
+            switch arrival {
+            case "constant": return .constant
+            case "poisson": return .poisson
+            default:
+                guard arrival.hasPrefix("gamma:"), let burstiness = Double(arrival.dropFirst(6)), (0.01...100).contains(burstiness) else { return nil }
+                return .gamma(burstiness: burstiness)
+            }
+        }
+
         @Option(help: "Closed model: concurrent clients.")
         var connections: Int?
 
@@ -75,6 +89,10 @@ extension CutoverCommand {
             if let rate, !(rate > 0 && rate <= 1_000_000) { throw ValidationError("--rate: expected 0 < R <= 1000000, got \(rate)") }
             if let rampTo, !(rampTo > 0 && rampTo <= 1_000_000) { throw ValidationError("--ramp-to: expected 0 < R <= 1000000, got \(rampTo)") }
             if rampTo != nil, rate == nil { throw ValidationError("--ramp-to needs --rate") }
+            guard parsedArrival != nil else {
+                throw ValidationError("--arrival: expected constant, poisson or gamma:B with 0.01 <= B <= 100, got '\(arrival)'")
+            }
+            if arrival != "constant", rate == nil { throw ValidationError("--arrival needs --rate (the open model)") }
             if let connections, !(1...100_000).contains(connections) { throw ValidationError("--connections: expected 1...100000, got \(connections)") }
             guard let d = DurationText.parse(duration), d > .zero, d <= .seconds(3_600) else {
                 throw ValidationError("--duration: expected a duration such as 10s (at most 1h), got '\(duration)'")
@@ -118,6 +136,7 @@ extension CutoverCommand {
             plan.seed = seed
             plan.requestTimeout = DurationText.parse(timeout)!
             plan.connectTimeout = DurationText.parse(connectTimeout)!
+            plan.arrival = parsedArrival!
             plan.runID = "load-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
 
             let progress = LoadProgress()

@@ -237,6 +237,44 @@ struct LoadGenTests {
         #expect(LengthDistribution.fixed(16).sample(0.5, 0.5) == 16)
     }
 
+    /// Arrivals as the LLM benchmarks offer them: Poisson gaps vary as much as their mean
+    /// (coefficient of variation 1), gamma gaps with burstiness 0.25 twice that, constant
+    /// ones not at all; the mean rate is the plan's, and the seed replays the schedule.
+    @Test func arrivalsKeepTheirRateAndTheirShape() {
+        func gaps(_ arrival: Arrival, seed: UInt64 = 3) -> [Double] {
+            let pacer = Pacer(rate: 1_000, rampTo: nil, duration: .seconds(20), arrivals: ArrivalTimes(count: 20_000, arrival: arrival, seed: seed))
+            return (1..<20_000).map { pacer.dueSeconds($0) - pacer.dueSeconds($0 - 1) }
+        }
+        func stats(_ values: [Double]) -> (mean: Double, cv: Double) {
+            let mean = values.reduce(0, +) / Double(values.count)
+            let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count)
+            return (mean, variance.squareRoot() / mean)
+        }
+        let poisson = stats(gaps(.poisson))
+        #expect(abs(poisson.mean - 0.001) < 0.00003 && abs(poisson.cv - 1) < 0.05, "\(poisson)")
+        let bursty = stats(gaps(.gamma(burstiness: 0.25)))
+        #expect(abs(bursty.mean - 0.001) < 0.00006 && abs(bursty.cv - 2) < 0.15, "\(bursty)")
+        let even = stats(gaps(.gamma(burstiness: 50)))
+        #expect(abs(even.cv - (1 / 50.0).squareRoot()) < 0.02, "\(even)")
+        #expect(stats(gaps(.constant)).cv < 1e-6)
+        #expect(gaps(.poisson, seed: 9) == gaps(.poisson, seed: 9) && gaps(.poisson, seed: 9) != gaps(.poisson, seed: 10))
+    }
+
+    @Test func poissonArrivalsAreSentWhenDueOnAnyNumberOfThreads() async throws {
+        try await withMock { mock in
+            var p = plan(mock.url, rate: 400, seconds: 1.5, .models)
+            p.arrival = .poisson
+            p.seed = 4
+            let one = await LoadGenerator.run(p)
+            p.threads = 2
+            let two = await LoadGenerator.run(p)
+            #expect(one.valid && two.valid && one.ledger.records.count == 600 && two.ledger.records.count == 600)
+            // The same schedule whatever the thread count, and each slot sent when it was due.
+            #expect(one.ledger.records.map(\.intendedUs) == two.ledger.records.map(\.intendedUs))
+            #expect(one.summary.lag.valueAtPercentile(99) < 20_000)
+        }
+    }
+
     @Test func streamsAreParsedAsTheyArriveAndTruncationIsTransport() async throws {
         try await withMock { mock in
             let whole = await LoadGenerator.run(plan(mock.url, rate: 40, seconds: 0.5, .chatStream, maxTokens: 5))

@@ -44,7 +44,9 @@ final class LoadEngine {
     /// Longest wait for socket events: the loop looks at the schedule at least this often.
     private static let longestWaitNanos: UInt64 = 50_000_000
 
-    init(plan: LoadPlan, clock: RunClock, thread: Int, stamps: FaultStampTable, requests: RequestTemplates, progress: LoadProgress?) {
+    init(
+        plan: LoadPlan, clock: RunClock, thread: Int, stamps: FaultStampTable, requests: RequestTemplates, arrivals: ArrivalTimes?, progress: LoadProgress?
+    ) {
         self.plan = plan
         self.progress = progress
         self.clock = clock
@@ -61,7 +63,7 @@ final class LoadEngine {
             return nil
         }
         if case .open(let rate, let rampTo) = plan.model {
-            pacer = Pacer(rate: rate, rampTo: rampTo, duration: plan.duration)
+            pacer = Pacer(rate: rate, rampTo: rampTo, duration: plan.duration, arrivals: arrivals)
         } else {
             pacer = nil
         }

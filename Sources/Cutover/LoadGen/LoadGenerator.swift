@@ -8,6 +8,8 @@ public enum LoadGenerator {
     public static func run(_ plan: LoadPlan, clock: RunClock = RunClock(), progress: LoadProgress? = nil) async -> LoadResult {
         let stamps = FaultStampTable()
         let requests = RequestTemplates(plan: plan)
+        // Random arrivals are drawn once, so that every thread stripes the same schedule.
+        let arrivals = plan.arrival == .constant ? nil : plan.scheduledCount.map { ArrivalTimes(count: $0, arrival: plan.arrival, seed: plan.seed) }
         let started = Date()
         typealias Part = (records: [LedgerRecord], errorHeaders: [UInt32: [String: String]])
         let parts = await withTaskGroup(of: Part.self) { group in
@@ -15,7 +17,8 @@ public enum LoadGenerator {
                 group.addTask {
                     await withCheckedContinuation { continuation in
                         let worker = Thread {
-                            let engine = LoadEngine(plan: plan, clock: clock, thread: thread, stamps: stamps, requests: requests, progress: progress)
+                            let engine = LoadEngine(
+                                plan: plan, clock: clock, thread: thread, stamps: stamps, requests: requests, arrivals: arrivals, progress: progress)
                             engine.run()
                             continuation.resume(returning: (engine.records, engine.errorHeaders))
                         }
@@ -30,9 +33,10 @@ public enum LoadGenerator {
             return all
         }
         let elapsed = Double(clock.nowNanos) / 1e9
-        // One thread's records are already in sequence order; only several need a merge.
+        // Records are appended as requests end, which is not always the order they were
+        // sent in (and several threads interleave): the ledger is in sequence order.
         var records = parts.count == 1 ? parts[0].records : parts.flatMap(\.records)
-        if parts.count > 1 { records.sort { $0.seq < $1.seq } }
+        if !zip(records, records.dropFirst()).allSatisfy({ $0.seq < $1.seq }) { records.sort { $0.seq < $1.seq } }
         withExtendedLifetime(requests) {}
         let errorHeaders = parts.reduce(into: [UInt32: [String: String]]()) { all, part in all.merge(part.errorHeaders) { $1 } }
         let ledger = ClientLedger(runID: plan.runID, records: records, faultStamps: stamps.names, errorHeaders: errorHeaders)

@@ -12,6 +12,9 @@ public struct LoadPlan: Sendable {
         case closed(connections: Int)
     }
 
+    /// Open model: evenly spaced, Poisson or gamma arrivals.
+    public var arrival: Arrival = .constant
+
     /// One entry of the endpoint mix.
     public struct MixEntry: Sendable, Equatable {
         public var endpoint: Endpoint

@@ -73,8 +73,28 @@ extension Suite {
         return spec
     }
 
+    /// `constant`, `poisson`, or `{type: gamma, burstiness: B}` (B > 0; 1 is Poisson).
+    static func parseArrival(_ node: ConfigNode) throws(ConfigError) -> Arrival {
+        if case .string = node.value {
+            switch try node.choice(["constant", "poisson", "gamma"]) {
+            case "constant": return .constant
+            case "poisson": return .poisson
+            default: throw node.error("a gamma arrival needs its burstiness: {type: gamma, burstiness: 0.5}")
+            }
+        }
+        let fields = try node.object(allowed: ["type", "burstiness"])
+        guard let type = fields["type"] else { throw node.error("missing 'type' (constant|poisson|gamma)") }
+        switch try type.choice(["constant", "poisson", "gamma"]) {
+        case "constant": return .constant
+        case "poisson": return .poisson
+        default:
+            guard let burstiness = fields["burstiness"] else { throw node.error("a gamma arrival needs 'burstiness' (1 is Poisson, below 1 burstier)") }
+            return .gamma(burstiness: try burstiness.double(in: 0.01...100))
+        }
+    }
+
     private static func parseLoad(_ node: ConfigNode) throws(ConfigError) -> LoadSpec {
-        let fields = try node.object(allowed: ["model", "rate", "ramp_to", "connections", "sessions", "mix", "models", "timeout", "connect_timeout", "max_in_flight"])
+        let fields = try node.object(allowed: ["model", "rate", "ramp_to", "connections", "sessions", "mix", "models", "timeout", "connect_timeout", "max_in_flight", "arrival"])
         let kind = try fields["model"]?.choice(["open", "closed"]) ?? (fields["connections"] != nil ? "closed" : "open")
         let model: LoadPlan.Model
         if kind == "open" {
@@ -90,6 +110,10 @@ extension Suite {
         var spec = LoadSpec(model: model)
         spec.sessions = try fields["sessions"]?.int(in: 1...10_000_000) ?? spec.sessions
         spec.maxInFlight = try fields["max_in_flight"]?.int(in: 1...100_000) ?? spec.maxInFlight
+        if let arrival = fields["arrival"] {
+            guard kind == "open" else { throw arrival.error("'arrival' belongs to the open model; this load is closed") }
+            spec.arrival = try Self.parseArrival(arrival)
+        }
         for (key, path) in [("timeout", \LoadSpec.timeout), ("connect_timeout", \LoadSpec.connectTimeout)] {
             guard let field = fields[key] else { continue }
             let value = try field.duration()

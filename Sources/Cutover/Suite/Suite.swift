@@ -37,6 +37,8 @@ public struct LoadSpec: Sendable {
     public var connectTimeout: Duration = .seconds(5)
     /// Open model: most requests in flight at once (long streams need more than the default).
     public var maxInFlight = 4_096
+    /// Open model: how arrivals are spaced.
+    public var arrival: Arrival = .constant
 }
 
 /// One moment of the timeline: an optional phase start plus at most one event.

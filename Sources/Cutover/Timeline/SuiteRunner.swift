@@ -88,6 +88,7 @@ public struct SuiteRunner: Sendable {
         plan.requestTimeout = suite.load.timeout
         plan.connectTimeout = suite.load.connectTimeout
         plan.maxInFlight = suite.load.maxInFlight
+        plan.arrival = suite.load.arrival
         plan.seed = seed
         plan.runID = "\(suite.name)-\(seed)"
         if let key = upstreamAPIKey {
