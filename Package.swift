@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
     ],
     targets: [
         /// libcurl (libcurl4-openssl-dev) with typed shims for its variadic calls.
@@ -139,6 +140,7 @@ let package = Package(
             dependencies: [
                 "CCurl", "CurlHTTP", "MockUpstream", "ConfigInput", "HTTPServerCore",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "HeapModule", package: "swift-collections"),
             ],
             path: "Sources/Cutover"
         ),

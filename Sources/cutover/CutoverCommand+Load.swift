@@ -36,6 +36,12 @@ extension CutoverCommand {
             }
         }
 
+        @Option(name: .customLong("think-time"), help: "Closed model: each client's pause before its next request, e.g. 2s.")
+        var thinkTime: String?
+
+        @Option(help: "Requests per conversation: a session's next request carries the conversation so far.")
+        var turns = 1
+
         @Option(help: "Closed model: concurrent clients.")
         var connections: Int?
 
@@ -93,6 +99,13 @@ extension CutoverCommand {
                 throw ValidationError("--arrival: expected constant, poisson or gamma:B with 0.01 <= B <= 100, got '\(arrival)'")
             }
             if arrival != "constant", rate == nil { throw ValidationError("--arrival needs --rate (the open model)") }
+            if let thinkTime {
+                guard connections != nil else { throw ValidationError("--think-time needs --connections (the closed model)") }
+                guard let value = DurationText.parse(thinkTime), value >= .zero, value <= .seconds(3_600) else {
+                    throw ValidationError("--think-time: expected a duration such as 2s, got '\(thinkTime)'")
+                }
+            }
+            if !(1...1_000).contains(turns) { throw ValidationError("--turns: expected 1...1000, got \(turns)") }
             if let connections, !(1...100_000).contains(connections) { throw ValidationError("--connections: expected 1...100000, got \(connections)") }
             guard let d = DurationText.parse(duration), d > .zero, d <= .seconds(3_600) else {
                 throw ValidationError("--duration: expected a duration such as 10s (at most 1h), got '\(duration)'")
@@ -137,6 +150,8 @@ extension CutoverCommand {
             plan.requestTimeout = DurationText.parse(timeout)!
             plan.connectTimeout = DurationText.parse(connectTimeout)!
             plan.arrival = parsedArrival!
+            plan.thinkTimeMs = thinkTime.flatMap { DurationText.parse($0) }.map { .fixed(Int($0.microseconds / 1_000)) }
+            plan.turns = turns
             plan.runID = "load-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
 
             let progress = LoadProgress()

@@ -317,6 +317,49 @@ struct LoadGenTests {
         }
     }
 
+    /// The closed model with think time: each client waits after an answer before asking
+    /// again, and its n-th request is slot n·C + c.
+    @Test func closedClientsThinkBetweenRequests() async throws {
+        try await withMock { mock in
+            var p = LoadPlan(url: mock.url, model: .closed(connections: 4), duration: .seconds(1))
+            p.mix = [.init(endpoint: .models, weight: 1)]
+            p.thinkTimeMs = .fixed(200)
+            let result = await LoadGenerator.run(p)
+            #expect((16...24).contains(result.ledger.records.count), "\(result.ledger.records.count) requests")
+            for client in 0..<4 {
+                let mine = result.ledger.records.filter { $0.seq % 4 == UInt32(client) }.sorted { $0.seq < $1.seq }
+                #expect(mine.map(\.seq) == (0..<UInt32(mine.count)).map { $0 * 4 + UInt32(client) })
+                for (earlier, later) in zip(mine, mine.dropFirst()) {
+                    #expect(later.sentUs >= earlier.doneUs + 195_000, "a client asked again before its think time was over")
+                    #expect(later.intendedUs == earlier.doneUs + 200_000)
+                }
+            }
+        }
+    }
+
+    /// Multi-turn conversations: a session's next request carries the conversation so far, so
+    /// its body grows turn by turn, on the same session key.
+    @Test func conversationsGrowTurnByTurnOnOneSession() async throws {
+        try await withMock { mock in
+            var p = LoadPlan(url: mock.url, model: .closed(connections: 2), duration: .milliseconds(600))
+            p.mix = [.init(endpoint: .chat, weight: 1, maxTokens: 8)]
+            p.turns = 3
+            p.sessions = 1_000
+            p.runID = "turns"
+            let result = await LoadGenerator.run(p)
+            #expect(result.summary.outcomes[.ok] == result.ledger.records.count && result.ledger.records.count >= 6)
+            try await Task.sleep(for: .milliseconds(100))
+            let bytes = Dictionary(uniqueKeysWithValues: mock.ledger.entries().map { (UInt64($0.requestID.dropFirst("turns-".count))!, ($0.requestBytes, $0.sessionID)) })
+            for seq in bytes.keys.sorted() where p.turn(ofSlot: seq) > 0 {
+                let previous = try #require(bytes[seq - 2], "turn \(p.turn(ofSlot: seq)) of slot \(seq) without its earlier turn")
+                #expect(bytes[seq]!.0 > previous.0 + 40, "slot \(seq) carries no more than slot \(seq - 2)")
+                #expect(bytes[seq]!.1 == previous.1, "a conversation changed its session key")
+            }
+            #expect(p.earlierTurns(ofSlot: 10) == [6, 8] && p.turn(ofSlot: 10) == 2 && p.turn(ofSlot: 12) == 0)
+            #expect(p.choice(forSlot: 0).session != p.choice(forSlot: 6).session, "a new conversation gets a new key")
+        }
+    }
+
     @Test func aLedgerRecordIsFortyBytes() {
         #expect(MemoryLayout<LedgerRecord>.stride == 40)
     }

@@ -92,6 +92,32 @@ struct SuiteParsingTests {
         }
     }
 
+    @Test func arrivalsThinkTimeAndTurnsBelongToTheirModel() throws {
+        func load(_ text: String) throws -> Suite {
+            try Suite.parse(yaml: Self.valid.replacingOccurrences(of: "load: {rate: 10}", with: "load: \(text)"), source: "t.yaml")
+        }
+        #expect(try load("{rate: 10, arrival: poisson, turns: 4}").load.arrival == .poisson)
+        #expect(try load("{rate: 10, arrival: {type: gamma, burstiness: 0.5}}").load.arrival == .gamma(burstiness: 0.5))
+        let closed = try load("{connections: 8, think_time_ms: {type: uniform, min: 500, max: 3000}, turns: 5}").load
+        #expect(closed.thinkTimeMs == .uniform(min: 500, max: 3_000) && closed.turns == 5)
+        for (text, field, words) in [
+            ("{connections: 8, arrival: poisson}", "load.arrival", "belongs to the open model"),
+            ("{rate: 10, think_time_ms: 100}", "load.think_time_ms", "belongs to the closed model"),
+            ("{rate: 10, arrival: gamma}", "load.arrival", "needs its burstiness"),
+            ("{rate: 10, arrival: {type: gamma}}", "load.arrival", "needs 'burstiness'"),
+            ("{rate: 10, turns: 0}", "load.turns", "expected an integer in 1"),
+        ] {
+            #expect {
+                try load(text)
+            } throws: { error in
+                guard let error = error as? ConfigError else { return false }
+                let ok = error.field == field && error.message.contains(words)
+                if !ok { Issue.record("got \(error) for \(text)") }
+                return ok
+            }
+        }
+    }
+
     @Test func loadTimeoutsAreSettingsWithTheirErrors() throws {
         let suite = try Suite.parse(yaml: Self.valid.replacingOccurrences(of: "load: {rate: 10}", with: "load: {rate: 10, timeout: 90s, connect_timeout: 250ms}"), source: "t.yaml")
         #expect(suite.load.timeout == .seconds(90))

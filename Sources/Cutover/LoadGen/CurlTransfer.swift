@@ -128,22 +128,24 @@ final class CurlTransfer {
         tail.removeAll(keepingCapacity: true)
     }
 
-    /// Builds this request's body in the transfer's own buffer: the template's start, the
-    /// prompt content (`promptBytes` of filler, or the short prompt), then `max_tokens`.
-    func setBody(_ template: RequestTemplates.Template, maxTokens: Int, promptBytes: Int?) {
-        guard let head = template.bodyHead else { return }
-        let content = promptBytes.map { RequestTemplates.filler.prefix(min($0, RequestTemplates.filler.count)) } ?? RequestTemplates.shortPrompt[...]
-        let tail = Array(#""}],"max_tokens":\#(maxTokens)\#(template.stream ? #","stream":true"# : "")}"#.utf8)
-        let size = head.count + content.count + tail.count
+    /// Where this transfer's own bodies are assembled (its capacity is kept).
+    private var scratch: [UInt8] = []
+    /// The client of the closed model that sent it (-1 in the open model).
+    var client = -1
+
+    /// Builds this request's body in the transfer's own buffer (`RequestTemplates.body`): the
+    /// template's start, the conversation so far, this turn's prompt, then `max_tokens`.
+    func setBody(_ template: RequestTemplates.Template, maxTokens: Int, promptBytes: Int?, earlierTurns: [(promptBytes: Int?, answerTokens: Int)]) {
+        guard template.bodyHead != nil else { return }
+        RequestTemplates.body(template, into: &scratch, maxTokens: maxTokens, promptBytes: promptBytes, earlierTurns: earlierTurns)
+        let size = scratch.count
         if size > ownBodyCapacity {
             free(ownBody)
             ownBodyCapacity = max(size, 2 * ownBodyCapacity)
             ownBody = malloc(ownBodyCapacity)
         }
         guard let ownBody else { return }
-        head.withUnsafeBytes { ownBody.copyMemory(from: $0.baseAddress!, byteCount: head.count) }
-        content.withUnsafeBytes { (ownBody + head.count).copyMemory(from: $0.baseAddress!, byteCount: content.count) }
-        tail.withUnsafeBytes { (ownBody + head.count + content.count).copyMemory(from: $0.baseAddress!, byteCount: tail.count) }
+        scratch.withUnsafeBytes { ownBody.copyMemory(from: $0.baseAddress!, byteCount: size) }
         cutover_easy_setopt_ptr(handle, CURLOPT_POSTFIELDS, ownBody)
         cutover_easy_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(size))
     }

@@ -3,6 +3,7 @@ import ConfigInput
 import CurlHTTP
 import Foundation
 import HTTPServerCore
+import HeapModule
 import Synchronization
 
 /// One thread's share of a run: a libcurl multi handle driving many transfers at once,
@@ -37,6 +38,10 @@ final class LoadEngine {
     /// pointers to them); a finished one is found again through `CURLOPT_PRIVATE`.
     private var transfers: [CurlTransfer] = []
     private var inFlight = 0
+    /// Closed model: this thread's clients (client k is the run's client
+    /// `thread + k·threads`), when each is next ready, and how many requests each sent.
+    private var readyClients = Heap<ReadyClient>()
+    private var sentByClient: [UInt64] = []
     private(set) var records: [LedgerRecord] = []
     /// Relay headers of this thread's non-2xx responses, by sequence number.
     private(set) var errorHeaders: [UInt32: [String: String]] = [:]
@@ -104,12 +109,12 @@ final class LoadEngine {
         let total = plan.scheduledCount ?? Int.max
         var next = firstSlot
         if let total = plan.scheduledCount { records.reserveCapacity(total / stride + 1) }
-        var closedSeq = UInt64(firstSlot)
-        let connections: Int
+        var totalClients: UInt64 = 0
         if case .closed(let count) = plan.model {
-            connections = count / stride + (firstSlot < count % stride ? 1 : 0)
-        } else {
-            connections = 0
+            let mine = count / stride + (firstSlot < count % stride ? 1 : 0)
+            totalClients = UInt64(count)
+            sentByClient = Array(repeating: 0, count: mine)
+            for client in 0..<mine { readyClients.insert(ReadyClient(atUs: 0, client: client)) }
         }
         var readyFDs = [Int32](repeating: 0, count: 512)
         var readyFlags = [Int32](repeating: 0, count: 512)
@@ -133,9 +138,14 @@ final class LoadEngine {
                     next += stride
                 }
             } else if now < durationMicros {
-                while inFlight < connections, let transfer = takeTransfer() {
-                    start(transfer, seq: closedSeq, intendedUs: UInt32(now))
-                    closedSeq += UInt64(stride)
+                // A client whose think time is over sends its next request: its n-th is
+                // slot n·C + c, so its conversation's turns are C slots apart.
+                while let ready = readyClients.min, ready.atUs <= now, let transfer = takeTransfer() {
+                    readyClients.removeMin()
+                    let seq = sentByClient[ready.client] * totalClients + UInt64(firstSlot + ready.client * stride)
+                    sentByClient[ready.client] += 1
+                    transfer.client = ready.client
+                    start(transfer, seq: seq, intendedUs: UInt32(ready.atUs))
                 }
             }
         }
@@ -153,8 +163,8 @@ final class LoadEngine {
             if let curlDeadline { wake = min(wake, curlDeadline) }
             if let pacer, next < total, inFlight < plan.maxInFlight {
                 wake = min(wake, pacer.dueMicros(next) * 1_000)
-            } else if pacer == nil, now < durationMicros {
-                wake = min(wake, durationMicros * 1_000)
+            } else if pacer == nil, now < durationMicros, let ready = readyClients.min {
+                wake = min(wake, max(ready.atUs, now) * 1_000, durationMicros * 1_000)
             }
             let timeout = Int64(wake > nowNanos ? wake - nowNanos : 0)
             let ready = readyFDs.withUnsafeMutableBufferPointer { fds in
@@ -196,7 +206,9 @@ final class LoadEngine {
         let template = requests.templates[templateIndex]
         transfer.prepare(template: templateIndex, template, url: urls[templateIndex], seq: seq, session: choice.session)
         if template.bodyHead != nil {
-            transfer.setBody(template, maxTokens: plan.maxTokens(forSlot: seq), promptBytes: plan.promptBytes(forSlot: seq))
+            transfer.setBody(
+                template, maxTokens: plan.maxTokens(forSlot: seq), promptBytes: plan.promptBytes(forSlot: seq),
+                earlierTurns: plan.earlierTurns(ofSlot: seq).map { (plan.promptBytes(forSlot: $0), plan.maxTokens(forSlot: $0)) })
         }
         transfer.record.sentUs = clock.nowMicros
         transfer.inMulti = true
@@ -217,6 +229,15 @@ final class LoadEngine {
             let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
             transfer.inMulti = false
             finish(transfer, code: result)
+            if transfer.client >= 0 {
+                // The client reads the answer, thinks, then asks again.
+                let seq = UInt64(transfer.record.seq)
+                let thinkUs = plan.thinkTimeMs.map {
+                    UInt64($0.sample(SeededRandom.unit(seed: plan.seed, stream: 10, index: seq), SeededRandom.unit(seed: plan.seed, stream: 11, index: seq))) * 1_000
+                } ?? 0
+                let answeredUs = UInt64(records.last?.doneUs ?? clock.nowMicros)
+                readyClients.insert(ReadyClient(atUs: answeredUs + thinkUs, client: transfer.client))
+            }
             free.append(transfer)
         }
     }
@@ -288,70 +309,10 @@ final class FaultStampTable: Sendable {
     var names: [String] { table.withLock { $0.names } }
 }
 
-/// The request URLs and bodies of a run, built once and kept alive for every transfer.
-///
-/// `@unchecked Sendable`: filled in `init` and only read afterwards; the buffers are
-/// freed in `deinit`, after every engine thread has ended.
-final class RequestTemplates: @unchecked Sendable {
-    struct Template {
-        let url: UnsafePointer<CChar>
-        /// The body, when every request of the template has the same one.
-        let body: UnsafeRawBufferPointer?
-        /// Otherwise the body's start, up to the message content; the transfer adds the
-        /// content, `max_tokens` and `stream` per request.
-        let bodyHead: [UInt8]?
-        let stream: Bool
-    }
+/// A closed-model client and when it may send its next request.
+struct ReadyClient: Comparable {
+    let atUs: UInt64
+    let client: Int
 
-    /// Prompt content for drawn sizes: plain words, cut to the size.
-    static let filler: [UInt8] = {
-        let sentence = Array("The canary moved a tenth of the sessions to green while the relay kept streaming. ".utf8)
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(1 << 20)
-        while bytes.count < 1 << 20 { bytes += sentence }
-        return bytes
-    }()
-
-    /// The short prompt of requests without a drawn size.
-    static let shortPrompt = Array("Hello from cutover".utf8)
-
-    /// One template per (mix entry, model), at `mix * models + model`.
-    private(set) var templates: [Template] = []
-    private var allocations: [UnsafeMutableRawPointer] = []
-    let extraHeaders: [String]
-    private let modelCount: Int
-
-    init(plan: LoadPlan) {
-        extraHeaders = plan.headers.map { "\($0.name): \($0.value)" }
-        modelCount = plan.models.count
-        for entry in plan.mix {
-            for model in plan.models {
-                let path = entry.endpoint == .models ? "/v1/models" : "/v1/chat/completions"
-                let url = strdup(plan.url + path)!
-                allocations.append(UnsafeMutableRawPointer(url))
-                var body: UnsafeRawBufferPointer?
-                var bodyHead: [UInt8]?
-                if entry.endpoint != .models, !entry.fixedBody {
-                    bodyHead = Array(#"{"model":\#(JSON.quoted(model.name)),"messages":[{"role":"user","content":""#.utf8)
-                } else if entry.endpoint != .models {
-                    let stream = entry.endpoint == .chatStream ? #","stream":true"# : ""
-                    let text =
-                        #"{"model":\#(JSON.quoted(model.name)),"messages":[{"role":"user","content":"Hello from cutover"}],"max_tokens":\#(entry.maxTokens)\#(stream)}"#
-                    let bytes = Array(text.utf8)
-                    let memory = malloc(max(1, bytes.count))!
-                    memory.copyMemory(from: bytes, byteCount: bytes.count)
-                    allocations.append(memory)
-                    body = UnsafeRawBufferPointer(start: memory, count: bytes.count)
-                }
-                templates.append(Template(url: UnsafePointer(url), body: body, bodyHead: bodyHead, stream: entry.endpoint == .chatStream))
-            }
-        }
-    }
-
-    func index(mix: Int, model: Int) -> Int { mix * modelCount + model }
-
-    deinit {
-        for pointer in allocations { free(pointer) }
-    }
-
+    static func < (lhs: ReadyClient, rhs: ReadyClient) -> Bool { (lhs.atUs, lhs.client) < (rhs.atUs, rhs.client) }
 }

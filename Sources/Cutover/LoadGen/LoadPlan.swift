@@ -14,6 +14,12 @@ public struct LoadPlan: Sendable {
 
     /// Open model: evenly spaced, Poisson or gamma arrivals.
     public var arrival: Arrival = .constant
+    /// Closed model: each client's pause between an answer and its next request, in
+    /// milliseconds, drawn per request (nil: none).
+    public var thinkTimeMs: LengthDistribution?
+    /// Requests per conversation: a session's next request carries the conversation so far
+    /// (a growing prompt), which is where stickiness matters most. 1: single requests.
+    public var turns = 1
 
     /// One entry of the endpoint mix.
     public struct MixEntry: Sendable, Equatable {
@@ -121,11 +127,42 @@ public struct LoadPlan: Sendable {
         public var session: UInt32
     }
 
+    /// Slots from one turn of a conversation to the next: the clients in the closed model
+    /// (client `c`'s n-th request is slot `n·C + c`), the sessions in the open one (the pool's
+    /// sessions take turns in order).
+    var conversationStride: UInt64 {
+        if case .closed(let connections) = model { return UInt64(max(1, connections)) }
+        return UInt64(max(1, sessions))
+    }
+
+    /// The turn (0-based) of slot `seq` in its conversation.
+    public func turn(ofSlot seq: UInt64) -> Int { turns > 1 ? Int((seq / conversationStride) % UInt64(turns)) : 0 }
+
+    /// The slots of the earlier turns of slot `seq`'s conversation, oldest first.
+    public func earlierTurns(ofSlot seq: UInt64) -> [UInt64] {
+        let turn = turn(ofSlot: seq)
+        return turn == 0 ? [] : (1...turn).reversed().map { seq - UInt64($0) * conversationStride }
+    }
+
+    /// The session key of slot `seq`: drawn from the pool, or in conversations the one
+    /// its conversation keeps (the open model's pool in order; in the closed model, a key per
+    /// client and conversation, from the pool).
+    func session(forSlot seq: UInt64) -> UInt32 {
+        let pool = UInt64(max(1, sessions))
+        guard turns > 1 else { return UInt32(SeededRandom.bits(seed: seed, stream: 3, index: seq) % pool) }
+        if case .closed(let connections) = model {
+            let clients = UInt64(max(1, connections))
+            let conversation = (seq / clients) / UInt64(turns)
+            return UInt32((seq % clients + clients * conversation) % pool)
+        }
+        return UInt32(seq % pool)
+    }
+
     /// The seeded choices for slot `seq`: endpoint entry, model and session.
     func choices(for seq: UInt64) -> (mix: MixEntry, mixIndex: Int, modelIndex: Int, session: UInt32) {
         let u1 = SeededRandom.unit(seed: seed, stream: 1, index: seq)
         let u2 = SeededRandom.unit(seed: seed, stream: 2, index: seq)
-        let session = UInt32(SeededRandom.bits(seed: seed, stream: 3, index: seq) % UInt64(max(1, sessions)))
+        let session = session(forSlot: seq)
         let mixIndex = Self.pick(mix.map(\.weight), u1)
         return (mix[mixIndex], mixIndex, Self.pick(models.map(\.weight), u2), session)
     }

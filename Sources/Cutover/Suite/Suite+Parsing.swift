@@ -94,7 +94,7 @@ extension Suite {
     }
 
     private static func parseLoad(_ node: ConfigNode) throws(ConfigError) -> LoadSpec {
-        let fields = try node.object(allowed: ["model", "rate", "ramp_to", "connections", "sessions", "mix", "models", "timeout", "connect_timeout", "max_in_flight", "arrival"])
+        let fields = try node.object(allowed: ["model", "rate", "ramp_to", "connections", "sessions", "mix", "models", "timeout", "connect_timeout", "max_in_flight", "arrival", "think_time_ms", "turns"])
         let kind = try fields["model"]?.choice(["open", "closed"]) ?? (fields["connections"] != nil ? "closed" : "open")
         let model: LoadPlan.Model
         if kind == "open" {
@@ -114,6 +114,11 @@ extension Suite {
             guard kind == "open" else { throw arrival.error("'arrival' belongs to the open model; this load is closed") }
             spec.arrival = try Self.parseArrival(arrival)
         }
+        if let think = fields["think_time_ms"] {
+            guard kind == "closed" else { throw think.error("'think_time_ms' belongs to the closed model; this load is open") }
+            spec.thinkTimeMs = try LengthDistribution.parse(think, range: 0...3_600_000)
+        }
+        spec.turns = try fields["turns"]?.int(in: 1...1_000) ?? 1
         for (key, path) in [("timeout", \LoadSpec.timeout), ("connect_timeout", \LoadSpec.connectTimeout)] {
             guard let field = fields[key] else { continue }
             let value = try field.duration()

@@ -39,6 +39,10 @@ public struct LoadSpec: Sendable {
     public var maxInFlight = 4_096
     /// Open model: how arrivals are spaced.
     public var arrival: Arrival = .constant
+    /// Closed model: each client's pause before its next request, in milliseconds.
+    public var thinkTimeMs: LengthDistribution?
+    /// Requests per conversation (1: single requests).
+    public var turns = 1
 }
 
 /// One moment of the timeline: an optional phase start plus at most one event.

@@ -89,6 +89,8 @@ public struct SuiteRunner: Sendable {
         plan.connectTimeout = suite.load.connectTimeout
         plan.maxInFlight = suite.load.maxInFlight
         plan.arrival = suite.load.arrival
+        plan.thinkTimeMs = suite.load.thinkTimeMs
+        plan.turns = suite.load.turns
         plan.seed = seed
         plan.runID = "\(suite.name)-\(seed)"
         if let key = upstreamAPIKey {
