@@ -42,6 +42,12 @@ extension CutoverCommand {
         @Option(help: "Requests per conversation: a session's next request carries the conversation so far.")
         var turns = 1
 
+        @Option(name: .customLong("cancel-share"), help: "Share of streams the client abandons (0...1); see --cancel-after.")
+        var cancelShare: Double?
+
+        @Option(name: .customLong("cancel-after"), help: "When after its send a stream is abandoned, e.g. 2s.")
+        var cancelAfter = "1s"
+
         @Option(help: "Closed model: concurrent clients.")
         var connections: Int?
 
@@ -106,6 +112,10 @@ extension CutoverCommand {
                 }
             }
             if !(1...1_000).contains(turns) { throw ValidationError("--turns: expected 1...1000, got \(turns)") }
+            if let cancelShare, !(0...1).contains(cancelShare) { throw ValidationError("--cancel-share: expected 0...1, got \(cancelShare)") }
+            guard DurationText.parse(cancelAfter).map({ $0 >= .zero }) == true else {
+                throw ValidationError("--cancel-after: expected a duration such as 2s, got '\(cancelAfter)'")
+            }
             if let connections, !(1...100_000).contains(connections) { throw ValidationError("--connections: expected 1...100000, got \(connections)") }
             guard let d = DurationText.parse(duration), d > .zero, d <= .seconds(3_600) else {
                 throw ValidationError("--duration: expected a duration such as 10s (at most 1h), got '\(duration)'")
@@ -152,6 +162,9 @@ extension CutoverCommand {
             plan.arrival = parsedArrival!
             plan.thinkTimeMs = thinkTime.flatMap { DurationText.parse($0) }.map { .fixed(Int($0.microseconds / 1_000)) }
             plan.turns = turns
+            plan.cancellation = cancelShare.map {
+                LoadPlan.Cancellation(share: $0, afterMs: .fixed(Int(DurationText.parse(cancelAfter)!.microseconds / 1_000)))
+            }
             plan.runID = "load-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
 
             let progress = LoadProgress()

@@ -360,6 +360,27 @@ struct LoadGenTests {
         }
     }
 
+    /// Client cancellation: a set share of streams is abandoned at a set delay; the record
+    /// says `cancelled` (neither ok nor dropped), and the upstream sees the client go.
+    @Test func abandonedStreamsAreCancelledAndTheUpstreamSeesItsClientGo() async throws {
+        try await withMock { mock in
+            try await mock.setFaults(faults("[{id: pace, kind: stream-pace, ttft_ms: 50, tokens_per_second: 20}]"))
+            var p = plan(mock.url, rate: 40, seconds: 1, .chatStream, maxTokens: 30)
+            p.cancellation = .init(share: 0.5, afterMs: .fixed(300))
+            p.runID = "cancels"
+            let result = await LoadGenerator.run(p)
+            let cancelled = result.ledger.records.filter { $0.outcome == .cancelled }
+            #expect(cancelled.count == (0..<40).filter { p.cancelAfterUs(forSlot: $0) != nil }.count && (10...30).contains(cancelled.count))
+            #expect(result.summary.outcomes[.ok, default: 0] + cancelled.count == 40)
+            #expect(cancelled.allSatisfy { (295_000..<600_000).contains($0.doneUs - $0.sentUs) && !$0.sawDone })
+            try await Task.sleep(for: .milliseconds(200))
+            let entries = Dictionary(uniqueKeysWithValues: mock.ledger.entries().map { ($0.requestID, $0) })
+            for record in cancelled {
+                #expect(entries["cancels-\(record.seq)"]?.outcome == .clientGone)
+            }
+        }
+    }
+
     @Test func aLedgerRecordIsFortyBytes() {
         #expect(MemoryLayout<LedgerRecord>.stride == 40)
     }

@@ -128,6 +128,26 @@ struct KnownBadRouterTests {
         checks: [ZeroDropped, NoDuplicateExecution, FaithfulRelay, GeneratorValid]
         """
 
+    /// Half the streams abandoned by the client mid-way: the router must pass the cancel on.
+    static let cancels = """
+        name: cancels
+        seed: 23
+        duration: 5s
+        upstreams:
+          blue: {faults: [{id: pace, kind: stream-pace, ttft_ms: 50, tokens_per_second: 20}]}
+          green: {faults: [{id: pace, kind: stream-pace, ttft_ms: 50, tokens_per_second: 20}]}
+        load:
+          rate: 40
+          sessions: 200
+          mix:
+            - {endpoint: chat-stream, weight: 1, max_tokens: 40}
+          cancel: {share: 0.5, after_ms: 400}
+        timeline:
+          - {at: 0s, phase: baseline}
+          - {at: 2s, action: canary, percent: 50, phase: c50}
+        checks: [ZeroDropped, CancelPropagation, GeneratorValid]
+        """
+
     struct Case: Sendable, CustomTestStringConvertible {
         var suite: String
         var router: Router
@@ -217,6 +237,14 @@ struct KnownBadRouterTests {
             proof: { run in
                 run.reconciled.records.contains { $0.endpoint == .chatStream && $0.status == 200 && !$0.sawDone && $0.outcome == .transport } ? nil
                     : "no stream without [DONE] classed transport"
+            }),
+        Case(suite: cancels, router: .reference, mustFail: []),
+        // The flawed proxies buffer whole responses: none passes a client's cancel upstream.
+        Case(
+            suite: cancels, router: .flawed(.none), mustFail: ["CancelPropagation"],
+            proof: { run in
+                let evidence = run.checks.first { $0.name == "CancelPropagation" }?.evidence as? CancelPropagation.Evidence
+                return (evidence?.keptGenerating ?? 0) > 10 && evidence?.examples.first?.contains("wrote all") == true ? nil : "\(String(describing: evidence))"
             }),
         Case(suite: limits, router: .reference, mustFail: []),
         Case(

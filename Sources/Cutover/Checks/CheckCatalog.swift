@@ -4,7 +4,7 @@ public enum CheckCatalog {
     public static let all: [any Check] = [
         ZeroDropped(), NoDuplicateExecution(), FaithfulRelay(), SplitAccuracy(), ZeroWeightIsolation(), Stickiness(), MonotoneMovement(),
         RollbackTime(), ConvergenceTime(), HealthGate(), StreamIntegrity(), LatencyBudget(), StateSurvivesRestart(), GeneratorValid(),
-        ActionsHonoured(), EnvironmentHeader(),
+        ActionsHonoured(), EnvironmentHeader(), CancelPropagation(),
     ]
 
     /// Judged in every run, listed or not: the run's validity, the router's answers to

@@ -30,7 +30,7 @@ public struct StreamIntegrity: Check {
         var across = 0
         var excluded = 0
         var broken: [String] = []
-        for record in run.records where record.endpoint == .chatStream && record.outcome != .notSent {
+        for record in run.records where record.endpoint == .chatStream && record.outcome != .notSent && record.outcome != .cancelled {
             if !spec.phases.isEmpty, !windows.contains(where: { $0.contains(record) }) { continue }
             let end = record.doneUs == 0 ? UInt32.max : record.doneUs
             guard let action = switches.first(where: { record.sentUs < $0.returnedUs && end > $0.calledUs }) else { continue }

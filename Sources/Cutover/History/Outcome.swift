@@ -12,6 +12,10 @@ public enum Outcome: UInt8, Sendable, CaseIterable, Codable {
     case transport = 3
     /// The generator fell behind and never sent it: the run is invalid, not the router's fault.
     case notSent = 4
+    /// The client abandoned it on purpose (a set share of streams, `cancel:`): neither the
+    /// router's success nor its fault. Whether the router passed the cancel on is
+    /// CancelPropagation's question.
+    case cancelled = 5
 
     /// The name used in reports and JSON.
     public var name: String {
@@ -21,6 +25,7 @@ public enum Outcome: UInt8, Sendable, CaseIterable, Codable {
         case .routerError: "router-error"
         case .transport: "transport"
         case .notSent: "not-sent"
+        case .cancelled: "cancelled"
         }
     }
 

@@ -47,6 +47,9 @@ public struct RunHistory: Sendable {
     /// The run-clock time (µs) of an upstream ledger entry's arrival.
     func runMicros(ofArrival entry: LedgerEntry) -> Double { (entry.arrivalMs - wallStartMs) * 1_000 }
 
+    /// The run-clock time (µs) of an upstream's wall-clock milliseconds (an entry's end).
+    func runMicros(ofWallMs ms: Double) -> Double { (ms - wallStartMs) * 1_000 }
+
     /// The sequence number in one of this run's request ids (`<runID>-<seq>`), read from
     /// the bytes without allocating; nil for anything else (health probes, strays).
     func requestSeq(_ id: String) -> Int? {

@@ -41,6 +41,8 @@ final class LoadEngine {
     /// Closed model: this thread's clients (client k is the run's client
     /// `thread + k·threads`), when each is next ready, and how many requests each sent.
     private var readyClients = Heap<ReadyClient>()
+    /// Streams the client will abandon, by when.
+    private var cancels = Heap<PendingCancel>()
     private var sentByClient: [UInt64] = []
     private(set) var records: [LedgerRecord] = []
     /// Relay headers of this thread's non-2xx responses, by sequence number.
@@ -161,6 +163,7 @@ final class LoadEngine {
             let nowNanos = clock.nowNanos
             var wake = nowNanos + Self.longestWaitNanos
             if let curlDeadline { wake = min(wake, curlDeadline) }
+            if let cancel = cancels.min { wake = min(wake, cancel.atUs * 1_000) }
             if let pacer, next < total, inFlight < plan.maxInFlight {
                 wake = min(wake, pacer.dueMicros(next) * 1_000)
             } else if pacer == nil, now < durationMicros, let ready = readyClients.min {
@@ -182,6 +185,7 @@ final class LoadEngine {
                 curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running)
             }
             collectFinished()
+            abandonDue(clock.nowMicros)
         }
     }
 
@@ -211,6 +215,9 @@ final class LoadEngine {
                 earlierTurns: plan.earlierTurns(ofSlot: seq).map { (plan.promptBytes(forSlot: $0), plan.maxTokens(forSlot: $0)) })
         }
         transfer.record.sentUs = clock.nowMicros
+        if let after = plan.cancelAfterUs(forSlot: seq) {
+            cancels.insert(PendingCancel(atUs: UInt64(transfer.record.sentUs) + after, seq: transfer.record.seq, transfer: transfer))
+        }
         transfer.inMulti = true
         curl_multi_add_handle(multi, transfer.handle)
         inFlight += 1
@@ -229,21 +236,41 @@ final class LoadEngine {
             let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
             transfer.inMulti = false
             finish(transfer, code: result)
-            if transfer.client >= 0 {
-                // The client reads the answer, thinks, then asks again.
-                let seq = UInt64(transfer.record.seq)
-                let thinkUs = plan.thinkTimeMs.map {
-                    UInt64($0.sample(SeededRandom.unit(seed: plan.seed, stream: 10, index: seq), SeededRandom.unit(seed: plan.seed, stream: 11, index: seq))) * 1_000
-                } ?? 0
-                let answeredUs = UInt64(records.last?.doneUs ?? clock.nowMicros)
-                readyClients.insert(ReadyClient(atUs: answeredUs + thinkUs, client: transfer.client))
-            }
-            free.append(transfer)
+            released(transfer)
         }
     }
 
+    /// The client abandons the streams whose time has come: the transfer leaves the multi
+    /// handle, and libcurl closes its connection, as a user closing a tab would.
+    private func abandonDue(_ now: UInt32) {
+        while let due = cancels.min, due.atUs <= UInt64(now) {
+            cancels.removeMin()
+            // Still the same request (a finished transfer may carry another by now).
+            guard due.transfer.inMulti, due.transfer.record.seq == due.seq else { continue }
+            curl_multi_remove_handle(multi, due.transfer.handle)
+            due.transfer.inMulti = false
+            inFlight -= 1
+            finish(due.transfer, code: CURLE_OK, cancelled: true)
+            released(due.transfer)
+        }
+    }
+
+    /// A transfer is free again; a closed-model client thinks, then asks again.
+    private func released(_ transfer: CurlTransfer) {
+        if transfer.client >= 0 {
+            let seq = UInt64(transfer.record.seq)
+            let thinkUs =
+                plan.thinkTimeMs.map {
+                    UInt64($0.sample(SeededRandom.unit(seed: plan.seed, stream: 10, index: seq), SeededRandom.unit(seed: plan.seed, stream: 11, index: seq))) * 1_000
+                } ?? 0
+            let answeredUs = UInt64(records.last?.doneUs ?? clock.nowMicros)
+            readyClients.insert(ReadyClient(atUs: answeredUs + thinkUs, client: transfer.client))
+        }
+        free.append(transfer)
+    }
+
     /// Stamps the ending and classifies the outcome exactly as SPEC §3 defines it.
-    private func finish(_ transfer: CurlTransfer, code: CURLcode) {
+    private func finish(_ transfer: CurlTransfer, code: CURLcode, cancelled: Bool = false) {
         var record = transfer.record
         record.doneUs = clock.nowMicros
         var status = 0
@@ -254,7 +281,7 @@ final class LoadEngine {
         record.routerHeader = ServedBy(header: transfer.routerHeader)
         let stamp = transfer.faultHeader
         record.fault = stamp == nil || stamp == "none" ? 0 : stamps.index(of: stamp!)
-        record.outcome = Self.classify(record, stream: transfer.isStream, faultStamped: record.fault != 0)
+        record.outcome = cancelled ? .cancelled : Self.classify(record, stream: transfer.isStream, faultStamped: record.fault != 0)
         if !(200..<300).contains(record.status), !transfer.relayHeaders.isEmpty { errorHeaders[record.seq] = transfer.relayHeaders }
         records.append(record)
         progress?.record(record)
@@ -315,4 +342,14 @@ struct ReadyClient: Comparable {
     let client: Int
 
     static func < (lhs: ReadyClient, rhs: ReadyClient) -> Bool { (lhs.atUs, lhs.client) < (rhs.atUs, rhs.client) }
+}
+
+/// A stream the client will abandon at `atUs`, if the transfer still carries request `seq`.
+struct PendingCancel: Comparable {
+    let atUs: UInt64
+    let seq: UInt32
+    let transfer: CurlTransfer
+
+    static func == (lhs: PendingCancel, rhs: PendingCancel) -> Bool { lhs.atUs == rhs.atUs && lhs.seq == rhs.seq }
+    static func < (lhs: PendingCancel, rhs: PendingCancel) -> Bool { (lhs.atUs, lhs.seq) < (rhs.atUs, rhs.seq) }
 }

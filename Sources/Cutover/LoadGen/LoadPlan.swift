@@ -20,6 +20,31 @@ public struct LoadPlan: Sendable {
     /// Requests per conversation: a session's next request carries the conversation so far
     /// (a growing prompt), which is where stickiness matters most. 1: single requests.
     public var turns = 1
+    /// Streams the client abandons on purpose: a router must pass the cancel upstream
+    /// (CancelPropagation), or the relay keeps generating for nobody.
+    public var cancellation: Cancellation?
+
+    /// A share of streams abandoned after a drawn delay.
+    public struct Cancellation: Sendable, Equatable {
+        /// The share of streams abandoned, 0...1.
+        public var share: Double
+        /// How long after its send a stream is abandoned, in milliseconds.
+        public var afterMs: LengthDistribution
+
+        public init(share: Double, afterMs: LengthDistribution) {
+            self.share = share
+            self.afterMs = afterMs
+        }
+    }
+
+    /// When (µs after its send) the client abandons slot `seq`, or nil when it does not.
+    public func cancelAfterUs(forSlot seq: UInt64) -> UInt64? {
+        guard let cancellation, choices(for: seq).mix.endpoint == .chatStream,
+            SeededRandom.unit(seed: seed, stream: 12, index: seq) < cancellation.share
+        else { return nil }
+        let ms = cancellation.afterMs.sample(SeededRandom.unit(seed: seed, stream: 13, index: seq), SeededRandom.unit(seed: seed, stream: 14, index: seq))
+        return UInt64(max(0, ms)) * 1_000
+    }
 
     /// One entry of the endpoint mix.
     public struct MixEntry: Sendable, Equatable {

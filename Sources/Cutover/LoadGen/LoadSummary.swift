@@ -46,10 +46,13 @@ public struct LoadSummary: Sendable {
             if seconds.count <= second { seconds.append(contentsOf: repeatElement(Second(), count: second - seconds.count + 1)) }
             guard record.outcome != .notSent else { continue }
             byEnvironment[record.servedBy, default: 0] += 1
-            _ = corrected.record(UInt64(max(1, record.correctedLatencyUs)))
-            _ = uncorrected.record(UInt64(max(1, record.latencyUs)))
-            _ = perEnvironment[record.servedBy, default: Self.histogram()].record(UInt64(max(1, record.correctedLatencyUs)))
             _ = lag.record(UInt64(max(1, record.lagUs)))
+            // An abandoned request's time is the client's choice, not the target's latency.
+            if record.outcome != .cancelled {
+                _ = corrected.record(UInt64(max(1, record.correctedLatencyUs)))
+                _ = uncorrected.record(UInt64(max(1, record.latencyUs)))
+                _ = perEnvironment[record.servedBy, default: Self.histogram()].record(UInt64(max(1, record.correctedLatencyUs)))
+            }
             seconds[second].sent += 1
             if record.outcome == .ok { seconds[second].ok += 1 }
             if record.outcome.isDropped { seconds[second].dropped += 1 }

@@ -90,7 +90,10 @@ public struct ReconciledRun: Sendable {
             let reference = answers[index]
             let answered = reference == .none ? nil : Execution(env: reference.env, entry: entry(reference))
             records[index].servedBy = answered?.env ?? .unknown
-            records[index].outcome = Self.settle(records[index], answered, history.client, faultIndex)
+            // An abandoned request stays the client's doing, whatever the upstream did.
+            if records[index].outcome != .cancelled {
+                records[index].outcome = Self.settle(records[index], answered, history.client, faultIndex)
+            }
             let said = records[index].routerHeader
             if said != .unknown, let answered, said != answered.env { disagreements.append(UInt32(index)) }
         }
@@ -187,6 +190,9 @@ public struct ReconciledRun: Sendable {
 
     /// The run-clock time (µs) of an upstream ledger entry's arrival.
     public func runMicros(ofArrival entry: LedgerEntry) -> Double { history.runMicros(ofArrival: entry) }
+
+    /// The run-clock time (µs) of an upstream ledger entry's end (`finishMs`).
+    public func runMicros(ofFinish finishMs: Double) -> Double { history.runMicros(ofWallMs: finishMs) }
 
     /// The fault windows on `env` with this id.
     public func faultWindows(on env: ServedBy, id: String) -> [FaultWindow] { faultIndex.windows(env, id) }

@@ -29,6 +29,7 @@ struct SecondSeries {
             case .upstreamFault: seconds[index].upstreamFaults += 1
             case .routerError, .transport: seconds[index].dropped += 1
             case .notSent: seconds[index].notSent += 1
+            case .cancelled: break
             }
         }
         for index in seconds.indices {

@@ -94,7 +94,7 @@ extension Suite {
     }
 
     private static func parseLoad(_ node: ConfigNode) throws(ConfigError) -> LoadSpec {
-        let fields = try node.object(allowed: ["model", "rate", "ramp_to", "connections", "sessions", "mix", "models", "timeout", "connect_timeout", "max_in_flight", "arrival", "think_time_ms", "turns"])
+        let fields = try node.object(allowed: ["model", "rate", "ramp_to", "connections", "sessions", "mix", "models", "timeout", "connect_timeout", "max_in_flight", "arrival", "think_time_ms", "turns", "cancel"])
         let kind = try fields["model"]?.choice(["open", "closed"]) ?? (fields["connections"] != nil ? "closed" : "open")
         let model: LoadPlan.Model
         if kind == "open" {
@@ -119,6 +119,13 @@ extension Suite {
             spec.thinkTimeMs = try LengthDistribution.parse(think, range: 0...3_600_000)
         }
         spec.turns = try fields["turns"]?.int(in: 1...1_000) ?? 1
+        if let cancel = fields["cancel"] {
+            let parts = try cancel.object(allowed: ["share", "after_ms"])
+            guard let share = parts["share"], let after = parts["after_ms"] else {
+                throw cancel.error("expected {share: 0.1, after_ms: 2000}: the share of streams abandoned, and when after their send")
+            }
+            spec.cancellation = LoadPlan.Cancellation(share: try share.double(in: 0...1), afterMs: try LengthDistribution.parse(after, range: 0...3_600_000))
+        }
         for (key, path) in [("timeout", \LoadSpec.timeout), ("connect_timeout", \LoadSpec.connectTimeout)] {
             guard let field = fields[key] else { continue }
             let value = try field.duration()

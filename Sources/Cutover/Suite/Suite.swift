@@ -43,6 +43,8 @@ public struct LoadSpec: Sendable {
     public var thinkTimeMs: LengthDistribution?
     /// Requests per conversation (1: single requests).
     public var turns = 1
+    /// Streams the client abandons on purpose.
+    public var cancellation: LoadPlan.Cancellation?
 }
 
 /// One moment of the timeline: an optional phase start plus at most one event.

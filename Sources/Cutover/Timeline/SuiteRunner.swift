@@ -91,6 +91,7 @@ public struct SuiteRunner: Sendable {
         plan.arrival = suite.load.arrival
         plan.thinkTimeMs = suite.load.thinkTimeMs
         plan.turns = suite.load.turns
+        plan.cancellation = suite.load.cancellation
         plan.seed = seed
         plan.runID = "\(suite.name)-\(seed)"
         if let key = upstreamAPIKey {
