@@ -17,7 +17,8 @@ struct LoadCLITests {
             #expect(object["requests"] as? Int == 100)
             #expect(object["valid"] as? Bool == true)
             #expect(object["duration_s"] is Double && object["throughput_rps"] is Double)
-            #expect((object["outcomes"] as? [String: Int]) == ["ok": 100, "upstream-fault": 0, "router-error": 0, "transport": 0, "not-sent": 0])
+            // SPEC §3's keys, and `cancelled` (abandoned on purpose) beside them.
+            #expect((object["outcomes"] as? [String: Int]) == ["ok": 100, "upstream-fault": 0, "router-error": 0, "transport": 0, "not-sent": 0, "cancelled": 0])
             #expect((object["by_env"] as? [String: Int]) == ["blue": 100, "green": 0, "unknown": 0])
             let latency = try #require(object["latency_ms"] as? [String: Double])
             #expect(Set(latency.keys) == ["p50", "p90", "p99", "p999", "max"])
