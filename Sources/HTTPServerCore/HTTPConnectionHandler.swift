@@ -17,6 +17,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     private let logger: Logger
     /// This loop's pacing wheel: paced streams wait on it, not on a NIO timer each.
     private let wheel: PacingWheel
+    private let pacing: PacingStats
     private var context: ChannelHandlerContext?
 
     private var head: HTTPRequestHead?
@@ -60,10 +61,11 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         var timer: Scheduled<Void>?
     }
 
-    init(responder: any HTTPResponder, registry: ConnectionRegistry, wheel: PacingWheel, logger: Logger) {
+    init(responder: any HTTPResponder, registry: ConnectionRegistry, wheel: PacingWheel, pacing: PacingStats, logger: Logger) {
         self.responder = responder
         self.registry = registry
         self.wheel = wheel
+        self.pacing = pacing
         self.logger = logger
     }
 
@@ -235,6 +237,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                 break
             }
             guard paced.due <= now else { break }
+            if script.pace != nil { pacing.record(lateUs: UInt64(max(0, (now - paced.due).nanoseconds / 1_000))) }
             if out == nil { out = context.channel.allocator.buffer(capacity: 512) }
             let before = out!.readableBytes
             script.frames.write(index, into: &out!)

@@ -14,6 +14,8 @@ public final class HTTPListener: Sendable {
     private let logger: Logger
     private let state = NIOLockedValueBox<State>(State())
     private let wheels: PacingWheels
+    /// How late paced stream frames left, across this listener's connections.
+    public let pacing = PacingStats()
 
     private struct State {
         var channel: (any Channel)?
@@ -40,10 +42,13 @@ public final class HTTPListener: Sendable {
 
     /// Binds `port` (0 for an ephemeral one) and returns the port bound.
     public func bind(port: Int) async throws -> Int {
+        // Room for many connections before the first arrives (see FileDescriptorTable).
+        FileDescriptorTable.reserve(16_384)
         let registry = self.registry
         let responder = self.responder
         let logger = self.logger
         let wheels = self.wheels
+        let pacing = self.pacing
         let channel = try await ServerBootstrap(group: group)
             .cutoverServerDefaults()
             .childChannelInitializer { channel in
@@ -51,7 +56,8 @@ public final class HTTPListener: Sendable {
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(
-                        HTTPConnectionHandler(responder: responder, registry: registry, wheel: wheels.wheel(on: channel.eventLoop), logger: logger))
+                        HTTPConnectionHandler(
+                            responder: responder, registry: registry, wheel: wheels.wheel(on: channel.eventLoop), pacing: pacing, logger: logger))
                 }
             }
             .bind(host: host, port: port)

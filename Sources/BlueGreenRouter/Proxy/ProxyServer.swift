@@ -1,3 +1,4 @@
+import HTTPServerCore
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -33,6 +34,8 @@ final class ProxyServer: Sendable {
 
     /// Binds the listener and returns its port.
     func bind(port: Int) async throws -> Int {
+        // Each client connection costs two descriptors (the client's and the upstream's).
+        FileDescriptorTable.reserve(32_768)
         let proxy = self.proxy
         let logger = self.logger
         let state = self.state

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPServerCore
 
 /// Runs a `LoadPlan`: one engine per thread, each on its own OS thread so the blocking
 /// libcurl loop never occupies a Swift concurrency thread. Returns the merged ledger.
@@ -8,6 +9,7 @@ public enum LoadGenerator {
     public static func run(_ plan: LoadPlan, clock: RunClock = RunClock(), progress: LoadProgress? = nil) async -> LoadResult {
         let stamps = FaultStampTable()
         let requests = RequestTemplates(plan: plan)
+        FileDescriptorTable.reserve(plan.maxInFlight + 1_024)
         // Random arrivals are drawn once, so that every thread stripes the same schedule.
         let arrivals = plan.arrival == .constant ? nil : plan.scheduledCount.map { ArrivalTimes(count: $0, arrival: plan.arrival, seed: plan.seed) }
         let started = Date()

@@ -44,6 +44,8 @@ public final class MockUpstream: Sendable {
             [
                 ("name", .string(name)), ("instance", .string(instance)), ("listening", .bool(relay.isListening)),
                 ("open_connections", .int(relay.openConnections)), ("active_faults", .int(faults.faults.count)),
+                // How late paced stream frames left against their due times.
+                ("pacing", relay.pacing.json),
             ]
         }
         self.admin = HTTPListener(host: configuration.host, group: group, responder: adminAPI, logger: self.logger)

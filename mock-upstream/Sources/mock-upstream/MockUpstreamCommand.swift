@@ -4,6 +4,7 @@ import ConfigInput
 import Foundation
 import Logging
 import MockUpstream
+import NIOPosix
 import ServiceLifecycle
 
 /// `mock-upstream`: one mock relay environment on loopback, announced by a JSON ready line.
@@ -42,6 +43,9 @@ struct MockUpstreamCommand: AsyncParsableCommand {
     @Option(name: .customLong("api-key"), help: "Require 'Authorization: Bearer KEY' on the relay API.")
     var apiKey: String?
 
+    @Option(name: .customLong("event-loops"), help: "Event loop threads (default: one per core).")
+    var eventLoops: Int?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (logs go to stderr).")
     var logLevel: String = "info"
 
@@ -58,6 +62,7 @@ struct MockUpstreamCommand: AsyncParsableCommand {
             throw ValidationError("--models: expected a comma-separated list of model ids, got '\(models)'")
         }
         if let name, name.isEmpty { throw ValidationError("--name: expected a non-empty name") }
+        if let eventLoops, !(1...64).contains(eventLoops) { throw ValidationError("--event-loops: expected 1...64, got \(eventLoops)") }
         if Logger.Level(rawValue: logLevel) == nil {
             throw ValidationError("--log-level: expected one of trace|debug|info|notice|warning|error|critical, got '\(logLevel)'")
         }
@@ -77,7 +82,8 @@ struct MockUpstreamCommand: AsyncParsableCommand {
         if let apiKey { configuration.apiKey = apiKey }
 
         let logger = Logger(label: "mock-upstream")
-        let mock = MockUpstream(configuration: configuration, logger: logger)
+        let group = eventLoops.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) } ?? MultiThreadedEventLoopGroup.singleton
+        let mock = MockUpstream(configuration: configuration, group: group, logger: logger)
         try await ServerExecutable.serve(mock, logger: logger)
     }
 
