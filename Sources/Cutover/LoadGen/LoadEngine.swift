@@ -180,12 +180,13 @@ final class LoadEngine {
                 // A long batch of events must not hold back the slots that fall due meanwhile.
                 if index % 16 == 15 { startDue(clock.nowNanos / 1_000) }
             }
-            if let deadline = curlDeadline, clock.nowNanos >= deadline {
+            let afterWait = clock.nowNanos
+            if let deadline = curlDeadline, afterWait >= deadline {
                 curlDeadline = nil
                 curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running)
             }
             collectFinished()
-            abandonDue(clock.nowMicros)
+            if !cancels.isEmpty { abandonDue(UInt32(truncatingIfNeeded: afterWait / 1_000)) }
         }
     }
 

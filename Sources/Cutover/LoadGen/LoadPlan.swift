@@ -188,17 +188,19 @@ public struct LoadPlan: Sendable {
         let u1 = SeededRandom.unit(seed: seed, stream: 1, index: seq)
         let u2 = SeededRandom.unit(seed: seed, stream: 2, index: seq)
         let session = session(forSlot: seq)
-        let mixIndex = Self.pick(mix.map(\.weight), u1)
-        return (mix[mixIndex], mixIndex, Self.pick(models.map(\.weight), u2), session)
+        let mixIndex = Self.pick(mix, \.weight, u1)
+        return (mix[mixIndex], mixIndex, Self.pick(models, \.weight, u2), session)
     }
 
-    private static func pick(_ weights: [Double], _ u: Double) -> Int {
-        if weights.count == 1 { return 0 }
-        var x = u * weights.reduce(0, +)
-        for (index, weight) in weights.enumerated() {
-            x -= weight
+    /// The index that `u` falls on when `items` share [0, 1) by weight (no array is built:
+    /// this runs for every request).
+    private static func pick<Item>(_ items: [Item], _ weight: KeyPath<Item, Double>, _ u: Double) -> Int {
+        if items.count == 1 { return 0 }
+        var x = u * items.reduce(0) { $0 + $1[keyPath: weight] }
+        for (index, item) in items.enumerated() {
+            x -= item[keyPath: weight]
             if x < 0 { return index }
         }
-        return weights.count - 1
+        return items.count - 1
     }
 }
