@@ -212,7 +212,7 @@ struct LoadGenTests {
             let result = await LoadGenerator.run(p)
             #expect(result.summary.outcomes == [.ok: 100])
             for record in result.ledger.records {
-                #expect(Int(record.chunks) == p.maxTokens(forSlot: UInt64(record.seq)) + 2)
+                #expect(Int(record.chunks) == p.maxTokens(forSlot: UInt64(record.seq)) + 3)
             }
             #expect(Set((0..<100).map { p.maxTokens(forSlot: $0) }).count >= 8)
             try await Task.sleep(for: .milliseconds(100))
@@ -279,7 +279,7 @@ struct LoadGenTests {
         try await withMock { mock in
             let whole = await LoadGenerator.run(plan(mock.url, rate: 40, seconds: 0.5, .chatStream, maxTokens: 5))
             #expect(whole.summary.outcomes == [.ok: 20])
-            #expect(whole.ledger.records.allSatisfy { $0.sawDone && $0.chunks == 5 + 2 && $0.firstByteUs > 0 && $0.firstByteUs <= $0.doneUs })
+            #expect(whole.ledger.records.allSatisfy { $0.sawDone && $0.chunks == 5 + 3 && $0.firstByteUs > 0 && $0.firstByteUs <= $0.doneUs })
 
             try await mock.setFaults(faults("[{id: cut, kind: stream-cut, after_chunks: 3}]"))
             let cut = await LoadGenerator.run(plan(mock.url, rate: 40, seconds: 0.5, .chatStream, maxTokens: 5))
@@ -381,8 +381,42 @@ struct LoadGenTests {
         }
     }
 
-    @Test func aLedgerRecordIsFortyBytes() {
-        #expect(MemoryLayout<LedgerRecord>.stride == 40)
+    @Test func streamEventsAreReadForTheirWordsAndUsage() {
+        func read(_ text: String) -> StreamEventReading { StreamEventReading(ArraySlice(Array(text.utf8))) }
+        #expect(read(#"data: {"choices":[{"delta":{"content":" canary"},"finish_reason":null}]}"#).words == 1)
+        #expect(read(#"data: {"choices":[{"delta":{"content":"blue green  router"}}]}"#).words == 3)
+        #expect(read(#"data: {"choices":[{"delta":{"content":"say \"hi\"\nnow"}}]}"#).words == 3)
+        #expect(read(#"data: {"choices":[{"delta":{"role":"assistant","content":"","refusal":null}}]}"#).words == 0)
+        let usage = read(#"data: {"choices":[],"usage":{"prompt_tokens":4,"completion_tokens":37,"total_tokens":41}}"#)
+        #expect(usage.words == 0 && usage.completionTokens == 37)
+    }
+
+    /// What LLM load tools report, from the records: TTFT apart from the headers, ITL with the
+    /// first token left out, chunk gaps that grow with grouped tokens while ITL does not, and
+    /// the usage chunk checked against the tokens received.
+    @Test func streamsReportTheirFirstTokenInterTokenLatencyAndUsage() async throws {
+        try await withMock { mock in
+            try await mock.setFaults(faults("[{id: pace, kind: stream-pace, ttft_ms: 150, tokens_per_second: 50, tokens_per_chunk: 4}]"))
+            let result = await LoadGenerator.run(plan(mock.url, rate: 20, seconds: 0.5, .chatStream, maxTokens: 20))
+            #expect(result.summary.outcomes == [.ok: 10])
+            for record in result.ledger.records {
+                #expect(record.tokens == 20 && record.usageTokens == 20 && record.contentEvents == 5)
+                #expect(record.headersUs.map { $0 < 100_000 } == true, "headers come before the first token")
+                #expect(record.firstTokenLatencyUs.map { $0 >= 140_000 && $0 < 400_000 } == true, "\(String(describing: record.firstTokenLatencyUs))")
+                // 4 tokens every 80 ms: 20 ms a token, 80 ms between content events.
+                #expect(record.interTokenUs.map { $0 > 15_000 && $0 < 30_000 } == true, "\(String(describing: record.interTokenUs))")
+                #expect(record.chunkGapUs.map { $0 > 70_000 && $0 < 110_000 } == true, "\(String(describing: record.chunkGapUs))")
+            }
+            let metrics = try #require(result.summary.streams)
+            #expect(metrics.overall.streams == 10 && metrics.overall.usageChecked == 10 && metrics.overall.usageMismatches == 0)
+            #expect(metrics.overall.goodput == 1)
+            let strict = StreamMetrics(records: result.ledger.records, phases: [], slo: .init(firstTokenMs: 100))
+            #expect(strict.overall.good == 0 && strict.overall.goodput == 0, "a 150 ms first token misses a 100 ms target")
+        }
+    }
+
+    @Test func aLedgerRecordIsSixtyBytes() {
+        #expect(MemoryLayout<LedgerRecord>.stride == 60)
     }
 
     @Test func outcomesAreClassifiedAsTheSpecSays() {

@@ -265,6 +265,36 @@ struct KnownBadRouterTests {
         return nil
     }
 
+    /// A router that buffers streams passes every check yet ruins them for a person: the
+    /// stream measures show it (the whole stream before the first token, no gap after it).
+    @Test func aRouterThatBuffersStreamsShowsInTheirFirstTokenAndGaps() async throws {
+        let suite = try Suite.parse(
+            yaml: """
+                name: buffered
+                seed: 31
+                duration: 3s
+                upstreams:
+                  blue: {faults: [{id: pace, kind: stream-pace, ttft_ms: 50, tokens_per_second: 40}]}
+                load:
+                  rate: 20
+                  mix: [{endpoint: chat-stream, weight: 1, max_tokens: 20}]
+                timeline: [{at: 0s, phase: baseline}]
+                checks: [ZeroDropped, GeneratorValid]
+                """, source: "test-suite")
+        let router = ReleaseBuild.require("bluegreen-router")
+        try #require(router.missing == nil, "\(router.missing ?? "")")
+        let relayed = try await SuiteRunner(suite: suite, router: ReferenceRouter(executable: router.url)).run()
+        let buffered = try await SuiteRunner(suite: suite, router: FlawedRouter(.none)).run()
+        #expect(relayed.verdict == .pass && buffered.verdict == .pass, "both pass the checks")
+        let relayedTTFT = try #require(relayed.streams.overall.firstTokenMs?.p50)
+        let bufferedTTFT = try #require(buffered.streams.overall.firstTokenMs?.p50)
+        // 50 ms to the first token through the reference router; 50 + 20 × 25 ms through a buffer.
+        #expect(relayedTTFT < 200 && bufferedTTFT > 450, "TTFT p50 \(relayedTTFT) ms relayed, \(bufferedTTFT) ms buffered")
+        #expect((relayed.streams.overall.chunkGapMs?.p50 ?? 0) > 15, "paced events keep their gaps through the router")
+        #expect((buffered.streams.overall.chunkGapMs?.p50 ?? 99) < 5, "a buffer delivers every event at once")
+        #expect(relayed.streams.overall.usageMismatches == 0 && relayed.streams.overall.usageChecked > 0)
+    }
+
     @Test(arguments: cases)
     func checkCatchesTheFlaw(_ testCase: Case) async throws {
         let suite = try Suite.parse(yaml: testCase.suite, source: "test-suite")

@@ -118,6 +118,21 @@ struct SuiteParsingTests {
         }
     }
 
+    @Test func anSLOSetsGoodputTargets() throws {
+        let suite = try Suite.parse(yaml: Self.valid + "\nslo: {ttft: 2s, itl: 100ms}\n", source: "t.yaml")
+        #expect(suite.slo == StreamMetrics.SLO(firstTokenMs: 2_000, interTokenMs: 100))
+        #expect {
+            try Suite.parse(yaml: Self.valid + "\nslo: {ttft: soon}\n", source: "t.yaml")
+        } throws: { error in
+            (error as? ConfigError).map { $0.field == "slo.ttft" && $0.message.contains("expected a duration") } ?? false
+        }
+        #expect {
+            try Suite.parse(yaml: Self.valid + "\nslo: {tpot: 1s}\n", source: "t.yaml")
+        } throws: { error in
+            (error as? ConfigError).map { $0.field == "slo.tpot" && $0.message.contains("unknown key") } ?? false
+        }
+    }
+
     @Test func loadTimeoutsAreSettingsWithTheirErrors() throws {
         let suite = try Suite.parse(yaml: Self.valid.replacingOccurrences(of: "load: {rate: 10}", with: "load: {rate: 10, timeout: 90s, connect_timeout: 250ms}"), source: "t.yaml")
         #expect(suite.load.timeout == .seconds(90))

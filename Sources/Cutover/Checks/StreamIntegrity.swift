@@ -41,7 +41,8 @@ public struct StreamIntegrity: Check {
             across += 1
             let upstream = run.answer(record.seq)?.entry
             // The upstream's count includes its [DONE] frame, which the client counts apart.
-            let expected = upstream.map { $0.chunks - 1 } ?? plan.maxTokens(forSlot: UInt64(record.seq)) + 2
+            // Without it: the role chunk, a chunk per token, the finish chunk, the usage chunk.
+            let expected = upstream.map { $0.chunks - 1 } ?? plan.maxTokens(forSlot: UInt64(record.seq)) + 3
             let upstreamWhole = upstream.map { $0.outcome == .completed } ?? true
             if !(record.outcome == .ok && record.sawDone && Int(record.chunks) == expected && upstreamWhole) {
                 let upstreamNote = upstream.map { ", upstream \($0.outcome.rawValue) after \($0.chunks) frames" } ?? ""

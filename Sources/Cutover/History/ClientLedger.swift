@@ -46,6 +46,10 @@ public struct ClientLedger: Sendable {
             ("env", .string(r.servedBy.name)), ("router_env", r.routerHeader == .unknown ? .null : .string(r.routerHeader.name)),
             ("fault", .optional(faultStamp(r))), ("bytes", .int(Int(r.bytes))), ("chunks", .int(Int(r.chunks))), ("done", .bool(r.sawDone)),
             ("attempts", .int(Int(r.attempts))), ("curl_error", .int(Int(r.curlCode))), ("outcome", .string(r.outcome.name)),
+            ("first_token_us", r.firstTokenUs == 0 ? .null : .int(Int(r.firstTokenUs))),
+            ("last_token_us", r.lastTokenUs == 0 ? .null : .int(Int(r.lastTokenUs))), ("max_gap_us", .int(Int(r.maxGapUs))),
+            ("tokens", .int(Int(r.tokens))), ("content_events", .int(Int(r.contentEvents))),
+            ("usage_tokens", r.usageTokens == 0 ? .null : .int(Int(r.usageTokens))),
         ]).text
     }
 

@@ -1,5 +1,5 @@
-/// One scheduled request, as the client saw it. Fixed-size (40 bytes) so a million
-/// requests fit in 40 MB; times are microseconds since the run started. The reconcile
+/// One scheduled request, as the client saw it. Fixed-size (60 bytes) so a million
+/// requests fit in 60 MB; times are microseconds since the run started. The reconcile
 /// stage rewrites `servedBy` and `outcome` from the upstreams' evidence.
 public struct LedgerRecord: Sendable, Equatable {
     /// Sequence number of the scheduled slot (0-based); the request id is `<run>-<seq>`.
@@ -37,6 +37,21 @@ public struct LedgerRecord: Sendable, Equatable {
     /// replay, which must not be blamed on the router).
     public var attempts: UInt8 = 0
 
+    // Streams, as LLM load tools report them (definitions in the README).
+    /// The first event that carried content (the first token); 0 when none did.
+    public var firstTokenUs: UInt32 = 0
+    /// The last event that carried content.
+    public var lastTokenUs: UInt32 = 0
+    /// The longest wait between two stream events (a stall, or a router that buffers).
+    public var maxGapUs: UInt32 = 0
+    /// Tokens received: words of the content deltas (exact for the mock, whose tokens are
+    /// words; an estimate for another relay's).
+    public var tokens: UInt16 = 0
+    /// Events that carried content.
+    public var contentEvents: UInt16 = 0
+    /// `usage.completion_tokens` of the stream's usage chunk; 0 when it sent none.
+    public var usageTokens: UInt16 = 0
+
     public static let doneFlag: UInt8 = 1
     public static let stampedFlag: UInt8 = 2
     static let routerHeaderShift: UInt8 = 2
@@ -68,6 +83,21 @@ public struct LedgerRecord: Sendable, Equatable {
 
     /// How late the generator sent it, µs.
     public var lagUs: UInt32 { sentUs >= intendedUs ? sentUs - intendedUs : 0 }
+
+    /// Time to the response headers from the send, µs (the router's delay shows here).
+    public var headersUs: UInt32? { firstByteUs > sentUs ? firstByteUs - sentUs : nil }
+    /// Time to the first token from the send, µs (the model's delay on top).
+    public var firstTokenLatencyUs: UInt32? { firstTokenUs > sentUs ? firstTokenUs - sentUs : nil }
+    /// Per-token inter-token latency (vLLM's TPOT: the first token left out), µs.
+    public var interTokenUs: Double? {
+        tokens > 1 && lastTokenUs > firstTokenUs ? Double(lastTokenUs - firstTokenUs) / Double(tokens - 1) : nil
+    }
+    /// The mean gap between content events, µs.
+    public var chunkGapUs: Double? {
+        contentEvents > 1 && lastTokenUs > firstTokenUs ? Double(lastTokenUs - firstTokenUs) / Double(contentEvents - 1) : nil
+    }
+    /// Tokens per second after the first token.
+    public var tokensPerSecond: Double? { interTokenUs.map { 1e6 / $0 } }
 
     /// A slot the generator never sent.
     public static func notSent(seq: UInt32, session: UInt32, intendedUs: UInt32, endpoint: Endpoint) -> LedgerRecord {

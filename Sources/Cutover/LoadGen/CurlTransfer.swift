@@ -22,6 +22,8 @@ final class CurlTransfer {
     var relayHeaders: [String: String] = [:]
     // SSE scanning: the last bytes seen, to find event boundaries and "[DONE]" across chunks.
     private var tail: [UInt8] = []
+    /// When the previous stream event arrived (for the longest gap).
+    private var lastEventUs: UInt32 = 0
 
     /// The run's request-id prefix and extra header lines, the same for every request.
     private let runID: String
@@ -130,6 +132,7 @@ final class CurlTransfer {
         faultHeader = nil
         if !relayHeaders.isEmpty { relayHeaders.removeAll() }
         tail.removeAll(keepingCapacity: true)
+        lastEventUs = 0
     }
 
     /// Where this transfer's own bodies are assembled (its capacity is kept).
@@ -161,6 +164,13 @@ final class CurlTransfer {
         record.bytes = 0
         record.chunks = 0
         record.flags = 0
+        record.firstTokenUs = 0
+        record.lastTokenUs = 0
+        record.maxGapUs = 0
+        record.tokens = 0
+        record.contentEvents = 0
+        record.usageTokens = 0
+        lastEventUs = 0
         tail.removeAll(keepingCapacity: true)
     }
 
@@ -201,13 +211,25 @@ final class CurlTransfer {
         tail.append(contentsOf: bytes)
         var index = 0
         var consumed = 0
+        var now: UInt32 = 0
         while index + 1 < tail.count {
             if tail[index] == UInt8(ascii: "\n"), tail[index + 1] == UInt8(ascii: "\n") {
+                if now == 0 { now = clock.nowMicros }
+                if lastEventUs != 0, now > lastEventUs { record.maxGapUs = max(record.maxGapUs, now - lastEventUs) }
+                lastEventUs = now
                 let event = tail[consumed..<index]
                 if event.count < 64, String(decoding: event, as: UTF8.self).hasSuffix("[DONE]") {
                     record.flags |= LedgerRecord.doneFlag
                 } else {
                     record.chunks &+= 1
+                    let reading = StreamEventReading(event)
+                    if reading.words > 0 {
+                        if record.firstTokenUs == 0 { record.firstTokenUs = now }
+                        record.lastTokenUs = now
+                        record.tokens &+= UInt16(clamping: reading.words)
+                        record.contentEvents &+= 1
+                    }
+                    if let usage = reading.completionTokens { record.usageTokens = UInt16(clamping: usage) }
                 }
                 consumed = index + 2
                 index += 2

@@ -19,6 +19,8 @@ public struct LoadSummary: Sendable {
     public let lag: Histogram<UInt64>
     /// Per second of the run: sent, ok, dropped, served by blue and by green.
     public let seconds: [Second]
+    /// TTFT, ITL, chunk gaps, tokens/s and usage, when the run had streams.
+    public let streams: StreamMetrics?
 
     public struct Second: Sendable, Equatable {
         public var sent = 0
@@ -68,6 +70,8 @@ public struct LoadSummary: Sendable {
         self.correctedByEnvironment = perEnvironment
         self.lag = lag
         self.seconds = seconds
+        let metrics = StreamMetrics(records: ledger.records, phases: [], slo: nil)
+        self.streams = metrics.hasStreams ? metrics : nil
     }
 
     /// Requests that got an answer or a transport failure, per second of the run.
@@ -114,6 +118,7 @@ public struct LoadSummary: Sendable {
                         ])
                     })
             ),
+            ("streams", streams.flatMap { JSON.encoding($0) } ?? .null),
         ])
     }
 
@@ -140,6 +145,7 @@ public struct LoadSummary: Sendable {
             String(
                 format: "Schedule lag  p50 %.3f ms, p99 %.3f ms, max %.3f ms", Self.ms(lag.valueAtPercentile(50)), Self.ms(lag.valueAtPercentile(99)),
                 Self.ms(lag.max)))
+        if let streams { lines.append("Streams       " + streams.text) }
         lines.append(valid ? "Run valid     yes" : "Run valid     NO: the generator fell behind (\(outcomes[.notSent, default: 0]) not-sent slots)")
         return lines.joined(separator: "\n")
     }

@@ -28,6 +28,10 @@ final class RequestTemplates: @unchecked Sendable {
     /// The earlier answers of a conversation: one word per token it asked for.
     static let answerWord = Array(" reply".utf8)
 
+    /// A stream asks for its usage chunk, as SDKs do for billing, so that the tokens counted
+    /// can be checked against `usage.completion_tokens`.
+    static let streamFields = #","stream":true,"stream_options":{"include_usage":true}"#
+
     /// The short prompt of requests without a drawn size.
     static let shortPrompt = Array("Hello from cutover".utf8)
 
@@ -50,7 +54,7 @@ final class RequestTemplates: @unchecked Sendable {
                 if entry.endpoint != .models, !entry.fixedBody || plan.turns > 1 {
                     bodyHead = Array(#"{"model":\#(JSON.quoted(model.name)),"messages":["#.utf8)
                 } else if entry.endpoint != .models {
-                    let stream = entry.endpoint == .chatStream ? #","stream":true"# : ""
+                    let stream = entry.endpoint == .chatStream ? Self.streamFields : ""
                     let text =
                         #"{"model":\#(JSON.quoted(model.name)),"messages":[{"role":"user","content":"Hello from cutover"}],"max_tokens":\#(entry.maxTokens)\#(stream)}"#
                     let bytes = Array(text.utf8)
@@ -85,7 +89,7 @@ final class RequestTemplates: @unchecked Sendable {
         }
         bytes += #"{"role":"user","content":""#.utf8
         bytes += prompt(promptBytes)
-        bytes += #""}],"max_tokens":\#(maxTokens)\#(template.stream ? #","stream":true"# : "")}"#.utf8
+        bytes += #""}],"max_tokens":\#(maxTokens)\#(template.stream ? streamFields : "")}"#.utf8
     }
 
     deinit {

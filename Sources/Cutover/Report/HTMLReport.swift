@@ -79,6 +79,7 @@ public enum HTMLReport {
         }
 
         out += machine(run)
+        if run.streams.hasStreams { out += streams(run) }
 
         out += "<h2>Timeline as carried out</h2>\n<pre>\(e(run.log.joined(separator: "\n")))</pre>\n"
         out += "<h2>Load</h2>\n<pre>\(e(run.summary.text(valid: run.invalidReason == nil)))</pre>\n"
@@ -111,6 +112,39 @@ public enum HTMLReport {
             return svg
         }
         return out
+    }
+
+    /// What LLM load tools report: TTFT and ITL per second of the streams' start, and the
+    /// table of every measure per environment and phase.
+    private static func streams(_ run: SuiteRun) -> String {
+        let metrics = run.streams
+        let seconds = metrics.perSecond
+        var out = "<h2>Streams: time to first token and inter-token latency (ms, by the second they started)</h2>\n"
+        out += "<p class=\"meta\">\(e(metrics.text))</p>\n"
+        out += legend([("#7c3aed", "TTFT p99"), ("#0ea5e9", "TTFT p50"), ("#dc2626", "ITL p99"), ("#16a34a", "ITL p50")])
+        let count = (seconds.map(\.second).max() ?? 0) + 1
+        let maxValue = max(1, seconds.map { max($0.firstTokenP99Ms, $0.interTokenP99Ms) }.max() ?? 1)
+        out += chart(run, seconds: count, maxValue: maxValue, unit: "ms") { x, _, y in
+            let lines: [(KeyPath<StreamMetrics.Second, Double>, String)] = [
+                (\.firstTokenP99Ms, "#7c3aed"), (\.firstTokenP50Ms, "#0ea5e9"), (\.interTokenP99Ms, "#dc2626"), (\.interTokenP50Ms, "#16a34a"),
+            ]
+            return lines.map { path, color in
+                let points = seconds.map { "\(f(x(Double($0.second) + 0.5))),\(f(y($0[keyPath: path])))" }.joined(separator: " ")
+                return "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.5\" points=\"\(points)\"/>"
+            }.joined()
+        }
+        func cell(_ spread: StreamMetrics.Spread?, _ digits: String = "%.1f") -> String {
+            spread.map { String(format: "\(digits) / \(digits)", $0.p50, $0.p99) } ?? "–"
+        }
+        out += "<table><tr><th>slice</th><th>sent</th><th>streams</th><th>headers ms p50 / p99</th><th>TTFT ms</th><th>ITL ms</th>"
+        out += "<th>chunk gap ms</th><th>longest gap ms</th><th>tokens/s</th><th>usage differs</th><th>goodput</th></tr>\n"
+        for group in [metrics.overall] + metrics.byEnvironment + metrics.byPhase {
+            out += "<tr><td>\(e(group.name))</td><td>\(group.sent)</td><td>\(group.streams)</td><td>\(cell(group.headersMs, "%.2f"))</td>"
+            out += "<td>\(cell(group.firstTokenMs))</td><td>\(cell(group.interTokenMs))</td><td>\(cell(group.chunkGapMs))</td>"
+            out += "<td>\(cell(group.longestGapMs))</td><td>\(cell(group.tokensPerSecond))</td><td>\(group.usageMismatches) of \(group.usageChecked)</td>"
+            out += "<td>\(group.goodput.map { String(format: "%.1f %%", $0 * 100) } ?? "–")</td></tr>\n"
+        }
+        return out + "</table>\n"
     }
 
     /// An SVG frame (axes, phase and action markers) around `body`, which draws with the

@@ -55,6 +55,7 @@ public enum RunReport {
                     })
             ),
             ("machine", JSON.encoding(run.paths) ?? .null),
+            ("streams", JSON.encoding(run.streams) ?? .null),
             ("timeline", .array(run.log.map { .string($0) })),
             ("load", run.summary.json(valid: run.invalidReason == nil)),
         ])

@@ -16,6 +16,7 @@ public enum TerminalReport {
                 Double(s.byEnvironment[.green, default: 0]) * 100 / Double(served), Double(s.corrected.valueAtPercentile(50)) / 1000,
                 Double(s.corrected.valueAtPercentile(99)) / 1000))
         lines.append(run.paths.text)
+        if run.streams.hasStreams { lines.append(run.streams.text) }
         let width = max(22, (run.checks.map(\.name.count).max() ?? 0) + 2)
         lines.append("")
         lines.append("CHECK".padding(toLength: width, withPad: " ", startingAt: 0) + "RESULT        EVIDENCE")

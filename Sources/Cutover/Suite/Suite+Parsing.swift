@@ -18,7 +18,7 @@ extension Suite {
     /// unknown actions, faults, checks and phases are all errors.
     public static func parse(yaml: String, source: String) throws(ConfigError) -> Suite {
         let root = try ConfigNode.parseYAML(yaml, source: source)
-        let fields = try root.object(allowed: ["name", "description", "seed", "duration", "upstreams", "router", "load", "timeline", "checks"])
+        let fields = try root.object(allowed: ["name", "description", "seed", "duration", "upstreams", "router", "load", "timeline", "checks", "slo"])
         func required(_ key: String) throws(ConfigError) -> ConfigNode {
             guard let node = fields[key] else { throw root.error("missing '\(key)'") }
             return node
@@ -56,7 +56,21 @@ extension Suite {
             router: router,
             load: try parseLoad(try required("load")),
             timeline: timeline,
-            checks: checks)
+            checks: checks,
+            slo: try fields["slo"].map { node throws(ConfigError) in try parseSLO(node) })
+    }
+
+    /// `{ttft: 2s, itl: 100ms, headers: 500ms}`, each optional.
+    private static func parseSLO(_ node: ConfigNode) throws(ConfigError) -> StreamMetrics.SLO {
+        let fields = try node.object(allowed: ["ttft", "itl", "headers"])
+        guard !fields.isEmpty else { throw node.error("expected at least one of ttft, itl, headers") }
+        func ms(_ key: String) throws(ConfigError) -> Double? {
+            guard let field = fields[key] else { return nil }
+            let value = try field.duration()
+            guard value > .zero else { throw field.error("expected a positive duration such as 500ms") }
+            return Double(value.microseconds) / 1000
+        }
+        return StreamMetrics.SLO(firstTokenMs: try ms("ttft"), interTokenMs: try ms("itl"), headersMs: try ms("headers"))
     }
 
     private static func parseUpstream(_ node: ConfigNode) throws(ConfigError) -> UpstreamSpec {

@@ -13,6 +13,8 @@ public struct Suite: Sendable {
     public var load: LoadSpec
     public var timeline: [TimelineStep]
     public var checks: [CheckSpec]
+    /// Targets for goodput in the report (`slo: {ttft: 2s, itl: 100ms, headers: 500ms}`).
+    public var slo: StreamMetrics.SLO?
 
     /// The phase names the timeline declares, in order.
     public var phases: [String] { timeline.compactMap(\.phase) }

@@ -40,6 +40,9 @@ public struct SuiteRun: Sendable {
     public var harnessProblems: [String]
     /// The router path beside the control path and the generator's lag, for the reports.
     public let paths: PathComparison
+    /// TTFT, ITL, chunk gaps, tokens/s, usage and goodput (overall, per environment, phase
+    /// and second).
+    public let streams: StreamMetrics
 
     public init(
         suite: Suite, seed: UInt64, build: RouterBuild, reconciled: ReconciledRun, summary: LoadSummary, checks: [CheckResult], log: [String],
@@ -56,6 +59,7 @@ public struct SuiteRun: Sendable {
         self.elapsedSeconds = elapsedSeconds
         self.harnessProblems = harnessProblems
         self.paths = PathComparison(reconciled)
+        self.streams = StreamMetrics(reconciled, slo: suite.slo)
     }
 
     /// Why the run was invalid, when it was: the harness's problems, else the listed
