@@ -129,7 +129,7 @@ let package = Package(
             name: "CutoverCLI",
             dependencies: [
                 "CommandLineSupport",
-                "Cutover",
+                "Cutover", "ConfigInput", "CurlHTTP", "HTTPServerCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/cutover"
@@ -146,7 +146,7 @@ let package = Package(
             path: "Sources/Cutover"
         ),
         /// `bench/checks.sh`: every check over a synthetic million-request run.
-        .executableTarget(name: "ChecksBench", dependencies: ["Cutover"], path: "bench/ChecksBench"),
+        .executableTarget(name: "ChecksBench", dependencies: ["Cutover", "HTTPServerCore"], path: "bench/ChecksBench"),
         /// `bench/false-alarms.sh`: a suite N times against the reference or the slow-switch router.
         .executableTarget(name: "FalseAlarms", dependencies: ["Cutover", "CutoverTestSupport"], path: "bench/FalseAlarms"),
         /// `bench/generator-clock.sh`: the generator's lag with the mock and a suite's other work in its process or not.
@@ -165,7 +165,7 @@ let package = Package(
         .target(
             name: "CutoverTestSupport",
             dependencies: [
-                "Cutover",
+                "Cutover", "ConfigInput", "CurlHTTP", "HTTPServerCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

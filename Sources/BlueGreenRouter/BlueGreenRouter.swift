@@ -10,12 +10,12 @@ import ServiceLifecycle
 /// The reference blue/green router: a reverse proxy for the relay API (`/v1/*`) with
 /// weights, sticky sessions, health-gated canary, promote, rollback, failover before
 /// send, streaming pass-through, draining and persisted state.
-public final class BlueGreenRouter: Sendable {
+package final class BlueGreenRouter: Sendable {
     /// The router's version, reported in status and by `cutover certify`.
-    public static let version = "0.1.0"
+    package static let version = "0.1.0"
 
-    public let configuration: RouterConfiguration
-    public let state: RouterState
+    package let configuration: RouterConfiguration
+    package let state: RouterState
     let health: HealthChecker
     private let proxy: ProxyContext
     private let server: ProxyServer
@@ -35,13 +35,13 @@ public final class BlueGreenRouter: Sendable {
     }
 
     /// Why a canary was refused.
-    public struct CanaryRefusal: Error, Sendable {
-        public var reason: String
-        public var health: EnvironmentHealth
+    package struct CanaryRefusal: Error, Sendable {
+        package var reason: String
+        package var health: EnvironmentHealth
     }
 
     /// Loads the state file (if any) and prepares the listeners; nothing is bound yet.
-    public init(configuration: RouterConfiguration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger? = nil)
+    package init(configuration: RouterConfiguration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger? = nil)
         throws(ConfigError)
     {
         self.configuration = configuration
@@ -65,7 +65,7 @@ public final class BlueGreenRouter: Sendable {
     }
 
     /// Binds the proxy and admin listeners and starts background health checks.
-    public func start() async throws {
+    package func start() async throws {
         let port = try await server.bind(port: configuration.listenPort)
         let adminPort = try await admin.bind(port: configuration.adminPort)
         var task: Task<Void, Never>?
@@ -81,25 +81,25 @@ public final class BlueGreenRouter: Sendable {
         logger.debug("router ready", metadata: ["url": "\(url)", "admin": "\(adminURL)"])
     }
 
-    public var port: Int { runtime.withLockedValue { $0.port } }
-    public var adminPort: Int { runtime.withLockedValue { $0.adminPort } }
-    public var url: String { "http://\(configuration.listenHost):\(port)" }
-    public var adminURL: String { "http://\(configuration.adminHost):\(adminPort)" }
+    package var port: Int { runtime.withLockedValue { $0.port } }
+    package var adminPort: Int { runtime.withLockedValue { $0.adminPort } }
+    package var url: String { "http://\(configuration.listenHost):\(port)" }
+    package var adminURL: String { "http://\(configuration.adminHost):\(adminPort)" }
 
     /// The JSON line announcing a started router.
-    public var readyLine: String {
+    package var readyLine: String {
         JSON.object([("event", .string("ready")), ("name", .string("router")), ("url", .string(url)), ("admin", .string(adminURL))]).text
     }
 
     // MARK: - Deployment
 
     /// Health-checks both environments now.
-    public func validate() async -> [Environment: EnvironmentHealth] {
+    package func validate() async -> [Environment: EnvironmentHealth] {
         await health.checkAll()
     }
 
     /// Moves `percent` % of new sessions to green, if green is healthy right now.
-    public func canary(percent: Int) async -> Result<Void, CanaryRefusal> {
+    package func canary(percent: Int) async -> Result<Void, CanaryRefusal> {
         let green = await health.check(.green)
         guard green.status == .healthy else {
             return .failure(CanaryRefusal(reason: "green is \(green.status.rawValue): \(green.detail); the canary was not started", health: green))
@@ -113,10 +113,10 @@ public final class BlueGreenRouter: Sendable {
     }
 
     /// All traffic to green; blue stays as standby.
-    public func promote() async throws { try change(greenWeight: 100, active: .green) }
+    package func promote() async throws { try change(greenWeight: 100, active: .green) }
 
     /// All traffic to blue, for every request that starts after this returns.
-    public func rollback() async throws { try change(greenWeight: 0, active: .blue) }
+    package func rollback() async throws { try change(greenWeight: 0, active: .blue) }
 
     private func change(greenWeight: Int, active: Environment) throws {
         try changeLock.withLock {
@@ -166,7 +166,7 @@ public final class BlueGreenRouter: Sendable {
     /// Stops accepting, lets in-flight requests and streams finish within the drain
     /// timeout, then closes everything. Returns how many requests the timeout cut.
     @discardableResult
-    public func drain(timeout: Duration? = nil) async -> Int {
+    package func drain(timeout: Duration? = nil) async -> Int {
         let task = runtime.withLockedValue { runtime -> Task<Void, Never>? in
             defer { runtime.healthTask = nil }
             return runtime.healthTask
@@ -182,7 +182,7 @@ public final class BlueGreenRouter: Sendable {
 
 extension BlueGreenRouter: Service {
     /// Serves until graceful shutdown (SIGTERM), then drains.
-    public func run() async throws {
+    package func run() async throws {
         try? await gracefulShutdown()
         await drain()
     }

@@ -3,7 +3,7 @@ import Logging
 import ServiceLifecycle
 
 /// A server that can announce itself: it starts, then says where it listens.
-public protocol AnnouncingServer: Service {
+package protocol AnnouncingServer: Service {
     /// Binds the listeners.
     func start() async throws
     /// The JSON ready line (`{"event":"ready",…}`).
@@ -13,8 +13,8 @@ public protocol AnnouncingServer: Service {
 /// Runs a server executable: logs to stderr at `level` (stdout carries only the ready
 /// line), and writes the ready line from inside the service group, after its SIGTERM and
 /// SIGINT handlers exist, so whoever reads the line may stop the server at once.
-public enum ServerExecutable {
-    public static func bootstrapLogging(level: Logger.Level) {
+package enum ServerExecutable {
+    package static func bootstrapLogging(level: Logger.Level) {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
@@ -22,7 +22,7 @@ public enum ServerExecutable {
         }
     }
 
-    public static func serve(_ server: some AnnouncingServer, logger: Logger) async throws {
+    package static func serve(_ server: some AnnouncingServer, logger: Logger) async throws {
         let group = ServiceGroup(
             configuration: .init(services: [Announced(server: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

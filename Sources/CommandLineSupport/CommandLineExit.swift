@@ -5,8 +5,8 @@ import Foundation
 /// The shared entry point of Cutover's executables: runs a command and turns bad input
 /// (flags, config and state files) into exit code 2 with a message that names what and
 /// where, instead of ArgumentParser's usage exit code.
-public enum CommandLineExit {
-    public static func run<Command: ParsableCommand>(_ type: Command.Type, name: String) async {
+package enum CommandLineExit {
+    package static func run<Command: ParsableCommand>(_ type: Command.Type, name: String) async {
         do {
             var command = try type.parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

@@ -3,9 +3,9 @@ import Yams
 
 /// A parsed config or request body value that remembers where it came from, so every
 /// validation error can name the file, the line and the field.
-public struct ConfigNode: Sendable {
+package struct ConfigNode: Sendable {
     /// The value itself; containers hold child nodes.
-    public indirect enum Value: Sendable {
+    package indirect enum Value: Sendable {
         case null
         case bool(Bool)
         case int(Int)
@@ -15,15 +15,15 @@ public struct ConfigNode: Sendable {
         case object([(key: String, node: ConfigNode)])
     }
 
-    public var value: Value
+    package var value: Value
     /// Dotted path of the field from the document root, e.g. `faults[0].distribution.type`.
-    public var path: String
+    package var path: String
     /// File name or `request body`.
-    public var source: String
+    package var source: String
     /// 1-based line, when the source format keeps it (YAML does).
-    public var line: Int?
+    package var line: Int?
 
-    public init(value: Value, path: String, source: String, line: Int? = nil) {
+    package init(value: Value, path: String, source: String, line: Int? = nil) {
         self.value = value
         self.path = path
         self.source = source
@@ -31,12 +31,12 @@ public struct ConfigNode: Sendable {
     }
 
     /// An error that points at this node.
-    public func error(_ message: String) -> ConfigError {
+    package func error(_ message: String) -> ConfigError {
         ConfigError(source: source, line: line, field: path, message: message)
     }
 
     /// What kind of value this is, for "expected X, got Y" messages.
-    public var kindName: String {
+    package var kindName: String {
         switch value {
         case .null: "null"
         case .bool: "a boolean"
@@ -54,20 +54,20 @@ public struct ConfigNode: Sendable {
 }
 
 /// A validation error: where (source, line, field) and what was expected.
-public struct ConfigError: Error, CustomStringConvertible, Sendable, Equatable {
-    public var source: String
-    public var line: Int?
-    public var field: String
-    public var message: String
+package struct ConfigError: Error, CustomStringConvertible, Sendable, Equatable {
+    package var source: String
+    package var line: Int?
+    package var field: String
+    package var message: String
 
-    public init(source: String, line: Int?, field: String, message: String) {
+    package init(source: String, line: Int?, field: String, message: String) {
         self.source = source
         self.line = line
         self.field = field
         self.message = message
     }
 
-    public var description: String {
+    package var description: String {
         var text = source
         if let line { text += ":\(line)" }
         if !field.isEmpty { text += ": \(field)" }
@@ -79,7 +79,7 @@ public struct ConfigError: Error, CustomStringConvertible, Sendable, Equatable {
 
 extension ConfigNode {
     /// The entries of a mapping, after checking that no key outside `allowed` is present.
-    public func object(allowed: Set<String>) throws(ConfigError) -> [String: ConfigNode] {
+    package func object(allowed: Set<String>) throws(ConfigError) -> [String: ConfigNode] {
         guard case .object(let pairs) = value else {
             throw error("expected a mapping, got \(kindName)")
         }
@@ -95,27 +95,27 @@ extension ConfigNode {
     }
 
     /// The entries of a mapping in file order, whatever their keys (header names, …).
-    public func entries() throws(ConfigError) -> [(key: String, node: ConfigNode)] {
+    package func entries() throws(ConfigError) -> [(key: String, node: ConfigNode)] {
         guard case .object(let pairs) = value else { throw error("expected a mapping, got \(kindName)") }
         return pairs.map { (key: $0.0, node: $0.1) }
     }
 
-    public func array() throws(ConfigError) -> [ConfigNode] {
+    package func array() throws(ConfigError) -> [ConfigNode] {
         guard case .array(let items) = value else { throw error("expected a list, got \(kindName)") }
         return items
     }
 
-    public func string() throws(ConfigError) -> String {
+    package func string() throws(ConfigError) -> String {
         guard case .string(let text) = value else { throw error("expected a string, got \(kindName)") }
         return text
     }
 
-    public func bool() throws(ConfigError) -> Bool {
+    package func bool() throws(ConfigError) -> Bool {
         guard case .bool(let flag) = value else { throw error("expected true or false, got \(kindName)") }
         return flag
     }
 
-    public func int(in range: ClosedRange<Int>) throws(ConfigError) -> Int {
+    package func int(in range: ClosedRange<Int>) throws(ConfigError) -> Int {
         let number: Int
         switch value {
         case .int(let n): number = n
@@ -128,7 +128,7 @@ extension ConfigNode {
         return number
     }
 
-    public func double(in range: ClosedRange<Double>) throws(ConfigError) -> Double {
+    package func double(in range: ClosedRange<Double>) throws(ConfigError) -> Double {
         let number: Double
         switch value {
         case .int(let n): number = Double(n)
@@ -142,7 +142,7 @@ extension ConfigNode {
     }
 
     /// A string that must be one of `choices`.
-    public func choice(_ choices: [String]) throws(ConfigError) -> String {
+    package func choice(_ choices: [String]) throws(ConfigError) -> String {
         let text = try string()
         guard choices.contains(text) else {
             throw error("expected one of \(choices.joined(separator: "|")), got '\(text)'")
@@ -155,7 +155,7 @@ extension ConfigNode {
 
 extension ConfigNode {
     /// Parses YAML (and therefore most JSON), keeping line numbers.
-    public static func parseYAML(_ text: String, source: String) throws(ConfigError) -> ConfigNode {
+    package static func parseYAML(_ text: String, source: String) throws(ConfigError) -> ConfigNode {
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
@@ -223,7 +223,7 @@ extension ConfigNode {
     }
 
     /// Parses a JSON body (admin API requests). JSON keeps no line numbers here; errors name the field.
-    public static func parseJSON(_ bytes: [UInt8], source: String) throws(ConfigError) -> ConfigNode {
+    package static func parseJSON(_ bytes: [UInt8], source: String) throws(ConfigError) -> ConfigNode {
         let json: JSONValue
         do {
             json = try JSONDecoder().decode(JSONValue.self, from: Data(bytes))

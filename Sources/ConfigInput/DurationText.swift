@@ -1,7 +1,7 @@
 /// Durations written the way people write them: `250ms`, `5s`, `1.5s`, `2m`, `1h`.
-public enum DurationText {
+package enum DurationText {
     /// Parses a duration with a unit; nil when the text is not one.
-    public static func parse(_ text: some StringProtocol) -> Duration? {
+    package static func parse(_ text: some StringProtocol) -> Duration? {
         let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
         for (unit, seconds) in units where text.hasSuffix(unit) {
             let number = text.dropLast(unit.count)
@@ -12,7 +12,7 @@ public enum DurationText {
     }
 
     /// `1500ms` → `1.5s`, for messages and reports.
-    public static func format(_ duration: Duration) -> String {
+    package static func format(_ duration: Duration) -> String {
         let ms = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
         if ms < 1000 { return "\(Int(ms.rounded()))ms" }
         let seconds = ms / 1000
@@ -22,7 +22,7 @@ public enum DurationText {
 
 extension ConfigNode {
     /// A duration such as `5s` or `250ms`.
-    public func duration() throws(ConfigError) -> Duration {
+    package func duration() throws(ConfigError) -> Duration {
         let text: String
         switch value {
         case .string(let s): text = s
@@ -35,7 +35,7 @@ extension ConfigNode {
 
 extension Duration {
     /// Whole microseconds (negative durations count as zero): the ledger's unit of time.
-    public var microseconds: UInt64 {
+    package var microseconds: UInt64 {
         let (seconds, attoseconds) = components
         guard seconds >= 0, attoseconds >= 0 else { return 0 }
         return UInt64(seconds) * 1_000_000 + UInt64(attoseconds / 1_000_000_000_000)
@@ -43,7 +43,7 @@ extension Duration {
 
     /// Whole milliseconds, at least 1 for a positive duration (libcurl's timeouts take
     /// milliseconds, and 0 would mean none).
-    public var milliseconds: Int {
+    package var milliseconds: Int {
         let micros = microseconds
         return micros == 0 ? 0 : max(1, Int(micros / 1_000))
     }

@@ -5,14 +5,14 @@ import Dispatch
 /// transfer never occupies a Swift concurrency thread.
 ///
 /// `@unchecked Sendable`: the easy handle is only ever touched on `queue`, which is serial.
-public final class CurlClient: @unchecked Sendable {
+package final class CurlClient: @unchecked Sendable {
     private let queue = DispatchQueue(label: "cutover.curl-client")
     private let easy = CurlEasy()
 
-    public init() {}
+    package init() {}
 
     /// Sends a request and returns the response; transport failures are in `response.error`.
-    public func send(_ request: CurlRequest) async -> CurlResponse {
+    package func send(_ request: CurlRequest) async -> CurlResponse {
         await withCheckedContinuation { continuation in
             queue.async {
                 continuation.resume(returning: self.easy.perform(request))
@@ -20,11 +20,11 @@ public final class CurlClient: @unchecked Sendable {
         }
     }
 
-    public func get(_ url: String, headers: [(name: String, value: String)] = [], timeoutMs: Int = 30_000) async -> CurlResponse {
+    package func get(_ url: String, headers: [(name: String, value: String)] = [], timeoutMs: Int = 30_000) async -> CurlResponse {
         await send(CurlRequest(url: url, headers: headers, timeoutMs: timeoutMs))
     }
 
-    public func post(_ url: String, json: String, headers: [(name: String, value: String)] = [], timeoutMs: Int = 30_000) async -> CurlResponse {
+    package func post(_ url: String, json: String, headers: [(name: String, value: String)] = [], timeoutMs: Int = 30_000) async -> CurlResponse {
         await send(.json(url: url, json, headers: headers, timeoutMs: timeoutMs))
     }
 }

@@ -2,8 +2,8 @@ import CCurl
 import Foundation
 
 /// libcurl's global state is set up once per process, before any handle exists.
-public enum CurlGlobal {
-    public static let initialized: Bool = {
+package enum CurlGlobal {
+    package static let initialized: Bool = {
         curl_global_init(Int(CURL_GLOBAL_ALL)) == CURLE_OK
     }()
 }

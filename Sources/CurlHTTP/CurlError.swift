@@ -2,19 +2,19 @@ import CCurl
 
 /// A failed transfer, classified the way the harness reasons about it: was the
 /// connection refused, reset, timed out, or cut short after a partial response?
-public struct CurlError: Error, CustomStringConvertible, Sendable, Equatable {
+package struct CurlError: Error, CustomStringConvertible, Sendable, Equatable {
     /// The libcurl result code (`CURLcode`).
-    public let code: Int
+    package let code: Int
     /// libcurl's detailed message for this transfer, when it gave one.
-    public let detail: String
+    package let detail: String
 
-    public init(code: Int, detail: String) {
+    package init(code: Int, detail: String) {
         self.code = code
         self.detail = detail
     }
 
     /// What kind of transport failure this was.
-    public enum Class: String, Sendable, CaseIterable {
+    package enum Class: String, Sendable, CaseIterable {
         /// Nothing listened: connection refused or could not connect.
         case refused
         /// The peer reset the connection or sent nothing at all.
@@ -27,7 +27,7 @@ public struct CurlError: Error, CustomStringConvertible, Sendable, Equatable {
         case other
     }
 
-    public var errorClass: Class {
+    package var errorClass: Class {
         switch code {
         case Int(CURLE_COULDNT_CONNECT.rawValue): .refused
         case Int(CURLE_RECV_ERROR.rawValue), Int(CURLE_SEND_ERROR.rawValue), Int(CURLE_GOT_NOTHING.rawValue): .reset
@@ -37,7 +37,7 @@ public struct CurlError: Error, CustomStringConvertible, Sendable, Equatable {
         }
     }
 
-    public var description: String {
+    package var description: String {
         let name = String(cString: curl_easy_strerror(CURLcode(rawValue: UInt32(code))))
         return detail.isEmpty ? "curl error \(code) (\(errorClass.rawValue)): \(name)" : "curl error \(code) (\(errorClass.rawValue)): \(detail)"
     }

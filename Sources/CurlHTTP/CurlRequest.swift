@@ -1,14 +1,14 @@
 /// One HTTP request for the libcurl client.
-public struct CurlRequest: Sendable {
-    public var method: String
-    public var url: String
-    public var headers: [(name: String, value: String)]
-    public var body: [UInt8]?
+package struct CurlRequest: Sendable {
+    package var method: String
+    package var url: String
+    package var headers: [(name: String, value: String)]
+    package var body: [UInt8]?
     /// Whole-transfer limit; a hung upstream ends as a `timeout` error.
-    public var timeoutMs: Int
-    public var connectTimeoutMs: Int
+    package var timeoutMs: Int
+    package var connectTimeoutMs: Int
 
-    public init(
+    package init(
         method: String = "GET", url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil,
         timeoutMs: Int = 30_000, connectTimeoutMs: Int = 5_000
     ) {
@@ -21,7 +21,7 @@ public struct CurlRequest: Sendable {
     }
 
     /// A POST with a JSON body.
-    public static func json(_ method: String = "POST", url: String, _ body: String, headers: [(name: String, value: String)] = [], timeoutMs: Int = 30_000)
+    package static func json(_ method: String = "POST", url: String, _ body: String, headers: [(name: String, value: String)] = [], timeoutMs: Int = 30_000)
         -> CurlRequest
     {
         CurlRequest(method: method, url: url, headers: [("Content-Type", "application/json")] + headers, body: Array(body.utf8), timeoutMs: timeoutMs)

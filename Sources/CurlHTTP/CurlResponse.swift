@@ -1,29 +1,29 @@
 /// What came back from one transfer, including how it failed and when each piece of the body arrived.
-public struct CurlResponse: Sendable {
+package struct CurlResponse: Sendable {
     /// HTTP status (0 when no response head arrived).
-    public var status: Int = 0
-    public var headers: [(name: String, value: String)] = []
-    public var body: [UInt8] = []
+    package var status: Int = 0
+    package var headers: [(name: String, value: String)] = []
+    package var body: [UInt8] = []
     /// Body pieces with their arrival time since the transfer started, as libcurl delivered them.
-    public var chunks: [BodyChunk] = []
+    package var chunks: [BodyChunk] = []
     /// Set when the transfer failed; the status and body hold whatever arrived before.
-    public var error: CurlError?
+    package var error: CurlError?
     /// Time from start to the response head, when one arrived.
-    public var timeToHeaders: Duration?
-    public var total: Duration = .zero
+    package var timeToHeaders: Duration?
+    package var total: Duration = .zero
 
-    public init() {}
+    package init() {}
 
     /// The first value of a header, case-insensitively.
-    public func header(_ name: String) -> String? {
+    package func header(_ name: String) -> String? {
         let lower = name.lowercased()
         return headers.first { $0.name.lowercased() == lower }?.value
     }
 
-    public var text: String { String(decoding: body, as: UTF8.self) }
+    package var text: String { String(decoding: body, as: UTF8.self) }
 
     /// Server-sent events parsed from the body, each stamped with the arrival of the piece that completed it.
-    public var events: [SSEEvent] {
+    package var events: [SSEEvent] {
         var parser = SSEParser()
         var events: [SSEEvent] = []
         for chunk in chunks {
@@ -34,7 +34,7 @@ public struct CurlResponse: Sendable {
 }
 
 /// A piece of a response body and when it arrived.
-public struct BodyChunk: Sendable {
-    public var at: Duration
-    public var bytes: [UInt8]
+package struct BodyChunk: Sendable {
+    package var at: Duration
+    package var bytes: [UInt8]
 }

@@ -1,25 +1,25 @@
 /// One server-sent event.
-public struct SSEEvent: Sendable, Equatable {
+package struct SSEEvent: Sendable, Equatable {
     /// The `data:` lines joined with newlines.
-    public var data: String
+    package var data: String
     /// The `event:` field, when present.
-    public var event: String?
+    package var event: String?
     /// When the bytes that completed the event arrived.
-    public var at: Duration
+    package var at: Duration
 
-    public var isDone: Bool { data == "[DONE]" }
+    package var isDone: Bool { data == "[DONE]" }
 }
 
 /// Incremental SSE parser (the WHATWG event-stream format): feed bytes as they arrive,
 /// get back the events they complete. Partial lines wait for the next feed.
-public struct SSEParser: Sendable {
+package struct SSEParser: Sendable {
     private var pending: [UInt8] = []
     private var data: [String] = []
     private var event: String?
 
-    public init() {}
+    package init() {}
 
-    public mutating func feed(_ bytes: [UInt8], at time: Duration) -> [SSEEvent] {
+    package mutating func feed(_ bytes: [UInt8], at time: Duration) -> [SSEEvent] {
         pending += bytes
         var events: [SSEEvent] = []
         var start = 0

@@ -1,7 +1,3 @@
-// The harness library's public surface. Later parts (load generator, suites, checks,
-// reports) live here; the HTTP client, the input parser and the mock are re-exported
-// so that `import Cutover` is all a test needs.
-@_exported import ConfigInput
-@_exported import CurlHTTP
-@_exported import HTTPServerCore
+// The mock upstream relay is part of the public API (faults in suites built in code, and
+// tests that want only the mock), so `import Cutover` brings it along.
 @_exported import MockUpstream

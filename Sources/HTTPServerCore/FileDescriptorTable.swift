@@ -6,9 +6,9 @@ import Foundation
 /// took 10–15 ms there, and every slot due meanwhile left late. The table never shrinks, so
 /// one descriptor placed high once keeps it large. Servers (the mock, the router) reserve
 /// at start for the connections they will accept, the load generator for its transfers.
-public enum FileDescriptorTable {
+package enum FileDescriptorTable {
     /// Makes room for `count` descriptors (at most the soft limit), once.
-    public static func reserve(_ count: Int) {
+    package static func reserve(_ count: Int) {
         var limit = rlimit()
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
         let highest = Int32(clamping: min(count, Int(limit.rlim_cur)) - 1)

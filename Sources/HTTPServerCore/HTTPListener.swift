@@ -6,8 +6,8 @@ import NIOPosix
 
 /// One HTTP/1.1 listener that carries out its responder's `ResponsePlan`s. It can close its listening socket and bind the
 /// same port again later, which is what an `outage: refuse` fault needs.
-public final class HTTPListener: Sendable {
-    public let host: String
+package final class HTTPListener: Sendable {
+    package let host: String
     let registry = ConnectionRegistry()
     private let group: any EventLoopGroup
     private let responder: any HTTPResponder
@@ -15,7 +15,7 @@ public final class HTTPListener: Sendable {
     private let state = NIOLockedValueBox<State>(State())
     private let wheels: PacingWheels
     /// How late paced stream frames left, across this listener's connections.
-    public let pacing = PacingStats()
+    package let pacing = PacingStats()
 
     private struct State {
         var channel: (any Channel)?
@@ -23,7 +23,7 @@ public final class HTTPListener: Sendable {
         var shutDown = false
     }
 
-    public init(host: String, group: any EventLoopGroup, responder: any HTTPResponder, logger: Logger) {
+    package init(host: String, group: any EventLoopGroup, responder: any HTTPResponder, logger: Logger) {
         self.host = host
         self.group = group
         self.responder = responder
@@ -32,16 +32,16 @@ public final class HTTPListener: Sendable {
     }
 
     /// The bound port (0 before the first bind).
-    public var port: Int { state.withLockedValue { $0.port } }
+    package var port: Int { state.withLockedValue { $0.port } }
 
     /// Connections currently open on this listener.
-    public var openConnections: Int { registry.openCount }
+    package var openConnections: Int { registry.openCount }
 
     /// Whether the listening socket is open.
-    public var isListening: Bool { state.withLockedValue { $0.channel != nil } }
+    package var isListening: Bool { state.withLockedValue { $0.channel != nil } }
 
     /// Binds `port` (0 for an ephemeral one) and returns the port bound.
-    public func bind(port: Int) async throws -> Int {
+    package func bind(port: Int) async throws -> Int {
         // Room for many connections before the first arrives (see FileDescriptorTable).
         FileDescriptorTable.reserve(16_384)
         let registry = self.registry
@@ -75,7 +75,7 @@ public final class HTTPListener: Sendable {
 
     /// Closes the listening socket: new connections are refused. Open connections are
     /// aborted too, as they would be if the upstream process had died.
-    public func refuse() async {
+    package func refuse() async {
         let channel = state.withLockedValue { state in
             defer { state.channel = nil }
             return state.channel
@@ -85,19 +85,19 @@ public final class HTTPListener: Sendable {
     }
 
     /// Binds the same port again after `refuse()`.
-    public func reopen() async throws {
+    package func reopen() async throws {
         let (port, needed) = state.withLockedValue { ($0.port, $0.channel == nil && !$0.shutDown) }
         guard needed else { return }
         _ = try await bind(port: port)
     }
 
     /// Closes hung connections (their hang fault was removed).
-    public func releaseHung() async {
+    package func releaseHung() async {
         await registry.broadcast(.releaseHung, onlyHung: true)
     }
 
     /// Stops listening and closes every connection.
-    public func shutdown() async {
+    package func shutdown() async {
         let channel = state.withLockedValue { state in
             state.shutDown = true
             defer { state.channel = nil }

@@ -2,24 +2,24 @@ import NIOCore
 import NIOHTTP1
 
 /// A whole HTTP request as the responders see it (bodies are small and bounded).
-public struct HTTPRequest: Sendable {
-    public var head: HTTPRequestHead
-    public var body: ByteBuffer
+package struct HTTPRequest: Sendable {
+    package var head: HTTPRequestHead
+    package var body: ByteBuffer
     /// 0 for the first request on its connection, 1 for the next (a reused keep-alive
     /// connection), and so on.
-    public var indexOnConnection: Int = 0
+    package var indexOnConnection: Int = 0
 
-    public init(head: HTTPRequestHead, body: ByteBuffer, indexOnConnection: Int = 0) {
+    package init(head: HTTPRequestHead, body: ByteBuffer, indexOnConnection: Int = 0) {
         self.head = head
         self.body = body
         self.indexOnConnection = indexOnConnection
     }
 
-    public var method: HTTPMethod { head.method }
-    public var path: Substring { head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "" }
+    package var method: HTTPMethod { head.method }
+    package var path: Substring { head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "" }
 
     /// Query parameters, percent-decoding left out (the admin API takes only numbers).
-    public var query: [String: String] {
+    package var query: [String: String] {
         guard let q = head.uri.split(separator: "?", maxSplits: 1).dropFirst().first else { return [:] }
         var result: [String: String] = [:]
         for pair in q.split(separator: "&") {
@@ -29,5 +29,5 @@ public struct HTTPRequest: Sendable {
         return result
     }
 
-    public var bodyBytes: [UInt8] { Array(body.readableBytesView) }
+    package var bodyBytes: [UInt8] { Array(body.readableBytesView) }
 }

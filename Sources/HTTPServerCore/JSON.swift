@@ -1,5 +1,5 @@
 /// A JSON value to write. Keys keep their order, so output is stable and readable.
-public indirect enum JSON: Sendable, Equatable {
+package indirect enum JSON: Sendable, Equatable {
     case null
     case bool(Bool)
     case int(Int)
@@ -10,16 +10,16 @@ public indirect enum JSON: Sendable, Equatable {
     /// Text that is already JSON (from `JSONEncoder`), written as it is.
     case raw(String)
 
-    public static func == (lhs: JSON, rhs: JSON) -> Bool { lhs.text == rhs.text }
+    package static func == (lhs: JSON, rhs: JSON) -> Bool { lhs.text == rhs.text }
 
     /// Compact JSON text.
-    public var text: String {
+    package var text: String {
         var out = ""
         write(into: &out)
         return out
     }
 
-    public func write(into out: inout String) {
+    package func write(into out: inout String) {
         switch self {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
@@ -52,7 +52,7 @@ public indirect enum JSON: Sendable, Equatable {
     }
 
     /// Writes `s` as a quoted JSON string with the escapes RFC 8259 requires.
-    public static func writeString(_ s: String, into out: inout String) {
+    package static func writeString(_ s: String, into out: inout String) {
         out += "\""
         for scalar in s.unicodeScalars {
             switch scalar {
@@ -71,12 +71,12 @@ public indirect enum JSON: Sendable, Equatable {
     }
 
     /// A quoted JSON string.
-    public static func quoted(_ s: String) -> String {
+    package static func quoted(_ s: String) -> String {
         var out = ""
         writeString(s, into: &out)
         return out
     }
 
     /// `.string` or `.null`.
-    public static func optional(_ s: String?) -> JSON { s.map { .string($0) } ?? .null }
+    package static func optional(_ s: String?) -> JSON { s.map { .string($0) } ?? .null }
 }

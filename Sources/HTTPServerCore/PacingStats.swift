@@ -2,12 +2,12 @@ import Synchronization
 
 /// How late paced stream frames left against their due times, for the mock's stats: a
 /// fixed set of buckets behind one short lock (a frame's record is two additions).
-public final class PacingStats: Sendable {
+package final class PacingStats: Sendable {
     /// Upper bounds of the lateness buckets, in microseconds (the last is open).
     static let boundsUs: [UInt64] = [100, 250, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 1_000_000]
     private let state = Mutex<(buckets: [Int], maxUs: UInt64)>((Array(repeating: 0, count: PacingStats.boundsUs.count + 1), 0))
 
-    public init() {}
+    package init() {}
 
     /// One frame written `lateUs` after it was due.
     func record(lateUs: UInt64) {
@@ -19,10 +19,10 @@ public final class PacingStats: Sendable {
     }
 
     /// Frames written so far.
-    public var frames: Int { state.withLock { $0.buckets.reduce(0, +) } }
+    package var frames: Int { state.withLock { $0.buckets.reduce(0, +) } }
 
     /// The bucket bound (ms) under which `fraction` of the frames left; nil before any frame.
-    public func lateMs(atFraction fraction: Double) -> Double? {
+    package func lateMs(atFraction fraction: Double) -> Double? {
         let (counts, maxUs) = state.withLock { ($0.buckets, $0.maxUs) }
         let total = counts.reduce(0, +)
         guard total > 0 else { return nil }
@@ -37,11 +37,11 @@ public final class PacingStats: Sendable {
     }
 
     /// The latest frame's lateness, in milliseconds.
-    public var maxLateMs: Double { Double(state.withLock { $0.maxUs }) / 1000 }
+    package var maxLateMs: Double { Double(state.withLock { $0.maxUs }) / 1000 }
 
     /// `{frames, late_p50_ms, late_p99_ms, late_max_ms}`: the p50 and p99 are bucket bounds
     /// ("at most").
-    public var json: JSON {
+    package var json: JSON {
         .object([
             ("frames", .int(frames)), ("late_p50_ms", lateMs(atFraction: 0.5).map { .double($0) } ?? .null),
             ("late_p99_ms", lateMs(atFraction: 0.99).map { .double($0) } ?? .null), ("late_max_ms", .double(maxLateMs)),

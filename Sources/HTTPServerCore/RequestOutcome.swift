@@ -1,5 +1,5 @@
 /// How one exchange ended on the server side.
-public enum RequestOutcome: String, Sendable, CaseIterable {
+package enum RequestOutcome: String, Sendable, CaseIterable {
     /// Still being answered.
     case inFlight = "in-flight"
     /// The whole response was written.

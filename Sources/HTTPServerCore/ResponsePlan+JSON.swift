@@ -3,18 +3,18 @@ import NIOHTTP1
 
 extension ResponsePlan {
     /// A JSON response.
-    public static func json(_ status: HTTPResponseStatus, _ body: JSON) -> ResponsePlan {
+    package static func json(_ status: HTTPResponseStatus, _ body: JSON) -> ResponsePlan {
         .respond(PlannedResponse(status: status, headers: HTTPHeaders([("content-type", "application/json")]), body: .full(ByteBuffer(string: body.text))))
     }
 
     /// The admin APIs' error shape: `{"error":{"message","field","status", …}}`.
-    public static func jsonError(_ status: HTTPResponseStatus, _ message: String, field: String?, extra: [(String, JSON)] = []) -> ResponsePlan {
+    package static func jsonError(_ status: HTTPResponseStatus, _ message: String, field: String?, extra: [(String, JSON)] = []) -> ResponsePlan {
         json(status, .object([("error", .object([("message", .string(message)), ("field", .optional(field)), ("status", .int(Int(status.code)))] + extra))]))
     }
 
     /// A response that needs async work first (health checks, listener changes); a thrown
     /// error becomes a 500 that says the change was not applied.
-    public static func deferred(on eventLoop: any EventLoop, _ work: @escaping @Sendable () async throws -> ResponsePlan) -> ResponsePlan {
+    package static func deferred(on eventLoop: any EventLoop, _ work: @escaping @Sendable () async throws -> ResponsePlan) -> ResponsePlan {
         let promise = eventLoop.makePromise(of: ResponsePlan.self)
         promise.completeWithTask {
             do {

@@ -4,7 +4,7 @@ import NIOHTTP1
 /// What the connection handler should do with a request: the responders decide,
 /// the handler carries it out on the event loop. Keeping the decision pure makes
 /// every fault testable without a socket.
-public enum ResponsePlan: Sendable {
+package enum ResponsePlan: Sendable {
     /// Write a response, possibly after a delay.
     case respond(PlannedResponse)
     /// Accept, then reset the connection (SO_LINGER 0) after `delayMs`.
@@ -18,15 +18,15 @@ public enum ResponsePlan: Sendable {
 }
 
 /// A response to write: status, headers, a delay before the headers and a body shape.
-public struct PlannedResponse: Sendable {
-    public var status: HTTPResponseStatus
-    public var headers: HTTPHeaders
-    public var delayMs: Double
-    public var body: Body
+package struct PlannedResponse: Sendable {
+    package var status: HTTPResponseStatus
+    package var headers: HTTPHeaders
+    package var delayMs: Double
+    package var body: Body
     /// Ledger sequence number to finish when the response ends.
-    public var ticket: UInt64?
+    package var ticket: UInt64?
 
-    public enum Body: Sendable {
+    package enum Body: Sendable {
         /// The whole body at once, with Content-Length.
         case full(ByteBuffer)
         /// Content-Length promises `promised` bytes; only `buffer` is sent, then the connection closes.
@@ -35,7 +35,7 @@ public struct PlannedResponse: Sendable {
         case stream(StreamScript)
     }
 
-    public init(status: HTTPResponseStatus, headers: HTTPHeaders, delayMs: Double = 0, body: Body, ticket: UInt64? = nil) {
+    package init(status: HTTPResponseStatus, headers: HTTPHeaders, delayMs: Double = 0, body: Body, ticket: UInt64? = nil) {
         self.status = status
         self.headers = headers
         self.delayMs = delayMs
@@ -45,20 +45,20 @@ public struct PlannedResponse: Sendable {
 }
 
 /// A stream's events and how to deliver them: pacing and an optional mid-stream fault.
-public struct StreamScript: Sendable {
+package struct StreamScript: Sendable {
     /// The SSE frames, complete with `data: ` and the blank line.
-    public var frames: any StreamFrames
+    package var frames: any StreamFrames
     /// Delay before each frame; nil sends frames as fast as the client reads them.
-    public var pace: (any StreamTiming)?
-    public var fault: StreamFault?
+    package var pace: (any StreamTiming)?
+    package var fault: StreamFault?
 
-    public init(frames: any StreamFrames, pace: (any StreamTiming)? = nil, fault: StreamFault? = nil) {
+    package init(frames: any StreamFrames, pace: (any StreamTiming)? = nil, fault: StreamFault? = nil) {
         self.frames = frames
         self.pace = pace
         self.fault = fault
     }
 
-    public enum StreamFault: Sendable, Equatable {
+    package enum StreamFault: Sendable, Equatable {
         case cut(afterChunks: Int)
         case stall(afterChunks: Int, stallMs: Double)
         case error(afterChunks: Int, frame: String)
@@ -66,14 +66,14 @@ public struct StreamScript: Sendable {
     }
 
     /// Frames to send, after removing `[DONE]` for `noDone`.
-    public var frameCount: Int {
+    package var frameCount: Int {
         if case .noDone = fault { return frames.count - 1 }
         return frames.count
     }
 }
 
 /// Renders stream frames on demand, so a long stream holds no pre-rendered text.
-public protocol StreamFrames: Sendable {
+package protocol StreamFrames: Sendable {
     var count: Int { get }
     func frame(_ index: Int) -> String
     /// Appends frame `index` to `buffer` (a renderer may do it without building a string).
@@ -81,11 +81,11 @@ public protocol StreamFrames: Sendable {
 }
 
 extension StreamFrames {
-    public func write(_ index: Int, into buffer: inout ByteBuffer) { buffer.writeString(frame(index)) }
+    package func write(_ index: Int, into buffer: inout ByteBuffer) { buffer.writeString(frame(index)) }
 }
 
 /// When each stream frame is due.
-public protocol StreamTiming: Sendable {
+package protocol StreamTiming: Sendable {
     /// Milliseconds from frame `index - 1` (from the response head for 0) to frame `index`.
     /// Frames are due at absolute times (the head's time plus the sum of the delays), so a
     /// late write never pushes the frames after it back.
@@ -93,7 +93,7 @@ public protocol StreamTiming: Sendable {
 }
 
 /// The responder side of a listener.
-public protocol HTTPResponder: Sendable {
+package protocol HTTPResponder: Sendable {
     /// Decides what to do with one request; called on the connection's event loop.
     func plan(for request: HTTPRequest, on eventLoop: any EventLoop) -> ResponsePlan
     /// Called once for every plan with a ticket, when its response or connection ends.

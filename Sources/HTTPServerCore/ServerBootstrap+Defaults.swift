@@ -5,7 +5,7 @@ extension ServerBootstrap {
     /// Defaults for Cutover's loopback servers: a deep accept backlog (load arrives in
     /// bursts), address reuse (a refused listener binds its port again), no Nagle delay
     /// (small responses and stream events go out at once), and batched reads.
-    public func cutoverServerDefaults() -> ServerBootstrap {
+    package func cutoverServerDefaults() -> ServerBootstrap {
         serverChannelOption(ChannelOptions.backlog, value: 1024)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)

@@ -1,5 +1,8 @@
 import ArgumentParser
 import Cutover
+import ConfigInput
+import CurlHTTP
+import HTTPServerCore
 import Foundation
 
 extension CutoverCommand {

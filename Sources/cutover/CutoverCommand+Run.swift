@@ -1,6 +1,8 @@
 import ArgumentParser
 import ConfigInput
 import Cutover
+import CurlHTTP
+import HTTPServerCore
 import Foundation
 
 extension CutoverCommand {

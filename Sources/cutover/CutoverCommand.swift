@@ -1,6 +1,9 @@
 import ArgumentParser
 import CommandLineSupport
 import Cutover
+import ConfigInput
+import CurlHTTP
+import HTTPServerCore
 import Foundation
 
 /// `cutover`: certify blue/green routers for OpenAI-compatible relays.

@@ -1,4 +1,7 @@
 import Cutover
+import ConfigInput
+import CurlHTTP
+import HTTPServerCore
 import Foundation
 import Synchronization
 

@@ -1,8 +1,8 @@
 import Foundation
 
 /// The package's built executables, found next to the test bundle.
-public enum Executable {
-    public static func url(_ name: String) -> URL {
+package enum Executable {
+    package static func url(_ name: String) -> URL {
         var directory = Bundle.main.bundleURL
         while !FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path), directory.path != "/" {
             directory.deleteLastPathComponent()
@@ -11,12 +11,12 @@ public enum Executable {
     }
 
     /// Runs to completion; returns the exit status, stdout and stderr.
-    public static func run(_ name: String, _ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+    package static func run(_ name: String, _ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
         try run(url(name), arguments)
     }
 
     /// Runs the executable at `executable` to completion.
-    public static func run(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, out: String, err: String) {
+    package static func run(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, out: String, err: String) {
         let process = Process()
         process.executableURL = executable
         if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
@@ -36,7 +36,7 @@ public enum Executable {
 
     /// Starts a server executable and waits for its JSON ready line. The caller stops the
     /// process (`terminate()`), also when it fails.
-    public static func start(_ name: String, _ arguments: [String]) throws -> (process: Process, readyLine: Data) {
+    package static func start(_ name: String, _ arguments: [String]) throws -> (process: Process, readyLine: Data) {
         let process = Process()
         process.executableURL = url(name)
         process.arguments = arguments

@@ -1,4 +1,7 @@
 import Cutover
+import ConfigInput
+import CurlHTTP
+import HTTPServerCore
 import Foundation
 import Logging
 import NIOCore
@@ -9,8 +12,8 @@ import Synchronization
 /// A small blue/green proxy with one deliberate defect, run in process as a router driver:
 /// the known-bad routers that each check must catch (SPEC §5). It buffers whole responses
 /// (streams included), which is enough to be judged.
-public actor FlawedRouter: RouterDriver {
-    public enum Flaw: Sendable, Equatable {
+package actor FlawedRouter: RouterDriver {
+    package enum Flaw: Sendable, Equatable {
         /// No defect: the control.
         case none
         /// Picks an environment at random per request instead of by session.
@@ -59,19 +62,19 @@ public actor FlawedRouter: RouterDriver {
         case cutsOldStreamsAtSwitch
     }
 
-    public nonisolated let profile: String
-    public nonisolated let flaw: Flaw
+    package nonisolated let profile: String
+    package nonisolated let flaw: Flaw
     private let state: Shared
     private var listener: HTTPListener?
     private var apiKey: String?
 
-    public init(_ flaw: Flaw) {
+    package init(_ flaw: Flaw) {
         self.flaw = flaw
         self.profile = "flawed(\(flaw))"
         self.state = Shared(flaw: flaw)
     }
 
-    public func start(_ environment: RouterEnvironment) async throws -> String {
+    package func start(_ environment: RouterEnvironment) async throws -> String {
         state.configure(blue: environment.blue, green: environment.green)
         apiKey = environment.upstreamAPIKey
         let listener = HTTPListener(
@@ -81,7 +84,7 @@ public actor FlawedRouter: RouterDriver {
         return "http://127.0.0.1:\(port)"
     }
 
-    public func perform(_ action: RouterAction) async -> ActionOutcome {
+    package func perform(_ action: RouterAction) async -> ActionOutcome {
         switch action {
         case .validate:
             return ActionOutcome(accepted: true, greenWeight: state.weight, detail: "validated")
@@ -126,11 +129,11 @@ public actor FlawedRouter: RouterDriver {
         }
     }
 
-    public func greenWeight() async -> Int? { state.weight }
+    package func greenWeight() async -> Int? { state.weight }
 
-    public func build() async -> RouterBuild { RouterBuild(profile: profile, version: "test", sha256: "", executable: "") }
+    package func build() async -> RouterBuild { RouterBuild(profile: profile, version: "test", sha256: "", executable: "") }
 
-    public func stop() async {
+    package func stop() async {
         await listener?.shutdown()
         listener = nil
     }

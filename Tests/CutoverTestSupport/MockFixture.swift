@@ -1,8 +1,11 @@
 import Cutover
+import ConfigInput
+import CurlHTTP
+import HTTPServerCore
 import Testing
 
 /// Starts a mock on loopback port 0, runs `body`, and always shuts the mock down.
-public func withMock<T>(
+package func withMock<T>(
     _ configuration: MockConfiguration = MockConfiguration(name: "blue"),
     _ body: (MockUpstream) async throws -> T
 ) async throws -> T {
@@ -19,12 +22,12 @@ public func withMock<T>(
 }
 
 /// Faults written as YAML, for brevity in tests.
-public func faults(_ yaml: String) throws -> [Fault] {
+package func faults(_ yaml: String) throws -> [Fault] {
     try Fault.parseList(ConfigNode.parseYAML(yaml, source: "test"))
 }
 
 /// Polls `condition` every 10 ms for up to `timeout`; records an issue if it never holds.
-public func waitFor(
+package func waitFor(
     timeout: Duration = .seconds(5), sourceLocation: SourceLocation = #_sourceLocation, _ condition: () async -> Bool
 ) async throws {
     let deadline = ContinuousClock.now + timeout

@@ -2,7 +2,7 @@ import Foundation
 
 /// The release executables `make test` builds before `swift test`: named suites run at
 /// their real rates, which a debug router and debug mocks cannot serve on two cores.
-public enum ReleaseBuild {
+package enum ReleaseBuild {
     /// The package's folder (where `Package.swift` is), found from this file.
     static let packageRoot: URL = {
         var root = URL(fileURLWithPath: #filePath)
@@ -13,15 +13,15 @@ public enum ReleaseBuild {
     }()
 
     /// `<package>/.build/release/<name>`.
-    public static func url(_ name: String) -> URL { packageRoot.appendingPathComponent(".build/release/\(name)") }
+    package static func url(_ name: String) -> URL { packageRoot.appendingPathComponent(".build/release/\(name)") }
 
     /// Whether it exists; the message tells how to build it.
-    public static func require(_ name: String) -> (url: URL, missing: String?) {
+    package static func require(_ name: String) -> (url: URL, missing: String?) {
         let url = url(name)
         return FileManager.default.isExecutableFile(atPath: url.path)
             ? (url, nil) : (url, "\(url.path) is missing: run `make test` (or `swift build -c release`) before `swift test`")
     }
 
     /// The package's `suites/` folder.
-    public static var suites: URL { packageRoot.appendingPathComponent("suites") }
+    package static var suites: URL { packageRoot.appendingPathComponent("suites") }
 }

@@ -8,6 +8,9 @@ import NIOPosix
 import Testing
 
 @testable import Cutover
+import ConfigInput
+import CurlHTTP
+import HTTPServerCore
 
 /// Answers every request with a 502 that no upstream stamped: what a broken router does.
 final class UnstampedErrorResponder: HTTPResponder {

@@ -1,5 +1,8 @@
 import BlueGreenRouter
 import Cutover
+import ConfigInput
+import CurlHTTP
+import HTTPServerCore
 import Foundation
 import Testing
 

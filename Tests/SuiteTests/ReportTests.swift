@@ -2,6 +2,9 @@ import Foundation
 import Testing
 
 @testable import Cutover
+import ConfigInput
+import CurlHTTP
+import HTTPServerCore
 
 #if canImport(FoundationXML)
     import FoundationXML

@@ -1,5 +1,7 @@
 import ConfigInput
 import Cutover
+import CurlHTTP
+import HTTPServerCore
 import Foundation
 import Testing
 

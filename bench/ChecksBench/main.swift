@@ -1,4 +1,7 @@
 import Cutover
+import ConfigInput
+import CurlHTTP
+import HTTPServerCore
 import Foundation
 
 /// `bench/checks.sh`'s workload: every check over a synthetic run of N requests (default

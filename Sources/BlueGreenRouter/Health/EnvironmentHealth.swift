@@ -2,8 +2,8 @@ import Foundation
 import HTTPServerCore
 
 /// How one environment did on its last health check.
-public struct EnvironmentHealth: Sendable, Equatable {
-    public enum Status: String, Sendable {
+package struct EnvironmentHealth: Sendable, Equatable {
+    package enum Status: String, Sendable {
         /// Reachable, lists its models, every probed model answers, and fast enough.
         case healthy
         /// Serving, but slow or with some probed models failing.
@@ -14,23 +14,23 @@ public struct EnvironmentHealth: Sendable, Equatable {
         case unknown
     }
 
-    public var status: Status
+    package var status: Status
     /// Slowest probe of the check, in milliseconds.
-    public var latencyMs: Double?
-    public var checkedAt: Date?
+    package var latencyMs: Double?
+    package var checkedAt: Date?
     /// What the check saw, in words: the reason behind a non-healthy status.
-    public var detail: String
+    package var detail: String
 
-    public init(status: Status, latencyMs: Double? = nil, checkedAt: Date? = nil, detail: String) {
+    package init(status: Status, latencyMs: Double? = nil, checkedAt: Date? = nil, detail: String) {
         self.status = status
         self.latencyMs = latencyMs
         self.checkedAt = checkedAt
         self.detail = detail
     }
 
-    public static let unchecked = EnvironmentHealth(status: .unknown, detail: "not checked yet")
+    package static let unchecked = EnvironmentHealth(status: .unknown, detail: "not checked yet")
 
-    public var json: JSON {
+    package var json: JSON {
         .object([
             ("status", .string(status.rawValue)),
             ("latency_ms", latencyMs.map { .double(($0 * 10).rounded() / 10) } ?? .null),

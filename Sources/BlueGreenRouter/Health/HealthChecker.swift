@@ -5,7 +5,7 @@ import HTTPServerCore
 /// Checks each environment the way the relay is used: connectivity (`GET /v1/models`)
 /// and model availability (a 5-token chat completion per probed model). Runs on demand
 /// (validate, canary gate) and periodically.
-public actor HealthChecker {
+package actor HealthChecker {
     private let targets: [Environment: UpstreamTarget]
     /// Models to probe; when empty, the first model the environment lists.
     private let models: [String]
@@ -16,9 +16,9 @@ public actor HealthChecker {
     private let timeoutMs: Int
     private let clients: [Environment: CurlClient]
     private var checks = 0
-    public private(set) var latest: [Environment: EnvironmentHealth] = [.blue: .unchecked, .green: .unchecked]
+    package private(set) var latest: [Environment: EnvironmentHealth] = [.blue: .unchecked, .green: .unchecked]
 
-    public init(targets: [Environment: UpstreamTarget], models: [String], apiKey: String? = nil, degradedAfterMs: Double = 1_000, timeoutMs: Int = 3_000) {
+    package init(targets: [Environment: UpstreamTarget], models: [String], apiKey: String? = nil, degradedAfterMs: Double = 1_000, timeoutMs: Int = 3_000) {
         self.targets = targets
         self.models = models
         self.apiKey = apiKey
@@ -28,7 +28,7 @@ public actor HealthChecker {
     }
 
     /// Checks both environments at once.
-    public func checkAll() async -> [Environment: EnvironmentHealth] {
+    package func checkAll() async -> [Environment: EnvironmentHealth] {
         async let blue = check(.blue)
         async let green = check(.green)
         _ = await (blue, green)
@@ -37,7 +37,7 @@ public actor HealthChecker {
 
     /// Checks one environment now and records the result.
     @discardableResult
-    public func check(_ environment: Environment) async -> EnvironmentHealth {
+    package func check(_ environment: Environment) async -> EnvironmentHealth {
         checks += 1
         let result = await probe(environment, number: checks)
         latest[environment] = result
@@ -92,7 +92,7 @@ public actor HealthChecker {
     }
 
     /// Checks both environments every `interval` until the task is cancelled.
-    public func runPeriodically(every interval: Duration) async {
+    package func runPeriodically(every interval: Duration) async {
         while !Task.isCancelled {
             _ = await checkAll()
             try? await Task.sleep(for: interval)

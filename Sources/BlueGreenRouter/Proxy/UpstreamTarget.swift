@@ -1,16 +1,16 @@
 import ConfigInput
 
 /// Where one environment's relay listens (plain HTTP/1.1).
-public struct UpstreamTarget: Sendable, Equatable {
-    public var host: String
-    public var port: Int
+package struct UpstreamTarget: Sendable, Equatable {
+    package var host: String
+    package var port: Int
     /// The `Host` header sent upstream.
-    public var hostHeader: String
+    package var hostHeader: String
     /// The URL as given, for health checks and status.
-    public var url: String
+    package var url: String
 
     /// Parses `http://host:port` (a trailing `/` or `/v1` is accepted and dropped).
-    public init(url: String, field: String) throws(ConfigError) {
+    package init(url: String, field: String) throws(ConfigError) {
         func fail(_ message: String) -> ConfigError {
             ConfigError(source: "command line", line: nil, field: field, message: message)
         }

@@ -4,15 +4,15 @@
 /// buckets below `weight × 100`. So a session keeps its environment while the weight
 /// is unchanged, and moving the weight only moves sessions in its own direction:
 /// raising it moves some blue sessions to green and never the reverse.
-public enum TrafficSplit {
+package enum TrafficSplit {
     /// Buckets per session key space; 0.01 % resolution.
-    public static let buckets: UInt64 = 10_000
+    package static let buckets: UInt64 = 10_000
 
     /// The bucket of a session key: FNV-1a, then a 64-bit finaliser for an even spread.
-    public static func bucket(of key: some StringProtocol) -> UInt64 { bucket(ofBytes: key.utf8) }
+    package static func bucket(of key: some StringProtocol) -> UInt64 { bucket(ofBytes: key.utf8) }
 
     /// The bucket of a session key's UTF-8 bytes (as the proxy reads them off the wire).
-    public static func bucket(ofBytes key: some Sequence<UInt8>) -> UInt64 {
+    package static func bucket(ofBytes key: some Sequence<UInt8>) -> UInt64 {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         for byte in key {
             hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
@@ -26,17 +26,17 @@ public enum TrafficSplit {
     }
 
     /// The environment of a session key at this green weight.
-    public static func environment(forKey key: some StringProtocol, greenWeight: Int) -> Environment {
+    package static func environment(forKey key: some StringProtocol, greenWeight: Int) -> Environment {
         environment(bucket: bucket(of: key), greenWeight: greenWeight)
     }
 
     /// The environment of a session key's bucket at this green weight.
-    public static func environment(bucket: UInt64, greenWeight: Int) -> Environment {
+    package static func environment(bucket: UInt64, greenWeight: Int) -> Environment {
         bucket < UInt64(greenWeight) * (buckets / 100) ? .green : .blue
     }
 
     /// A weighted random choice for requests without a session key.
-    public static func environment(random: UInt64, greenWeight: Int) -> Environment {
+    package static func environment(random: UInt64, greenWeight: Int) -> Environment {
         random % buckets < UInt64(greenWeight) * (buckets / 100) ? .green : .blue
     }
 }

@@ -5,20 +5,20 @@ import Synchronization
 /// The router's live state: green's weight (read on every request, so an atomic),
 /// request counters, and the deployment record that `/admin/status` reports and the
 /// state file persists.
-public final class RouterState: Sendable {
+package final class RouterState: Sendable {
     private let greenWeightValue: Synchronization.Atomic<Int>
     private let counters = Counters()
     private let record: NIOLockedValueBox<DeploymentRecord>
 
     /// What the state file holds, and what a restart resumes.
-    public struct DeploymentRecord: Sendable, Equatable, Codable {
-        public var greenWeight: Int
+    package struct DeploymentRecord: Sendable, Equatable, Codable {
+        package var greenWeight: Int
         /// The environment that serves production: blue until a promote, blue again after a rollback.
-        public var active: Environment
-        public var deploymentStarted: Date?
-        public var lastSwitch: Date?
+        package var active: Environment
+        package var deploymentStarted: Date?
+        package var lastSwitch: Date?
 
-        public init(greenWeight: Int = 0, active: Environment = .blue, deploymentStarted: Date? = nil, lastSwitch: Date? = nil) {
+        package init(greenWeight: Int = 0, active: Environment = .blue, deploymentStarted: Date? = nil, lastSwitch: Date? = nil) {
             self.greenWeight = greenWeight
             self.active = active
             self.deploymentStarted = deploymentStarted
@@ -33,18 +33,18 @@ public final class RouterState: Sendable {
         }
     }
 
-    public init(record: DeploymentRecord = DeploymentRecord()) {
+    package init(record: DeploymentRecord = DeploymentRecord()) {
         self.greenWeightValue = Atomic(record.greenWeight)
         self.record = NIOLockedValueBox(record)
     }
 
     /// Green's share in percent; blue's is 100 minus this.
-    public var greenWeight: Int { greenWeightValue.load(ordering: .acquiring) }
+    package var greenWeight: Int { greenWeightValue.load(ordering: .acquiring) }
 
-    public var deployment: DeploymentRecord { record.withLockedValue { $0 } }
+    package var deployment: DeploymentRecord { record.withLockedValue { $0 } }
 
     /// The record that setting green's weight (and the active environment) would give.
-    public func proposed(greenWeight weight: Int, active: Environment, now: Date = Date()) -> DeploymentRecord {
+    package func proposed(greenWeight weight: Int, active: Environment, now: Date = Date()) -> DeploymentRecord {
         var next = deployment
         if next.greenWeight == 0, weight > 0 { next.deploymentStarted = now }
         if next.greenWeight != weight || next.active != active { next.lastSwitch = now }
@@ -54,7 +54,7 @@ public final class RouterState: Sendable {
     }
 
     /// Applies a record; every request that starts after this returns sees its weight.
-    public func apply(_ next: DeploymentRecord) {
+    package func apply(_ next: DeploymentRecord) {
         record.withLockedValue { record in
             record = next
             greenWeightValue.store(next.greenWeight, ordering: .releasing)
@@ -62,7 +62,7 @@ public final class RouterState: Sendable {
     }
 
     /// Picks the environment for one request.
-    public func select(sessionKey: String?) -> Environment { select(sessionKeyBytes: sessionKey?.utf8) }
+    package func select(sessionKey: String?) -> Environment { select(sessionKeyBytes: sessionKey?.utf8) }
 
     /// Picks the environment for one request whose session key is given as its bytes.
     func select(sessionKeyBytes key: (some Collection<UInt8>)?) -> Environment {
@@ -102,10 +102,10 @@ public final class RouterState: Sendable {
     func requestEnded() { counters.inFlight.subtract(1, ordering: .relaxed) }
 
     /// Requests (or streams) not yet finished.
-    public var inFlight: Int { counters.inFlight.load(ordering: .relaxed) }
+    package var inFlight: Int { counters.inFlight.load(ordering: .relaxed) }
 
     /// Counter values, for status and metrics.
-    public var counts: (total: Int, blue: Int, green: Int, failovers: Int, upstreamErrors: Int) {
+    package var counts: (total: Int, blue: Int, green: Int, failovers: Int, upstreamErrors: Int) {
         (
             counters.total.load(ordering: .relaxed), counters.blue.load(ordering: .relaxed), counters.green.load(ordering: .relaxed),
             counters.failovers.load(ordering: .relaxed), counters.upstreamErrors.load(ordering: .relaxed)

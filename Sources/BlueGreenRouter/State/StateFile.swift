@@ -5,13 +5,13 @@ import HTTPServerCore
 /// Persists the deployment record (weights, active environment, times) so a restarted
 /// router resumes where it was. Writes go to a temporary file and are renamed into
 /// place, so a crash never leaves a half-written state.
-public struct StateFile: Sendable {
-    public let path: String
+package struct StateFile: Sendable {
+    package let path: String
 
-    public init(path: String) { self.path = path }
+    package init(path: String) { self.path = path }
 
     /// The saved record, or nil when the file does not exist yet.
-    public func load() throws(ConfigError) -> RouterState.DeploymentRecord? {
+    package func load() throws(ConfigError) -> RouterState.DeploymentRecord? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         let root: ConfigNode
         do {
@@ -44,7 +44,7 @@ public struct StateFile: Sendable {
     }
 
     /// Writes the record atomically (temporary file, then rename).
-    public func save(_ record: RouterState.DeploymentRecord) throws {
+    package func save(_ record: RouterState.DeploymentRecord) throws {
         let data = Data((Self.json(record).text + "\n").utf8)
         let temporary = path + ".tmp-\(getpid())"
         try data.write(to: URL(fileURLWithPath: temporary))

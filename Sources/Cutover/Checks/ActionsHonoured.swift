@@ -2,28 +2,28 @@
 /// accepted and the router reports the weight that was asked for; with `expect: refused`
 /// it was refused and the weight stayed. A router whose rollback errors, or whose canary
 /// is always refused, fails here instead of leaving the switch checks nothing to judge.
-public struct ActionsHonoured: Check {
-    public let name = "ActionsHonoured"
-    public let parameters: Set<String> = []
-    public init() {}
+package struct ActionsHonoured: Check {
+    package let name = "ActionsHonoured"
+    package let parameters: Set<String> = []
+    package init() {}
 
-    public struct Evidence: CheckEvidence {
-        public struct Action: Encodable, Sendable {
-            public var action: String
-            public var atMs: Double
-            public var expected: String
-            public var accepted: Bool
-            public var askedWeight: Int?
-            public var reportedWeight: Int?
+    package struct Evidence: CheckEvidence {
+        package struct Action: Encodable, Sendable {
+            package var action: String
+            package var atMs: Double
+            package var expected: String
+            package var accepted: Bool
+            package var askedWeight: Int?
+            package var reportedWeight: Int?
             /// The router's answer, as the driver saw it.
-            public var response: String
-            public var problem: String?
+            package var response: String
+            package var problem: String?
         }
-        public var actions: [Action]
-        public var problems: Int
+        package var actions: [Action]
+        package var problems: Int
     }
 
-    public func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
+    package func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
         var rows: [Evidence.Action] = []
         var weight = 0
         for action in run.actions {

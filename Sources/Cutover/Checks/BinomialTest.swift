@@ -2,8 +2,8 @@ import Foundation
 
 /// The exact two-sided binomial test: the probability, under Binomial(n, p), of an
 /// outcome at most as likely as `k` (the "minimum likelihood" method of R's binom.test).
-public enum BinomialTest {
-    public static func pValue(successes k: Int, trials n: Int, probability p: Double) -> Double {
+package enum BinomialTest {
+    package static func pValue(successes k: Int, trials n: Int, probability p: Double) -> Double {
         guard n > 0 else { return 1 }
         if p <= 0 { return k == 0 ? 1 : 0 }
         if p >= 1 { return k == n ? 1 : 0 }

@@ -6,25 +6,25 @@ import ConfigInput
 /// keeps the relay generating, and billing, for nobody. An execution that ran to its end is
 /// a failure whatever the machine did; one that ended late only while the machine itself
 /// was slow is inconclusive.
-public struct CancelPropagation: Check {
-    public let name = "CancelPropagation"
-    public let parameters: Set<String> = ["max", "phases"]
-    public init() {}
+package struct CancelPropagation: Check {
+    package let name = "CancelPropagation"
+    package let parameters: Set<String> = ["max", "phases"]
+    package init() {}
 
-    public struct Evidence: CheckEvidence {
-        public var boundMs: Double
-        public var cancelled: Int
+    package struct Evidence: CheckEvidence {
+        package var boundMs: Double
+        package var cancelled: Int
         /// Abandoned streams with an upstream execution to judge.
-        public var judged: Int
-        public var passedOn: Int
+        package var judged: Int
+        package var passedOn: Int
         /// Executions that ran to their end after the client left.
-        public var keptGenerating: Int
-        public var late: Int
-        public var examples: [String]
-        public var machine: MachineNoise?
+        package var keptGenerating: Int
+        package var late: Int
+        package var examples: [String]
+        package var machine: MachineNoise?
     }
 
-    public func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
+    package func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
         let bound = spec.max ?? .seconds(1)
         let boundUs = Double(bound.microseconds)
         let windows = run.phases(named: spec.phases)

@@ -1,7 +1,7 @@
 /// Every check by the name suites use (SPEC §4's table): the one registry that the suite
 /// parser (names and parameters) and the runner (evaluation) both read.
-public enum CheckCatalog {
-    public static let all: [any Check] = [
+package enum CheckCatalog {
+    package static let all: [any Check] = [
         ZeroDropped(), NoDuplicateExecution(), FaithfulRelay(), SplitAccuracy(), ZeroWeightIsolation(), Stickiness(), MonotoneMovement(),
         RollbackTime(), ConvergenceTime(), HealthGate(), StreamIntegrity(), LatencyBudget(), StateSurvivesRestart(), GeneratorValid(),
         ActionsHonoured(), EnvironmentHeader(), CancelPropagation(),
@@ -9,14 +9,14 @@ public enum CheckCatalog {
 
     /// Judged in every run, listed or not: the run's validity, the router's answers to
     /// the timeline, and the truth of its environment header.
-    public static let alwaysJudged = ["GeneratorValid", "ActionsHonoured", "EnvironmentHeader"]
+    package static let alwaysJudged = ["GeneratorValid", "ActionsHonoured", "EnvironmentHeader"]
 
-    public static func check(named name: String) -> (any Check)? { all.first { $0.name == name } }
+    package static func check(named name: String) -> (any Check)? { all.first { $0.name == name } }
 
-    public static var names: [String] { all.map(\.name) }
+    package static var names: [String] { all.map(\.name) }
 
     /// Evaluates each spec in order, then the always-judged checks the suite did not list.
-    public static func evaluate(_ specs: [CheckSpec], on run: ReconciledRun) -> [CheckResult] {
+    package static func evaluate(_ specs: [CheckSpec], on run: ReconciledRun) -> [CheckResult] {
         var results = specs.compactMap { spec in check(named: spec.name)?.evaluate(run, spec) }
         for name in alwaysJudged where !specs.contains(where: { $0.name == name }) {
             results.append(check(named: name)!.evaluate(run, CheckSpec(name: name)))

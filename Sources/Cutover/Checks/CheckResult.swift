@@ -3,11 +3,11 @@ import HTTPServerCore
 
 /// What a check measured, typed per check so that tests assert on fields and reports
 /// encode it as JSON.
-public protocol CheckEvidence: Encodable, Sendable {}
+package protocol CheckEvidence: Encodable, Sendable {}
 
 /// A check's verdict with the evidence behind it, for the report and for CI.
-public struct CheckResult: Sendable {
-    public enum Status: String, Sendable, CaseIterable {
+package struct CheckResult: Sendable {
+    package enum Status: String, Sendable, CaseIterable {
         /// The router did what the check asks.
         case pass
         /// The router did not: a defect, with the evidence.
@@ -19,15 +19,15 @@ public struct CheckResult: Sendable {
         case inconclusive
     }
 
-    public var name: String
-    public var status: Status
+    package var name: String
+    package var status: Status
     /// What was measured and against which bound, in one sentence; for an inconclusive
     /// check, why it could not judge.
-    public var summary: String
+    package var summary: String
     /// Counts, statistics, bounds and (a sample of) the offending request ids.
-    public var evidence: any CheckEvidence
+    package var evidence: any CheckEvidence
 
-    public init(name: String, status: Status, summary: String, evidence: any CheckEvidence) {
+    package init(name: String, status: Status, summary: String, evidence: any CheckEvidence) {
         self.name = name
         self.status = status
         self.summary = summary
@@ -35,7 +35,7 @@ public struct CheckResult: Sendable {
     }
 
     /// The evidence as JSON text for the reports (keys sorted, so output is stable).
-    public var evidenceJSON: JSON {
+    package var evidenceJSON: JSON {
         JSON.encoding(evidence) ?? .object([("error", .string("evidence could not be encoded"))])
     }
 
@@ -49,7 +49,7 @@ public struct CheckResult: Sendable {
 }
 
 /// A check: a pure function from the reconciled run (and its parameters) to a verdict.
-public protocol Check: Sendable {
+package protocol Check: Sendable {
     var name: String { get }
     /// The parameters a suite may give it besides `name`.
     var parameters: Set<String> { get }
@@ -58,7 +58,7 @@ public protocol Check: Sendable {
 
 extension Check {
     /// Reconciles a raw history, then judges it (for tests and one-off use).
-    public func evaluate(_ history: RunHistory, _ spec: CheckSpec) -> CheckResult { evaluate(ReconciledRun(history), spec) }
+    package func evaluate(_ history: RunHistory, _ spec: CheckSpec) -> CheckResult { evaluate(ReconciledRun(history), spec) }
 }
 
 extension Array where Element == String {

@@ -7,32 +7,32 @@ import ConfigInput
 /// shrinks to half the change, so a change no larger than it (0 → 10 %) is still judged.
 /// A change that was late while the machine itself stalled (the control path or the
 /// generator slower than a quarter of the bound) is inconclusive, not failed.
-public struct ConvergenceTime: Check {
-    public let name = "ConvergenceTime"
-    public let parameters: Set<String> = ["max", "tolerance"]
-    public init() {}
+package struct ConvergenceTime: Check {
+    package let name = "ConvergenceTime"
+    package let parameters: Set<String> = ["max", "tolerance"]
+    package init() {}
 
     static let windowUs: UInt32 = 1_000_000
     static let stepUs: UInt32 = 100_000
     /// Fewer requests than this in a window say nothing about its share.
     static let minimumRequests = 30
 
-    public struct Evidence: CheckEvidence {
-        public struct Change: Encodable, Sendable {
-            public var action: String
-            public var tolerance: Double
-            public var convergenceMs: Double?
-            public var lastShare: Double?
+    package struct Evidence: CheckEvidence {
+        package struct Change: Encodable, Sendable {
+            package var action: String
+            package var tolerance: Double
+            package var convergenceMs: Double?
+            package var lastShare: Double?
             /// The machine over the span the change was judged in (when it was late).
-            public var machine: MachineNoise?
+            package var machine: MachineNoise?
         }
-        public var boundMs: Double
-        public var tolerance: Double
-        public var changes: [Change]
-        public var failures: [String]
+        package var boundMs: Double
+        package var tolerance: Double
+        package var changes: [Change]
+        package var failures: [String]
     }
 
-    public func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
+    package func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
         let bound = spec.max ?? .seconds(1)
         let tolerance = spec.tolerance ?? 0.1
         var rows: [Evidence.Change] = []

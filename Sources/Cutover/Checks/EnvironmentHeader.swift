@@ -2,19 +2,19 @@
 /// execution: the router's word against the upstreams' evidence. Routing checks never
 /// trust the header; this check reports when it lies. A router that sends no such
 /// header is skipped (the feature is not offered), not passed.
-public struct EnvironmentHeader: Check {
-    public let name = "EnvironmentHeader"
-    public let parameters: Set<String> = []
-    public init() {}
+package struct EnvironmentHeader: Check {
+    package let name = "EnvironmentHeader"
+    package let parameters: Set<String> = []
+    package init() {}
 
-    public struct Evidence: CheckEvidence {
+    package struct Evidence: CheckEvidence {
         /// Requests that carried the header and were executed upstream.
-        public var compared: Int
-        public var disagreed: Int
-        public var examples: [String]
+        package var compared: Int
+        package var disagreed: Int
+        package var examples: [String]
     }
 
-    public func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
+    package func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
         let compared = run.records.filter { $0.routerHeader != .unknown && $0.servedBy != .unknown }.count
         let examples = run.headerDisagreements.prefix(CheckResult.sampleLimit).map { index in
             let record = run.records[Int(index)]

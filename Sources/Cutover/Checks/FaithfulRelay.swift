@@ -2,20 +2,20 @@
 /// answered with an injected error status, the client got that very answer, with the
 /// same status, the upstream's fault stamp, a body of the same length, and the same
 /// `Retry-After` and `x-ratelimit-*` headers.
-public struct FaithfulRelay: Check {
-    public let name = "FaithfulRelay"
-    public let parameters: Set<String> = ["phases"]
-    public init() {}
+package struct FaithfulRelay: Check {
+    package let name = "FaithfulRelay"
+    package let parameters: Set<String> = ["phases"]
+    package init() {}
 
-    public struct Evidence: CheckEvidence {
-        public var injected: Int
-        public var altered: Int
+    package struct Evidence: CheckEvidence {
+        package var injected: Int
+        package var altered: Int
         /// Injected errors whose headers (`Retry-After`, rate limits) were compared.
-        public var withHeaders: Int
-        public var examples: [String]
+        package var withHeaders: Int
+        package var examples: [String]
     }
 
-    public func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
+    package func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
         let windows = run.phases(named: spec.phases)
         var injected = 0
         var withHeaders = 0

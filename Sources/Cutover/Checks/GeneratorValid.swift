@@ -2,21 +2,21 @@ import ConfigInput
 
 /// The run itself was valid: no `not-sent` slot, and the p99 scheduling lag within its
 /// bound (default 50 ms). When this fails, the other verdicts say nothing about the router.
-public struct GeneratorValid: Check {
-    public let name = "GeneratorValid"
-    public let parameters: Set<String> = ["max"]
-    public init() {}
+package struct GeneratorValid: Check {
+    package let name = "GeneratorValid"
+    package let parameters: Set<String> = ["max"]
+    package init() {}
 
-    public struct Evidence: CheckEvidence {
-        public var scheduled: Int
-        public var notSent: Int
-        public var lagP99Ms: Double
-        public var boundMs: Double
+    package struct Evidence: CheckEvidence {
+        package var scheduled: Int
+        package var notSent: Int
+        package var lagP99Ms: Double
+        package var boundMs: Double
         /// Requests libcurl sent more than once (a reused connection died first).
-        public var replayed: Int
+        package var replayed: Int
     }
 
-    public func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
+    package func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
         let bound = spec.max ?? .milliseconds(50)
         let boundUs = bound.microseconds
         let sent = run.records.filter { $0.outcome != .notSent }

@@ -1,18 +1,18 @@
 /// A canary asked for while green is unhealthy (an outage or 5xx on every request was
 /// injected) is refused, green's weight stays where it was, and green serves nothing
 /// (per its own ledger) until a later weight change is accepted.
-public struct HealthGate: Check {
-    public let name = "HealthGate"
-    public let parameters: Set<String> = []
-    public init() {}
+package struct HealthGate: Check {
+    package let name = "HealthGate"
+    package let parameters: Set<String> = []
+    package init() {}
 
-    public struct Evidence: CheckEvidence {
-        public var gatedCanaries: Int
-        public var greenServedWhileGated: Int
-        public var problems: [String]
+    package struct Evidence: CheckEvidence {
+        package var gatedCanaries: Int
+        package var greenServedWhileGated: Int
+        package var problems: [String]
     }
 
-    public func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
+    package func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
         var gated = 0
         var problems: [String] = []
         var weightBefore = 0

@@ -11,10 +11,10 @@
 /// generator were quiet in it, and none of the run's own windows without an action (at
 /// least 10 of them: the null distribution) looks even half as bad. A window where the
 /// machine was slow, or that quiet windows come near, is inconclusive, never a fail.
-public struct LatencyBudget: Check {
-    public let name = "LatencyBudget"
-    public let parameters: Set<String> = ["factor", "phases"]
-    public init() {}
+package struct LatencyBudget: Check {
+    package let name = "LatencyBudget"
+    package let parameters: Set<String> = ["factor", "phases"]
+    package init() {}
 
     static let afterUs: UInt32 = 1_000_000
     static let floorUs: UInt32 = 5_000
@@ -23,31 +23,31 @@ public struct LatencyBudget: Check {
     /// Quiet windows keep this far from any action.
     static let marginUs: UInt32 = 500_000
 
-    public struct Evidence: CheckEvidence {
-        public struct Window: Encodable, Sendable {
-            public var action: String
-            public var atMs: Double
-            public var requests: Int
+    package struct Evidence: CheckEvidence {
+        package struct Window: Encodable, Sendable {
+            package var action: String
+            package var atMs: Double
+            package var requests: Int
             /// p99 time to first byte on the router path, for reference.
-            public var routerP99Ms: Double
+            package var routerP99Ms: Double
             /// p90 excess over the endpoint's quiet median on the router path.
-            public var routerExcessP90Ms: Double
+            package var routerExcessP90Ms: Double
             /// The machine in the same window: control probes and the generator's lag.
-            public var machine: MachineNoise
+            package var machine: MachineNoise
             /// Router excess less control excess: what the router added.
-            public var routerAddedMs: Double
+            package var routerAddedMs: Double
             /// Quiet windows whose router-added figure was at least half as large.
-            public var quietWindowsHalfAsBad: Int
-            public var verdict: String
+            package var quietWindowsHalfAsBad: Int
+            package var verdict: String
         }
-        public var factor: Double
-        public var budgetMs: Double
-        public var quietMedianMs: Double
-        public var quietWindows: Int
+        package var factor: Double
+        package var budgetMs: Double
+        package var quietMedianMs: Double
+        package var quietWindows: Int
         /// The router-added figure of the quiet windows: the null distribution's p50 and max.
-        public var quietAddedP50Ms: Double
-        public var quietAddedMaxMs: Double
-        public var windows: [Window]
+        package var quietAddedP50Ms: Double
+        package var quietAddedMaxMs: Double
+        package var windows: [Window]
     }
 
     /// One window's figures on both paths.
@@ -59,7 +59,7 @@ public struct LatencyBudget: Check {
         var addedUs: Int
     }
 
-    public func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
+    package func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
         let factor = spec.factor ?? 3
         let windows = run.phases(named: spec.phases)
         let actions = run.actions.filter { action in

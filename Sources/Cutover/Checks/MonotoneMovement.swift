@@ -1,20 +1,20 @@
 /// On a weight change, sessions move only in the weight's direction: when green's weight
 /// rises no session goes green→blue, when it falls none goes blue→green.
-public struct MonotoneMovement: Check {
-    public let name = "MonotoneMovement"
-    public let parameters: Set<String> = []
-    public init() {}
+package struct MonotoneMovement: Check {
+    package let name = "MonotoneMovement"
+    package let parameters: Set<String> = []
+    package init() {}
 
-    public struct Evidence: CheckEvidence {
-        public var weightChanges: Int
+    package struct Evidence: CheckEvidence {
+        package var weightChanges: Int
         /// Sessions seen on both sides of a change: the ones that could have moved.
-        public var comparedSessions: Int
-        public var movedSessions: Int
-        public var againstDirection: Int
-        public var examples: [String]
+        package var comparedSessions: Int
+        package var movedSessions: Int
+        package var againstDirection: Int
+        package var examples: [String]
     }
 
-    public func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
+    package func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
         var changes = 0
         var compared = 0
         var moved = 0

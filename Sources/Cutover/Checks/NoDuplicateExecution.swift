@@ -1,25 +1,25 @@
 /// No request executed upstream more often than the client sent it, and every client
 /// `ok` executed exactly once. The client's own attempts are counted: a libcurl replay
 /// after a reused connection died is the harness's, not the router's.
-public struct NoDuplicateExecution: Check {
-    public let name = "NoDuplicateExecution"
-    public let parameters: Set<String> = []
-    public init() {}
+package struct NoDuplicateExecution: Check {
+    package let name = "NoDuplicateExecution"
+    package let parameters: Set<String> = []
+    package init() {}
 
-    public struct Evidence: CheckEvidence {
-        public var executions: Int
+    package struct Evidence: CheckEvidence {
+        package var executions: Int
         /// Requests executed more often than the client sent them: the router replayed them.
-        public var duplicated: Int
-        public var duplicatedIDs: [String]
+        package var duplicated: Int
+        package var duplicatedIDs: [String]
         /// Requests executed twice because libcurl sent them twice (attempts > 1).
-        public var harnessReplays: Int
-        public var harnessReplayIDs: [String]
-        public var okWithoutExecution: Int
-        public var okWithoutExecutionIDs: [String]
-        public var evidenceGaps: [String]
+        package var harnessReplays: Int
+        package var harnessReplayIDs: [String]
+        package var okWithoutExecution: Int
+        package var okWithoutExecutionIDs: [String]
+        package var evidenceGaps: [String]
     }
 
-    public func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
+    package func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
         var duplicated: [String] = []
         var replays: [String] = []
         var missing: [String] = []

@@ -5,25 +5,25 @@ import ConfigInput
 /// bound (default 1s). A rollback that took too long while the machine itself stalled
 /// (the control path or the generator slower than a quarter of the bound) is
 /// inconclusive: a slow machine can delay a router that applies weights in the background.
-public struct RollbackTime: Check {
-    public let name = "RollbackTime"
-    public let parameters: Set<String> = ["max"]
-    public init() {}
+package struct RollbackTime: Check {
+    package let name = "RollbackTime"
+    package let parameters: Set<String> = ["max"]
+    package init() {}
 
-    public struct Evidence: CheckEvidence {
-        public struct Rollback: Encodable, Sendable {
-            public var returnedMs: Double
-            public var requestsAfter: Int
-            public var rollbackTimeMs: Double
-            public var lastGreenRequest: String?
+    package struct Evidence: CheckEvidence {
+        package struct Rollback: Encodable, Sendable {
+            package var returnedMs: Double
+            package var requestsAfter: Int
+            package var rollbackTimeMs: Double
+            package var lastGreenRequest: String?
             /// The machine from the return to that last green request (when over the bound).
-            public var machine: MachineNoise?
+            package var machine: MachineNoise?
         }
-        public var boundMs: Double
-        public var rollbacks: [Rollback]
+        package var boundMs: Double
+        package var rollbacks: [Rollback]
     }
 
-    public func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
+    package func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
         let bound = spec.max ?? .seconds(1)
         let boundUs = bound.microseconds
         var worst: UInt64 = 0

@@ -2,32 +2,32 @@
 /// two-sided binomial test on session keys (a session is one trial, since stickiness
 /// makes its requests one decision), failing when p < alpha (default 0.001). A phase with
 /// too few sessions to test says nothing, and is inconclusive rather than a pass.
-public struct SplitAccuracy: Check {
-    public let name = "SplitAccuracy"
-    public let parameters: Set<String> = ["phases", "alpha"]
-    public init() {}
+package struct SplitAccuracy: Check {
+    package let name = "SplitAccuracy"
+    package let parameters: Set<String> = ["phases", "alpha"]
+    package init() {}
 
     /// Fewer sessions than this give the test no power at the weights suites use.
     static let minimumSessions = 30
     /// At a weight strictly between 0 and 100, both sides need this many expected sessions.
     static let minimumExpected = 5.0
 
-    public struct Evidence: CheckEvidence {
-        public struct Phase: Encodable, Sendable {
-            public var phase: String
-            public var sessions: Int
-            public var greenSessions: Int
-            public var expectedShare: Double
-            public var observedShare: Double
-            public var pValue: Double
+    package struct Evidence: CheckEvidence {
+        package struct Phase: Encodable, Sendable {
+            package var phase: String
+            package var sessions: Int
+            package var greenSessions: Int
+            package var expectedShare: Double
+            package var observedShare: Double
+            package var pValue: Double
             /// False when the sample was too small to test.
-            public var judged: Bool
+            package var judged: Bool
         }
-        public var alpha: Double
-        public var phases: [Phase]
+        package var alpha: Double
+        package var phases: [Phase]
     }
 
-    public func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
+    package func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
         let alpha = spec.alpha ?? 0.001
         var rows: [Evidence.Phase] = []
         var failures: [String] = []

@@ -1,21 +1,21 @@
 /// A router restart keeps the deployment: green's weight after equals the weight before,
 /// and sessions served in the 5 s before the restart are served by the same environment
 /// (per the upstream ledgers) in the 5 s after it (both spans cut at any weight change).
-public struct StateSurvivesRestart: Check {
-    public let name = "StateSurvivesRestart"
-    public let parameters: Set<String> = []
-    public init() {}
+package struct StateSurvivesRestart: Check {
+    package let name = "StateSurvivesRestart"
+    package let parameters: Set<String> = []
+    package init() {}
 
     static let spanUs: UInt32 = 5_000_000
 
-    public struct Evidence: CheckEvidence {
-        public var restarts: Int
-        public var sessionsCompared: Int
-        public var sessionsMoved: Int
-        public var problems: [String]
+    package struct Evidence: CheckEvidence {
+        package var restarts: Int
+        package var sessionsCompared: Int
+        package var sessionsMoved: Int
+        package var problems: [String]
     }
 
-    public func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
+    package func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
         let restarts = run.actions.filter { $0.action == .restart }
         var problems: [String] = []
         var compared = 0

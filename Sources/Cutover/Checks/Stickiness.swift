@@ -1,22 +1,22 @@
 /// A session keeps its environment while the weights are unchanged: within each steady
 /// phase, no session key was served (per the upstream ledgers) by both environments.
-public struct Stickiness: Check {
-    public let name = "Stickiness"
-    public let parameters: Set<String> = ["phases"]
-    public init() {}
+package struct Stickiness: Check {
+    package let name = "Stickiness"
+    package let parameters: Set<String> = ["phases"]
+    package init() {}
 
     /// A phase in which fewer sessions came back than this says little about stickiness.
     static let minimumRepeatedSessions = 10
 
-    public struct Evidence: CheckEvidence {
-        public var sessions: Int
+    package struct Evidence: CheckEvidence {
+        package var sessions: Int
         /// Sessions seen more than once inside one phase: the ones that could have split.
-        public var repeatedSessions: Int
-        public var splitSessions: Int
-        public var examples: [String]
+        package var repeatedSessions: Int
+        package var splitSessions: Int
+        package var examples: [String]
     }
 
-    public func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
+    package func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
         var sessions = 0
         var repeated = 0
         var split: [String] = []

@@ -4,20 +4,20 @@
 /// Without the upstream's entry, the count the plan asked for (one chunk per token).
 /// Streams that an injected upstream fault broke on purpose are the upstream's doing and
 /// are left out; delays and stalls break nothing, so they excuse nothing.
-public struct StreamIntegrity: Check {
-    public let name = "StreamIntegrity"
-    public let parameters: Set<String> = ["phases"]
-    public init() {}
+package struct StreamIntegrity: Check {
+    package let name = "StreamIntegrity"
+    package let parameters: Set<String> = ["phases"]
+    package init() {}
 
-    public struct Evidence: CheckEvidence {
-        public var switches: Int
-        public var streamsAcrossSwitches: Int
-        public var broken: Int
-        public var excludedInjected: Int
-        public var examples: [String]
+    package struct Evidence: CheckEvidence {
+        package var switches: Int
+        package var streamsAcrossSwitches: Int
+        package var broken: Int
+        package var excludedInjected: Int
+        package var examples: [String]
     }
 
-    public func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
+    package func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
         let switches: [(label: String, calledUs: UInt32, returnedUs: UInt32)] =
             run.weightChanges.map { ($0.action.label, $0.calledUs, $0.returnedUs) }
             + run.actions.filter { $0.action == .restart && $0.accepted }.map { ($0.action.label, $0.calledUs, $0.returnedUs) }

@@ -1,25 +1,25 @@
 /// No dropped request (router-error or transport, as reconciled with the upstreams) in
 /// the checked phases' stretches, switch moments included (the whole run when the suite
 /// names none).
-public struct ZeroDropped: Check {
-    public let name = "ZeroDropped"
-    public let parameters: Set<String> = ["phases"]
-    public init() {}
+package struct ZeroDropped: Check {
+    package let name = "ZeroDropped"
+    package let parameters: Set<String> = ["phases"]
+    package init() {}
 
-    public struct Evidence: CheckEvidence {
-        public var requests: Int
-        public var dropped: Int
-        public var routerError: Int
-        public var transport: Int
+    package struct Evidence: CheckEvidence {
+        package var requests: Int
+        package var dropped: Int
+        package var routerError: Int
+        package var transport: Int
         /// Dropped requests that libcurl had sent more than once (the harness's replay
         /// after a reused connection died): shown, since the router still lost the first.
-        public var replayedByHarness: Int
+        package var replayedByHarness: Int
         /// The first dropped requests: id, outcome, status, curl error, environment.
-        public var requestIDs: [String]
-        public var examples: [String]
+        package var requestIDs: [String]
+        package var examples: [String]
     }
 
-    public func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
+    package func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
         let records = spec.phases.isEmpty ? run.records.filter { $0.outcome != .notSent } : run.records(in: run.phases(named: spec.phases))
         let dropped = records.filter(\.outcome.isDropped)
         let routerErrors = dropped.filter { $0.outcome == .routerError }.count

@@ -1,19 +1,19 @@
 /// An environment at weight 0 serves nothing that was sent after the switch returned:
 /// after a rollback green serves no new request, after a promote blue serves none.
 /// Who served is what the upstream ledgers say.
-public struct ZeroWeightIsolation: Check {
-    public let name = "ZeroWeightIsolation"
-    public let parameters: Set<String> = []
-    public init() {}
+package struct ZeroWeightIsolation: Check {
+    package let name = "ZeroWeightIsolation"
+    package let parameters: Set<String> = []
+    package init() {}
 
-    public struct Evidence: CheckEvidence {
-        public var switches: Int
-        public var requestsAfter: Int
-        public var leaked: Int
-        public var examples: [String]
+    package struct Evidence: CheckEvidence {
+        package var switches: Int
+        package var requestsAfter: Int
+        package var leaked: Int
+        package var examples: [String]
     }
 
-    public func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
+    package func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
         var checked = 0
         var leaks: [String] = []
         let switches = run.weightChanges.filter { $0.to == 0 || $0.to == 100 }

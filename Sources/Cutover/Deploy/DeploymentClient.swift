@@ -3,17 +3,17 @@ import Foundation
 
 /// Drives a running router through a deployment, one phase at a time, over its admin
 /// API, and keeps a timestamped log of what it asked and what the router answered.
-public struct DeploymentClient: Sendable {
+package struct DeploymentClient: Sendable {
     /// What `cutover deploy --phase` names: a router action, or a look at the status.
-    public enum Phase: Sendable, Equatable {
+    package enum Phase: Sendable, Equatable {
         case action(RouterAction)
         /// Show where the deployment is.
         case status
 
         /// The phases `--phase` takes (restart is the supervisor's, not the admin API's).
-        public static let names = RouterAction.names.filter { $0 != RouterAction.restart.name } + ["status"]
+        package static let names = RouterAction.names.filter { $0 != RouterAction.restart.name } + ["status"]
 
-        public init?(name: String, canaryPercentage: Int?) {
+        package init?(name: String, canaryPercentage: Int?) {
             if name == "status" {
                 self = .status
             } else if let action = RouterAction(name: name, percent: name == "canary" ? canaryPercentage ?? 10 : nil), action != .restart {
@@ -25,40 +25,40 @@ public struct DeploymentClient: Sendable {
     }
 
     /// What one phase did.
-    public struct Result: Sendable {
-        public var succeeded: Bool
+    package struct Result: Sendable {
+        package var succeeded: Bool
         /// What was asked and answered, oldest first.
-        public var entries: [Entry]
+        package var entries: [Entry]
         /// The router's status after the phase, when it could be read.
-        public var status: RouterStatus?
+        package var status: RouterStatus?
 
         /// The entries as timestamped lines.
-        public var log: [String] { entries.map { "\(DeploymentClient.timestamp($0.at))  \($0.text)" } }
+        package var log: [String] { entries.map { "\(DeploymentClient.timestamp($0.at))  \($0.text)" } }
     }
 
     /// One line of the deployment log.
-    public struct Entry: Sendable {
-        public var at: Date
-        public var text: String
+    package struct Entry: Sendable {
+        package var at: Date
+        package var text: String
     }
 
-    public let adminURL: String
-    public let token: String?
+    package let adminURL: String
+    package let token: String?
     private let client = CurlClient()
 
-    public init(adminURL: String, token: String? = nil) {
+    package init(adminURL: String, token: String? = nil) {
         self.adminURL = adminURL.hasSuffix("/") ? String(adminURL.dropLast()) : adminURL
         self.token = token
     }
 
     /// Carries out one router action (restart excepted: no admin API restarts a router).
-    public func perform(_ action: RouterAction) async -> Result { await run(.action(action)) }
+    package func perform(_ action: RouterAction) async -> Result { await run(.action(action)) }
 
     /// Reads the router's status.
-    public func status() async -> Result { await run(.status) }
+    package func status() async -> Result { await run(.status) }
 
     /// Runs one phase, then reads the status.
-    public func run(_ phase: Phase) async -> Result {
+    package func run(_ phase: Phase) async -> Result {
         var entries: [Entry] = []
         func note(_ text: String) { entries.append(Entry(at: Date(), text: text)) }
 

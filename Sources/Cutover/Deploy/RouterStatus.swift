@@ -1,18 +1,18 @@
 import Foundation
 
 /// A router's `GET /admin/status`, as `cutover deploy` reads and prints it.
-public struct RouterStatus: Sendable, Decodable, Equatable {
-    public struct Weights: Sendable, Decodable, Equatable {
-        public var blue: Int
-        public var green: Int
+package struct RouterStatus: Sendable, Decodable, Equatable {
+    package struct Weights: Sendable, Decodable, Equatable {
+        package var blue: Int
+        package var green: Int
     }
 
-    public struct Counters: Sendable, Decodable, Equatable {
-        public var total: Int
-        public var blue: Int
-        public var green: Int
-        public var failovers: Int?
-        public var upstreamErrors: Int?
+    package struct Counters: Sendable, Decodable, Equatable {
+        package var total: Int
+        package var blue: Int
+        package var green: Int
+        package var failovers: Int?
+        package var upstreamErrors: Int?
 
         enum CodingKeys: String, CodingKey {
             case total, blue, green, failovers
@@ -20,10 +20,10 @@ public struct RouterStatus: Sendable, Decodable, Equatable {
         }
     }
 
-    public struct Health: Sendable, Decodable, Equatable {
-        public var status: String
-        public var latencyMs: Double?
-        public var detail: String?
+    package struct Health: Sendable, Decodable, Equatable {
+        package var status: String
+        package var latencyMs: Double?
+        package var detail: String?
 
         enum CodingKeys: String, CodingKey {
             case status, detail
@@ -31,15 +31,15 @@ public struct RouterStatus: Sendable, Decodable, Equatable {
         }
     }
 
-    public var active: String
-    public var weights: Weights
-    public var canaryPercentage: Int
-    public var counters: Counters
-    public var greenRatio: Double
-    public var deploymentStarted: String?
-    public var lastSwitch: String?
-    public var health: [String: Health]?
-    public var version: String?
+    package var active: String
+    package var weights: Weights
+    package var canaryPercentage: Int
+    package var counters: Counters
+    package var greenRatio: Double
+    package var deploymentStarted: String?
+    package var lastSwitch: String?
+    package var health: [String: Health]?
+    package var version: String?
 
     enum CodingKeys: String, CodingKey {
         case active, weights, counters, health, version
@@ -50,7 +50,7 @@ public struct RouterStatus: Sendable, Decodable, Equatable {
     }
 
     /// The status block `cutover deploy` prints.
-    public var block: String {
+    package var block: String {
         func describe(_ name: String) -> String {
             guard let h = self.health?[name] else { return "\(name) unknown" }
             let latency = h.latencyMs.map { " (\($0) ms)" } ?? ""

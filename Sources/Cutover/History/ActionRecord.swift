@@ -1,27 +1,27 @@
 /// One router action as the timeline runner carried it out, on the ledger's clock.
-public struct ActionRecord: Sendable, Equatable {
+package struct ActionRecord: Sendable, Equatable {
     /// What the suite expects the router to do with an action (SPEC §4 `expect:`).
-    public enum Expectation: String, Sendable, Equatable, CaseIterable {
+    package enum Expectation: String, Sendable, Equatable, CaseIterable {
         /// Accept it and take effect at the weight asked for (the default).
         case accepted
         /// Refuse it (a health-gated canary while green is down); weights stay.
         case refused
     }
 
-    public var action: RouterAction
-    public var expect: Expectation
-    public var calledUs: UInt32
-    public var returnedUs: UInt32
+    package var action: RouterAction
+    package var expect: Expectation
+    package var calledUs: UInt32
+    package var returnedUs: UInt32
     /// Whether the router said it accepted the action.
-    public var accepted: Bool
+    package var accepted: Bool
     /// Green's weight as the router reported it just before the call (restarts only).
-    public var reportedWeightBefore: Int?
+    package var reportedWeightBefore: Int?
     /// Green's weight as the router reported it after the call (nil when it cannot say).
-    public var reportedWeightAfter: Int?
+    package var reportedWeightAfter: Int?
     /// The router's answer, for the report (a refusal's reason).
-    public var detail: String
+    package var detail: String
 
-    public init(
+    package init(
         action: RouterAction, expect: Expectation = .accepted, calledUs: UInt32, returnedUs: UInt32, accepted: Bool, reportedWeightBefore: Int? = nil,
         reportedWeightAfter: Int? = nil, detail: String = ""
     ) {
@@ -37,5 +37,5 @@ public struct ActionRecord: Sendable, Equatable {
 
     /// The weight this action set: the one asked for, when accepted. Traffic is judged
     /// against what was asked, never against what the router says it did.
-    public var greenWeight: Int? { accepted ? action.intendedGreenWeight : nil }
+    package var greenWeight: Int? { accepted ? action.intendedGreenWeight : nil }
 }

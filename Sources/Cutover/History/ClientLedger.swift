@@ -4,17 +4,17 @@ import HTTPServerCore
 /// The client-side history of a run: exactly one record per scheduled request, in
 /// sequence order, plus the interned fault stamps. Checks read it; nothing writes it
 /// after the run.
-public struct ClientLedger: Sendable {
+package struct ClientLedger: Sendable {
     /// Prefix of every request id in this run: request `seq` has id `"\(runID)-\(seq)"`.
-    public let runID: String
-    public private(set) var records: [LedgerRecord]
+    package let runID: String
+    package private(set) var records: [LedgerRecord]
     /// Fault stamps by index; index 0 is "none".
-    public let faultStamps: [String]
+    package let faultStamps: [String]
     /// The relay-relevant headers (`Retry-After`, `x-ratelimit-*`) of each non-2xx
     /// response, by sequence number: sparse, since errors are few.
-    public let errorHeaders: [UInt32: [String: String]]
+    package let errorHeaders: [UInt32: [String: String]]
 
-    public init(runID: String, records: [LedgerRecord], faultStamps: [String], errorHeaders: [UInt32: [String: String]] = [:]) {
+    package init(runID: String, records: [LedgerRecord], faultStamps: [String], errorHeaders: [UInt32: [String: String]] = [:]) {
         self.runID = runID
         self.records = records
         self.faultStamps = faultStamps
@@ -26,9 +26,9 @@ public struct ClientLedger: Sendable {
         ClientLedger(runID: runID, records: records, faultStamps: faultStamps, errorHeaders: errorHeaders)
     }
 
-    public func requestID(_ record: LedgerRecord) -> String { "\(runID)-\(record.seq)" }
+    package func requestID(_ record: LedgerRecord) -> String { "\(runID)-\(record.seq)" }
 
-    public func faultStamp(_ record: LedgerRecord) -> String? {
+    package func faultStamp(_ record: LedgerRecord) -> String? {
         record.fault == 0 ? nil : faultStamps[Int(record.fault)]
     }
 
@@ -38,7 +38,7 @@ public struct ClientLedger: Sendable {
     }
 
     /// The record as one JSON line (`ledger.jsonl`).
-    public func jsonLine(_ r: LedgerRecord) -> String {
+    package func jsonLine(_ r: LedgerRecord) -> String {
         JSON.object([
             ("seq", .int(Int(r.seq))), ("request_id", .string(requestID(r))), ("session", .string("s\(r.session)")),
             ("endpoint", .string(r.endpoint.name)), ("intended_us", .int(Int(r.intendedUs))), ("sent_us", .int(Int(r.sentUs))),
@@ -54,7 +54,7 @@ public struct ClientLedger: Sendable {
     }
 
     /// Writes every record as JSON lines, in blocks, so a million never sit in one string.
-    public func writeJSONLines(to file: URL) throws {
+    package func writeJSONLines(to file: URL) throws {
         guard FileManager.default.createFile(atPath: file.path, contents: nil) else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: file.path])
         }

@@ -1,10 +1,10 @@
 /// What a request asked for.
-public enum Endpoint: UInt8, Sendable, CaseIterable, Codable {
+package enum Endpoint: UInt8, Sendable, CaseIterable, Codable {
     case models = 0
     case chat = 1
     case chatStream = 2
 
-    public var name: String {
+    package var name: String {
         switch self {
         case .models: "models"
         case .chat: "chat"
@@ -12,7 +12,7 @@ public enum Endpoint: UInt8, Sendable, CaseIterable, Codable {
         }
     }
 
-    public init?(name: String) {
+    package init?(name: String) {
         guard let match = Self.allCases.first(where: { $0.name == name }) else { return nil }
         self = match
     }

@@ -1,27 +1,27 @@
 import MockUpstream
 
 /// A fault on one upstream, with when it was active on the ledger's clock.
-public struct FaultWindow: Sendable, Equatable {
-    public var target: ServedBy
-    public var fault: Fault
-    public var startUs: UInt32
+package struct FaultWindow: Sendable, Equatable {
+    package var target: ServedBy
+    package var fault: Fault
+    package var startUs: UInt32
     /// When it was healed; `.max` while it lasted to the end.
-    public var endUs: UInt32
+    package var endUs: UInt32
 
-    public init(target: ServedBy, fault: Fault, startUs: UInt32, endUs: UInt32 = .max) {
+    package init(target: ServedBy, fault: Fault, startUs: UInt32, endUs: UInt32 = .max) {
         self.target = target
         self.fault = fault
         self.startUs = startUs
         self.endUs = endUs
     }
 
-    public var id: String { fault.id }
+    package var id: String { fault.id }
 
-    public func covers(_ us: UInt32) -> Bool { us >= startUs && us < endUs }
+    package func covers(_ us: UInt32) -> Bool { us >= startUs && us < endUs }
 
     /// Every health probe fails against it (an outage, or a 5xx for every request): a
     /// health-gated router must refuse a canary meanwhile.
-    public var makesUnhealthy: Bool {
+    package var makesUnhealthy: Bool {
         guard fault.probability >= 1, fault.match.isEmpty else { return false }
         switch fault.kind {
         case .outage: return true
@@ -31,14 +31,14 @@ public struct FaultWindow: Sendable, Equatable {
     }
 
     /// It only delays (latency, stream pace) and breaks nothing.
-    public var onlyDelays: Bool { fault.kind.isShaping }
+    package var onlyDelays: Bool { fault.kind.isShaping }
 
     /// It answers with an error status: the only kind that excuses a non-2xx.
-    public var isStatus: Bool { if case .status = fault.kind { true } else { false } }
+    package var isStatus: Bool { if case .status = fault.kind { true } else { false } }
 
     /// It ends a 2xx body or stream early or without `[DONE]`: the only kinds that excuse
     /// a short 200 (a stall only pauses, and a delay breaks nothing).
-    public var breaksBody: Bool {
+    package var breaksBody: Bool {
         switch fault.kind {
         case .body, .streamCut, .streamError, .streamNoDone: true
         case .latency, .streamPace, .status, .outage, .streamStall: false

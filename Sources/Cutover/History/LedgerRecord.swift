@@ -1,106 +1,106 @@
 /// One scheduled request, as the client saw it. Fixed-size (60 bytes) so a million
 /// requests fit in 60 MB; times are microseconds since the run started. The reconcile
 /// stage rewrites `servedBy` and `outcome` from the upstreams' evidence.
-public struct LedgerRecord: Sendable, Equatable {
+package struct LedgerRecord: Sendable, Equatable {
     /// Sequence number of the scheduled slot (0-based); the request id is `<run>-<seq>`.
-    public var seq: UInt32
+    package var seq: UInt32
     /// Index of the session key in the pool (`s<index>`).
-    public var session: UInt32
+    package var session: UInt32
     /// When the schedule said to send it.
-    public var intendedUs: UInt32
+    package var intendedUs: UInt32
     /// When it was actually handed to libcurl.
-    public var sentUs: UInt32
+    package var sentUs: UInt32
     /// First response byte (headers); 0 when none arrived.
-    public var firstByteUs: UInt32
+    package var firstByteUs: UInt32
     /// When the transfer ended.
-    public var doneUs: UInt32
+    package var doneUs: UInt32
     /// Response body bytes.
-    public var bytes: UInt32
+    package var bytes: UInt32
     /// HTTP status; 0 when no response head arrived.
-    public var status: UInt16
+    package var status: UInt16
     /// Interned `X-Mock-Fault` stamp; 0 = none or absent.
-    public var fault: UInt16
+    package var fault: UInt16
     /// Stream events received.
-    public var chunks: UInt16
+    package var chunks: UInt16
     /// Who served it: the upstream's `X-Upstream-Env` stamp as the client saw it, and after
     /// reconciliation the upstream whose ledger holds the execution that answered.
-    public var servedBy: ServedBy
-    public var outcome: Outcome
-    public var endpoint: Endpoint
+    package var servedBy: ServedBy
+    package var outcome: Outcome
+    package var endpoint: Endpoint
     /// libcurl's result code (0 = OK).
-    public var curlCode: UInt8
+    package var curlCode: UInt8
     /// Bit 0: `[DONE]` arrived. Bit 1: an upstream stamped the response (`X-Upstream-Env`).
     /// Bits 2–3: the router's own `X-Environment` header (a `ServedBy` raw value).
-    public var flags: UInt8
+    package var flags: UInt8
     /// How many times libcurl sent the request: more than 1 when it silently replayed it
     /// on a fresh connection after a reused one died before the response (the harness's
     /// replay, which must not be blamed on the router).
-    public var attempts: UInt8 = 0
+    package var attempts: UInt8 = 0
 
     // Streams, as LLM load tools report them (definitions in the README).
     /// The first event that carried content (the first token); 0 when none did.
-    public var firstTokenUs: UInt32 = 0
+    package var firstTokenUs: UInt32 = 0
     /// The last event that carried content.
-    public var lastTokenUs: UInt32 = 0
+    package var lastTokenUs: UInt32 = 0
     /// The longest wait between two stream events (a stall, or a router that buffers).
-    public var maxGapUs: UInt32 = 0
+    package var maxGapUs: UInt32 = 0
     /// Tokens received: words of the content deltas (exact for the mock, whose tokens are
     /// words; an estimate for another relay's).
-    public var tokens: UInt16 = 0
+    package var tokens: UInt16 = 0
     /// Events that carried content.
-    public var contentEvents: UInt16 = 0
+    package var contentEvents: UInt16 = 0
     /// `usage.completion_tokens` of the stream's usage chunk; 0 when it sent none.
-    public var usageTokens: UInt16 = 0
+    package var usageTokens: UInt16 = 0
 
-    public static let doneFlag: UInt8 = 1
-    public static let stampedFlag: UInt8 = 2
+    package static let doneFlag: UInt8 = 1
+    package static let stampedFlag: UInt8 = 2
     static let routerHeaderShift: UInt8 = 2
 
-    public var sawDone: Bool { flags & Self.doneFlag != 0 }
-    public var upstreamStamped: Bool { flags & Self.stampedFlag != 0 }
+    package var sawDone: Bool { flags & Self.doneFlag != 0 }
+    package var upstreamStamped: Bool { flags & Self.stampedFlag != 0 }
 
     /// The environment the router's `X-Environment` header named (`.unknown` when absent):
     /// the router's word, which reconciliation compares with the upstreams' evidence.
-    public var routerHeader: ServedBy {
+    package var routerHeader: ServedBy {
         get { ServedBy(rawValue: (flags >> Self.routerHeaderShift) & 3) ?? .unknown }
         set { flags = (flags & ~(3 << Self.routerHeaderShift)) | (newValue.rawValue << Self.routerHeaderShift) }
     }
 
     /// Latency from the intended send time (coordinated omission corrected), µs.
-    public var correctedLatencyUs: UInt32 { doneUs >= intendedUs ? doneUs - intendedUs : 0 }
+    package var correctedLatencyUs: UInt32 { doneUs >= intendedUs ? doneUs - intendedUs : 0 }
     /// Latency from the actual send time, µs.
-    public var latencyUs: UInt32 { doneUs >= sentUs ? doneUs - sentUs : 0 }
+    package var latencyUs: UInt32 { doneUs >= sentUs ? doneUs - sentUs : 0 }
     /// By when the router had certainly chosen an environment: the first response byte,
     /// or the end when none came. The choice happened between `sentUs` and this.
-    public var routedByUs: UInt32 { firstByteUs > 0 ? firstByteUs : doneUs }
+    package var routedByUs: UInt32 { firstByteUs > 0 ? firstByteUs : doneUs }
 
     /// Time to first byte from the intended send time, µs; the whole time when no byte came
     /// (a request the router held until it failed still counts what it cost).
-    public var waitedUs: UInt32 {
+    package var waitedUs: UInt32 {
         let until = firstByteUs > 0 ? firstByteUs : doneUs
         return until >= intendedUs ? until - intendedUs : 0
     }
 
     /// How late the generator sent it, µs.
-    public var lagUs: UInt32 { sentUs >= intendedUs ? sentUs - intendedUs : 0 }
+    package var lagUs: UInt32 { sentUs >= intendedUs ? sentUs - intendedUs : 0 }
 
     /// Time to the response headers from the send, µs (the router's delay shows here).
-    public var headersUs: UInt32? { firstByteUs > sentUs ? firstByteUs - sentUs : nil }
+    package var headersUs: UInt32? { firstByteUs > sentUs ? firstByteUs - sentUs : nil }
     /// Time to the first token from the send, µs (the model's delay on top).
-    public var firstTokenLatencyUs: UInt32? { firstTokenUs > sentUs ? firstTokenUs - sentUs : nil }
+    package var firstTokenLatencyUs: UInt32? { firstTokenUs > sentUs ? firstTokenUs - sentUs : nil }
     /// Per-token inter-token latency (vLLM's TPOT: the first token left out), µs.
-    public var interTokenUs: Double? {
+    package var interTokenUs: Double? {
         tokens > 1 && lastTokenUs > firstTokenUs ? Double(lastTokenUs - firstTokenUs) / Double(tokens - 1) : nil
     }
     /// The mean gap between content events, µs.
-    public var chunkGapUs: Double? {
+    package var chunkGapUs: Double? {
         contentEvents > 1 && lastTokenUs > firstTokenUs ? Double(lastTokenUs - firstTokenUs) / Double(contentEvents - 1) : nil
     }
     /// Tokens per second after the first token.
-    public var tokensPerSecond: Double? { interTokenUs.map { 1e6 / $0 } }
+    package var tokensPerSecond: Double? { interTokenUs.map { 1e6 / $0 } }
 
     /// A slot the generator never sent.
-    public static func notSent(seq: UInt32, session: UInt32, intendedUs: UInt32, endpoint: Endpoint) -> LedgerRecord {
+    package static func notSent(seq: UInt32, session: UInt32, intendedUs: UInt32, endpoint: Endpoint) -> LedgerRecord {
         LedgerRecord(
             seq: seq, session: session, intendedUs: intendedUs, sentUs: 0, firstByteUs: 0, doneUs: 0, bytes: 0, status: 0, fault: 0,
             chunks: 0, servedBy: .unknown, outcome: .notSent, endpoint: endpoint, curlCode: 0, flags: 0, attempts: 0)

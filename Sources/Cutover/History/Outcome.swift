@@ -1,5 +1,5 @@
 /// How one scheduled request ended, from the client's side.
-public enum Outcome: UInt8, Sendable, CaseIterable, Codable {
+package enum Outcome: UInt8, Sendable, CaseIterable, Codable {
     /// A complete 2xx response (for streams: `[DONE]` arrived).
     case ok = 0
     /// A non-2xx, or a stream that ended early, that an injected upstream fault produced
@@ -18,7 +18,7 @@ public enum Outcome: UInt8, Sendable, CaseIterable, Codable {
     case cancelled = 5
 
     /// The name used in reports and JSON.
-    public var name: String {
+    package var name: String {
         switch self {
         case .ok: "ok"
         case .upstreamFault: "upstream-fault"
@@ -30,5 +30,5 @@ public enum Outcome: UInt8, Sendable, CaseIterable, Codable {
     }
 
     /// A dropped request: the router's fault (SPEC §3).
-    public var isDropped: Bool { self == .routerError || self == .transport }
+    package var isDropped: Bool { self == .routerError || self == .transport }
 }

@@ -5,20 +5,20 @@
 /// phases leave no gap and drop counts miss no switch moment; its *steady* window
 /// `[startUs, endUs)` runs from the action's return to the next weight change, the span
 /// in which routing checks may hold the router to `greenWeight`.
-public struct PhaseWindow: Sendable, Equatable {
-    public var name: String
+package struct PhaseWindow: Sendable, Equatable {
+    package var name: String
     /// Steady window: routing under `greenWeight` starts here...
-    public var startUs: UInt32
+    package var startUs: UInt32
     /// ...and ends here (the next phase, or a weight change called inside this one).
-    public var endUs: UInt32
+    package var endUs: UInt32
     /// Green's weight in percent while this phase is steady.
-    public var greenWeight: Int
+    package var greenWeight: Int
     /// Stretch: when this phase's step began (its action's call).
-    public var openedUs: UInt32
+    package var openedUs: UInt32
     /// Stretch: when the next phase's step began, or the end of the run.
-    public var closedUs: UInt32
+    package var closedUs: UInt32
 
-    public init(name: String, startUs: UInt32, endUs: UInt32, greenWeight: Int, openedUs: UInt32? = nil, closedUs: UInt32? = nil) {
+    package init(name: String, startUs: UInt32, endUs: UInt32, greenWeight: Int, openedUs: UInt32? = nil, closedUs: UInt32? = nil) {
         self.name = name
         self.startUs = startUs
         self.endUs = endUs
@@ -28,12 +28,12 @@ public struct PhaseWindow: Sendable, Equatable {
     }
 
     /// Scheduled inside this phase's stretch (what drop counts use).
-    public func contains(_ record: LedgerRecord) -> Bool { record.intendedUs >= openedUs && record.intendedUs < closedUs }
+    package func contains(_ record: LedgerRecord) -> Bool { record.intendedUs >= openedUs && record.intendedUs < closedUs }
 
     /// Certainly routed under this phase's weight: sent inside its steady window, and
     /// answered (the router decided somewhere in between) before it ended. A request in
     /// flight across a switch may have been routed under either weight, so it is left out.
-    public func routed(_ record: LedgerRecord) -> Bool {
+    package func routed(_ record: LedgerRecord) -> Bool {
         record.outcome != .notSent && record.sentUs >= startUs && record.sentUs < endUs && record.routedByUs <= endUs
     }
 }

@@ -1,6 +1,6 @@
 /// An action asked of the router under test: the one spelling the suite parser, the
 /// timeline runner, the router drivers, `cutover deploy` and the checks all share.
-public enum RouterAction: Sendable, Equatable, Hashable {
+package enum RouterAction: Sendable, Equatable, Hashable {
     /// Health-check both environments.
     case validate
     /// Move `percent` % of sessions to green (health-gated by the router).
@@ -13,10 +13,10 @@ public enum RouterAction: Sendable, Equatable, Hashable {
     case restart
 
     /// Every action's name, as suites and `cutover deploy --phase` spell it.
-    public static let names = ["validate", "canary", "promote", "rollback", "restart"]
+    package static let names = ["validate", "canary", "promote", "rollback", "restart"]
 
     /// The action called `name`; `percent` is required for `canary` and refused for the rest.
-    public init?(name: String, percent: Int? = nil) {
+    package init?(name: String, percent: Int? = nil) {
         switch (name, percent) {
         case ("canary", let percent?): self = .canary(percent: percent)
         case ("validate", nil): self = .validate
@@ -27,7 +27,7 @@ public enum RouterAction: Sendable, Equatable, Hashable {
         }
     }
 
-    public var name: String {
+    package var name: String {
         switch self {
         case .validate: "validate"
         case .canary: "canary"
@@ -38,13 +38,13 @@ public enum RouterAction: Sendable, Equatable, Hashable {
     }
 
     /// For logs and evidence: `canary 10 %`, `promote`.
-    public var label: String {
+    package var label: String {
         if case .canary(let percent) = self { return "canary \(percent) %" }
         return name
     }
 
     /// Green's weight this action asks for; nil for actions that do not set weights.
-    public var intendedGreenWeight: Int? {
+    package var intendedGreenWeight: Int? {
         switch self {
         case .canary(let percent): percent
         case .promote: 100
@@ -53,5 +53,5 @@ public enum RouterAction: Sendable, Equatable, Hashable {
         }
     }
 
-    public var isCanary: Bool { if case .canary = self { true } else { false } }
+    package var isCanary: Bool { if case .canary = self { true } else { false } }
 }

@@ -2,16 +2,16 @@ import Foundation
 
 /// Monotonic microseconds since the run started: the ledger's clock, which the
 /// timeline runner shares so router actions and requests are on one time line.
-public struct RunClock: Sendable {
+package struct RunClock: Sendable {
     let startNanos: UInt64
 
-    public init() { startNanos = Self.monotonicNanos() }
+    package init() { startNanos = Self.monotonicNanos() }
 
-    public var nowMicros: UInt32 { UInt32(truncatingIfNeeded: (Self.monotonicNanos() &- startNanos) / 1_000) }
-    public var nowNanos: UInt64 { Self.monotonicNanos() &- startNanos }
+    package var nowMicros: UInt32 { UInt32(truncatingIfNeeded: (Self.monotonicNanos() &- startNanos) / 1_000) }
+    package var nowNanos: UInt64 { Self.monotonicNanos() &- startNanos }
 
     /// Sleeps until the clock reads `micros` (returns at once when that is past).
-    public func sleep(untilMicros micros: UInt64) async {
+    package func sleep(untilMicros micros: UInt64) async {
         let now = nowNanos / 1_000
         guard micros > now else { return }
         try? await Task.sleep(for: .microseconds(micros - now))

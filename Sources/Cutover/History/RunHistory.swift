@@ -3,31 +3,31 @@ import MockUpstream
 /// Everything a run recorded, raw: the client ledger, each upstream's ledger, the
 /// phases, the router actions and the faults. The reconcile stage joins it once into a
 /// `ReconciledRun`, which is all the checks read; none of them touches the network.
-public struct RunHistory: Sendable {
-    public var client: ClientLedger
+package struct RunHistory: Sendable {
+    package var client: ClientLedger
     /// What each upstream received (mock ledgers), health checks included.
-    public var upstream: [ServedBy: [LedgerEntry]]
-    public var phases: [PhaseWindow]
+    package var upstream: [ServedBy: [LedgerEntry]]
+    package var phases: [PhaseWindow]
     /// Router actions with their call and return times, in order.
-    public var actions: [ActionRecord]
+    package var actions: [ActionRecord]
     /// Faults present from the start or injected by the timeline, with their windows.
-    public var faults: [FaultWindow]
+    package var faults: [FaultWindow]
     /// Timeline steps the harness itself could not carry out (a fault injection the mock
     /// refused): the run cannot judge what those steps were for.
-    public var harnessFailures: [String]
+    package var harnessFailures: [String]
     /// Entries each upstream ledger had to drop because it was full: the evidence is then
     /// incomplete, and reconciliation cannot vouch for what it did not see.
-    public var upstreamLedgerDropped: [ServedBy: UInt64]
+    package var upstreamLedgerDropped: [ServedBy: UInt64]
     /// The control path: a light probe sent in the same run, on the same clock, straight to
     /// a mock with no faults and no router in between. What slows it is the machine's doing.
-    public var control: ClientLedger?
+    package var control: ClientLedger?
     /// The load plan, which says what each slot asked for (stream token counts).
-    public var plan: LoadPlan?
+    package var plan: LoadPlan?
     /// Wall-clock time (Unix ms) at which the ledger's clock read zero: maps the
     /// upstream ledgers' wall-clock times onto the run's time line.
-    public var wallStartMs: Double
+    package var wallStartMs: Double
 
-    public init(
+    package init(
         client: ClientLedger, upstream: [ServedBy: [LedgerEntry]], phases: [PhaseWindow], actions: [ActionRecord] = [], faults: [FaultWindow] = [],
         harnessFailures: [String] = [], upstreamLedgerDropped: [ServedBy: UInt64] = [:], control: ClientLedger? = nil, plan: LoadPlan? = nil,
         wallStartMs: Double = 0

@@ -1,10 +1,10 @@
 /// One of the two environments behind the router, or neither (no upstream executed it).
-public enum ServedBy: UInt8, Sendable, CaseIterable, Codable {
+package enum ServedBy: UInt8, Sendable, CaseIterable, Codable {
     case unknown = 0
     case blue = 1
     case green = 2
 
-    public var name: String {
+    package var name: String {
         switch self {
         case .unknown: "unknown"
         case .blue: "blue"

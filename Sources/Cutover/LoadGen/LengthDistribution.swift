@@ -5,7 +5,7 @@ import Foundation
 /// the request's own seeded uniforms, so a seed replays every length. LLM traffic is not one
 /// size: the benchmarks (vLLM `bench serve`, AIPerf, inference-perf) draw lengths from
 /// uniform, lognormal or empirical distributions, and so does this.
-public enum LengthDistribution: Sendable, Equatable {
+package enum LengthDistribution: Sendable, Equatable {
     case fixed(Int)
     case uniform(min: Int, max: Int)
     /// `median · e^(sigma·Z)`, clamped to `min...max`.
@@ -14,18 +14,18 @@ public enum LengthDistribution: Sendable, Equatable {
     case table([Entry])
 
     /// One row of an empirical table.
-    public struct Entry: Sendable, Equatable {
-        public var value: Int
-        public var weight: Double
+    package struct Entry: Sendable, Equatable {
+        package var value: Int
+        package var weight: Double
 
-        public init(value: Int, weight: Double) {
+        package init(value: Int, weight: Double) {
             self.value = value
             self.weight = weight
         }
     }
 
     /// A sample from two independent uniforms in [0, 1).
-    public func sample(_ u1: Double, _ u2: Double) -> Int {
+    package func sample(_ u1: Double, _ u2: Double) -> Int {
         switch self {
         case .fixed(let value):
             return value
@@ -46,7 +46,7 @@ public enum LengthDistribution: Sendable, Equatable {
     }
 
     /// The smallest and largest value a sample can take.
-    public var bounds: ClosedRange<Int> {
+    package var bounds: ClosedRange<Int> {
         switch self {
         case .fixed(let value): value...value
         case .uniform(let low, let high): low...high
@@ -58,7 +58,7 @@ public enum LengthDistribution: Sendable, Equatable {
     /// Reads `16`, `{type: fixed, value: 16}`, `{type: uniform, min: 200, max: 2000}`,
     /// `{type: lognormal, median: 300, sigma: 0.8, min: 1, max: 4000}` or
     /// `{type: table, values: [[100, 3], [1000, 1]]}` (value, weight); every value in `range`.
-    public static func parse(_ node: ConfigNode, range: ClosedRange<Int>) throws(ConfigError) -> LengthDistribution {
+    package static func parse(_ node: ConfigNode, range: ClosedRange<Int>) throws(ConfigError) -> LengthDistribution {
         if case .int = node.value { return .fixed(try node.int(in: range)) }
         guard case .object = node.value else {
             throw node.error("expected a number or a distribution such as {type: uniform, min: 200, max: 2000}, got \(node.kindName)")

@@ -3,10 +3,10 @@ import HTTPServerCore
 
 /// Runs a `LoadPlan`: one engine per thread, each on its own OS thread so the blocking
 /// libcurl loop never occupies a Swift concurrency thread. Returns the merged ledger.
-public enum LoadGenerator {
+package enum LoadGenerator {
     /// Runs the plan to the end (it always stops by itself: bounded by duration and timeouts).
     /// `clock` is the ledger's time base; pass one to put other events on the same line.
-    public static func run(_ plan: LoadPlan, clock: RunClock = RunClock(), progress: LoadProgress? = nil) async -> LoadResult {
+    package static func run(_ plan: LoadPlan, clock: RunClock = RunClock(), progress: LoadProgress? = nil) async -> LoadResult {
         let stamps = FaultStampTable()
         let requests = RequestTemplates(plan: plan)
         FileDescriptorTable.reserve(plan.maxInFlight + 1_024)
@@ -47,12 +47,12 @@ public enum LoadGenerator {
 }
 
 /// A finished run: the plan, the ledger, and a summary computed from the ledger.
-public struct LoadResult: Sendable {
-    public let plan: LoadPlan
-    public let ledger: ClientLedger
-    public let startedAt: Date
-    public let elapsedSeconds: Double
-    public let summary: LoadSummary
+package struct LoadResult: Sendable {
+    package let plan: LoadPlan
+    package let ledger: ClientLedger
+    package let startedAt: Date
+    package let elapsedSeconds: Double
+    package let summary: LoadSummary
 
     init(plan: LoadPlan, ledger: ClientLedger, startedAt: Date, elapsedSeconds: Double) {
         self.plan = plan
@@ -63,5 +63,5 @@ public struct LoadResult: Sendable {
     }
 
     /// False when the generator could not deliver the plan (any `not-sent` slot).
-    public var valid: Bool { summary.outcomes[.notSent, default: 0] == 0 }
+    package var valid: Bool { summary.outcomes[.notSent, default: 0] == 0 }
 }

@@ -3,42 +3,42 @@ import MockUpstream
 
 /// What load to drive: where, how (open or closed model), for how long, and with
 /// which mix of endpoints, models and session keys. One seed decides every choice.
-public struct LoadPlan: Sendable {
+package struct LoadPlan: Sendable {
     /// Open: requests arrive on a schedule whether or not earlier ones finished
     /// (latency counts from the schedule). Closed: a fixed number of clients, each
     /// sending the next request when the last one finished.
-    public enum Model: Sendable, Equatable {
+    package enum Model: Sendable, Equatable {
         case open(rate: Double, rampTo: Double? = nil)
         case closed(connections: Int)
     }
 
     /// Open model: evenly spaced, Poisson or gamma arrivals.
-    public var arrival: Arrival = .constant
+    package var arrival: Arrival = .constant
     /// Closed model: each client's pause between an answer and its next request, in
     /// milliseconds, drawn per request (nil: none).
-    public var thinkTimeMs: LengthDistribution?
+    package var thinkTimeMs: LengthDistribution?
     /// Requests per conversation: a session's next request carries the conversation so far
     /// (a growing prompt), which is where stickiness matters most. 1: single requests.
-    public var turns = 1
+    package var turns = 1
     /// Streams the client abandons on purpose: a router must pass the cancel upstream
     /// (CancelPropagation), or the relay keeps generating for nobody.
-    public var cancellation: Cancellation?
+    package var cancellation: Cancellation?
 
     /// A share of streams abandoned after a drawn delay.
-    public struct Cancellation: Sendable, Equatable {
+    package struct Cancellation: Sendable, Equatable {
         /// The share of streams abandoned, 0...1.
-        public var share: Double
+        package var share: Double
         /// How long after its send a stream is abandoned, in milliseconds.
-        public var afterMs: LengthDistribution
+        package var afterMs: LengthDistribution
 
-        public init(share: Double, afterMs: LengthDistribution) {
+        package init(share: Double, afterMs: LengthDistribution) {
             self.share = share
             self.afterMs = afterMs
         }
     }
 
     /// When (µs after its send) the client abandons slot `seq`, or nil when it does not.
-    public func cancelAfterUs(forSlot seq: UInt64) -> UInt64? {
+    package func cancelAfterUs(forSlot seq: UInt64) -> UInt64? {
         guard let cancellation, choices(for: seq).mix.endpoint == .chatStream,
             SeededRandom.unit(seed: seed, stream: 12, index: seq) < cancellation.share
         else { return nil }
@@ -47,20 +47,20 @@ public struct LoadPlan: Sendable {
     }
 
     /// One entry of the endpoint mix.
-    public struct MixEntry: Sendable, Equatable {
-        public var endpoint: Endpoint
-        public var weight: Double
+    package struct MixEntry: Sendable, Equatable {
+        package var endpoint: Endpoint
+        package var weight: Double
         /// Output length (`max_tokens`), drawn per request.
-        public var tokens: LengthDistribution
+        package var tokens: LengthDistribution
         /// Prompt size in bytes of message content, drawn per request; nil sends a short
         /// fixed prompt.
-        public var promptBytes: LengthDistribution?
+        package var promptBytes: LengthDistribution?
 
-        public init(endpoint: Endpoint, weight: Double, maxTokens: Int = 16) {
+        package init(endpoint: Endpoint, weight: Double, maxTokens: Int = 16) {
             self.init(endpoint: endpoint, weight: weight, tokens: .fixed(maxTokens))
         }
 
-        public init(endpoint: Endpoint, weight: Double, tokens: LengthDistribution, promptBytes: LengthDistribution? = nil) {
+        package init(endpoint: Endpoint, weight: Double, tokens: LengthDistribution, promptBytes: LengthDistribution? = nil) {
             self.endpoint = endpoint
             self.weight = weight
             self.tokens = tokens
@@ -68,7 +68,7 @@ public struct LoadPlan: Sendable {
         }
 
         /// The fixed output length, or the largest one the distribution can draw.
-        public var maxTokens: Int {
+        package var maxTokens: Int {
             get { tokens.bounds.upperBound }
             set { tokens = .fixed(newValue) }
         }
@@ -81,39 +81,39 @@ public struct LoadPlan: Sendable {
     }
 
     /// Base URL of the target (a router or a relay), without `/v1`.
-    public var url: String
-    public var model: Model
-    public var duration: Duration
+    package var url: String
+    package var model: Model
+    package var duration: Duration
     /// Session keys in the pool (`s0` … `s<n-1>`), sent as `X-Session-ID`.
-    public var sessions = 1_000
-    public var mix: [MixEntry] = [MixEntry(endpoint: .chat, weight: 1)]
+    package var sessions = 1_000
+    package var mix: [MixEntry] = [MixEntry(endpoint: .chat, weight: 1)]
     /// Relay models by weight.
-    public var models: [(name: String, weight: Double)] = [("gpt-4.1", 1)]
-    public var seed: UInt64 = 0
+    package var models: [(name: String, weight: Double)] = [("gpt-4.1", 1)]
+    package var seed: UInt64 = 0
     /// Open model: most requests in flight at once; a slot that finds none free waits.
-    public var maxInFlight = 4_096
+    package var maxInFlight = 4_096
     /// Open model: a slot not sent within this of its intended time is recorded `not-sent`.
-    public var maxLag: Duration = .seconds(1)
+    package var maxLag: Duration = .seconds(1)
     /// Per-request limit.
-    public var requestTimeout: Duration = .seconds(30)
+    package var requestTimeout: Duration = .seconds(30)
     /// Limit on connecting (at most `requestTimeout`): a target that does not accept in time
     /// is a `transport` outcome (curl error 28).
-    public var connectTimeout: Duration = .seconds(5)
+    package var connectTimeout: Duration = .seconds(5)
     /// Event loop threads, each with its own libcurl multi handle.
-    public var threads = 1
+    package var threads = 1
     /// Prefix of request ids: `<runID>-<seq>`.
-    public var runID: String = "run"
+    package var runID: String = "run"
     /// Extra header on every request (e.g. an API key).
-    public var headers: [(name: String, value: String)] = []
+    package var headers: [(name: String, value: String)] = []
 
-    public init(url: String, model: Model, duration: Duration) {
+    package init(url: String, model: Model, duration: Duration) {
         self.url = url.hasSuffix("/") ? String(url.dropLast()) : url
         self.model = model
         self.duration = duration
     }
 
     /// Why libcurl cannot parse `url` as a target, or nil when it can.
-    public static func urlProblem(_ url: String) -> String? {
+    package static func urlProblem(_ url: String) -> String? {
         guard let handle = curl_url() else { return "out of memory" }
         defer { curl_url_cleanup(handle) }
         let code = curl_url_set(handle, CURLUPART_URL, url + "/v1/models", 0)
@@ -121,7 +121,7 @@ public struct LoadPlan: Sendable {
     }
 
     /// Slots the open model schedules (the closed model's count is known only afterwards).
-    public var scheduledCount: Int? {
+    package var scheduledCount: Int? {
         guard case .open(let rate, let rampTo) = model else { return nil }
         let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         return Int((rate + (rampTo ?? rate)) / 2 * seconds)
@@ -129,27 +129,27 @@ public struct LoadPlan: Sendable {
 
     /// The `max_tokens` of slot `seq`: its mix entry's length distribution, drawn from the
     /// slot's own seeded uniforms.
-    public func maxTokens(forSlot seq: UInt64) -> Int {
+    package func maxTokens(forSlot seq: UInt64) -> Int {
         let entry = choices(for: seq).mix
         if case .fixed(let value) = entry.tokens { return value }
         return entry.tokens.sample(SeededRandom.unit(seed: seed, stream: 4, index: seq), SeededRandom.unit(seed: seed, stream: 5, index: seq))
     }
 
     /// The prompt size in bytes of slot `seq`, or nil for the short fixed prompt.
-    public func promptBytes(forSlot seq: UInt64) -> Int? {
+    package func promptBytes(forSlot seq: UInt64) -> Int? {
         choices(for: seq).mix.promptBytes?.sample(SeededRandom.unit(seed: seed, stream: 6, index: seq), SeededRandom.unit(seed: seed, stream: 7, index: seq))
     }
 
     /// The endpoint, model and session chosen for slot `seq` (for tests and reports).
-    public func choice(forSlot seq: UInt64) -> Choice {
+    package func choice(forSlot seq: UInt64) -> Choice {
         let choice = choices(for: seq)
         return Choice(endpoint: choice.mix.endpoint, model: models[choice.modelIndex].name, session: choice.session)
     }
 
-    public struct Choice: Equatable, Sendable {
-        public var endpoint: Endpoint
-        public var model: String
-        public var session: UInt32
+    package struct Choice: Equatable, Sendable {
+        package var endpoint: Endpoint
+        package var model: String
+        package var session: UInt32
     }
 
     /// Slots from one turn of a conversation to the next: the clients in the closed model
@@ -161,10 +161,10 @@ public struct LoadPlan: Sendable {
     }
 
     /// The turn (0-based) of slot `seq` in its conversation.
-    public func turn(ofSlot seq: UInt64) -> Int { turns > 1 ? Int((seq / conversationStride) % UInt64(turns)) : 0 }
+    package func turn(ofSlot seq: UInt64) -> Int { turns > 1 ? Int((seq / conversationStride) % UInt64(turns)) : 0 }
 
     /// The slots of the earlier turns of slot `seq`'s conversation, oldest first.
-    public func earlierTurns(ofSlot seq: UInt64) -> [UInt64] {
+    package func earlierTurns(ofSlot seq: UInt64) -> [UInt64] {
         let turn = turn(ofSlot: seq)
         return turn == 0 ? [] : (1...turn).reversed().map { seq - UInt64($0) * conversationStride }
     }

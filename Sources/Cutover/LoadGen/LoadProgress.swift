@@ -1,13 +1,13 @@
 import Synchronization
 
 /// Live counters the engine threads bump as requests end, for progress displays.
-public final class LoadProgress: Sendable {
+package final class LoadProgress: Sendable {
     private let sentCount = Atomic<Int>(0)
     private let okCount = Atomic<Int>(0)
     private let droppedCount = Atomic<Int>(0)
     private let greenCount = Atomic<Int>(0)
 
-    public init() {}
+    package init() {}
 
     func record(_ record: LedgerRecord) {
         sentCount.add(1, ordering: .relaxed)
@@ -16,8 +16,8 @@ public final class LoadProgress: Sendable {
         if record.servedBy == .green { greenCount.add(1, ordering: .relaxed) }
     }
 
-    public var sent: Int { sentCount.load(ordering: .relaxed) }
-    public var ok: Int { okCount.load(ordering: .relaxed) }
-    public var dropped: Int { droppedCount.load(ordering: .relaxed) }
-    public var green: Int { greenCount.load(ordering: .relaxed) }
+    package var sent: Int { sentCount.load(ordering: .relaxed) }
+    package var ok: Int { okCount.load(ordering: .relaxed) }
+    package var dropped: Int { droppedCount.load(ordering: .relaxed) }
+    package var green: Int { greenCount.load(ordering: .relaxed) }
 }

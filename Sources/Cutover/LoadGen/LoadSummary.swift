@@ -4,30 +4,30 @@ import Histogram
 
 /// What a run amounted to: counts by outcome and environment, HDR latency histograms
 /// (from the intended and from the actual send time), scheduling lag, a per-second series.
-public struct LoadSummary: Sendable {
-    public let requests: Int
-    public let elapsedSeconds: Double
-    public let outcomes: [Outcome: Int]
-    public let byEnvironment: [ServedBy: Int]
+package struct LoadSummary: Sendable {
+    package let requests: Int
+    package let elapsedSeconds: Double
+    package let outcomes: [Outcome: Int]
+    package let byEnvironment: [ServedBy: Int]
     /// Latency from the intended send time, µs (coordinated omission corrected).
-    public let corrected: Histogram<UInt64>
+    package let corrected: Histogram<UInt64>
     /// Latency from the actual send time, µs.
-    public let uncorrected: Histogram<UInt64>
+    package let uncorrected: Histogram<UInt64>
     /// Corrected latency by environment, µs.
-    public let correctedByEnvironment: [ServedBy: Histogram<UInt64>]
+    package let correctedByEnvironment: [ServedBy: Histogram<UInt64>]
     /// How late slots were sent, µs.
-    public let lag: Histogram<UInt64>
+    package let lag: Histogram<UInt64>
     /// Per second of the run: sent, ok, dropped, served by blue and by green.
-    public let seconds: [Second]
+    package let seconds: [Second]
     /// TTFT, ITL, chunk gaps, tokens/s and usage, when the run had streams.
-    public let streams: StreamMetrics?
+    package let streams: StreamMetrics?
 
-    public struct Second: Sendable, Equatable {
-        public var sent = 0
-        public var ok = 0
-        public var dropped = 0
-        public var blue = 0
-        public var green = 0
+    package struct Second: Sendable, Equatable {
+        package var sent = 0
+        package var ok = 0
+        package var dropped = 0
+        package var blue = 0
+        package var green = 0
     }
 
     static func histogram() -> Histogram<UInt64> {
@@ -75,14 +75,14 @@ public struct LoadSummary: Sendable {
     }
 
     /// Requests that got an answer or a transport failure, per second of the run.
-    public var throughput: Double {
+    package var throughput: Double {
         elapsedSeconds > 0 ? Double(requests - outcomes[.notSent, default: 0]) / elapsedSeconds : 0
     }
 
     static func ms(_ micros: UInt64) -> Double { (Double(micros) / 1_000 * 1_000).rounded() / 1_000 }
 
     /// `cutover load --json`.
-    public func json(valid: Bool) -> JSON {
+    package func json(valid: Bool) -> JSON {
         func latency(_ h: Histogram<UInt64>) -> JSON {
             h.totalCount == 0
                 ? .object([("p50", .null), ("p90", .null), ("p99", .null), ("p999", .null), ("max", .null)])
@@ -123,7 +123,7 @@ public struct LoadSummary: Sendable {
     }
 
     /// The human summary, in the spirit of wrk's and vegeta's.
-    public func text(valid: Bool) -> String {
+    package func text(valid: Bool) -> String {
         func row(_ label: String, _ h: Histogram<UInt64>) -> String {
             guard h.totalCount > 0 else { return "  \(label.padding(toLength: 22, withPad: " ", startingAt: 0)) no samples" }
             let cells = [50.0, 90, 99, 99.9].map { String(format: "%9.2f", Self.ms(h.valueAtPercentile($0))) }.joined()

@@ -5,7 +5,7 @@ import MockUpstream
 /// benchmarks offer them (vLLM `bench serve`, AIPerf, inference-perf): a Poisson process, or
 /// a gamma process whose `burstiness` is the shape (1 is Poisson; below 1 burstier, above 1
 /// more even). The mean rate is the plan's either way.
-public enum Arrival: Sendable, Equatable {
+package enum Arrival: Sendable, Equatable {
     case constant
     case poisson
     case gamma(burstiness: Double)

@@ -1,7 +1,7 @@
 /// The run's control path, indexed by time once: the control probes (straight to a
 /// fault-free mock, no router) and the router path's scheduling lag. Timing checks ask it
 /// whether the machine was quiet in a span before they blame the router for slowness.
-public struct ControlPath: Sendable {
+package struct ControlPath: Sendable {
     /// Control probes' intended send times, sorted, and their times to first byte (µs).
     private let probeTimes: [UInt32]
     private let probeWaits: [UInt32]
@@ -9,7 +9,7 @@ public struct ControlPath: Sendable {
     private let lagTimes: [UInt32]
     private let lagValues: [UInt32]
     /// The control path's median time to first byte over the run (µs).
-    public let medianUs: UInt32
+    package let medianUs: UInt32
     /// Fewer control probes than this in a span cannot vouch for the machine.
     static let minimumProbes = 3
 
@@ -24,12 +24,12 @@ public struct ControlPath: Sendable {
     }
 
     /// Whether a run had a control path at all.
-    public var isPresent: Bool { !probeTimes.isEmpty }
+    package var isPresent: Bool { !probeTimes.isEmpty }
 
     /// The machine's noise in `[from, to)`: noisy when the control probes' p90 rose more
     /// than `boundUs` above their median, or the generator's p99 lag passed `boundUs`, or
     /// too few probes ran to tell.
-    public func noise(fromUs from: UInt32, toUs to: UInt32, boundUs: UInt32) -> MachineNoise {
+    package func noise(fromUs from: UInt32, toUs to: UInt32, boundUs: UInt32) -> MachineNoise {
         let inSpan = Array(probeWaits[probeTimes.insertionIndex(of: from)..<probeTimes.insertionIndex(of: max(from, to))])
         let lagSpan = Array(lagValues[lagTimes.insertionIndex(of: from)..<lagTimes.insertionIndex(of: max(from, to))])
         let p90 = Percentile.of(inSpan, 0.9) ?? 0

@@ -2,9 +2,9 @@ import MockUpstream
 
 /// One upstream execution of one of the run's requests: which environment's ledger
 /// holds it, and the entry as that upstream recorded it.
-public struct Execution: Sendable {
-    public var env: ServedBy
-    public var entry: LedgerEntry
+package struct Execution: Sendable {
+    package var env: ServedBy
+    package var entry: LedgerEntry
 
     /// Where an execution sits: the environment and the index in its ledger, packed
     /// into 32 bits so a million of them cost 4 MB.

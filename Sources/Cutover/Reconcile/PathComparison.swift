@@ -6,40 +6,40 @@
 /// Each path is shown as its *excess*: a request's time to first byte (from its intended
 /// send time) above the median of its own endpoint over the run, so that a streamed
 /// answer's time to first token and a models probe's 1 ms sit on the same scale.
-public struct PathComparison: Sendable, Encodable {
-    public struct Path: Sendable, Encodable {
+package struct PathComparison: Sendable, Encodable {
+    package struct Path: Sendable, Encodable {
         /// Requests sent on the path.
-        public var requests: Int
+        package var requests: Int
         /// Time to first byte from the intended send time.
-        public var p50Ms: Double
-        public var p99Ms: Double
+        package var p50Ms: Double
+        package var p99Ms: Double
         /// p90 excess over each endpoint's median.
-        public var excessP90Ms: Double
+        package var excessP90Ms: Double
     }
 
-    public struct Second: Sendable, Encodable {
-        public var second: Int
-        public var routerExcessP90Ms: Double
-        public var controlExcessP90Ms: Double
-        public var controlProbes: Int
-        public var generatorLagP99Ms: Double
+    package struct Second: Sendable, Encodable {
+        package var second: Int
+        package var routerExcessP90Ms: Double
+        package var controlExcessP90Ms: Double
+        package var controlProbes: Int
+        package var generatorLagP99Ms: Double
         /// The control path or the generator passed `noiseBoundMs` in this second.
-        public var noisy: Bool
+        package var noisy: Bool
     }
 
-    public var router: Path
+    package var router: Path
     /// The probes straight to a fault-free mock; nil in a run without a control path.
-    public var control: Path?
-    public var generatorLagP50Ms: Double
-    public var generatorLagP99Ms: Double
-    public var generatorLagMaxMs: Double
+    package var control: Path?
+    package var generatorLagP50Ms: Double
+    package var generatorLagP99Ms: Double
+    package var generatorLagMaxMs: Double
     /// A second is noisy when the control path's p90 excess or the generator's p99 lag
     /// passes this: LatencyBudget's smallest budget.
-    public var noiseBoundMs: Double
-    public var noisySeconds: Int
-    public var seconds: [Second]
+    package var noiseBoundMs: Double
+    package var noisySeconds: Int
+    package var seconds: [Second]
 
-    public init(_ run: ReconciledRun) {
+    package init(_ run: ReconciledRun) {
         let boundUs = LatencyBudget.floorUs
         let sent = run.records.filter { $0.outcome != .notSent }
         let probes = (run.history.control?.records ?? []).filter { $0.outcome != .notSent }
@@ -76,7 +76,7 @@ public struct PathComparison: Sendable, Encodable {
     }
 
     /// One line for the terminal and the JUnit properties.
-    public var text: String {
+    package var text: String {
         func f(_ value: Double) -> String { String(format: "%.2f", value) }
         let controlText = control.map { "control path (no router) p50 \(f($0.p50Ms)) ms p99 \(f($0.p99Ms)) ms" } ?? "no control path"
         return "time to first byte: router path p50 \(f(router.p50Ms)) ms p99 \(f(router.p99Ms)) ms · \(controlText) · generator lag p99 \(f(generatorLagP99Ms)) ms max \(f(generatorLagMaxMs)) ms · \(noisySeconds) of \(seconds.count) s noisy"

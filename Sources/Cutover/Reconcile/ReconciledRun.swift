@@ -8,19 +8,19 @@ import MockUpstream
 /// The environment that served a request is the one whose ledger holds the execution
 /// that answered it. The router's `X-Environment` header is its own word: where it
 /// disagrees, that is a finding (`EnvironmentHeader`), never the truth.
-public struct ReconciledRun: Sendable {
-    public let history: RunHistory
+package struct ReconciledRun: Sendable {
+    package let history: RunHistory
     /// The client ledger with `servedBy` and `outcome` settled from upstream evidence.
-    public let ledger: ClientLedger
+    package let ledger: ClientLedger
     /// Accepted actions that moved green's weight, in order.
-    public let weightChanges: [WeightChange]
+    package let weightChanges: [WeightChange]
     /// Records (by index) whose router header named another environment than the one
     /// that executed them.
-    public let headerDisagreements: [UInt32]
+    package let headerDisagreements: [UInt32]
     /// Why the upstream evidence is incomplete; empty when both ledgers hold everything.
-    public let evidenceGaps: [String]
+    package let evidenceGaps: [String]
     /// What the machine did without the router: timing checks ask it before they blame.
-    public let machine: ControlPath
+    package let machine: ControlPath
 
     /// Upstream executions per record (by index in the ledger; saturating at 255).
     private let executionCounts: [UInt8]
@@ -37,14 +37,14 @@ public struct ReconciledRun: Sendable {
     private let greenEntries: [LedgerEntry]
     private let faultIndex: FaultIndex
 
-    public var records: [LedgerRecord] { ledger.records }
-    public var phases: [PhaseWindow] { history.phases }
-    public var actions: [ActionRecord] { history.actions }
-    public var faults: [FaultWindow] { history.faults }
-    public var plan: LoadPlan? { history.plan }
-    public var runID: String { ledger.runID }
+    package var records: [LedgerRecord] { ledger.records }
+    package var phases: [PhaseWindow] { history.phases }
+    package var actions: [ActionRecord] { history.actions }
+    package var faults: [FaultWindow] { history.faults }
+    package var plan: LoadPlan? { history.plan }
+    package var runID: String { ledger.runID }
 
-    public init(_ history: RunHistory) {
+    package init(_ history: RunHistory) {
         self.history = history
         let raw = history.client.records
         blueEntries = history.upstream[.blue] ?? []
@@ -152,28 +152,28 @@ public struct ReconciledRun: Sendable {
 
     // MARK: - Reading it
 
-    public func requestID(_ record: LedgerRecord) -> String { ledger.requestID(record) }
+    package func requestID(_ record: LedgerRecord) -> String { ledger.requestID(record) }
 
     /// The index in `records` of request `seq`.
-    public func index(ofSeq seq: UInt32) -> Int? {
+    package func index(ofSeq seq: UInt32) -> Int? {
         if let sparseIndex { return sparseIndex[seq] }
         return Int(seq) < records.count ? Int(seq) : nil
     }
 
     /// The record of request `seq`.
-    public func record(seq: UInt32) -> LedgerRecord? { index(ofSeq: seq).map { records[$0] } }
+    package func record(seq: UInt32) -> LedgerRecord? { index(ofSeq: seq).map { records[$0] } }
 
     /// How many times request `seq` was executed upstream.
-    public func executionCount(_ seq: UInt32) -> Int { index(ofSeq: seq).map { Int(executionCounts[$0]) } ?? 0 }
+    package func executionCount(_ seq: UInt32) -> Int { index(ofSeq: seq).map { Int(executionCounts[$0]) } ?? 0 }
 
     /// The upstream execution that answered request `seq`.
-    public func answer(_ seq: UInt32) -> Execution? {
+    package func answer(_ seq: UInt32) -> Execution? {
         guard let at = index(ofSeq: seq), answers[at] != .none else { return nil }
         return execution(answers[at])
     }
 
     /// Every upstream execution of request `seq`, in ledger order.
-    public func executions(_ seq: UInt32) -> [Execution] {
+    package func executions(_ seq: UInt32) -> [Execution] {
         if let at = index(ofSeq: seq), let all = repeated[UInt32(at)] { return all.map(execution) }
         return answer(seq).map { [$0] } ?? []
     }
@@ -184,31 +184,31 @@ public struct ReconciledRun: Sendable {
 
     /// Upstream executions of this run's requests on `env` (health probes left out) that
     /// also satisfy `predicate`, which is tested first because it is cheaper.
-    public func executions(on env: ServedBy, where predicate: (LedgerEntry) -> Bool = { _ in true }) -> [LedgerEntry] {
+    package func executions(on env: ServedBy, where predicate: (LedgerEntry) -> Bool = { _ in true }) -> [LedgerEntry] {
         (env == .green ? greenEntries : blueEntries).filter { predicate($0) && history.requestSeq($0.requestID) != nil }
     }
 
     /// The run-clock time (µs) of an upstream ledger entry's arrival.
-    public func runMicros(ofArrival entry: LedgerEntry) -> Double { history.runMicros(ofArrival: entry) }
+    package func runMicros(ofArrival entry: LedgerEntry) -> Double { history.runMicros(ofArrival: entry) }
 
     /// The run-clock time (µs) of an upstream ledger entry's end (`finishMs`).
-    public func runMicros(ofFinish finishMs: Double) -> Double { history.runMicros(ofWallMs: finishMs) }
+    package func runMicros(ofFinish finishMs: Double) -> Double { history.runMicros(ofWallMs: finishMs) }
 
     /// The fault windows on `env` with this id.
-    public func faultWindows(on env: ServedBy, id: String) -> [FaultWindow] { faultIndex.windows(env, id) }
+    package func faultWindows(on env: ServedBy, id: String) -> [FaultWindow] { faultIndex.windows(env, id) }
 
     /// The phases a check asked for (all when `names` is empty).
-    public func phases(named names: [String]) -> [PhaseWindow] {
+    package func phases(named names: [String]) -> [PhaseWindow] {
         names.isEmpty ? phases : phases.filter { names.contains($0.name) }
     }
 
     /// Records certainly routed under the weight of one of `windows`.
-    public func routedRecords(in windows: [PhaseWindow]) -> [LedgerRecord] {
+    package func routedRecords(in windows: [PhaseWindow]) -> [LedgerRecord] {
         records.filter { record in windows.contains { $0.routed(record) } }
     }
 
     /// Records scheduled inside the stretch of any of `windows`.
-    public func records(in windows: [PhaseWindow]) -> [LedgerRecord] {
+    package func records(in windows: [PhaseWindow]) -> [LedgerRecord] {
         records.filter { record in windows.contains { $0.contains(record) } }
     }
 }

@@ -1,16 +1,16 @@
 /// An accepted action that moved green's weight, with the weight before and after: the
 /// one list of switches every check reads ("the next change after t" lives here).
-public struct WeightChange: Sendable, Equatable {
+package struct WeightChange: Sendable, Equatable {
     /// Index of the action in the run's action log.
-    public var actionIndex: Int
-    public var action: RouterAction
-    public var calledUs: UInt32
-    public var returnedUs: UInt32
-    public var from: Int
-    public var to: Int
+    package var actionIndex: Int
+    package var action: RouterAction
+    package var calledUs: UInt32
+    package var returnedUs: UInt32
+    package var from: Int
+    package var to: Int
 
     /// Green's weight rose (sessions may move only blue→green).
-    public var raisesGreen: Bool { to > from }
+    package var raisesGreen: Bool { to > from }
 }
 
 extension [WeightChange] {

@@ -3,36 +3,36 @@ import HTTPServerCore
 /// The verdict of a set of runs (a certification set, or one suite run `--repeat N`
 /// times): per check across all runs with its pass / fail / inconclusive counts, and
 /// overall, naming the router build (profile, version, executable hash) and the seeds.
-public struct Certification: Sendable {
+package struct Certification: Sendable {
     /// One check across the set.
-    public struct CheckTally: Sendable {
-        public var name: String
+    package struct CheckTally: Sendable {
+        package var name: String
         /// Failed anywhere, else inconclusive anywhere, else passed somewhere, else skipped.
-        public var status: CheckResult.Status
+        package var status: CheckResult.Status
         /// The suites behind that status (the failing ones, the inconclusive ones, …).
-        public var suites: [String]
+        package var suites: [String]
         /// Runs per status.
-        public var counts: [CheckResult.Status: Int]
+        package var counts: [CheckResult.Status: Int]
 
         /// `pass 19 · fail 0 · inconclusive 1`.
-        public var countText: String {
+        package var countText: String {
             CheckResult.Status.allCases.filter { counts[$0, default: 0] > 0 || $0 != .skipped }.map { "\($0.rawValue) \(counts[$0, default: 0])" }
                 .joined(separator: " · ")
         }
     }
 
-    public var set: String
-    public var runs: [SuiteRun]
+    package var set: String
+    package var runs: [SuiteRun]
     /// Suites whose environment could not be set up.
-    public var invalidSuites: [String]
+    package var invalidSuites: [String]
 
-    public init(set: String, runs: [SuiteRun], invalidSuites: [String]) {
+    package init(set: String, runs: [SuiteRun], invalidSuites: [String]) {
         self.set = set
         self.runs = runs
         self.invalidSuites = invalidSuites
     }
 
-    public var verdict: SuiteRun.Verdict {
+    package var verdict: SuiteRun.Verdict {
         // A defect proven anywhere fails the set; otherwise anything not judged voids it.
         if runs.contains(where: { $0.verdict == .fail }) { return .fail }
         if !invalidSuites.isEmpty || runs.contains(where: { $0.verdict == .invalid }) { return .invalid }
@@ -41,7 +41,7 @@ public struct Certification: Sendable {
 
     /// Each check's status across the set: failed anywhere, else inconclusive anywhere,
     /// else passed somewhere, else skipped.
-    public var perCheck: [CheckTally] {
+    package var perCheck: [CheckTally] {
         var order: [String] = []
         var results: [String: [(suite: String, status: CheckResult.Status)]] = [:]
         for run in runs {
@@ -63,7 +63,7 @@ public struct Certification: Sendable {
         }
     }
 
-    public var text: String {
+    package var text: String {
         var lines = ["CERTIFICATION \(set)"]
         if let build = runs.first?.build {
             lines.append("router \(build.profile) version \(build.version) sha256 \(build.sha256.isEmpty ? "n/a" : build.sha256)")
@@ -89,7 +89,7 @@ public struct Certification: Sendable {
     }
 
     /// `report.json` of `cutover certify`: one report object per suite and the verdicts.
-    public var json: JSON {
+    package var json: JSON {
         .object([
             ("set", .string(set)),
             ("router", runs.first.map { RunReport.build($0.build) } ?? .null),

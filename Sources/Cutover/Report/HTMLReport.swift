@@ -3,8 +3,8 @@ import Foundation
 /// `report.html`: one self-contained page (inline CSS and SVG, no external URL) with
 /// throughput by environment per second and the phase and action markers, errors,
 /// p50/p99 latency, and the check table with each check's evidence.
-public enum HTMLReport {
-    public static func html(_ run: SuiteRun) -> String {
+package enum HTMLReport {
+    package static func html(_ run: SuiteRun) -> String {
         let series = SecondSeries(run.reconciled.records).seconds
         let verdictClass = run.verdict == .pass ? "pass" : run.verdict == .fail ? "fail" : "inconclusive"
         var out = """

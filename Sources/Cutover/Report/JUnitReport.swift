@@ -1,10 +1,10 @@
 /// `junit.xml`: one testsuite per suite run, one testcase per check, so CI tools list each
 /// check as a test (failures carry the summary and the evidence).
-public enum JUnitReport {
+package enum JUnitReport {
     /// The runs, and for a set (a certification, or `--repeat N`) one more testsuite with a
     /// testcase per check that carries its pass / fail / inconclusive counts: failed when
     /// it failed in any run, an error when it could not judge in one.
-    public static func xml(_ runs: [SuiteRun], set: Certification? = nil) -> String {
+    package static func xml(_ runs: [SuiteRun], set: Certification? = nil) -> String {
         var out = #"<?xml version="1.0" encoding="UTF-8"?>"# + "\n"
         let failures = runs.flatMap(\.checks).filter { $0.status == .fail }.count
         out += #"<testsuites name="cutover" tests="\#(runs.flatMap(\.checks).count)" failures="\#(failures)">"# + "\n"

@@ -2,8 +2,8 @@ import Foundation
 
 /// Writes a run's files into a report folder: `report.json`, `junit.xml`, `report.html`
 /// and, when asked, `ledger.jsonl` (one line per scheduled request).
-public enum ReportWriter {
-    public static func write(_ run: SuiteRun, to directory: URL, ledger: Bool) throws {
+package enum ReportWriter {
+    package static func write(_ run: SuiteRun, to directory: URL, ledger: Bool) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try (RunReport.json(run).text + "\n").write(to: directory.appendingPathComponent("report.json"), atomically: true, encoding: .utf8)
         try JUnitReport.xml([run]).write(to: directory.appendingPathComponent("junit.xml"), atomically: true, encoding: .utf8)

@@ -2,8 +2,8 @@ import Foundation
 import HTTPServerCore
 
 /// `report.json`: the run as data (SPEC §4's keys and more).
-public enum RunReport {
-    public static func json(_ run: SuiteRun) -> JSON {
+package enum RunReport {
+    package static func json(_ run: SuiteRun) -> JSON {
         func seconds(_ us: UInt32) -> JSON { us == .max ? .null : .double((Double(us) / 1_000).rounded() / 1_000) }
         return .object([
             ("suite", .string(run.suite.name)),

@@ -3,9 +3,9 @@ import Foundation
 /// `report.html` of a set of runs (a certification, or one suite `--repeat N` times): the
 /// verdict, each check's pass / fail / inconclusive counts, and a link to every run's own
 /// page. One self-contained file: inline CSS, relative links only.
-public enum SetReport {
+package enum SetReport {
     /// `folders` gives each run's report folder, relative to this page.
-    public static func html(_ set: Certification, folders: [String]) -> String {
+    package static func html(_ set: Certification, folders: [String]) -> String {
         func e(_ text: String) -> String { MarkupText.escape(text) }
         var out = """
             <!doctype html>

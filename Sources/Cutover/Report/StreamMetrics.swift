@@ -14,14 +14,14 @@ import ConfigInput
 /// - usage: streams whose `usage.completion_tokens` differs from the tokens received;
 /// - goodput: the share of sent requests (not the abandoned ones) that were ok and, when the
 ///   suite sets an `slo`, met it (errors and truncations are misses).
-public struct StreamMetrics: Encodable, Sendable {
+package struct StreamMetrics: Encodable, Sendable {
     /// Targets a request must meet to count in goodput (`slo:` in a suite).
-    public struct SLO: Sendable, Equatable, Encodable {
-        public var firstTokenMs: Double?
-        public var interTokenMs: Double?
-        public var headersMs: Double?
+    package struct SLO: Sendable, Equatable, Encodable {
+        package var firstTokenMs: Double?
+        package var interTokenMs: Double?
+        package var headersMs: Double?
 
-        public init(firstTokenMs: Double? = nil, interTokenMs: Double? = nil, headersMs: Double? = nil) {
+        package init(firstTokenMs: Double? = nil, interTokenMs: Double? = nil, headersMs: Double? = nil) {
             self.firstTokenMs = firstTokenMs
             self.interTokenMs = interTokenMs
             self.headersMs = headersMs
@@ -29,12 +29,12 @@ public struct StreamMetrics: Encodable, Sendable {
     }
 
     /// Nearest-rank percentiles of one measure, in milliseconds (tokens/s for that one).
-    public struct Spread: Encodable, Sendable {
-        public var count: Int
-        public var p50: Double
-        public var p90: Double
-        public var p99: Double
-        public var max: Double
+    package struct Spread: Encodable, Sendable {
+        package var count: Int
+        package var p50: Double
+        package var p90: Double
+        package var p99: Double
+        package var max: Double
 
         init?(_ values: [Double]) {
             guard !values.isEmpty else { return nil }
@@ -49,23 +49,23 @@ public struct StreamMetrics: Encodable, Sendable {
     }
 
     /// The measures of one slice of the run.
-    public struct Group: Encodable, Sendable {
-        public var name: String
-        public var sent: Int
-        public var ok: Int
-        public var streams: Int
-        public var headersMs: Spread?
-        public var firstTokenMs: Spread?
-        public var interTokenMs: Spread?
-        public var chunkGapMs: Spread?
-        public var longestGapMs: Spread?
-        public var tokensPerSecond: Spread?
+    package struct Group: Encodable, Sendable {
+        package var name: String
+        package var sent: Int
+        package var ok: Int
+        package var streams: Int
+        package var headersMs: Spread?
+        package var firstTokenMs: Spread?
+        package var interTokenMs: Spread?
+        package var chunkGapMs: Spread?
+        package var longestGapMs: Spread?
+        package var tokensPerSecond: Spread?
         /// Streams that carried a usage chunk, and those whose count differed.
-        public var usageChecked: Int
-        public var usageMismatches: Int
+        package var usageChecked: Int
+        package var usageMismatches: Int
         /// Sent requests that were ok and met the SLO, and their share.
-        public var good: Int
-        public var goodput: Double?
+        package var good: Int
+        package var goodput: Double?
 
         init(name: String, records: some Sequence<LedgerRecord>, slo: SLO?) {
             self.name = name
@@ -128,22 +128,22 @@ public struct StreamMetrics: Encodable, Sendable {
     }
 
     /// TTFT and ITL of the streams that started in one second.
-    public struct Second: Encodable, Sendable {
-        public var second: Int
-        public var streams: Int
-        public var firstTokenP50Ms: Double
-        public var firstTokenP99Ms: Double
-        public var interTokenP50Ms: Double
-        public var interTokenP99Ms: Double
+    package struct Second: Encodable, Sendable {
+        package var second: Int
+        package var streams: Int
+        package var firstTokenP50Ms: Double
+        package var firstTokenP99Ms: Double
+        package var interTokenP50Ms: Double
+        package var interTokenP99Ms: Double
     }
 
-    public var slo: SLO?
-    public var overall: Group
-    public var byEnvironment: [Group]
-    public var byPhase: [Group]
-    public var perSecond: [Second]
+    package var slo: SLO?
+    package var overall: Group
+    package var byEnvironment: [Group]
+    package var byPhase: [Group]
+    package var perSecond: [Second]
 
-    public init(_ run: ReconciledRun, slo: SLO?) {
+    package init(_ run: ReconciledRun, slo: SLO?) {
         self.init(records: run.records, phases: run.phases, slo: slo)
     }
 
@@ -170,10 +170,10 @@ public struct StreamMetrics: Encodable, Sendable {
     }
 
     /// Whether the run had streams to speak of.
-    public var hasStreams: Bool { overall.streams > 0 }
+    package var hasStreams: Bool { overall.streams > 0 }
 
     /// One line for the terminal.
-    public var text: String {
+    package var text: String {
         let g = overall
         func ms(_ spread: Spread?) -> String { spread.map { String(format: "p50 %.1f p99 %.1f ms", $0.p50, $0.p99) } ?? "n/a" }
         var parts = ["streams \(g.streams)", "TTFT \(ms(g.firstTokenMs))", "ITL \(ms(g.interTokenMs))", "chunk gap \(ms(g.chunkGapMs))"]

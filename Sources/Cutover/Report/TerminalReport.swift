@@ -1,8 +1,8 @@
 import Foundation
 
 /// The final table a person reads: the run in two lines, one row per check, the verdict.
-public enum TerminalReport {
-    public static func text(_ run: SuiteRun) -> String {
+package enum TerminalReport {
+    package static func text(_ run: SuiteRun) -> String {
         let s = run.summary
         let dropped = s.outcomes[.routerError, default: 0] + s.outcomes[.transport, default: 0]
         let served = max(1, s.byEnvironment[.blue, default: 0] + s.byEnvironment[.green, default: 0])

@@ -4,24 +4,24 @@ import Synchronization
 /// A server the harness started: it waits for the JSON ready line on stdout, sends its
 /// stderr to a log file, and is always stopped by its own PID (SIGTERM, then SIGKILL).
 /// Every live child is listed so that Ctrl-C in the CLI can stop them all.
-public final class ChildProcess: Sendable {
-    public let pid: Int32
+package final class ChildProcess: Sendable {
+    package let pid: Int32
     /// The first line the child wrote on stdout.
-    public let readyLine: String
-    public let logFile: URL
+    package let readyLine: String
+    package let logFile: URL
     private let process: UncheckedBox<Process>
 
     /// PIDs of children still running, for `stopAll()` on a signal; a negative one is a
     /// process group (`ProcessGroup`), which `kill` then signals as a whole.
     private static let live = Mutex<Set<Int32>>([])
 
-    public struct LaunchError: Error, CustomStringConvertible {
-        public var description: String
+    package struct LaunchError: Error, CustomStringConvertible {
+        package var description: String
     }
 
     /// Starts `executable` and waits up to `timeout` for its first stdout line; on failure
     /// the child is killed and the error quotes the end of its log.
-    public static func launch(_ executable: URL, _ arguments: [String], logFile: URL, timeout: Duration = .seconds(20)) async throws -> ChildProcess {
+    package static func launch(_ executable: URL, _ arguments: [String], logFile: URL, timeout: Duration = .seconds(20)) async throws -> ChildProcess {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -74,11 +74,11 @@ public final class ChildProcess: Sendable {
         self.process = UncheckedBox(process)
     }
 
-    public var isRunning: Bool { process.value.isRunning }
+    package var isRunning: Bool { process.value.isRunning }
 
     /// SIGTERM, then SIGKILL after `grace`; returns the exit status.
     @discardableResult
-    public func stop(grace: Duration = .seconds(15)) async -> Int32 {
+    package func stop(grace: Duration = .seconds(15)) async -> Int32 {
         let process = self.process.value
         if process.isRunning { kill(pid, SIGTERM) }
         let deadline = ContinuousClock.now + grace
@@ -97,7 +97,7 @@ public final class ChildProcess: Sendable {
     static func untrack(group: Int32) { live.withLock { _ = $0.remove(-group) } }
 
     /// Kills every child still running (signal handlers call this before exiting).
-    public static func stopAll() {
+    package static func stopAll() {
         for pid in live.withLock({ $0 }) { kill(pid, SIGKILL) }
     }
 }

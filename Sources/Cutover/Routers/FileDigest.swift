@@ -1,8 +1,8 @@
 import Foundation
 
 /// SHA-256 of a file, through coreutils' `sha256sum` (Foundation on Linux has no digest).
-public enum FileDigest {
-    public static func sha256(of file: URL) -> String? {
+package enum FileDigest {
+    package static func sha256(of file: URL) -> String? {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
         process.arguments = [file.path]

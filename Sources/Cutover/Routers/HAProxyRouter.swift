@@ -8,35 +8,35 @@ import Foundation
 /// (`expose-fd listeners`), so a restart is a seamless reload (SIGUSR2 to the master). Runtime weights survive it only
 /// when the profile keeps server state (`show servers state` written to the
 /// `server-state-file` first, `load-server-state-from-file` in the new configuration).
-public actor HAProxyRouter: RouterDriver {
+package actor HAProxyRouter: RouterDriver {
     /// What the profile file may set.
-    public struct Settings: Sendable, Equatable {
+    package struct Settings: Sendable, Equatable {
         /// The haproxy executable: a path, or a name on PATH (also /usr/sbin).
-        public var binary = "haproxy"
-        public var threads = 1
+        package var binary = "haproxy"
+        package var threads = 1
         /// `consistent`: weights change at run time, moving only the sessions they must.
         /// `map-based` (HAProxy's default) is static: the runtime API refuses any weight
         /// but 0 % and 100 % of the configured one.
-        public var hashType = HashType.consistent
+        package var hashType = HashType.consistent
         /// `checked`: a runtime API answer other than empty is a refused action. `ignored`
         /// (known-bad): the answer is dropped, as `echo … | socat` in a deploy script does.
-        public var runtimeAnswers = RuntimeAnswers.checked
+        package var runtimeAnswers = RuntimeAnswers.checked
         /// Save the runtime weights before a reload and load them after it.
-        public var serverState = true
+        package var serverState = true
         /// Refuse a canary or promote while green does not answer `GET /v1/models` 2xx.
-        public var healthGate = true
+        package var healthGate = true
         /// HAProxy's `retry-on` conditions (`retries 3`); beyond `conn-failure` they replay requests.
-        public var retryOn = "conn-failure"
+        package var retryOn = "conn-failure"
         /// `option redispatch`: a retry may go to the other environment.
-        public var redispatch = false
+        package var redispatch = false
 
-        public enum HashType: String, Sendable, CaseIterable { case consistent, mapBased = "map-based" }
-        public enum RuntimeAnswers: String, Sendable, CaseIterable { case checked, ignored }
+        package enum HashType: String, Sendable, CaseIterable { case consistent, mapBased = "map-based" }
+        package enum RuntimeAnswers: String, Sendable, CaseIterable { case checked, ignored }
 
-        public init() {}
+        package init() {}
     }
 
-    public nonisolated let profile: String
+    package nonisolated let profile: String
     private let settings: Settings
     /// The haproxy executable, found once.
     private let binary: String
@@ -51,12 +51,12 @@ public actor HAProxyRouter: RouterDriver {
 
     static let backend = "environments"
 
-    public struct StartError: Error, CustomStringConvertible {
-        public var description: String
+    package struct StartError: Error, CustomStringConvertible {
+        package var description: String
     }
 
     /// `folder`: where a relative `binary` is found (the profile file's folder).
-    public init(name: String, settings: Settings, folder: URL) {
+    package init(name: String, settings: Settings, folder: URL) {
         self.profile = name
         self.settings = settings
         binary = ProcessGroup.locate(settings.binary, relativeTo: folder).path
@@ -72,7 +72,7 @@ public actor HAProxyRouter: RouterDriver {
     /// A runtime API command for the current worker.
     private func worker(_ command: String) async throws -> String { try await master.send("@1 \(command)") }
 
-    public func start(_ environment: RouterEnvironment) async throws -> String {
+    package func start(_ environment: RouterEnvironment) async throws -> String {
         self.environment = environment
         port = try ScriptedRouter.freePort()
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -97,7 +97,7 @@ public actor HAProxyRouter: RouterDriver {
         return "http://127.0.0.1:\(port)"
     }
 
-    public func perform(_ action: RouterAction) async -> ActionOutcome {
+    package func perform(_ action: RouterAction) async -> ActionOutcome {
         let target: Int
         switch action {
         case .validate:
@@ -170,16 +170,16 @@ public actor HAProxyRouter: RouterDriver {
     }
 
     /// Green's share of the two servers' weights, as HAProxy's runtime API reports them.
-    public func greenWeight() async -> Int? {
+    package func greenWeight() async -> Int? {
         guard let green = try? await worker("get weight \(Self.backend)/green"), let blue = try? await worker("get weight \(Self.backend)/blue"),
             let g = green.split(separator: " ").first.flatMap({ Int($0) }), let b = blue.split(separator: " ").first.flatMap({ Int($0) }), g + b > 0
         else { return nil }
         return Int((Double(g) * 100 / Double(g + b)).rounded())
     }
 
-    public func build() async -> RouterBuild { await RouterBuild.probe(binary, profile: profile, versionAfter: "version ") }
+    package func build() async -> RouterBuild { await RouterBuild.probe(binary, profile: profile, versionAfter: "version ") }
 
-    public func stop() async {
+    package func stop() async {
         await group?.stop(grace: .seconds(10))
         group = nil
     }
@@ -235,7 +235,7 @@ public actor HAProxyRouter: RouterDriver {
     }
 
     /// HAProxy's documented behaviours behind the failures the certification set finds.
-    public nonisolated func knownBehaviour(behind failure: CheckResult) -> String? {
+    package nonisolated func knownBehaviour(behind failure: CheckResult) -> String? {
         let check = failure.name
         if !settings.serverState, ["StateSurvivesRestart", "Stickiness", "SplitAccuracy"].contains(check) {
             return "runtime weights live in the running worker: a reload reads haproxy.cfg again and loses them unless server-state-file and load-server-state-from-file carry them over"

@@ -7,33 +7,33 @@ import Foundation
 /// gracefully (SIGHUP to the master) — or, for `deploy: restart`, stops and starts nginx,
 /// which is how a careless deploy cuts connections. Everything nginx writes (pid, logs,
 /// temp files) stays in the run's folder, and its whole process group is always stopped.
-public actor NginxRouter: RouterDriver {
+package actor NginxRouter: RouterDriver {
     /// What the profile file may set.
-    public struct Settings: Sendable, Equatable {
+    package struct Settings: Sendable, Equatable {
         /// The nginx executable: a path, or a name on PATH (also /usr/sbin).
-        public var binary = "nginx"
-        public var workers = 1
+        package var binary = "nginx"
+        package var workers = 1
         /// Idle keepalive connections each worker keeps per upstream group (0: none).
-        public var keepalive = 32
-        public var keepaliveTimeout: Duration = .seconds(60)
+        package var keepalive = 32
+        package var keepaliveTimeout: Duration = .seconds(60)
         /// The key `split_clients` hashes: the session header, or (a known-bad set-up) the client address.
-        public var splitOn = SplitKey.session
-        public var deploy = Deploy.reload
+        package var splitOn = SplitKey.session
+        package var deploy = Deploy.reload
         /// Refuse a canary or promote while green does not answer `GET /v1/models` 2xx.
-        public var healthGate = true
-        public var proxyNextUpstream = "error timeout"
+        package var healthGate = true
+        package var proxyNextUpstream = "error timeout"
         /// Each group lists the other environment as a `backup` server, so that
         /// `proxy_next_upstream` can pass a failed request to it.
-        public var failover = false
-        public var workerShutdownTimeout: Duration?
+        package var failover = false
+        package var workerShutdownTimeout: Duration?
 
-        public enum SplitKey: String, Sendable, CaseIterable { case session, clientAddress = "client_address" }
-        public enum Deploy: String, Sendable, CaseIterable { case reload, restart }
+        package enum SplitKey: String, Sendable, CaseIterable { case session, clientAddress = "client_address" }
+        package enum Deploy: String, Sendable, CaseIterable { case reload, restart }
 
-        public init() {}
+        package init() {}
     }
 
-    public nonisolated let profile: String
+    package nonisolated let profile: String
     private let settings: Settings
     /// The nginx executable, found once.
     private let binary: String
@@ -44,12 +44,12 @@ public actor NginxRouter: RouterDriver {
     private var generation = 0
     private let client = CurlClient()
 
-    public struct StartError: Error, CustomStringConvertible {
-        public var description: String
+    package struct StartError: Error, CustomStringConvertible {
+        package var description: String
     }
 
     /// `folder`: where a relative `binary` is found (the profile file's folder).
-    public init(name: String, settings: Settings, folder: URL) {
+    package init(name: String, settings: Settings, folder: URL) {
         self.profile = name
         self.settings = settings
         binary = ProcessGroup.locate(settings.binary, relativeTo: folder).path
@@ -61,7 +61,7 @@ public actor NginxRouter: RouterDriver {
     private var folder: URL { environment!.workdir.appendingPathComponent("nginx") }
     private var configFile: URL { folder.appendingPathComponent("nginx.conf") }
 
-    public func start(_ environment: RouterEnvironment) async throws -> String {
+    package func start(_ environment: RouterEnvironment) async throws -> String {
         self.environment = environment
         port = try ScriptedRouter.freePort()
         for sub in ["", "temp", "logs"] {
@@ -114,7 +114,7 @@ public actor NginxRouter: RouterDriver {
             detail: "new nginx master \(group?.pid ?? 0) serving; old master \(old.pid) \(drained ? "drained" : "stopped after 15 s") (green at \(weight) %)")
     }
 
-    public func perform(_ action: RouterAction) async -> ActionOutcome {
+    package func perform(_ action: RouterAction) async -> ActionOutcome {
         let target: Int
         switch action {
         case .validate:
@@ -162,11 +162,11 @@ public actor NginxRouter: RouterDriver {
     }
 
     /// Green's weight as this driver last rendered it: nginx has no API to ask.
-    public func greenWeight() async -> Int? { weight }
+    package func greenWeight() async -> Int? { weight }
 
-    public func build() async -> RouterBuild { await RouterBuild.probe(binary, profile: profile, versionAfter: "nginx/") }
+    package func build() async -> RouterBuild { await RouterBuild.probe(binary, profile: profile, versionAfter: "nginx/") }
 
-    public func stop() async {
+    package func stop() async {
         await group?.stop(grace: .seconds(10))
         group = nil
     }
@@ -242,7 +242,7 @@ public actor NginxRouter: RouterDriver {
     static func milliseconds(_ duration: Duration) -> String { "\(duration.microseconds / 1_000)ms" }
 
     /// nginx's documented behaviours behind the failures the certification set finds.
-    public nonisolated func knownBehaviour(behind failure: CheckResult) -> String? {
+    package nonisolated func knownBehaviour(behind failure: CheckResult) -> String? {
         switch failure.name {
         case "Stickiness", "ZeroWeightIsolation", "RollbackTime":
             return settings.deploy == .restart ? nil

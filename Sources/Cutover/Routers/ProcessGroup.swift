@@ -3,21 +3,21 @@ import Foundation
 /// A profile's `start` command: `/bin/sh -c` in a process group of its own, its output in
 /// a log file, stopped as a whole group (SIGTERM, then SIGKILL), so that nothing the
 /// command started (a master and its workers, a wrapper script's child) outlives the run.
-public final class ProcessGroup: Sendable {
+package final class ProcessGroup: Sendable {
     /// The shell's PID, which is also the group's ID.
-    public let pid: Int32
-    public let logFile: URL
+    package let pid: Int32
+    package let logFile: URL
     private let process: UncheckedBox<Process>
 
-    public struct LaunchError: Error, CustomStringConvertible {
-        public var description: String
+    package struct LaunchError: Error, CustomStringConvertible {
+        package var description: String
     }
 
     /// Starts `command` in `folder`, with `path` put first on PATH. Foundation's `Process`
     /// makes the shell the leader of a new process group (its PID is the group's ID) and
     /// closes every other descriptor in the child, so no listening socket of the harness
     /// (a mock's, which an outage closes) leaks into the router's processes.
-    public static func launch(_ command: String, in folder: URL, logFile: URL, path: [String] = []) throws -> ProcessGroup {
+    package static func launch(_ command: String, in folder: URL, logFile: URL, path: [String] = []) throws -> ProcessGroup {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", command]
@@ -57,7 +57,7 @@ public final class ProcessGroup: Sendable {
 
     /// An executable named by path (relative to `folder`), or a bare name found first in
     /// `path`, then on PATH, then in the sbin folders (nginx and haproxy live there).
-    public static func locate(_ name: String, relativeTo folder: URL, path: [String] = []) -> URL {
+    package static func locate(_ name: String, relativeTo folder: URL, path: [String] = []) -> URL {
         guard !name.contains("/") else { return URL(fileURLWithPath: name, relativeTo: folder).standardizedFileURL }
         let search = path + (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init) + ["/usr/local/sbin", "/usr/sbin", "/sbin"]
         let found = search.map { URL(fileURLWithPath: $0).appendingPathComponent(name) }.first { FileManager.default.isExecutableFile(atPath: $0.path) }
@@ -66,7 +66,7 @@ public final class ProcessGroup: Sendable {
 
     /// Runs `command` to its end (or `timeout`, when its group is stopped) and returns its
     /// exit status (nil when it had to be stopped) and its output, which it wrote to `logFile`.
-    public static func run(_ command: String, in folder: URL, logFile: URL, path: [String] = [], timeout: Duration) async -> (status: Int32?, output: String) {
+    package static func run(_ command: String, in folder: URL, logFile: URL, path: [String] = [], timeout: Duration) async -> (status: Int32?, output: String) {
         let launched: ProcessGroup
         do {
             launched = try launch(command, in: folder, logFile: logFile, path: path)
@@ -83,23 +83,23 @@ public final class ProcessGroup: Sendable {
     }
 
     /// The shell's exit status once it ended, else nil.
-    public var exitStatus: Int32? {
+    package var exitStatus: Int32? {
         process.value.isRunning ? nil : process.value.terminationStatus
     }
 
     /// Whether any process of the group is still alive (the shell, or what it started).
-    public var isAlive: Bool {
+    package var isAlive: Bool {
         _ = exitStatus
         return kill(-pid, 0) == 0
     }
 
     /// The end of the command's output, for error messages.
-    public var logTail: String {
+    package var logTail: String {
         (try? String(contentsOf: logFile, encoding: .utf8)).map { String($0.suffix(600)) } ?? ""
     }
 
     /// SIGTERM to the whole group, SIGKILL after `grace`.
-    public func stop(grace: Duration = .seconds(10)) async {
+    package func stop(grace: Duration = .seconds(10)) async {
         if isAlive { kill(-pid, SIGTERM) }
         let deadline = ContinuousClock.now + grace
         while isAlive, ContinuousClock.now < deadline {
@@ -114,7 +114,7 @@ public final class ProcessGroup: Sendable {
     }
 
     /// PIDs whose parent is `pid` (the master's workers), from /proc.
-    public static func children(of pid: Int32) -> [Int32] {
+    package static func children(of pid: Int32) -> [Int32] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap(Int32.init).filter { candidate in
             guard let stat = try? String(contentsOfFile: "/proc/\(candidate)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }

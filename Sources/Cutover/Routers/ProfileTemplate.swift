@@ -4,13 +4,13 @@ import ConfigInput
 /// A string of a router profile with placeholders (`{blue}`, `{port}`, `{percent}`, …),
 /// checked when the profile is read: an unknown placeholder, or one the field cannot
 /// have (`{percent}` outside `canary`), is an error that names the file, line and field.
-public struct ProfileTemplate: Sendable, Equatable {
-    public let text: String
+package struct ProfileTemplate: Sendable, Equatable {
+    package let text: String
     /// The placeholders it uses.
-    public let placeholders: Set<String>
+    package let placeholders: Set<String>
 
     /// Every placeholder SPEC §5 defines.
-    public static let known: [String] = ["blue", "green", "port", "admin_port", "percent", "workdir", "pid"]
+    package static let known: [String] = ["blue", "green", "port", "admin_port", "percent", "workdir", "pid"]
 
     init(_ node: ConfigNode, allowed: Set<String>) throws(ConfigError) {
         let text = try node.string()
@@ -38,7 +38,7 @@ public struct ProfileTemplate: Sendable, Equatable {
 
     /// The text with each placeholder replaced by its value (values the harness chose:
     /// loopback URLs, ports, folders, numbers).
-    public func render(_ values: [String: String]) -> String {
+    package func render(_ values: [String: String]) -> String {
         var out = text
         for (name, value) in values { out = out.replacingOccurrences(of: "{\(name)}", with: value) }
         return out

@@ -3,9 +3,9 @@ import Foundation
 /// The `reference` profile: the `bluegreen-router` executable as a child process, driven
 /// through its admin API. `restart` is a hot restart: a new process binds the same port
 /// (SO_REUSEPORT) and reads the same state file, then the old one drains on SIGTERM.
-public actor ReferenceRouter: RouterDriver {
-    public nonisolated let profile = "reference"
-    public let executable: URL
+package actor ReferenceRouter: RouterDriver {
+    package nonisolated let profile = "reference"
+    package let executable: URL
     private var child: ChildProcess?
     private var arguments: [String] = []
     private var workdir: URL?
@@ -13,21 +13,21 @@ public actor ReferenceRouter: RouterDriver {
     private var adminURL = ""
     private var generation = 0
 
-    public struct StartError: Error, CustomStringConvertible {
-        public var description: String
+    package struct StartError: Error, CustomStringConvertible {
+        package var description: String
     }
 
-    public init(executable: URL) {
+    package init(executable: URL) {
         self.executable = executable
     }
 
     /// The router next to the running executable (`cutover` and `bluegreen-router` are
     /// built into one folder).
-    public static func besideCurrentExecutable() -> URL {
+    package static func besideCurrentExecutable() -> URL {
         RunningExecutable.url.deletingLastPathComponent().appendingPathComponent("bluegreen-router")
     }
 
-    public func start(_ environment: RouterEnvironment) async throws -> String {
+    package func start(_ environment: RouterEnvironment) async throws -> String {
         let (blue, green, workdir) = (environment.blue, environment.green, environment.workdir)
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
             throw StartError(description: "no bluegreen-router executable at \(executable.path) (build it with `swift build`)")
@@ -58,7 +58,7 @@ public actor ReferenceRouter: RouterDriver {
         return child
     }
 
-    public func perform(_ action: RouterAction) async -> ActionOutcome {
+    package func perform(_ action: RouterAction) async -> ActionOutcome {
         if action == .restart { return await restart() }
         let result = await DeploymentClient(adminURL: adminURL).perform(action)
         return ActionOutcome(accepted: result.succeeded, greenWeight: result.status?.weights.green, detail: result.entries.map(\.text).joined(separator: "; "))
@@ -77,16 +77,16 @@ public actor ReferenceRouter: RouterDriver {
         }
     }
 
-    public func greenWeight() async -> Int? {
+    package func greenWeight() async -> Int? {
         await DeploymentClient(adminURL: adminURL).status().status?.weights.green
     }
 
-    public func build() async -> RouterBuild {
+    package func build() async -> RouterBuild {
         let version = await DeploymentClient(adminURL: adminURL).status().status?.version ?? "unknown"
         return RouterBuild(profile: profile, version: version, sha256: FileDigest.sha256(of: executable) ?? "", executable: executable.path)
     }
 
-    public func stop() async {
+    package func stop() async {
         await child?.stop()
         child = nil
     }

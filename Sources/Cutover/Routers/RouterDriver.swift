@@ -3,13 +3,13 @@ import Foundation
 
 /// What a router is started in front of: the two upstreams, a scratch folder for this
 /// run, and the upstreams' API key when they require one (for the router's own probes).
-public struct RouterEnvironment: Sendable {
-    public var blue: String
-    public var green: String
-    public var workdir: URL
-    public var upstreamAPIKey: String?
+package struct RouterEnvironment: Sendable {
+    package var blue: String
+    package var green: String
+    package var workdir: URL
+    package var upstreamAPIKey: String?
 
-    public init(blue: String, green: String, workdir: URL, upstreamAPIKey: String? = nil) {
+    package init(blue: String, green: String, workdir: URL, upstreamAPIKey: String? = nil) {
         self.blue = blue
         self.green = green
         self.workdir = workdir
@@ -18,14 +18,14 @@ public struct RouterEnvironment: Sendable {
 }
 
 /// What the router answered to one action.
-public struct ActionOutcome: Sendable, Equatable {
-    public var accepted: Bool
+package struct ActionOutcome: Sendable, Equatable {
+    package var accepted: Bool
     /// Green's weight as the router reports it afterwards (nil when it cannot say).
-    public var greenWeight: Int?
+    package var greenWeight: Int?
     /// The router's words: the refusal reason, or what it did.
-    public var detail: String
+    package var detail: String
 
-    public init(accepted: Bool, greenWeight: Int?, detail: String) {
+    package init(accepted: Bool, greenWeight: Int?, detail: String) {
         self.accepted = accepted
         self.greenWeight = greenWeight
         self.detail = detail
@@ -33,14 +33,14 @@ public struct ActionOutcome: Sendable, Equatable {
 }
 
 /// Which router build a run certified.
-public struct RouterBuild: Sendable, Equatable {
-    public var profile: String
-    public var version: String
+package struct RouterBuild: Sendable, Equatable {
+    package var profile: String
+    package var version: String
     /// SHA-256 of the router's executable (empty for routers not started from a file).
-    public var sha256: String
-    public var executable: String
+    package var sha256: String
+    package var executable: String
 
-    public init(profile: String, version: String, sha256: String, executable: String) {
+    package init(profile: String, version: String, sha256: String, executable: String) {
         self.profile = profile
         self.version = version
         self.sha256 = sha256
@@ -63,7 +63,7 @@ extension RouterBuild {
 /// How the harness drives one kind of router (a profile, SPEC §5): start it in front of
 /// two upstreams, carry out actions, say its weights, stop it. Known-bad routers in the
 /// tests are drivers too.
-public protocol RouterDriver: Sendable {
+package protocol RouterDriver: Sendable {
     var profile: String { get }
     /// Starts the router in front of the environment's two upstreams; returns the URL load goes to.
     func start(_ environment: RouterEnvironment) async throws -> String
@@ -79,7 +79,7 @@ public protocol RouterDriver: Sendable {
 }
 
 extension RouterDriver {
-    public func knownBehaviour(behind failure: CheckResult) -> String? { nil }
+    package func knownBehaviour(behind failure: CheckResult) -> String? { nil }
 }
 
 extension RouterEnvironment {

@@ -4,7 +4,7 @@ import Foundation
 extension RouterProfile {
     /// Finds `--router NAME|FILE`: a path (it has a `/` or ends in `.yaml`) is read as it is;
     /// a name is `routers/NAME.yaml` in the suites folder. `reference` needs no file.
-    public static func resolve(_ nameOrFile: String, suitesFolder: URL?) throws(ConfigError) -> RouterProfile {
+    package static func resolve(_ nameOrFile: String, suitesFolder: URL?) throws(ConfigError) -> RouterProfile {
         if nameOrFile.contains("/") || nameOrFile.hasSuffix(".yaml") || nameOrFile.hasSuffix(".yml") {
             return try load(file: nameOrFile)
         }
@@ -19,7 +19,7 @@ extension RouterProfile {
     }
 
     /// Reads a profile file; every error names the file, the line and the field.
-    public static func load(file path: String) throws(ConfigError) -> RouterProfile {
+    package static func load(file path: String) throws(ConfigError) -> RouterProfile {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
@@ -32,7 +32,7 @@ extension RouterProfile {
 
     /// Parses a profile written in YAML. Unknown keys, kinds, placeholders, missing steps
     /// and placeholders a field cannot have are all errors.
-    public static func parse(yaml: String, source: String, folder: URL) throws(ConfigError) -> RouterProfile {
+    package static func parse(yaml: String, source: String, folder: URL) throws(ConfigError) -> RouterProfile {
         let root = try ConfigNode.parseYAML(yaml, source: source)
         guard let kindNode = try root.entries().first(where: { $0.key == "kind" })?.node else { throw root.error("missing 'kind' (expected \(Kind.allCases.map(\.rawValue).joined(separator: ", ")))") }
         let kindName = try kindNode.string()

@@ -5,8 +5,8 @@ import Foundation
 /// `start` command in a process group of its own, driven by its shell commands or HTTP
 /// requests, and always stopped with its whole group. A step's exit 0 (or 2xx) is the
 /// router's "done"; anything else is its refusal, with its output as the detail.
-public actor ScriptedRouter: RouterDriver {
-    public nonisolated let profile: String
+package actor ScriptedRouter: RouterDriver {
+    package nonisolated let profile: String
     private let spec: RouterProfile
     private var group: ProcessGroup?
     private var values: [String: String] = [:]
@@ -19,16 +19,16 @@ public actor ScriptedRouter: RouterDriver {
     /// Longest the router may take to answer `ready` (or `url`).
     static let readyTimeout: Duration = .seconds(30)
 
-    public struct StartError: Error, CustomStringConvertible {
-        public var description: String
+    package struct StartError: Error, CustomStringConvertible {
+        package var description: String
     }
 
-    public init(_ profile: RouterProfile) {
+    package init(_ profile: RouterProfile) {
         self.spec = profile
         self.profile = profile.name
     }
 
-    public func start(_ environment: RouterEnvironment) async throws -> String {
+    package func start(_ environment: RouterEnvironment) async throws -> String {
         workdir = environment.workdir
         values = [
             "blue": environment.blue, "green": environment.green, "port": String(try Self.freePort()), "admin_port": String(try Self.freePort()),
@@ -60,7 +60,7 @@ public actor ScriptedRouter: RouterDriver {
         return url
     }
 
-    public func perform(_ action: RouterAction) async -> ActionOutcome {
+    package func perform(_ action: RouterAction) async -> ActionOutcome {
         guard let step = spec.actions[action.name] else {
             return ActionOutcome(accepted: false, greenWeight: await greenWeight(), detail: "profile \(spec.name) has no '\(action.name)' step")
         }
@@ -71,13 +71,13 @@ public actor ScriptedRouter: RouterDriver {
         return ActionOutcome(accepted: result.done, greenWeight: await greenWeight(), detail: String(result.output.suffix(600)))
     }
 
-    public func greenWeight() async -> Int? {
+    package func greenWeight() async -> Int? {
         guard let status = spec.status else { return nil }
         let result = await run(status, values)
         return result.done ? Self.weight(in: result.output) : nil
     }
 
-    public func build() async -> RouterBuild {
+    package func build() async -> RouterBuild {
         var version = "unknown"
         if let step = spec.version {
             let result = await run(step, values)
@@ -89,7 +89,7 @@ public actor ScriptedRouter: RouterDriver {
         return RouterBuild(profile: spec.name, version: version, sha256: file.flatMap { FileDigest.sha256(of: $0) } ?? "", executable: file?.path ?? "")
     }
 
-    public func stop() async {
+    package func stop() async {
         if let stop = spec.stop, group?.isAlive ?? true {
             _ = await run(.command(stop), values)
         }

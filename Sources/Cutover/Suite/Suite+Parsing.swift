@@ -4,7 +4,7 @@ import MockUpstream
 
 extension Suite {
     /// Reads a suite file; every error names the file, the line and the field.
-    public static func load(file path: String) throws(ConfigError) -> Suite {
+    package static func load(file path: String) throws(ConfigError) -> Suite {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
@@ -16,7 +16,7 @@ extension Suite {
 
     /// Parses a suite written in YAML. Unknown keys, wrong types, times out of order,
     /// unknown actions, faults, checks and phases are all errors.
-    public static func parse(yaml: String, source: String) throws(ConfigError) -> Suite {
+    package static func parse(yaml: String, source: String) throws(ConfigError) -> Suite {
         let root = try ConfigNode.parseYAML(yaml, source: source)
         let fields = try root.object(allowed: ["name", "description", "seed", "duration", "upstreams", "router", "load", "timeline", "checks", "slo"])
         func required(_ key: String) throws(ConfigError) -> ConfigNode {

@@ -3,16 +3,16 @@ import Foundation
 
 /// The named suites and suite sets on disk (`suites/*.yaml`, `suites/sets/*.yaml`): what
 /// `cutover list` shows and what `cutover run NAME` and `cutover certify` resolve.
-public struct SuiteLibrary: Sendable {
-    public let directory: URL
+package struct SuiteLibrary: Sendable {
+    package let directory: URL
 
-    public init(directory: URL) {
+    package init(directory: URL) {
         self.directory = directory
     }
 
     /// `$CUTOVER_SUITES`, else `./suites`, else the `suites` folder of the checkout the
     /// executable was built in (`.build/<config>/cutover` → `suites/`).
-    public static func locate() -> SuiteLibrary {
+    package static func locate() -> SuiteLibrary {
         let fm = FileManager.default
         if let env = ProcessInfo.processInfo.environment["CUTOVER_SUITES"], !env.isEmpty {
             return SuiteLibrary(directory: URL(fileURLWithPath: env))
@@ -29,19 +29,19 @@ public struct SuiteLibrary: Sendable {
     }
 
     /// Suite names, sorted.
-    public func names() -> [String] {
+    package func names() -> [String] {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
         return files.filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }.sorted()
     }
 
     /// Set names (`suites/sets/NAME.yaml`), sorted.
-    public func setNames() -> [String] {
+    package func setNames() -> [String] {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("sets").path)) ?? []
         return files.filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }.sorted()
     }
 
     /// A suite by name, or a suite file by path.
-    public func suite(_ nameOrFile: String) throws(ConfigError) -> Suite {
+    package func suite(_ nameOrFile: String) throws(ConfigError) -> Suite {
         if nameOrFile.hasSuffix(".yaml") || nameOrFile.hasSuffix(".yml") || nameOrFile.contains("/") {
             return try Suite.load(file: nameOrFile)
         }
@@ -55,13 +55,13 @@ public struct SuiteLibrary: Sendable {
     }
 
     /// A set of suites: `{name, description, suites: [names]}`.
-    public struct SuiteSet: Sendable {
-        public var name: String
-        public var description: String
-        public var suites: [String]
+    package struct SuiteSet: Sendable {
+        package var name: String
+        package var description: String
+        package var suites: [String]
     }
 
-    public func set(_ name: String) throws(ConfigError) -> SuiteSet {
+    package func set(_ name: String) throws(ConfigError) -> SuiteSet {
         let path = directory.appendingPathComponent("sets/\(name).yaml").path
         let text: String
         do {

@@ -1,5 +1,5 @@
 /// What a running suite tells its observer (the CLI's live progress), as it happens.
-public enum RunEvent: Sendable {
+package enum RunEvent: Sendable {
     /// Mocks and router are up; load is about to start.
     case started(routerURL: String, blue: String, green: String)
     /// One timeline step was carried out, described in one line.
@@ -11,14 +11,14 @@ public enum RunEvent: Sendable {
 }
 
 /// Live figures for the progress line.
-public struct ProgressSnapshot: Sendable {
-    public var elapsedSeconds: Double
-    public var durationSeconds: Double
-    public var phase: String
+package struct ProgressSnapshot: Sendable {
+    package var elapsedSeconds: Double
+    package var durationSeconds: Double
+    package var phase: String
     /// Requests finished per second over the last interval.
-    public var rate: Double
-    public var ok: Int
-    public var dropped: Int
+    package var rate: Double
+    package var ok: Int
+    package var dropped: Int
     /// Green's share of the requests finished so far.
-    public var greenShare: Double
+    package var greenShare: Double
 }

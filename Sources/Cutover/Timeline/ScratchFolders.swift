@@ -3,7 +3,7 @@ import Synchronization
 
 /// The runs' scratch folders (state file, router logs), removed when a run ends, and by
 /// `removeAll()` when a signal ends the harness before the run could.
-public enum ScratchFolders {
+package enum ScratchFolders {
     private static let live = Mutex<Set<URL>>([])
 
     /// A fresh folder for one run, registered until `remove(_:)`.
@@ -20,7 +20,7 @@ public enum ScratchFolders {
     }
 
     /// Removes every registered folder (signal handlers call this before exiting).
-    public static func removeAll() {
+    package static func removeAll() {
         for folder in live.withLock({ $0 }) { try? FileManager.default.removeItem(at: folder) }
     }
 }

@@ -2,8 +2,8 @@ import Foundation
 
 /// A finished suite run: what ran, against which router build, what happened, and the
 /// verdict of every check. Reports are rendered from this value alone.
-public struct SuiteRun: Sendable {
-    public enum Verdict: String, Sendable {
+package struct SuiteRun: Sendable {
+    package enum Verdict: String, Sendable {
         /// Every check passed (or was skipped: a feature the router does not offer).
         case pass
         /// A check failed: the router is at fault.
@@ -14,7 +14,7 @@ public struct SuiteRun: Sendable {
         case invalid
 
         /// The CLI's exit code (SPEC §4).
-        public var exitCode: Int32 {
+        package var exitCode: Int32 {
             switch self {
             case .pass: 0
             case .fail: 1
@@ -23,28 +23,28 @@ public struct SuiteRun: Sendable {
         }
     }
 
-    public var suite: Suite
-    public var seed: UInt64
-    public var build: RouterBuild
+    package var suite: Suite
+    package var seed: UInt64
+    package var build: RouterBuild
     /// The run's history joined with the upstreams' evidence: what every report reads.
-    public var reconciled: ReconciledRun
-    public var history: RunHistory { reconciled.history }
-    public var summary: LoadSummary
-    public var checks: [CheckResult]
+    package var reconciled: ReconciledRun
+    package var history: RunHistory { reconciled.history }
+    package var summary: LoadSummary
+    package var checks: [CheckResult]
     /// The timeline as carried out, one line per step.
-    public var log: [String]
-    public var startedAt: Date
-    public var elapsedSeconds: Double
+    package var log: [String]
+    package var startedAt: Date
+    package var elapsedSeconds: Double
     /// What kept the run from judging, whatever the checks say: the generator fell behind,
     /// a step the harness could not carry out, incomplete upstream ledgers.
-    public var harnessProblems: [String]
+    package var harnessProblems: [String]
     /// The router path beside the control path and the generator's lag, for the reports.
-    public let paths: PathComparison
+    package let paths: PathComparison
     /// TTFT, ITL, chunk gaps, tokens/s, usage and goodput (overall, per environment, phase
     /// and second).
-    public let streams: StreamMetrics
+    package let streams: StreamMetrics
 
-    public init(
+    package init(
         suite: Suite, seed: UInt64, build: RouterBuild, reconciled: ReconciledRun, summary: LoadSummary, checks: [CheckResult], log: [String],
         startedAt: Date, elapsedSeconds: Double, harnessProblems: [String] = []
     ) {
@@ -64,7 +64,7 @@ public struct SuiteRun: Sendable {
 
     /// Why the run was invalid, when it was: the harness's problems, else the listed
     /// checks that could not judge.
-    public var invalidReason: String? {
+    package var invalidReason: String? {
         if !harnessProblems.isEmpty { return harnessProblems.joined(separator: "; ") }
         let inconclusive = checks.filter { $0.status == .inconclusive }
         guard !inconclusive.isEmpty else { return nil }
@@ -73,7 +73,7 @@ public struct SuiteRun: Sendable {
 
     /// A generator or harness failure makes every verdict void; otherwise a failed check
     /// fails the run, and a check that could not judge makes it invalid, never a pass.
-    public var verdict: Verdict {
+    package var verdict: Verdict {
         if !harnessProblems.isEmpty { return .invalid }
         if checks.contains(where: { $0.status == .fail }) { return .fail }
         return checks.contains { $0.status == .inconclusive } ? .invalid : .pass

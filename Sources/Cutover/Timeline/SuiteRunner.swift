@@ -4,16 +4,16 @@ import MockUpstream
 /// Runs one suite end to end on loopback: starts blue and green mocks and the router,
 /// drives load while the timeline's actions and faults happen on the ledger's clock,
 /// reconciles the ledgers, and evaluates the checks. Everything it starts, it stops.
-public struct SuiteRunner: Sendable {
-    public var suite: Suite
-    public var seed: UInt64
-    public var router: any RouterDriver
+package struct SuiteRunner: Sendable {
+    package var suite: Suite
+    package var seed: UInt64
+    package var router: any RouterDriver
     /// Live events (progress, steps) for a display; called from background tasks.
-    public var observer: (@Sendable (RunEvent) -> Void)?
+    package var observer: (@Sendable (RunEvent) -> Void)?
     /// How often `observer` gets a progress snapshot.
-    public var progressInterval: Duration = .seconds(1)
+    package var progressInterval: Duration = .seconds(1)
 
-    public init(suite: Suite, seed: UInt64? = nil, router: any RouterDriver, observer: (@Sendable (RunEvent) -> Void)? = nil) {
+    package init(suite: Suite, seed: UInt64? = nil, router: any RouterDriver, observer: (@Sendable (RunEvent) -> Void)? = nil) {
         self.suite = suite
         self.seed = seed ?? suite.seed
         self.router = router
@@ -21,11 +21,11 @@ public struct SuiteRunner: Sendable {
     }
 
     /// The environment could not be set up: the run is invalid (exit 3), not failed.
-    public struct EnvironmentError: Error, CustomStringConvertible {
-        public var description: String
+    package struct EnvironmentError: Error, CustomStringConvertible {
+        package var description: String
     }
 
-    public func run() async throws(EnvironmentError) -> SuiteRun {
+    package func run() async throws(EnvironmentError) -> SuiteRun {
         let workdir = ScratchFolders.make(for: suite.name)
         defer { ScratchFolders.remove(workdir) }
 
@@ -66,12 +66,12 @@ public struct SuiteRunner: Sendable {
 
     /// The seed of repetition `index` (0-based) of `--repeat N`: the base itself first, then
     /// seeds spread by the golden-ratio increment, so that each repetition replays alone.
-    public static func seed(_ base: UInt64, repetition index: Int) -> UInt64 {
+    package static func seed(_ base: UInt64, repetition index: Int) -> UInt64 {
         base &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15
     }
 
     /// Each mock's seed, derived from the run's: its fault draws replay with the run.
-    public func mockSeed(for env: ServedBy) -> UInt64 {
+    package func mockSeed(for env: ServedBy) -> UInt64 {
         seed &+ (env == .green ? 0x9E37_79B9 : 0)
     }
 
@@ -80,7 +80,7 @@ public struct SuiteRunner: Sendable {
     var upstreamAPIKey: String? { suite.upstreams[.blue]?.apiKey ?? suite.upstreams[.green]?.apiKey }
 
     /// The load plan the suite asks for, aimed at `url`.
-    public func plan(url: String) -> LoadPlan {
+    package func plan(url: String) -> LoadPlan {
         var plan = LoadPlan(url: url, model: suite.load.model, duration: suite.duration)
         plan.sessions = suite.load.sessions
         plan.mix = suite.load.mix

@@ -9,16 +9,16 @@ import ServiceLifecycle
 /// A mock OpenAI-compatible relay standing in for one environment (one "color"):
 /// the relay API on one port, the admin API on another, faults on command, and a
 /// ledger of every request it received.
-public final class MockUpstream: Sendable {
+package final class MockUpstream: Sendable {
     /// The mock's own version, reported in `system_fingerprint`.
-    public static let version = "0.1.0"
+    package static let version = "0.1.0"
 
-    public let configuration: MockConfiguration
+    package let configuration: MockConfiguration
     /// The active faults; change them through the methods below so listeners follow.
-    public let faults: FaultPlan
-    public let ledger: MockLedger
+    package let faults: FaultPlan
+    package let ledger: MockLedger
     /// Unique per running instance; sent as `X-Upstream-Instance`.
-    public let instanceID: String
+    package let instanceID: String
 
     private let relay: HTTPListener
     private let admin: HTTPListener
@@ -26,7 +26,7 @@ public final class MockUpstream: Sendable {
     private let logger: Logger
     private let started = NIOLockedValueBox(false)
 
-    public init(configuration: MockConfiguration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger? = nil) {
+    package init(configuration: MockConfiguration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger? = nil) {
         self.configuration = configuration
         self.logger = logger ?? Logger(label: "mock-upstream.\(configuration.name)")
         let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
@@ -52,7 +52,7 @@ public final class MockUpstream: Sendable {
     }
 
     /// Binds both listeners (port 0 picks free ones) and applies the initial faults.
-    public func start() async throws {
+    package func start() async throws {
         guard
             started.withLockedValue({
                 let was = $0; $0 = true; return !was
@@ -65,14 +65,14 @@ public final class MockUpstream: Sendable {
     }
 
     /// Base URL of the relay API (without `/v1`).
-    public var url: String { "http://\(Self.hostForURL(configuration.host)):\(relay.port)" }
+    package var url: String { "http://\(Self.hostForURL(configuration.host)):\(relay.port)" }
     /// Base URL of the admin API.
-    public var adminURL: String { "http://\(Self.hostForURL(configuration.host)):\(admin.port)" }
-    public var port: Int { relay.port }
-    public var adminPort: Int { admin.port }
+    package var adminURL: String { "http://\(Self.hostForURL(configuration.host)):\(admin.port)" }
+    package var port: Int { relay.port }
+    package var adminPort: Int { admin.port }
 
     /// The JSON line announcing a started server.
-    public var readyLine: String {
+    package var readyLine: String {
         JSON.object([("event", .string("ready")), ("name", .string(configuration.name)), ("url", .string(url)), ("admin", .string(adminURL))]).text
     }
 
@@ -81,10 +81,10 @@ public final class MockUpstream: Sendable {
     // MARK: - Faults
 
     /// Replaces the active faults; returns once listeners reflect the change.
-    public func setFaults(_ faults: [Fault]) async throws { try await control.replace(with: faults) }
+    package func setFaults(_ faults: [Fault]) async throws { try await control.replace(with: faults) }
 
     /// Adds faults; throws if an id is already active.
-    public func addFaults(_ faults: [Fault]) async throws {
+    package func addFaults(_ faults: [Fault]) async throws {
         if let duplicate = try await control.add(faults) {
             throw ConfigError(source: "faults", line: nil, field: "id", message: "a fault with id '\(duplicate)' is already active")
         }
@@ -92,15 +92,15 @@ public final class MockUpstream: Sendable {
 
     /// Removes one fault; false if none had that id.
     @discardableResult
-    public func removeFault(id: String) async throws -> Bool { try await control.remove(id: id) }
+    package func removeFault(id: String) async throws -> Bool { try await control.remove(id: id) }
 
-    public func clearFaults() async throws { try await control.clear() }
+    package func clearFaults() async throws { try await control.clear() }
 
     /// No faults, draws replay from the start, empty ledger.
-    public func reset() async throws { try await control.reset() }
+    package func reset() async throws { try await control.reset() }
 
     /// Stops both listeners and closes every connection.
-    public func shutdown() async {
+    package func shutdown() async {
         await relay.shutdown()
         await admin.shutdown()
     }
@@ -108,7 +108,7 @@ public final class MockUpstream: Sendable {
 
 extension MockUpstream: Service {
     /// Starts (if needed), serves until graceful shutdown or cancellation, then closes.
-    public func run() async throws {
+    package func run() async throws {
         try await start()
         try? await gracefulShutdown()
         await shutdown()

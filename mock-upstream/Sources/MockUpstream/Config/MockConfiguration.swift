@@ -3,29 +3,29 @@ import Foundation
 import HTTPServerCore
 
 /// How one mock upstream runs: its identity, where it listens, its models and faults.
-public struct MockConfiguration: Sendable {
+package struct MockConfiguration: Sendable {
     /// The environment this mock stands for (`blue`, `green`, …); sent as `X-Upstream-Env`.
-    public var name: String
-    public var host: String
+    package var name: String
+    package var host: String
     /// Relay port; 0 picks a free one.
-    public var port: Int
+    package var port: Int
     /// Admin port; 0 picks a free one.
-    public var adminPort: Int
+    package var adminPort: Int
     /// Seeds fault decisions and completion text.
-    public var seed: UInt64
-    public var models: [String]
+    package var seed: UInt64
+    package var models: [String]
     /// When set, relay requests need `Authorization: Bearer <apiKey>`.
-    public var apiKey: String?
+    package var apiKey: String?
     /// Faults active from the start.
-    public var faults: [Fault]
+    package var faults: [Fault]
     /// Reported in `system_fingerprint`.
-    public var version: String
+    package var version: String
     /// Ledger entries kept before the oldest are dropped (and counted).
-    public var ledgerCapacity: Int
+    package var ledgerCapacity: Int
 
-    public static let defaultModels = ["gpt-4.1", "claude-sonnet-4.5", "gemini-2.5-flash", "deepseek-v3.2"]
+    package static let defaultModels = ["gpt-4.1", "claude-sonnet-4.5", "gemini-2.5-flash", "deepseek-v3.2"]
 
-    public init(
+    package init(
         name: String, host: String = "127.0.0.1", port: Int = 0, adminPort: Int = 0, seed: UInt64 = 0,
         models: [String] = MockConfiguration.defaultModels, apiKey: String? = nil, faults: [Fault] = [],
         version: String = MockUpstream.version, ledgerCapacity: Int = 1_000_000
@@ -44,7 +44,7 @@ public struct MockConfiguration: Sendable {
 
     /// Reads a YAML (or JSON) config file; every error names the file, line and field.
     /// Keys: name, host, port, admin_port, seed, models, api_key, faults, ledger_capacity.
-    public static func load(file path: String, name defaultName: String = "mock") throws(ConfigError) -> MockConfiguration {
+    package static func load(file path: String, name defaultName: String = "mock") throws(ConfigError) -> MockConfiguration {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
@@ -54,7 +54,7 @@ public struct MockConfiguration: Sendable {
         return try parse(ConfigNode.parseYAML(text, source: path), name: defaultName)
     }
 
-    public static func parse(_ root: ConfigNode, name defaultName: String) throws(ConfigError) -> MockConfiguration {
+    package static func parse(_ root: ConfigNode, name defaultName: String) throws(ConfigError) -> MockConfiguration {
         let fields = try root.object(allowed: ["name", "host", "port", "admin_port", "seed", "models", "api_key", "faults", "ledger_capacity"])
         var config = MockConfiguration(name: try fields["name"]?.string() ?? defaultName)
         if let host = fields["host"] {
@@ -77,7 +77,7 @@ public struct MockConfiguration: Sendable {
     }
 
     /// Servers here bind to loopback only.
-    public static func isLoopback(_ host: String) -> Bool {
+    package static func isLoopback(_ host: String) -> Bool {
         host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 }

@@ -31,7 +31,7 @@ extension Fault {
     }
 
     /// Parses one fault; `defaultID` names it when the document gives no `id`.
-    public static func parse(_ node: ConfigNode, defaultID: String) throws(ConfigError) -> Fault {
+    package static func parse(_ node: ConfigNode, defaultID: String) throws(ConfigError) -> Fault {
         guard case .object(let pairs) = node.value else {
             throw node.error("expected a fault mapping with 'kind', got \(node.kindName)")
         }
@@ -58,7 +58,7 @@ extension Fault {
 
     /// Parses a list of faults, giving ids to those without one (not clashing with `existing`)
     /// and rejecting duplicates within the list.
-    public static func parseList(_ node: ConfigNode, existing: [Fault] = []) throws(ConfigError) -> [Fault] {
+    package static func parseList(_ node: ConfigNode, existing: [Fault] = []) throws(ConfigError) -> [Fault] {
         var faults: [Fault] = []
         var taken = Set(existing.map(\.id))
         var seen = Set<String>()
@@ -211,7 +211,7 @@ extension Fault.Match {
 
 extension Fault {
     /// The fault as the admin API shows it; parsing this form gives the same fault back.
-    public var json: JSON {
+    package var json: JSON {
         var pairs: [(String, JSON)] = [("id", .string(id)), ("kind", .string(kind.name))]
         if probability != 1 { pairs.append(("probability", .double(probability))) }
         if !match.isEmpty {

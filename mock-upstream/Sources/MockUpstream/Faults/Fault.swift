@@ -2,14 +2,14 @@ import Foundation
 
 /// One injected fault: what it does (`kind`), how often (`probability`) and to which
 /// requests (`match`). Faults live in one ordered list, evaluated per request.
-public struct Fault: Sendable, Equatable {
-    public var id: String
-    public var kind: Kind
+package struct Fault: Sendable, Equatable {
+    package var id: String
+    package var kind: Kind
     /// Chance in [0, 1] that a matching request gets this fault; drawn from the seeded generator.
-    public var probability: Double
-    public var match: Match
+    package var probability: Double
+    package var match: Match
 
-    public init(id: String, kind: Kind, probability: Double = 1, match: Match = Match()) {
+    package init(id: String, kind: Kind, probability: Double = 1, match: Match = Match()) {
         self.id = id
         self.kind = kind
         self.probability = probability
@@ -17,22 +17,22 @@ public struct Fault: Sendable, Equatable {
     }
 
     /// Limits a fault to some requests; a nil field matches everything.
-    public struct Match: Sendable, Equatable {
-        public var path: String?
-        public var stream: Bool?
-        public var model: String?
+    package struct Match: Sendable, Equatable {
+        package var path: String?
+        package var stream: Bool?
+        package var model: String?
 
-        public init(path: String? = nil, stream: Bool? = nil, model: String? = nil) {
+        package init(path: String? = nil, stream: Bool? = nil, model: String? = nil) {
             self.path = path
             self.stream = stream
             self.model = model
         }
 
-        public var isEmpty: Bool { path == nil && stream == nil && model == nil }
+        package var isEmpty: Bool { path == nil && stream == nil && model == nil }
     }
 
     /// What a fault does, with its own fields.
-    public enum Kind: Sendable, Equatable {
+    package enum Kind: Sendable, Equatable {
         /// Delay before the response headers.
         case latency(LatencyDistribution)
         /// Time to first token and inter-token pace of streams.
@@ -55,7 +55,7 @@ public struct Fault: Sendable, Equatable {
         case streamNoDone
 
         /// The name used in config files and the admin API.
-        public var name: String {
+        package var name: String {
             switch self {
             case .latency: "latency"
             case .streamPace: "stream-pace"
@@ -70,7 +70,7 @@ public struct Fault: Sendable, Equatable {
         }
 
         /// Shaping faults (delays) combine with at most one outcome fault per request.
-        public var isShaping: Bool {
+        package var isShaping: Bool {
             switch self {
             case .latency, .streamPace: true
             default: false
@@ -87,21 +87,21 @@ public struct Fault: Sendable, Equatable {
         }
     }
 
-    public struct Header: Sendable, Equatable {
-        public var name: String
-        public var value: String
-        public init(name: String, value: String) {
+    package struct Header: Sendable, Equatable {
+        package var name: String
+        package var value: String
+        package init(name: String, value: String) {
             self.name = name
             self.value = value
         }
     }
 
     /// `Retry-After` as seconds or as an HTTP date, sent as given.
-    public enum RetryAfter: Sendable, Equatable {
+    package enum RetryAfter: Sendable, Equatable {
         case seconds(Int)
         case date(String)
 
-        public var headerValue: String {
+        package var headerValue: String {
             switch self {
             case .seconds(let s): String(s)
             case .date(let d): d
@@ -109,7 +109,7 @@ public struct Fault: Sendable, Equatable {
         }
     }
 
-    public enum OutageMode: String, Sendable, CaseIterable {
+    package enum OutageMode: String, Sendable, CaseIterable {
         /// Listener closed: new connections are refused; reopened on the same port when cleared.
         case refuse
         /// Accept, then RST.
@@ -118,7 +118,7 @@ public struct Fault: Sendable, Equatable {
         case hang
     }
 
-    public enum BodyMode: String, Sendable, CaseIterable {
+    package enum BodyMode: String, Sendable, CaseIterable {
         /// 200 with an empty body.
         case empty
         /// Content-Length promises the full body, half is sent, then the connection closes.
@@ -130,13 +130,13 @@ public struct Fault: Sendable, Equatable {
     }
 
     /// True for `outage: refuse`, which acts on the listener rather than on requests.
-    public var isListenerOutage: Bool {
+    package var isListenerOutage: Bool {
         if case .outage(.refuse) = kind { return true }
         return false
     }
 
     /// Whether a request with these properties is subject to this fault.
-    public func applies(path: String, stream: Bool, model: String?) -> Bool {
+    package func applies(path: String, stream: Bool, model: String?) -> Bool {
         if let wanted = kind.impliedStream, match.stream == nil, wanted != stream { return false }
         if let wanted = match.path, wanted != path { return false }
         if let wanted = match.stream, wanted != stream { return false }

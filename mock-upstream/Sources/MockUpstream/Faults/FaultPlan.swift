@@ -5,30 +5,30 @@ import NIOConcurrencyHelpers
 ///
 /// Each fault keeps its own draw counter, so the n-th request that a fault is evaluated on
 /// always gets the same decision under the same seed, whatever else is in the list.
-public final class FaultPlan: Sendable {
+package final class FaultPlan: Sendable {
     private struct State {
         var faults: [Fault] = []
         var draws: [String: UInt64] = [:]
     }
 
-    public let seed: UInt64
+    package let seed: UInt64
     private let state: NIOLockedValueBox<State>
 
-    public init(seed: UInt64, faults: [Fault] = []) {
+    package init(seed: UInt64, faults: [Fault] = []) {
         self.seed = seed
         self.state = NIOLockedValueBox(State(faults: faults))
     }
 
     /// The active faults, in evaluation order.
-    public var faults: [Fault] { state.withLockedValue { $0.faults } }
+    package var faults: [Fault] { state.withLockedValue { $0.faults } }
 
     /// Replaces the whole list.
-    public func replace(with faults: [Fault]) {
+    package func replace(with faults: [Fault]) {
         state.withLockedValue { $0.faults = faults }
     }
 
     /// Appends faults; fails with the offending id if one is already active.
-    public func add(_ faults: [Fault]) -> String? {
+    package func add(_ faults: [Fault]) -> String? {
         state.withLockedValue { state in
             let ids = Set(state.faults.map(\.id))
             if let duplicate = faults.first(where: { ids.contains($0.id) }) { return duplicate.id }
@@ -38,7 +38,7 @@ public final class FaultPlan: Sendable {
     }
 
     /// Removes one fault; false if no fault has that id.
-    public func remove(id: String) -> Bool {
+    package func remove(id: String) -> Bool {
         state.withLockedValue { state in
             let before = state.faults.count
             state.faults.removeAll { $0.id == id }
@@ -47,7 +47,7 @@ public final class FaultPlan: Sendable {
     }
 
     /// Clears faults and, with `restartDraws`, the decision counters (a fresh replay).
-    public func clear(restartDraws: Bool = false) {
+    package func clear(restartDraws: Bool = false) {
         state.withLockedValue { state in
             state.faults = []
             if restartDraws { state.draws = [:] }
@@ -55,16 +55,16 @@ public final class FaultPlan: Sendable {
     }
 
     /// Whether a listener-level outage (refuse) is active.
-    public var refusesConnections: Bool { state.withLockedValue { $0.faults.contains(where: \.isListenerOutage) } }
+    package var refusesConnections: Bool { state.withLockedValue { $0.faults.contains(where: \.isListenerOutage) } }
 
     /// Whether a hang outage is active (hung connections are released when it goes).
-    public var hangs: Bool {
+    package var hangs: Bool {
         state.withLockedValue { $0.faults.contains { if case .outage(.hang) = $0.kind { true } else { false } } }
     }
 
     /// Decides which faults apply to one request: at most one latency, one stream pace
     /// and one outcome fault (the first of each, in list order, whose draw hits).
-    public func decide(path: String, stream: Bool, model: String?) -> FaultDecision {
+    package func decide(path: String, stream: Bool, model: String?) -> FaultDecision {
         state.withLockedValue { state in
             var decision = FaultDecision()
             if state.faults.isEmpty { return decision }
@@ -98,36 +98,36 @@ public final class FaultPlan: Sendable {
 }
 
 /// What the fault plan decided for one request.
-public struct FaultDecision: Sendable {
+package struct FaultDecision: Sendable {
     /// Delay before response headers.
-    public var latencyMs: Double?
+    package var latencyMs: Double?
     /// Pacing of stream events.
-    public var pace: StreamPace?
+    package var pace: StreamPace?
     /// The fault that decides how the response goes wrong, if any.
-    public var outcome: Fault?
+    package var outcome: Fault?
     /// Seeded bits for the outcome fault (garbage bytes and the like).
-    public var draw: UInt64 = 0
+    package var draw: UInt64 = 0
     /// Ids of every applied fault, in list order; `X-Mock-Fault` and the ledger carry them.
-    public var ids: [String] = []
+    package var ids: [String] = []
 
-    public init() {}
+    package init() {}
 
     /// The `X-Mock-Fault` header value.
-    public var stamp: String { ids.isEmpty ? "none" : ids.joined(separator: ",") }
+    package var stamp: String { ids.isEmpty ? "none" : ids.joined(separator: ",") }
 }
 
 /// Time to first token and the pace after it; jitter is drawn per event from `seed`.
-public struct StreamPace: StreamTiming, Equatable {
-    public var ttftMs: Double
+package struct StreamPace: StreamTiming, Equatable {
+    package var ttftMs: Double
     /// Between chunks: `tokensPerChunk` tokens' worth of the token pace.
-    public var intervalMs: Double
-    public var jitterMs: Double
-    public var seed: UInt64
+    package var intervalMs: Double
+    package var jitterMs: Double
+    package var seed: UInt64
     /// Tokens in each content chunk (a relay that batches tokens sends fewer, larger events).
-    public var tokensPerChunk = 1
+    package var tokensPerChunk = 1
 
     /// The delay before stream event `index` (0 is the first event).
-    public func delayMs(before index: Int) -> Double {
+    package func delayMs(before index: Int) -> Double {
         let base = index == 0 ? ttftMs : intervalMs
         guard jitterMs > 0 else { return base }
         let u = SeededRandom.unit(seed: seed, stream: 0x6A17, index: UInt64(index))

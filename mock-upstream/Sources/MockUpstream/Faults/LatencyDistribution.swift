@@ -2,7 +2,7 @@ import Foundation
 
 /// A delay distribution in milliseconds. Samples are clamped to [0, cap] so a heavy
 /// tail (pareto, lognormal) can never hold a connection open without bound.
-public enum LatencyDistribution: Sendable, Equatable {
+package enum LatencyDistribution: Sendable, Equatable {
     case fixed(ms: Double)
     case uniform(minMs: Double, maxMs: Double)
     case normal(meanMs: Double, stddevMs: Double, capMs: Double)
@@ -10,10 +10,10 @@ public enum LatencyDistribution: Sendable, Equatable {
     case pareto(scaleMs: Double, shape: Double, capMs: Double)
 
     /// The default upper clamp for unbounded distributions.
-    public static let defaultCapMs: Double = 60_000
+    package static let defaultCapMs: Double = 60_000
 
     /// A sample from two independent uniforms in [0, 1).
-    public func sample(_ u1: Double, _ u2: Double) -> Double {
+    package func sample(_ u1: Double, _ u2: Double) -> Double {
         switch self {
         case .fixed(let ms):
             return ms
@@ -35,7 +35,7 @@ public enum LatencyDistribution: Sendable, Equatable {
     }
 
     /// The smallest and largest value a sample can take.
-    public var bounds: ClosedRange<Double> {
+    package var bounds: ClosedRange<Double> {
         switch self {
         case .fixed(let ms): ms...ms
         case .uniform(let lo, let hi): lo...hi

@@ -2,33 +2,33 @@ import HTTPServerCore
 
 /// One request as the upstream saw it: the server-side half of the reconciliation
 /// between what the client sent and what an upstream actually executed.
-public struct LedgerEntry: Sendable, Equatable {
-    public var seq: UInt64
-    public var requestID: String
-    public var sessionID: String?
-    public var method: String
-    public var path: String
-    public var model: String?
-    public var stream: Bool
+package struct LedgerEntry: Sendable, Equatable {
+    package var seq: UInt64
+    package var requestID: String
+    package var sessionID: String?
+    package var method: String
+    package var path: String
+    package var model: String?
+    package var stream: Bool
     /// Wall-clock arrival time, Unix milliseconds.
-    public var arrivalMs: Double
+    package var arrivalMs: Double
     /// Wall-clock time the response ended (or the connection did), Unix milliseconds.
-    public var finishMs: Double?
+    package var finishMs: Double?
     /// Ids of the faults applied, in list order; empty when none.
-    public var faults: [String]
-    public var status: Int?
-    public var outcome: RequestOutcome
+    package var faults: [String]
+    package var status: Int?
+    package var outcome: RequestOutcome
     /// Response body bytes written.
-    public var bytes: Int
+    package var bytes: Int
     /// Stream events written.
-    public var chunks: Int
+    package var chunks: Int
     /// Request body bytes received (the prompt's size on the wire).
-    public var requestBytes = 0
+    package var requestBytes = 0
     /// The headers an injected error status carried besides the stamps (`retry-after`,
     /// `x-ratelimit-*`, the fault's own), lowercased: what a faithful relay passes on.
-    public var faultHeaders: [String: String] = [:]
+    package var faultHeaders: [String: String] = [:]
 
-    public init(
+    package init(
         seq: UInt64, requestID: String, sessionID: String?, method: String, path: String, model: String?, stream: Bool, arrivalMs: Double, finishMs: Double?,
         faults: [String], status: Int?, outcome: RequestOutcome, bytes: Int, chunks: Int
     ) {
@@ -48,7 +48,7 @@ public struct LedgerEntry: Sendable, Equatable {
         self.chunks = chunks
     }
 
-    public var json: JSON {
+    package var json: JSON {
         .object([
             ("seq", .int(Int(seq))),
             ("request_id", .string(requestID)),

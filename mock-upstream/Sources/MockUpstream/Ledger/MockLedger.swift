@@ -7,7 +7,7 @@ import NIOConcurrencyHelpers
 /// Stored in fixed-size pages so that growing never copies the whole history while
 /// the lock is held (which would stall every event loop). Bounded: past `capacity` the
 /// oldest page is dropped and its entries counted in `dropped`, never silently lost.
-public final class MockLedger: Sendable {
+package final class MockLedger: Sendable {
     private struct State {
         var pages: [[LedgerEntry]] = []
         /// Sequence number of `pages[0][0]`.
@@ -21,11 +21,11 @@ public final class MockLedger: Sendable {
         var byStatus: [Int: Int] = [:]
     }
 
-    public let capacity: Int
+    package let capacity: Int
     private let pageSize: Int
     private let state = NIOLockedValueBox(State())
 
-    public init(capacity: Int = 1_000_000) {
+    package init(capacity: Int = 1_000_000) {
         self.capacity = max(1, capacity)
         self.pageSize = min(4096, self.capacity)
     }
@@ -96,7 +96,7 @@ public final class MockLedger: Sendable {
     }
 
     /// Entries with `seq > since`, at most `limit` of them.
-    public func entries(since: UInt64 = 0, limit: Int = .max) -> [LedgerEntry] {
+    package func entries(since: UInt64 = 0, limit: Int = .max) -> [LedgerEntry] {
         let pageSize = self.pageSize
         return state.withLockedValue { state in
             let start = since < state.firstSeq ? 0 : Int(since - state.firstSeq + 1)
@@ -113,14 +113,14 @@ public final class MockLedger: Sendable {
     }
 
     /// The sequence number the next request will get.
-    public var nextSeq: UInt64 { state.withLockedValue { $0.nextSeq } }
+    package var nextSeq: UInt64 { state.withLockedValue { $0.nextSeq } }
 
     /// Requests received whose response has not ended yet.
-    public var inFlight: Int { state.withLockedValue { $0.outcomes[.inFlight, default: 0] } }
+    package var inFlight: Int { state.withLockedValue { $0.outcomes[.inFlight, default: 0] } }
 
     /// Waits (polling, bounded by `timeout`) until no response is in flight, so that a
     /// reader sees how the last ones ended; a hung request simply runs the bound out.
-    public func waitUntilSettled(timeout: Duration) async {
+    package func waitUntilSettled(timeout: Duration) async {
         let deadline = ContinuousClock.now + timeout
         while inFlight > 0, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(10))
@@ -128,10 +128,10 @@ public final class MockLedger: Sendable {
     }
 
     /// Entries dropped because the ledger was full.
-    public var dropped: UInt64 { state.withLockedValue { $0.dropped } }
+    package var dropped: UInt64 { state.withLockedValue { $0.dropped } }
 
     /// Counters for `GET /_mock/stats`.
-    public var stats: JSON {
+    package var stats: JSON {
         state.withLockedValue { state in
             let total = Int(state.nextSeq - 1)
             return .object([
@@ -147,7 +147,7 @@ public final class MockLedger: Sendable {
     }
 
     /// Forgets everything; sequence numbers start again at 1.
-    public func reset() {
+    package func reset() {
         state.withLockedValue { $0 = State() }
     }
 

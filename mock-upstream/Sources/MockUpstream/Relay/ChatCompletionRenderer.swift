@@ -2,22 +2,22 @@ import HTTPServerCore
 import NIOCore
 
 /// Renders chat completions and their stream chunks in OpenAI's exact shapes.
-public struct ChatCompletionRenderer: Sendable {
-    public var id: String
-    public var created: Int
-    public var model: String
-    public var fingerprint: String
-    public var request: ChatRequest
-    public var text: CompletionText
+package struct ChatCompletionRenderer: Sendable {
+    package var id: String
+    package var created: Int
+    package var model: String
+    package var fingerprint: String
+    package var request: ChatRequest
+    package var text: CompletionText
     /// `data: {"id":…,"choices":[{"index":0,"delta":` and what follows the delta of a token
     /// chunk: rendered once per stream, so a token costs only its own delta.
     private let tokenPrefix: [UInt8]
     private let tokenSuffix: [UInt8]
     /// Tokens per content chunk (`stream-pace`'s `tokens_per_chunk`).
-    public var tokensPerChunk = 1
+    package var tokensPerChunk = 1
 
     /// Content chunks: the tokens in groups of `tokensPerChunk`.
-    public var contentChunks: Int { (text.tokens.count + tokensPerChunk - 1) / tokensPerChunk }
+    package var contentChunks: Int { (text.tokens.count + tokensPerChunk - 1) / tokensPerChunk }
 
     /// The text of content chunk `index` (1-based), as one JSON string.
     private func content(_ index: Int) -> String {
@@ -26,7 +26,7 @@ public struct ChatCompletionRenderer: Sendable {
         return JSON.quoted(text.tokens[start..<min(text.tokens.count, start + tokensPerChunk)].joined())
     }
 
-    public init(id: String, created: Int, model: String, fingerprint: String, request: ChatRequest, text: CompletionText) {
+    package init(id: String, created: Int, model: String, fingerprint: String, request: ChatRequest, text: CompletionText) {
         self.id = id
         self.created = created
         self.model = model
@@ -40,7 +40,7 @@ public struct ChatCompletionRenderer: Sendable {
         tokenSuffix = Array(parts[1].utf8)
     }
 
-    public var finishReason: String { request.maxTokensGiven ? "length" : "stop" }
+    package var finishReason: String { request.maxTokensGiven ? "length" : "stop" }
 
     private var usage: String {
         let completion = text.tokens.count
@@ -48,7 +48,7 @@ public struct ChatCompletionRenderer: Sendable {
     }
 
     /// The non-streamed `chat.completion` object.
-    public var completion: String {
+    package var completion: String {
         #"{"id":"\#(id)","object":"chat.completion","created":\#(created),"model":\#(JSON.quoted(model)),"choices":[{"index":0,"message":{"role":"assistant","content":\#(JSON.quoted(text.text)),"refusal":null},"logprobs":null,"finish_reason":"\#(finishReason)"}],"usage":\#(usage),"system_fingerprint":\#(JSON.quoted(fingerprint))}"#
     }
 
@@ -68,9 +68,9 @@ public struct ChatCompletionRenderer: Sendable {
 extension ChatCompletionRenderer: StreamFrames {
     /// Role chunk, the content chunks (one per token unless `tokensPerChunk` groups them),
     /// the finish chunk, the usage chunk when asked, `[DONE]`.
-    public var count: Int { contentChunks + 3 + (request.includeUsage ? 1 : 0) }
+    package var count: Int { contentChunks + 3 + (request.includeUsage ? 1 : 0) }
 
-    public func frame(_ index: Int) -> String {
+    package func frame(_ index: Int) -> String {
         let tokens = contentChunks
         let data: String
         switch index {
@@ -90,7 +90,7 @@ extension ChatCompletionRenderer: StreamFrames {
     }
 
     /// Token chunks are written from the stream's rendered prefix and suffix.
-    public func write(_ index: Int, into buffer: inout ByteBuffer) {
+    package func write(_ index: Int, into buffer: inout ByteBuffer) {
         guard index >= 1, index <= contentChunks else {
             buffer.writeString(frame(index))
             return

@@ -3,25 +3,25 @@ import HTTPServerCore
 
 /// The parts of a chat completion request the mock uses; other parameters
 /// (temperature, tools, …) are accepted and ignored, as a relay would pass them on.
-public struct ChatRequest: Sendable, Equatable {
-    public var model: String
-    public var stream: Bool
-    public var includeUsage: Bool
-    public var maxTokens: Int
+package struct ChatRequest: Sendable, Equatable {
+    package var model: String
+    package var stream: Bool
+    package var includeUsage: Bool
+    package var maxTokens: Int
     /// Whether the client set a token limit (finish_reason is then "length").
-    public var maxTokensGiven: Bool
+    package var maxTokensGiven: Bool
     /// Whitespace-separated words across all message texts: the mock's prompt token count.
-    public var promptTokens: Int
+    package var promptTokens: Int
     /// The text of the last message, which seeds the content.
-    public var lastMessage: String
+    package var lastMessage: String
 
     /// Default completion length when the request gives none.
-    public static let defaultMaxTokens = 16
+    package static let defaultMaxTokens = 16
     /// Upper bound on requested tokens, to keep responses bounded.
-    public static let maxAllowedTokens = 100_000
+    package static let maxAllowedTokens = 100_000
 
     /// The model and stream flag, read leniently so faults can match even invalid requests.
-    public static func peek(_ bytes: [UInt8]) -> (model: String?, stream: Bool) {
+    package static func peek(_ bytes: [UInt8]) -> (model: String?, stream: Bool) {
         guard let probe = try? JSONDecoder().decode(Probe.self, from: Data(bytes)) else { return (nil, false) }
         return (probe.model, probe.stream ?? false)
     }
@@ -37,7 +37,7 @@ public struct ChatRequest: Sendable, Equatable {
     }
 
     /// Parses and validates a request body, with OpenAI's 400 errors.
-    public static func parse(_ bytes: [UInt8]) throws(OpenAIError) -> ChatRequest {
+    package static func parse(_ bytes: [UInt8]) throws(OpenAIError) -> ChatRequest {
         let wire: Wire
         do {
             wire = try JSONDecoder().decode(Wire.self, from: Data(bytes))

@@ -1,7 +1,7 @@
 /// Deterministic completion text: exactly `count` tokens, chosen by the seed, the model
 /// and the prompt, so the same request under the same seed always reads the same.
-public struct CompletionText: Sendable, Equatable {
-    public let tokens: [String]
+package struct CompletionText: Sendable, Equatable {
+    package let tokens: [String]
 
     private static let vocabulary = [
         "blue", "green", "canary", "router", "relay", "stream", "token", "session", "weight", "promote",
@@ -10,7 +10,7 @@ public struct CompletionText: Sendable, Equatable {
         "seed", "phase", "trace", "gate", "shift", "ready", "proxy", "pool", "queue", "retry",
     ]
 
-    public init(count: Int, seed: UInt64, model: String, prompt: String) {
+    package init(count: Int, seed: UInt64, model: String, prompt: String) {
         let stream = SeededRandom.hash(model) ^ SeededRandom.mix(SeededRandom.hash(prompt))
         var tokens: [String] = []
         tokens.reserveCapacity(count)
@@ -21,5 +21,5 @@ public struct CompletionText: Sendable, Equatable {
         self.tokens = tokens
     }
 
-    public var text: String { tokens.joined() }
+    package var text: String { tokens.joined() }
 }

@@ -3,14 +3,14 @@ import NIOCore
 import NIOHTTP1
 
 /// An error in OpenAI's shape: `{"error":{"message","type","param","code"}}`.
-public struct OpenAIError: Error, Sendable, Equatable {
-    public var status: HTTPResponseStatus
-    public var message: String
-    public var type: String
-    public var param: String?
-    public var code: String?
+package struct OpenAIError: Error, Sendable, Equatable {
+    package var status: HTTPResponseStatus
+    package var message: String
+    package var type: String
+    package var param: String?
+    package var code: String?
 
-    public init(status: HTTPResponseStatus, message: String, type: String = "invalid_request_error", param: String? = nil, code: String? = nil) {
+    package init(status: HTTPResponseStatus, message: String, type: String = "invalid_request_error", param: String? = nil, code: String? = nil) {
         self.status = status
         self.message = message
         self.type = type
@@ -18,7 +18,7 @@ public struct OpenAIError: Error, Sendable, Equatable {
         self.code = code
     }
 
-    public var json: JSON {
+    package var json: JSON {
         .object([
             (
                 "error",
@@ -32,10 +32,10 @@ public struct OpenAIError: Error, Sendable, Equatable {
         ])
     }
 
-    public var body: ByteBuffer { ByteBuffer(string: json.text) }
+    package var body: ByteBuffer { ByteBuffer(string: json.text) }
 
     /// The error a relay returns for an injected status, in the words OpenAI uses.
-    public static func injected(status code: Int, message: String?) -> OpenAIError {
+    package static func injected(status code: Int, message: String?) -> OpenAIError {
         let status = HTTPResponseStatus(statusCode: code)
         switch code {
         case 400:
