@@ -313,7 +313,7 @@ struct KnownBadRouterTests {
         let run = try await SuiteRunner(suite: suite, router: driver).run()
         let failed = Set(run.checks.filter { $0.status == .fail }.map(\.name))
         let table = run.checks.map {
-            "\($0.name) \($0.status.rawValue): \($0.summary)" + ($0.status != .pass ? " \($0.evidenceJSON.text.prefix(600))" : "")
+            "\($0.name) \($0.status.rawValue): \($0.summary)" + ($0.status != .pass ? " \($0.evidenceValue.text.prefix(600))" : "")
         }.joined(separator: "\n")
         #expect(!failed.contains("GeneratorValid") && run.harnessProblems.isEmpty, "the run itself was invalid:\n\(table)")
         if testCase.mustFail.isEmpty {

@@ -6,8 +6,9 @@ import HTTPServerCore
 package protocol CheckEvidence: Encodable, Sendable {}
 
 /// A check's verdict with the evidence behind it, for the report and for CI.
-package struct CheckResult: Sendable {
-    package enum Status: String, Sendable, CaseIterable {
+public struct CheckResult: Sendable {
+    /// How a check judged the run.
+    public enum Status: String, Sendable, CaseIterable {
         /// The router did what the check asks.
         case pass
         /// The router did not: a defect, with the evidence.
@@ -19,11 +20,13 @@ package struct CheckResult: Sendable {
         case inconclusive
     }
 
-    package var name: String
-    package var status: Status
+    /// The check's name, as suites spell it.
+    public package(set) var name: String
+    /// Its verdict on the run.
+    public package(set) var status: Status
     /// What was measured and against which bound, in one sentence; for an inconclusive
     /// check, why it could not judge.
-    package var summary: String
+    public package(set) var summary: String
     /// Counts, statistics, bounds and (a sample of) the offending request ids.
     package var evidence: any CheckEvidence
 
@@ -34,9 +37,24 @@ package struct CheckResult: Sendable {
         self.evidence = evidence
     }
 
-    /// The evidence as JSON text for the reports (keys sorted, so output is stable).
-    package var evidenceJSON: JSON {
+    /// The evidence as JSON for the reports (keys sorted, so output is stable).
+    package var evidenceValue: JSON {
         JSON.encoding(evidence) ?? .object([("error", .string("evidence could not be encoded"))])
+    }
+
+    /// The evidence as JSON text: counts, statistics, bounds and the first offending
+    /// requests, as report.json has it.
+    public var evidenceJSON: String { evidenceValue.text }
+
+    /// The first offending requests (id, what happened, where), as the evidence lists
+    /// them; empty when the check found none or judges no single request.
+    public var offendingRequests: [String] {
+        let text = evidenceValue.text
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else { return [] }
+        for key in ["examples", "problems", "duplicated_ids", "request_ids"] {
+            if let items = object[key] as? [String], !items.isEmpty { return items }
+        }
+        return []
     }
 
     /// Offending ids are listed up to this many; the count says how many there were.

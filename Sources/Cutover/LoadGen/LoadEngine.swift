@@ -33,6 +33,8 @@ final class LoadEngine {
     /// Each template's URL parsed once into a libcurl URL handle (this thread's own copies).
     private let urls: [OpaquePointer?]
     private let progress: LoadProgress?
+    /// Raised when the run is cancelled: the loop ends with transfers still in flight.
+    private let stop: StopSignal?
     private var free: [CurlTransfer] = []
     /// Every transfer made, kept alive here (libcurl and the callbacks only hold unretained
     /// pointers to them); a finished one is found again through `CURLOPT_PRIVATE`.
@@ -52,10 +54,12 @@ final class LoadEngine {
     private static let longestWaitNanos: UInt64 = 50_000_000
 
     init(
-        plan: LoadPlan, clock: RunClock, thread: Int, stamps: FaultStampTable, requests: RequestTemplates, arrivals: ArrivalTimes?, progress: LoadProgress?
+        plan: LoadPlan, clock: RunClock, thread: Int, stamps: FaultStampTable, requests: RequestTemplates, arrivals: ArrivalTimes?, progress: LoadProgress?,
+        stop: StopSignal? = nil
     ) {
         self.plan = plan
         self.progress = progress
+        self.stop = stop
         self.clock = clock
         self.firstSlot = thread
         self.stride = plan.threads
@@ -153,6 +157,7 @@ final class LoadEngine {
         }
 
         while true {
+            if let stop, stop.isRaised { break }
             let now = clock.nowNanos / 1_000
             startDue(now)
             let scheduleDone = pacer != nil ? next >= total : now >= durationMicros

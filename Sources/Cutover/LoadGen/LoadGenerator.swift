@@ -6,7 +6,8 @@ import HTTPServerCore
 package enum LoadGenerator {
     /// Runs the plan to the end (it always stops by itself: bounded by duration and timeouts).
     /// `clock` is the ledger's time base; pass one to put other events on the same line.
-    package static func run(_ plan: LoadPlan, clock: RunClock = RunClock(), progress: LoadProgress? = nil) async -> LoadResult {
+    /// Raising `stop` ends the run early, leaving what was in flight out of the ledger.
+    package static func run(_ plan: LoadPlan, clock: RunClock = RunClock(), progress: LoadProgress? = nil, stop: StopSignal? = nil) async -> LoadResult {
         let stamps = FaultStampTable()
         let requests = RequestTemplates(plan: plan)
         FileDescriptorTable.reserve(plan.maxInFlight + 1_024)
@@ -20,7 +21,7 @@ package enum LoadGenerator {
                     await withCheckedContinuation { continuation in
                         let worker = Thread {
                             let engine = LoadEngine(
-                                plan: plan, clock: clock, thread: thread, stamps: stamps, requests: requests, arrivals: arrivals, progress: progress)
+                                plan: plan, clock: clock, thread: thread, stamps: stamps, requests: requests, arrivals: arrivals, progress: progress, stop: stop)
                             engine.run()
                             continuation.resume(returning: (engine.records, engine.errorHeaders))
                         }

@@ -32,7 +32,7 @@ package struct Certification: Sendable {
         self.invalidSuites = invalidSuites
     }
 
-    package var verdict: SuiteRun.Verdict {
+    package var verdict: Verdict {
         // A defect proven anywhere fails the set; otherwise anything not judged voids it.
         if runs.contains(where: { $0.verdict == .fail }) { return .fail }
         if !invalidSuites.isEmpty || runs.contains(where: { $0.verdict == .invalid }) { return .invalid }

@@ -35,7 +35,7 @@ package enum HTMLReport {
         for check in run.checks {
             out +=
                 "<tr><td>\(e(check.name))</td><td class=\"status\"><span class=\"\(check.status.rawValue)\">\(check.status.rawValue.uppercased())</span></td>"
-            out += "<td>\(e(check.summary))<details><summary>evidence</summary><pre>\(e(pretty(check.evidenceJSON.text)))</pre></details></td></tr>\n"
+            out += "<td>\(e(check.summary))<details><summary>evidence</summary><pre>\(e(pretty(check.evidenceValue.text)))</pre></details></td></tr>\n"
         }
         out += "</table>\n"
 

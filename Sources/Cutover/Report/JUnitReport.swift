@@ -32,10 +32,10 @@ package enum JUnitReport {
                     out += #"<skipped message="\#(MarkupText.escape(check.summary))"/>"#
                 case .inconclusive:
                     // Not a test failure, but not a pass either: JUnit's "error" (could not judge).
-                    out += #"<error message="\#(MarkupText.escape(check.summary))" type="inconclusive">\#(MarkupText.escape(check.evidenceJSON.text))</error>"#
+                    out += #"<error message="\#(MarkupText.escape(check.summary))" type="inconclusive">\#(MarkupText.escape(check.evidenceValue.text))</error>"#
                 case .fail:
                     out +=
-                        #"<failure message="\#(MarkupText.escape(check.summary))" type="\#(MarkupText.escape(check.name))">\#(MarkupText.escape(check.evidenceJSON.text))</failure>"#
+                        #"<failure message="\#(MarkupText.escape(check.summary))" type="\#(MarkupText.escape(check.name))">\#(MarkupText.escape(check.evidenceValue.text))</failure>"#
                 }
                 out += "</testcase>\n"
             }

@@ -18,7 +18,7 @@ package enum RunReport {
                 .array(
                     run.checks.map {
                         .object([
-                            ("name", .string($0.name)), ("status", .string($0.status.rawValue)), ("summary", .string($0.summary)), ("evidence", $0.evidenceJSON),
+                            ("name", .string($0.name)), ("status", .string($0.status.rawValue)), ("summary", .string($0.summary)), ("evidence", $0.evidenceValue),
                         ])
                     })
             ),

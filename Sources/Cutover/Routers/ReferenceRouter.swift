@@ -27,6 +27,16 @@ package actor ReferenceRouter: RouterDriver {
         RunningExecutable.url.deletingLastPathComponent().appendingPathComponent("bluegreen-router")
     }
 
+    /// Where a router build may be, in the order they are tried: `$CUTOVER_ROUTER_BINARY`,
+    /// beside the running executable, then the builds in the Cutover checkout (for a
+    /// package that depends on Cutover and runs it from its own `swift test`).
+    package static func candidates() -> [URL] {
+        var found: [URL] = []
+        if let env = ProcessInfo.processInfo.environment["CUTOVER_ROUTER_BINARY"], !env.isEmpty { found.append(URL(fileURLWithPath: env)) }
+        found.append(besideCurrentExecutable())
+        return found + CutoverCheckout.builds(of: "bluegreen-router")
+    }
+
     package func start(_ environment: RouterEnvironment) async throws -> String {
         let (blue, green, workdir) = (environment.blue, environment.green, environment.workdir)
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {

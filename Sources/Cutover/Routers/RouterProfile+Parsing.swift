@@ -10,7 +10,7 @@ extension RouterProfile {
         }
         let candidate = suitesFolder?.appendingPathComponent("routers/\(nameOrFile).yaml")
         if let candidate, FileManager.default.fileExists(atPath: candidate.path) { return try load(file: candidate.path) }
-        if nameOrFile == "reference" { return .reference }
+        if nameOrFile == "reference" { return .builtInReference }
         let known = (suitesFolder.flatMap { try? FileManager.default.contentsOfDirectory(atPath: $0.appendingPathComponent("routers").path) } ?? [])
             .filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }.sorted()
         throw ConfigError(
@@ -33,7 +33,13 @@ extension RouterProfile {
     /// Parses a profile written in YAML. Unknown keys, kinds, placeholders, missing steps
     /// and placeholders a field cannot have are all errors.
     package static func parse(yaml: String, source: String, folder: URL) throws(ConfigError) -> RouterProfile {
-        let root = try ConfigNode.parseYAML(yaml, source: source)
+        try parse(root: try ConfigNode.parseYAML(yaml, source: source), folder: folder)
+    }
+
+    /// Parses a profile from its document tree (a file's YAML, or a profile built in code
+    /// rendered as JSON): both meet the same checks.
+    package static func parse(root: ConfigNode, folder: URL) throws(ConfigError) -> RouterProfile {
+        let source = root.source
         guard let kindNode = try root.entries().first(where: { $0.key == "kind" })?.node else { throw root.error("missing 'kind' (expected \(Kind.allCases.map(\.rawValue).joined(separator: ", ")))") }
         let kindName = try kindNode.string()
         guard let kind = Kind(rawValue: kindName) else {

@@ -4,7 +4,7 @@ import Foundation
 /// given blue and green upstreams, how to carry out each action, how to read its weight,
 /// and how to stop it. `reference` is the bundled `bluegreen-router`; `exec` and `http`
 /// drive any router build through shell commands or an HTTP admin API.
-package struct RouterProfile: Sendable {
+public struct RouterProfile: Sendable {
     package enum Kind: String, Sendable, CaseIterable {
         case reference, nginx, haproxy, exec, http
     }
@@ -24,13 +24,15 @@ package struct RouterProfile: Sendable {
     }
 
     package struct Header: Sendable, Equatable {
-        package var name: String
+        public package(set) var name: String
         package var value: ProfileTemplate
     }
 
-    package var name: String
+    /// The profile's name, as reports show it.
+    public package(set) var name: String
     package var kind: Kind
-    package var description: String
+    /// What the profile certifies, in a line.
+    public package(set) var description: String
     /// The file it was read from ("built-in" for one made in code).
     package var source: String
     /// Commands run in this folder (the profile file's), so `./deploy.sh` is found beside it.
@@ -63,7 +65,7 @@ package struct RouterProfile: Sendable {
     static let requiredActions = ["canary", "promote", "rollback"]
 
     /// The built-in reference profile, for a run that names no profile file.
-    package static let reference = RouterProfile(
+    package static let builtInReference = RouterProfile(
         name: "reference", kind: .reference, description: "the bluegreen-router built beside cutover", source: "built-in",
         folder: URL(fileURLWithPath: FileManager.default.currentDirectoryPath), actions: [:])
 

@@ -17,7 +17,12 @@ extension Suite {
     /// Parses a suite written in YAML. Unknown keys, wrong types, times out of order,
     /// unknown actions, faults, checks and phases are all errors.
     package static func parse(yaml: String, source: String) throws(ConfigError) -> Suite {
-        let root = try ConfigNode.parseYAML(yaml, source: source)
+        try parse(root: try ConfigNode.parseYAML(yaml, source: source))
+    }
+
+    /// Parses a suite from its document tree (a file's YAML, or a suite built in code
+    /// rendered as JSON): both meet the same checks.
+    package static func parse(root: ConfigNode) throws(ConfigError) -> Suite {
         let fields = try root.object(allowed: ["name", "description", "seed", "duration", "upstreams", "router", "load", "timeline", "checks", "slo"])
         func required(_ key: String) throws(ConfigError) -> ConfigNode {
             guard let node = fields[key] else { throw root.error("missing '\(key)'") }

@@ -2,11 +2,15 @@ import MockUpstream
 
 /// A named chaos suite: upstreams, a router profile, load, a timeline of router actions
 /// and faults, and the checks that judge the run (SPEC §4).
-package struct Suite: Sendable {
-    package var name: String
-    package var description: String
-    package var seed: UInt64
-    package var duration: Duration
+public struct Suite: Sendable {
+    /// The suite's name: the file's name for a named suite.
+    public package(set) var name: String
+    /// What the suite does, in a line.
+    public package(set) var description: String
+    /// The seed a run uses unless it is given another.
+    public package(set) var seed: UInt64
+    /// How long the load runs.
+    public package(set) var duration: Duration
     package var upstreams: [ServedBy: UpstreamSpec]
     /// `reference`, `nginx`, `haproxy`, or a profile file path.
     package var router: String

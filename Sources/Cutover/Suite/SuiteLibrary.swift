@@ -11,7 +11,8 @@ package struct SuiteLibrary: Sendable {
     }
 
     /// `$CUTOVER_SUITES`, else `./suites`, else the `suites` folder of the checkout the
-    /// executable was built in (`.build/<config>/cutover` → `suites/`).
+    /// executable was built in (`.build/<config>/cutover` → `suites/`), else the one of
+    /// the checkout this library was built from (a package that depends on Cutover).
     package static func locate() -> SuiteLibrary {
         let fm = FileManager.default
         if let env = ProcessInfo.processInfo.environment["CUTOVER_SUITES"], !env.isEmpty {
@@ -25,7 +26,7 @@ package struct SuiteLibrary: Sendable {
             if fm.fileExists(atPath: candidate.appendingPathComponent("smoke.yaml").path) { return SuiteLibrary(directory: candidate) }
             folder.deleteLastPathComponent()
         }
-        return SuiteLibrary(directory: local)
+        return SuiteLibrary(directory: CutoverCheckout.suites ?? local)
     }
 
     /// Suite names, sorted.

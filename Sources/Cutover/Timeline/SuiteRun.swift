@@ -3,26 +3,6 @@ import Foundation
 /// A finished suite run: what ran, against which router build, what happened, and the
 /// verdict of every check. Reports are rendered from this value alone.
 package struct SuiteRun: Sendable {
-    package enum Verdict: String, Sendable {
-        /// Every check passed (or was skipped: a feature the router does not offer).
-        case pass
-        /// A check failed: the router is at fault.
-        case fail
-        /// The run could not judge: the generator fell behind, the harness could not carry
-        /// out a step, the evidence is incomplete, or a listed check was inconclusive. It
-        /// says nothing about the router, so it is never a pass.
-        case invalid
-
-        /// The CLI's exit code (SPEC §4).
-        package var exitCode: Int32 {
-            switch self {
-            case .pass: 0
-            case .fail: 1
-            case .invalid: 3
-            }
-        }
-    }
-
     package var suite: Suite
     package var seed: UInt64
     package var build: RouterBuild

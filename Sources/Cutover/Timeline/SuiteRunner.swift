@@ -57,7 +57,14 @@ package struct SuiteRunner: Sendable {
         }
         let build = await router.build()
         observer?(.started(routerURL: routerURL, blue: mocks[.blue]!.url, green: mocks[.green]!.url))
-        let run = await drive(routerURL: routerURL, mocks: mocks, control: control, build: build)
+        // A cancelled task (a test that gave up) ends the load at once; what was started
+        // is still stopped below.
+        let stop = StopSignal()
+        let run = await withTaskCancellationHandler {
+            await drive(routerURL: routerURL, mocks: mocks, control: control, build: build, stop: stop)
+        } onCancel: {
+            stop.raise()
+        }
         await router.stop()
         for mock in mocks.values { await mock.shutdown() }
         await control.shutdown()
@@ -114,7 +121,7 @@ package struct SuiteRunner: Sendable {
     /// Probes a second on the control path: enough for a p90 per second, light beside the load.
     static let controlRate = 50.0
 
-    private func drive(routerURL: String, mocks: [ServedBy: MockUpstream], control: MockUpstream, build: RouterBuild) async -> SuiteRun {
+    private func drive(routerURL: String, mocks: [ServedBy: MockUpstream], control: MockUpstream, build: RouterBuild, stop: StopSignal) async -> SuiteRun {
         let plan = plan(url: routerURL)
         let initialWeight = await router.greenWeight() ?? 0
         let progress = LoadProgress()
@@ -123,11 +130,12 @@ package struct SuiteRunner: Sendable {
         let wallStartMs = Date().timeIntervalSince1970 * 1_000
         let timeline = TimelineState(initialWeight: initialWeight, staticFaults: mocks.mapValues { $0.configuration.faults })
 
-        async let loadResult = LoadGenerator.run(plan, clock: clock, progress: progress)
-        async let controlResult = LoadGenerator.run(controlPlan(url: control.url), clock: clock)
+        async let loadResult = LoadGenerator.run(plan, clock: clock, progress: progress, stop: stop)
+        async let controlResult = LoadGenerator.run(controlPlan(url: control.url), clock: clock, stop: stop)
         let reporter = Task { await reportProgress(progress, clock: clock, timeline: timeline) }
         for step in suite.timeline {
             await clock.sleep(untilMicros: UInt64(step.at.microseconds))
+            if stop.isRaised { break }
             await carryOut(step, clock: clock, mocks: mocks, timeline: timeline)
         }
         let result = await loadResult

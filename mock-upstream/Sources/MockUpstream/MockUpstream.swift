@@ -9,14 +9,16 @@ import ServiceLifecycle
 /// A mock OpenAI-compatible relay standing in for one environment (one "color"):
 /// the relay API on one port, the admin API on another, faults on command, and a
 /// ledger of every request it received.
-package final class MockUpstream: Sendable {
+public final class MockUpstream: Sendable {
     /// The mock's own version, reported in `system_fingerprint`.
-    package static let version = "0.1.0"
+    public static let version = "0.1.0"
 
-    package let configuration: MockConfiguration
+    /// What it was started with.
+    public let configuration: MockConfiguration
     /// The active faults; change them through the methods below so listeners follow.
     package let faults: FaultPlan
-    package let ledger: MockLedger
+    /// Every request it received, in arrival order: the evidence checks read.
+    public let ledger: MockLedger
     /// Unique per running instance; sent as `X-Upstream-Instance`.
     package let instanceID: String
 
@@ -25,6 +27,11 @@ package final class MockUpstream: Sendable {
     private let control: FaultControl
     private let logger: Logger
     private let started = NIOLockedValueBox(false)
+
+    /// A mock with this configuration, on SwiftNIO's shared event loops; ``start()`` binds it.
+    public convenience init(configuration: MockConfiguration) {
+        self.init(configuration: configuration, group: MultiThreadedEventLoopGroup.singleton)
+    }
 
     package init(configuration: MockConfiguration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger? = nil) {
         self.configuration = configuration
@@ -52,7 +59,7 @@ package final class MockUpstream: Sendable {
     }
 
     /// Binds both listeners (port 0 picks free ones) and applies the initial faults.
-    package func start() async throws {
+    public func start() async throws {
         guard
             started.withLockedValue({
                 let was = $0; $0 = true; return !was
@@ -65,11 +72,13 @@ package final class MockUpstream: Sendable {
     }
 
     /// Base URL of the relay API (without `/v1`).
-    package var url: String { "http://\(Self.hostForURL(configuration.host)):\(relay.port)" }
+    public var url: String { "http://\(Self.hostForURL(configuration.host)):\(relay.port)" }
     /// Base URL of the admin API.
-    package var adminURL: String { "http://\(Self.hostForURL(configuration.host)):\(admin.port)" }
-    package var port: Int { relay.port }
-    package var adminPort: Int { admin.port }
+    public var adminURL: String { "http://\(Self.hostForURL(configuration.host)):\(admin.port)" }
+    /// The relay API's port.
+    public var port: Int { relay.port }
+    /// The admin API's port.
+    public var adminPort: Int { admin.port }
 
     /// The JSON line announcing a started server.
     package var readyLine: String {
@@ -81,10 +90,10 @@ package final class MockUpstream: Sendable {
     // MARK: - Faults
 
     /// Replaces the active faults; returns once listeners reflect the change.
-    package func setFaults(_ faults: [Fault]) async throws { try await control.replace(with: faults) }
+    public func setFaults(_ faults: [Fault]) async throws { try await control.replace(with: faults) }
 
     /// Adds faults; throws if an id is already active.
-    package func addFaults(_ faults: [Fault]) async throws {
+    public func addFaults(_ faults: [Fault]) async throws {
         if let duplicate = try await control.add(faults) {
             throw ConfigError(source: "faults", line: nil, field: "id", message: "a fault with id '\(duplicate)' is already active")
         }
@@ -92,15 +101,16 @@ package final class MockUpstream: Sendable {
 
     /// Removes one fault; false if none had that id.
     @discardableResult
-    package func removeFault(id: String) async throws -> Bool { try await control.remove(id: id) }
+    public func removeFault(id: String) async throws -> Bool { try await control.remove(id: id) }
 
-    package func clearFaults() async throws { try await control.clear() }
+    /// Removes every active fault.
+    public func clearFaults() async throws { try await control.clear() }
 
     /// No faults, draws replay from the start, empty ledger.
-    package func reset() async throws { try await control.reset() }
+    public func reset() async throws { try await control.reset() }
 
     /// Stops both listeners and closes every connection.
-    package func shutdown() async {
+    public func shutdown() async {
         await relay.shutdown()
         await admin.shutdown()
     }
@@ -108,7 +118,7 @@ package final class MockUpstream: Sendable {
 
 extension MockUpstream: Service {
     /// Starts (if needed), serves until graceful shutdown or cancellation, then closes.
-    package func run() async throws {
+    public func run() async throws {
         try await start()
         try? await gracefulShutdown()
         await shutdown()

@@ -3,29 +3,29 @@ import Foundation
 import HTTPServerCore
 
 /// How one mock upstream runs: its identity, where it listens, its models and faults.
-package struct MockConfiguration: Sendable {
+public struct MockConfiguration: Sendable {
     /// The environment this mock stands for (`blue`, `green`, …); sent as `X-Upstream-Env`.
-    package var name: String
-    package var host: String
+    public var name: String
+    public var host: String
     /// Relay port; 0 picks a free one.
-    package var port: Int
+    public var port: Int
     /// Admin port; 0 picks a free one.
-    package var adminPort: Int
+    public var adminPort: Int
     /// Seeds fault decisions and completion text.
-    package var seed: UInt64
-    package var models: [String]
+    public var seed: UInt64
+    public var models: [String]
     /// When set, relay requests need `Authorization: Bearer <apiKey>`.
-    package var apiKey: String?
+    public var apiKey: String?
     /// Faults active from the start.
-    package var faults: [Fault]
+    public var faults: [Fault]
     /// Reported in `system_fingerprint`.
-    package var version: String
+    public var version: String
     /// Ledger entries kept before the oldest are dropped (and counted).
-    package var ledgerCapacity: Int
+    public var ledgerCapacity: Int
 
-    package static let defaultModels = ["gpt-4.1", "claude-sonnet-4.5", "gemini-2.5-flash", "deepseek-v3.2"]
+    public static let defaultModels = ["gpt-4.1", "claude-sonnet-4.5", "gemini-2.5-flash", "deepseek-v3.2"]
 
-    package init(
+    public init(
         name: String, host: String = "127.0.0.1", port: Int = 0, adminPort: Int = 0, seed: UInt64 = 0,
         models: [String] = MockConfiguration.defaultModels, apiKey: String? = nil, faults: [Fault] = [],
         version: String = MockUpstream.version, ledgerCapacity: Int = 1_000_000

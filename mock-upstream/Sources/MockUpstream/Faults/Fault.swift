@@ -2,14 +2,14 @@ import Foundation
 
 /// One injected fault: what it does (`kind`), how often (`probability`) and to which
 /// requests (`match`). Faults live in one ordered list, evaluated per request.
-package struct Fault: Sendable, Equatable {
-    package var id: String
-    package var kind: Kind
+public struct Fault: Sendable, Equatable {
+    public var id: String
+    public var kind: Kind
     /// Chance in [0, 1] that a matching request gets this fault; drawn from the seeded generator.
-    package var probability: Double
-    package var match: Match
+    public var probability: Double
+    public var match: Match
 
-    package init(id: String, kind: Kind, probability: Double = 1, match: Match = Match()) {
+    public init(id: String, kind: Kind, probability: Double = 1, match: Match = Match()) {
         self.id = id
         self.kind = kind
         self.probability = probability
@@ -17,12 +17,12 @@ package struct Fault: Sendable, Equatable {
     }
 
     /// Limits a fault to some requests; a nil field matches everything.
-    package struct Match: Sendable, Equatable {
-        package var path: String?
-        package var stream: Bool?
-        package var model: String?
+    public struct Match: Sendable, Equatable {
+        public var path: String?
+        public var stream: Bool?
+        public var model: String?
 
-        package init(path: String? = nil, stream: Bool? = nil, model: String? = nil) {
+        public init(path: String? = nil, stream: Bool? = nil, model: String? = nil) {
             self.path = path
             self.stream = stream
             self.model = model
@@ -32,7 +32,7 @@ package struct Fault: Sendable, Equatable {
     }
 
     /// What a fault does, with its own fields.
-    package enum Kind: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
         /// Delay before the response headers.
         case latency(LatencyDistribution)
         /// Time to first token and inter-token pace of streams.
@@ -55,7 +55,7 @@ package struct Fault: Sendable, Equatable {
         case streamNoDone
 
         /// The name used in config files and the admin API.
-        package var name: String {
+        public var name: String {
             switch self {
             case .latency: "latency"
             case .streamPace: "stream-pace"
@@ -87,17 +87,17 @@ package struct Fault: Sendable, Equatable {
         }
     }
 
-    package struct Header: Sendable, Equatable {
-        package var name: String
-        package var value: String
-        package init(name: String, value: String) {
+    public struct Header: Sendable, Equatable {
+        public var name: String
+        public var value: String
+        public init(name: String, value: String) {
             self.name = name
             self.value = value
         }
     }
 
     /// `Retry-After` as seconds or as an HTTP date, sent as given.
-    package enum RetryAfter: Sendable, Equatable {
+    public enum RetryAfter: Sendable, Equatable {
         case seconds(Int)
         case date(String)
 
@@ -109,7 +109,7 @@ package struct Fault: Sendable, Equatable {
         }
     }
 
-    package enum OutageMode: String, Sendable, CaseIterable {
+    public enum OutageMode: String, Sendable, CaseIterable {
         /// Listener closed: new connections are refused; reopened on the same port when cleared.
         case refuse
         /// Accept, then RST.
@@ -118,7 +118,7 @@ package struct Fault: Sendable, Equatable {
         case hang
     }
 
-    package enum BodyMode: String, Sendable, CaseIterable {
+    public enum BodyMode: String, Sendable, CaseIterable {
         /// 200 with an empty body.
         case empty
         /// Content-Length promises the full body, half is sent, then the connection closes.

@@ -2,7 +2,7 @@ import Foundation
 
 /// A delay distribution in milliseconds. Samples are clamped to [0, cap] so a heavy
 /// tail (pareto, lognormal) can never hold a connection open without bound.
-package enum LatencyDistribution: Sendable, Equatable {
+public enum LatencyDistribution: Sendable, Equatable {
     case fixed(ms: Double)
     case uniform(minMs: Double, maxMs: Double)
     case normal(meanMs: Double, stddevMs: Double, capMs: Double)

@@ -2,31 +2,43 @@ import HTTPServerCore
 
 /// One request as the upstream saw it: the server-side half of the reconciliation
 /// between what the client sent and what an upstream actually executed.
-package struct LedgerEntry: Sendable, Equatable {
-    package var seq: UInt64
-    package var requestID: String
-    package var sessionID: String?
-    package var method: String
-    package var path: String
-    package var model: String?
-    package var stream: Bool
+public struct LedgerEntry: Sendable, Equatable {
+    /// Its place in the ledger, from 0.
+    public var seq: UInt64
+    /// `X-Request-ID` as it arrived.
+    public var requestID: String
+    /// `X-Session-ID`, when the request had one.
+    public var sessionID: String?
+    /// The HTTP method.
+    public var method: String
+    /// The request path, such as `/v1/chat/completions`.
+    public var path: String
+    /// The chat request's model.
+    public var model: String?
+    /// Whether the client asked for a stream.
+    public var stream: Bool
     /// Wall-clock arrival time, Unix milliseconds.
-    package var arrivalMs: Double
+    public var arrivalMs: Double
     /// Wall-clock time the response ended (or the connection did), Unix milliseconds.
-    package var finishMs: Double?
+    public var finishMs: Double?
     /// Ids of the faults applied, in list order; empty when none.
-    package var faults: [String]
-    package var status: Int?
+    public var faults: [String]
+    /// The status sent, if a head was sent.
+    public var status: Int?
     package var outcome: RequestOutcome
     /// Response body bytes written.
-    package var bytes: Int
+    public var bytes: Int
     /// Stream events written.
-    package var chunks: Int
+    public var chunks: Int
     /// Request body bytes received (the prompt's size on the wire).
-    package var requestBytes = 0
+    public var requestBytes = 0
     /// The headers an injected error status carried besides the stamps (`retry-after`,
     /// `x-ratelimit-*`, the fault's own), lowercased: what a faithful relay passes on.
-    package var faultHeaders: [String: String] = [:]
+    public var faultHeaders: [String: String] = [:]
+
+    /// How the exchange ended on the upstream's side: `completed`, `client-gone`, `cut`,
+    /// `reset`, `hung` or `in-flight`.
+    public var outcomeName: String { outcome.rawValue }
 
     package init(
         seq: UInt64, requestID: String, sessionID: String?, method: String, path: String, model: String?, stream: Bool, arrivalMs: Double, finishMs: Double?,

@@ -7,7 +7,7 @@ import NIOConcurrencyHelpers
 /// Stored in fixed-size pages so that growing never copies the whole history while
 /// the lock is held (which would stall every event loop). Bounded: past `capacity` the
 /// oldest page is dropped and its entries counted in `dropped`, never silently lost.
-package final class MockLedger: Sendable {
+public final class MockLedger: Sendable {
     private struct State {
         var pages: [[LedgerEntry]] = []
         /// Sequence number of `pages[0][0]`.
@@ -96,7 +96,7 @@ package final class MockLedger: Sendable {
     }
 
     /// Entries with `seq > since`, at most `limit` of them.
-    package func entries(since: UInt64 = 0, limit: Int = .max) -> [LedgerEntry] {
+    public func entries(since: UInt64 = 0, limit: Int = .max) -> [LedgerEntry] {
         let pageSize = self.pageSize
         return state.withLockedValue { state in
             let start = since < state.firstSeq ? 0 : Int(since - state.firstSeq + 1)
@@ -116,11 +116,11 @@ package final class MockLedger: Sendable {
     package var nextSeq: UInt64 { state.withLockedValue { $0.nextSeq } }
 
     /// Requests received whose response has not ended yet.
-    package var inFlight: Int { state.withLockedValue { $0.outcomes[.inFlight, default: 0] } }
+    public var inFlight: Int { state.withLockedValue { $0.outcomes[.inFlight, default: 0] } }
 
     /// Waits (polling, bounded by `timeout`) until no response is in flight, so that a
     /// reader sees how the last ones ended; a hung request simply runs the bound out.
-    package func waitUntilSettled(timeout: Duration) async {
+    public func waitUntilSettled(timeout: Duration) async {
         let deadline = ContinuousClock.now + timeout
         while inFlight > 0, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(10))
@@ -128,7 +128,7 @@ package final class MockLedger: Sendable {
     }
 
     /// Entries dropped because the ledger was full.
-    package var dropped: UInt64 { state.withLockedValue { $0.dropped } }
+    public var dropped: UInt64 { state.withLockedValue { $0.dropped } }
 
     /// Counters for `GET /_mock/stats`.
     package var stats: JSON {

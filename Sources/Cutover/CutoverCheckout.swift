@@ -1,0 +1,21 @@
+import Foundation
+
+/// The Cutover source checkout this library was built from. A package that depends on
+/// Cutover finds the named suites and the reference router's build here: SwiftPM keeps
+/// the checkout beside the build (a path dependency, or `.build/checkouts/…`).
+enum CutoverCheckout {
+    /// `<checkout>/Sources/Cutover/CutoverCheckout.swift` → `<checkout>`.
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The checkout's `suites` folder, if this is a checkout with suites.
+    static var suites: URL? {
+        let folder = root.appendingPathComponent("suites")
+        return FileManager.default.fileExists(atPath: folder.appendingPathComponent("smoke.yaml").path) ? folder : nil
+    }
+
+    /// Builds of `product` in the checkout, release first (what `make test` and
+    /// `make demo` build), then debug.
+    static func builds(of product: String) -> [URL] {
+        ["release", "debug"].map { root.appendingPathComponent(".build/\($0)/\(product)") }
+    }
+}
