@@ -7,7 +7,10 @@ let package = Package(
     name: "Cutover",
     platforms: [.macOS(.v15)],
     products: [
-        .library(name: "Cutover", targets: ["Cutover", "MockUpstream"]),
+        /// Certify a router from Swift: `Cutover.run(suite:router:)` (SPEC §6).
+        .library(name: "Cutover", targets: ["Cutover"]),
+        /// The mock upstream relay alone, for tests that need only the mock.
+        .library(name: "MockUpstream", targets: ["MockUpstream"]),
         .executable(name: "mock-upstream", targets: ["MockUpstreamCLI"]),
         .executable(name: "bluegreen-router", targets: ["BlueGreenRouterCLI"]),
         .executable(name: "cutover", targets: ["CutoverCLI"]),
@@ -26,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin.git", from: "1.5.0"),
     ],
     targets: [
         /// libcurl (libcurl4-openssl-dev) with typed shims for its variadic calls.
@@ -134,8 +138,8 @@ let package = Package(
             ],
             path: "Sources/cutover"
         ),
-        /// The harness library: load generator and ledger (suites, checks and reports to come);
-        /// it re-exports the HTTP client, the input parser and the mock.
+        /// The harness library: suites, timeline, load generator, ledger, checks and reports;
+        /// its public API is `Cutover.run(suite:router:)`, and it re-exports the mock.
         .target(
             name: "Cutover",
             dependencies: [

@@ -27,7 +27,16 @@ package struct Stickiness: Check {
             var seen: [UInt32: Int] = [:]
             for record in routed { seen[record.session, default: 0] += 1 }
             repeated += seen.values.filter { $0 > 1 }.count
-            split += map.split.map { "\(phase.name): s\($0)" }
+            // Each example names the session's first request on either side.
+            let splitSessions = Set(map.split)
+            var first: [UInt32: [ServedBy: LedgerRecord]] = [:]
+            for record in routed where splitSessions.contains(record.session) && first[record.session]?[record.servedBy] == nil {
+                first[record.session, default: [:]][record.servedBy] = record
+            }
+            split += map.split.map { session in
+                let sides = [ServedBy.blue, .green].compactMap { env in first[session]?[env].map { "\(env.name) \(run.requestID($0))" } }
+                return "\(phase.name): s\(session) (" + sides.joined(separator: ", ") + ")"
+            }
         }
         let evidence = Evidence(sessions: sessions, repeatedSessions: repeated, splitSessions: split.count, examples: split.sample)
         if split.isEmpty, repeated < Self.minimumRepeatedSessions {
