@@ -1,6 +1,6 @@
 # Cutover: two commands. `make demo` sets up, builds and shows the product; `make test`
 # sets up, builds and runs every test. Both install missing Debian packages themselves.
-.PHONY: setup build test demo demo-mock bench clean
+.PHONY: setup build test demo demo-mock docs bench clean
 
 setup:
 	@scripts/setup.sh
@@ -14,6 +14,13 @@ test: setup
 	swift build -c release --product bluegreen-router
 	swift build --build-tests
 	scripts/openai-compat.sh
+	# The public API (issue 16): only what is recorded in api/, all of it documented, the
+	# DocC catalog without a warning, its examples compiled by a package that depends on
+	# Cutover, and that package's tests (which need the release router built above).
+	scripts/public-api.py
+	scripts/doc-examples.py
+	swift package --disable-sandbox generate-documentation --target Cutover --warnings-as-errors
+	scripts/example-package.sh
 	# Serial: several suites measure time, and debug-build servers share 2 cores.
 	swift test --no-parallel
 
@@ -28,6 +35,10 @@ demo-mock: setup
 	swift build --product mock-upstream
 	scripts/demo-mock.sh
 
+# The DocC archive of the public API, in .build/plugins/Swift-DocC/outputs/Cutover.doccarchive.
+docs: setup
+	swift package --disable-sandbox generate-documentation --target Cutover --warnings-as-errors
+
 bench: setup
 	bench/mock-vs-nginx.sh
 	bench/router-vs-nginx.sh
@@ -35,4 +46,4 @@ bench: setup
 	bench/checks.sh
 
 clean:
-	rm -rf .build
+	rm -rf .build Examples/CertifyReference/.build

@@ -8,7 +8,7 @@ import Foundation
 /// faults, and judges the router from the upstreams' ledgers.
 ///
 /// ```swift
-/// let result = try await Cutover.run(suite: .named("canary-promote"), router: .reference())
+/// let result = try await Cutover.run(suite: .named("smoke"), router: .reference())
 /// #expect(result.verdict == .pass, "\(result.summary)")
 /// ```
 public enum Cutover {

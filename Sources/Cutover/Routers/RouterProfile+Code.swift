@@ -18,6 +18,9 @@ extension RouterProfile {
     /// nginx 1.18 or later, configured by Cutover: `split_clients` on the session key,
     /// weights changed by re-rendering the configuration and a graceful reload.
     ///
+    /// - Parameters:
+    ///   - binary: The nginx executable: a path, or a name on `PATH` (also `/usr/sbin`).
+    ///   - workers: nginx's `worker_processes`.
     /// - Throws: ``CutoverError`` when a setting is out of range.
     public static func nginx(binary: String = "nginx", workers: Int = 1) throws(CutoverError) -> RouterProfile {
         try build(["name": .string("nginx"), "kind": .string("nginx"), "binary": .string(binary), "workers": .int(workers)])
@@ -26,8 +29,11 @@ extension RouterProfile {
     /// HAProxy 2.4 or later in master-worker mode: `balance hdr(X-Session-ID)` with
     /// consistent hashing, weights through the runtime API.
     ///
-    /// - Parameter keepServerState: Save the weights across a reload (`server-state-file`);
-    ///   without it a restart forgets them, which StateSurvivesRestart catches.
+    /// - Parameters:
+    ///   - binary: The haproxy executable: a path, or a name on `PATH`.
+    ///   - threads: HAProxy's `nbthread`.
+    ///   - keepServerState: Save the weights across a reload (`server-state-file`);
+    ///     without it a restart forgets them, which StateSurvivesRestart catches.
     /// - Throws: ``CutoverError`` when a setting is out of range.
     public static func haproxy(binary: String = "haproxy", threads: Int = 1, keepServerState: Bool = true) throws(CutoverError) -> RouterProfile {
         try build([
@@ -42,10 +48,18 @@ extension RouterProfile {
     /// means refused, and the output is the reason in the report.
     ///
     /// - Parameters:
+    ///   - name: The profile's name in reports.
     ///   - start: Starts the router in the foreground; Cutover stops it by its PID.
     ///   - url: Where the load goes, such as `http://127.0.0.1:{port}`.
     ///   - ready: A URL that answers 2xx once the router is up.
+    ///   - validate: Health-checks both environments (optional).
+    ///   - canary: Sends `{percent}` % of sessions to green.
+    ///   - promote: Sends everything to green.
+    ///   - rollback: Sends everything back to blue.
+    ///   - restart: Restarts the router, which must keep its weights (optional).
     ///   - status: Prints green's weight: a number, or JSON with `weights.green`.
+    ///   - version: Prints the build's version: its first line, or JSON with `version`.
+    ///   - stop: Stops the router (optional); its process group then gets SIGTERM, and SIGKILL after 10 s.
     ///   - executable: The build to fingerprint in the report: a path or a name on `PATH`.
     ///   - folder: Where the commands run (default: the current directory).
     /// - Throws: ``CutoverError`` naming the field when a command is missing or uses a
@@ -100,7 +114,7 @@ extension RouterProfile {
         var json: JSON
 
         /// A request; `url` must be `http://`. The method defaults to POST with a body, GET without.
-        public init(_ method: String? = nil, _ url: String, body: String? = nil, headers: [String: String] = [:]) {
+        public init(_ url: String, method: String? = nil, body: String? = nil, headers: [String: String] = [:]) {
             var pairs: [(String, JSON)] = [("url", .string(url))]
             if let method { pairs.append(("method", .string(method))) }
             if let body { pairs.append(("body", .string(body))) }

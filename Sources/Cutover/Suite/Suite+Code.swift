@@ -29,16 +29,23 @@ extension Suite {
     /// the same messages), so a mistake names the field: `timeline[2].at`, `checks[0].name`.
     ///
     /// ```swift
-    /// let suite = try Suite(
-    ///     name: "my-canary", duration: .seconds(20), load: .open(rate: 100),
-    ///     timeline: [.at(.zero, phase: "baseline"), .at(.seconds(5), .canary(percent: 10), phase: "canary")],
-    ///     checks: [.zeroDropped, .stickiness, Suite.Check("SplitAccuracy", phases: ["canary"])])
+    /// try Suite(
+    ///     name: "short-canary", seed: 11, duration: .seconds(6),
+    ///     load: .open(rate: 120, sessions: 300, mix: [.chat(weight: 80), .chatStream(weight: 20, maxTokens: 8)]),
+    ///     timeline: [
+    ///         .at(.zero, phase: "baseline"),
+    ///         .at(.seconds(1), .validate),
+    ///         .at(.seconds(2), .canary(percent: 30), phase: "canary-30"),
+    ///     ],
+    ///     checks: [.zeroDropped, .stickiness, .noDuplicateExecution, .actionsHonoured, .generatorValid])
     /// ```
     ///
     /// - Parameters:
     ///   - name: Letters, digits, `-` and `_`; it names the run in reports.
+    ///   - description: What the suite does, in a line.
     ///   - seed: Every random choice (sessions, mix, fault draws) follows from it, so a run replays.
     ///   - duration: How long load runs; every step must fall within it.
+    ///   - load: The traffic: an open or a closed model, its sessions and its mix.
     ///   - upstreams: Models, API key and faults from the start, per environment.
     ///   - timeline: Steps in time order: phases, router actions, faults and heals.
     ///   - checks: What must hold; at least one.

@@ -6,6 +6,7 @@ import HTTPServerCore
 public struct MockConfiguration: Sendable {
     /// The environment this mock stands for (`blue`, `green`, …); sent as `X-Upstream-Env`.
     public var name: String
+    /// The address both listeners bind: loopback unless told otherwise.
     public var host: String
     /// Relay port; 0 picks a free one.
     public var port: Int
@@ -13,6 +14,7 @@ public struct MockConfiguration: Sendable {
     public var adminPort: Int
     /// Seeds fault decisions and completion text.
     public var seed: UInt64
+    /// The models `GET /v1/models` lists; a chat request for another is a 404.
     public var models: [String]
     /// When set, relay requests need `Authorization: Bearer <apiKey>`.
     public var apiKey: String?
@@ -23,8 +25,10 @@ public struct MockConfiguration: Sendable {
     /// Ledger entries kept before the oldest are dropped (and counted).
     public var ledgerCapacity: Int
 
+    /// The models a mock offers unless given others.
     public static let defaultModels = ["gpt-4.1", "claude-sonnet-4.5", "gemini-2.5-flash", "deepseek-v3.2"]
 
+    /// A configuration; ports 0 pick free ones when the mock starts.
     public init(
         name: String, host: String = "127.0.0.1", port: Int = 0, adminPort: Int = 0, seed: UInt64 = 0,
         models: [String] = MockConfiguration.defaultModels, apiKey: String? = nil, faults: [Fault] = [],

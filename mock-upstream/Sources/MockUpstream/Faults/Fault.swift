@@ -3,12 +3,16 @@ import Foundation
 /// One injected fault: what it does (`kind`), how often (`probability`) and to which
 /// requests (`match`). Faults live in one ordered list, evaluated per request.
 public struct Fault: Sendable, Equatable {
+    /// Names the fault in the admin API, the ledger and the `X-Mock-Fault` stamp.
     public var id: String
+    /// What the fault does.
     public var kind: Kind
     /// Chance in [0, 1] that a matching request gets this fault; drawn from the seeded generator.
     public var probability: Double
+    /// Which requests it applies to.
     public var match: Match
 
+    /// A fault that applies to the requests `match` selects, each with `probability`.
     public init(id: String, kind: Kind, probability: Double = 1, match: Match = Match()) {
         self.id = id
         self.kind = kind
@@ -18,10 +22,14 @@ public struct Fault: Sendable, Equatable {
 
     /// Limits a fault to some requests; a nil field matches everything.
     public struct Match: Sendable, Equatable {
+        /// Only this path, such as `/v1/chat/completions`.
         public var path: String?
+        /// Only streams (true) or only whole answers (false).
         public var stream: Bool?
+        /// Only requests for this model.
         public var model: String?
 
+        /// A match; what is nil matches everything.
         public init(path: String? = nil, stream: Bool? = nil, model: String? = nil) {
             self.path = path
             self.stream = stream
@@ -87,9 +95,13 @@ public struct Fault: Sendable, Equatable {
         }
     }
 
+    /// A header an injected error answer carries.
     public struct Header: Sendable, Equatable {
+        /// The header's name.
         public var name: String
+        /// Its value.
         public var value: String
+        /// A header.
         public init(name: String, value: String) {
             self.name = name
             self.value = value
@@ -98,7 +110,9 @@ public struct Fault: Sendable, Equatable {
 
     /// `Retry-After` as seconds or as an HTTP date, sent as given.
     public enum RetryAfter: Sendable, Equatable {
+        /// `Retry-After: N` seconds.
         case seconds(Int)
+        /// `Retry-After:` an HTTP date.
         case date(String)
 
         package var headerValue: String {
@@ -109,6 +123,7 @@ public struct Fault: Sendable, Equatable {
         }
     }
 
+    /// How an outage shows itself to clients.
     public enum OutageMode: String, Sendable, CaseIterable {
         /// Listener closed: new connections are refused; reopened on the same port when cleared.
         case refuse
@@ -118,6 +133,7 @@ public struct Fault: Sendable, Equatable {
         case hang
     }
 
+    /// How a broken body is broken.
     public enum BodyMode: String, Sendable, CaseIterable {
         /// 200 with an empty body.
         case empty

@@ -3,10 +3,15 @@ import Foundation
 /// A delay distribution in milliseconds. Samples are clamped to [0, cap] so a heavy
 /// tail (pareto, lognormal) can never hold a connection open without bound.
 public enum LatencyDistribution: Sendable, Equatable {
+    /// Always `ms`.
     case fixed(ms: Double)
+    /// Evenly between the two bounds.
     case uniform(minMs: Double, maxMs: Double)
+    /// A bell around the mean, clamped to [0, cap].
     case normal(meanMs: Double, stddevMs: Double, capMs: Double)
+    /// Skewed with a long tail, as real upstream latency is.
     case lognormal(medianMs: Double, sigma: Double, capMs: Double)
+    /// A heavy tail: most fast, a few very slow.
     case pareto(scaleMs: Double, shape: Double, capMs: Double)
 
     /// The default upper clamp for unbounded distributions.
