@@ -93,6 +93,18 @@ extension CutoverCommand {
         @Flag(help: "Print one JSON object instead of the summary.")
         var json = false
 
+        @Option(help: "Carry only stripe K of N of the schedule (the slots whose index is K modulo N), e.g. 1/4; needs --part. `cutover merge` joins the parts.")
+        var shard: String?
+
+        @Option(name: .customLong("start-at"), help: "Start at this absolute time, so that every shard starts together: Unix seconds (1796421600.5) or ISO 8601 (2026-12-04T21:50:00Z).")
+        var startAt: String?
+
+        @Option(help: "Write this shard's ledger part (binary) to this file, for `cutover merge`.")
+        var part: String?
+
+        @Option(name: .customLong("run-id"), help: "Prefix of the request ids (default: load-SEED when sharded, else random); the same on every shard.")
+        var runID: String?
+
         func validate() throws {
             guard url.hasPrefix("http://") else { throw ValidationError("--url: expected an http:// URL, got '\(url)'") }
             if let problem = LoadPlan.urlProblem(url) { throw ValidationError("--url: '\(url)' is not a URL libcurl can use: \(problem)") }
@@ -134,6 +146,16 @@ extension CutoverCommand {
             if !(1...64).contains(threads) { throw ValidationError("--threads: expected 1...64, got \(threads)") }
             if !(1...1_000_000).contains(maxInFlight) { throw ValidationError("--max-in-flight: expected 1...1000000, got \(maxInFlight)") }
             _ = try parsedMix()
+            if let shard {
+                guard let parsed = Shard(shard) else { throw ValidationError("--shard: expected K/N with 0 <= K < N <= \(Shard.maximumCount), got '\(shard)'") }
+                if parsed.count > 1, part == nil { throw ValidationError("--shard: needs --part FILE, where this shard's ledger goes for `cutover merge`") }
+            }
+            if let startAt, StartTime.parse(startAt) == nil {
+                throw ValidationError("--start-at: expected Unix seconds (1796421600.5) or ISO 8601 (2026-12-04T21:50:00Z), got '\(startAt)'")
+            }
+            if let runID, runID.isEmpty || !runID.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) {
+                throw ValidationError("--run-id: expected letters, digits, '-' or '_', got '\(runID)'")
+            }
         }
 
         func parsedMix() throws -> [LoadPlan.MixEntry] {
@@ -168,7 +190,14 @@ extension CutoverCommand {
             plan.cancellation = cancelShare.map {
                 LoadPlan.Cancellation(share: $0, afterMs: .fixed(Int(DurationText.parse(cancelAfter)!.microseconds / 1_000)))
             }
-            plan.runID = "load-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
+            plan.shard = shard.flatMap(Shard.init) ?? .whole
+            plan.runID = runID ?? (shard != nil ? "load-\(seed)" : "load-" + String(UInt32.random(in: 0...UInt32.max), radix: 16))
+            // Sharded generators wait for one absolute start, and their clocks read zero then.
+            let startAtMs = startAt.flatMap(StartTime.parse)
+            if let startAtMs { try await StartTime.wait(untilMs: startAtMs) }
+            let wokeAtMs = Date().timeIntervalSince1970 * 1_000
+            let wallStartMs = startAtMs ?? wokeAtMs
+            let clock = RunClock(wallStartMs: wallStartMs)
 
             let progress = LoadProgress()
             let live = !json && isatty(STDERR_FILENO) == 1
@@ -188,10 +217,18 @@ extension CutoverCommand {
                         last = sent
                     }
                 } : nil
-            let result = await LoadGenerator.run(plan, progress: progress)
+            let result = await LoadGenerator.run(plan, clock: clock, progress: progress)
             ticker?.cancel()
             if live { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
 
+            if let part {
+                do {
+                    try LedgerPart(result: result, source: "load", startAtMs: startAtMs, wallStartMs: wallStartMs, wokeAtMs: wokeAtMs, clockOffsetMs: nil)
+                        .write(to: URL(fileURLWithPath: part))
+                } catch {
+                    throw ValidationError("--part: cannot write '\(part)': \(error.localizedDescription)")
+                }
+            }
             if let ledger {
                 do {
                     try result.ledger.writeJSONLines(to: URL(fileURLWithPath: ledger))

@@ -12,7 +12,7 @@ struct CutoverCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cutover",
         abstract: "Chaos and conformance tests for blue/green LLM relay routers.",
-        subcommands: [Run.self, Certify.self, List.self, Load.self, Deploy.self])
+        subcommands: [Run.self, Certify.self, List.self, Load.self, Merge.self, Deploy.self])
 
     /// Bad input (flags, files) exits 2 with a message that says where and what.
     static func main() async {

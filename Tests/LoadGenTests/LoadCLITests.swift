@@ -33,6 +33,41 @@ struct LoadCLITests {
         }
     }
 
+    /// Two shards started together through the CLI, then merged: the one schedule a
+    /// single generator carries, and a missing part refused by name.
+    @Test func twoShardsMergeIntoOneRun() async throws {
+        try await withMock { mock in
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cutover-shards-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let startAt = String(Date().timeIntervalSince1970 + 1.5)
+            // Both shards run at once, as on two machines, and wait for the same start.
+            let shards = try (0..<2).map { k in
+                let process = Process()
+                process.executableURL = Executable.url("cutover")
+                process.arguments = [
+                    "load", "--url", mock.url, "--rate", "200", "--duration", "1s", "--seed", "4", "--threads", "1", "--shard", "\(k)/2", "--start-at", startAt,
+                    "--part", dir.appendingPathComponent("part-\(k)").path,
+                ]
+                process.standardOutput = FileHandle.nullDevice
+                process.standardError = FileHandle.nullDevice
+                try process.run()
+                return process
+            }
+            for shard in shards {
+                shard.waitUntilExit()
+                #expect(shard.terminationStatus == 0)
+            }
+            let parts = (0..<2).map { dir.appendingPathComponent("part-\($0)").path }
+            let (status, out, err) = try Executable.run("cutover", ["merge"] + parts + ["--json"])
+            #expect(status == 0, "\(err)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
+            #expect(object["requests"] as? Int == 200 && object["valid"] as? Bool == true, "\(out)")
+            let missing = try Executable.run("cutover", ["merge", parts[0]])
+            #expect(missing.status == 2 && missing.err.contains("shard 1 of 2 missing"), "\(missing.err)")
+        }
+    }
+
     @Test func aStarvedRunExitsThree() async throws {
         try await withMock { mock in
             try await mock.setFaults(faults("[{id: stuck, kind: outage, mode: hang}]"))
@@ -52,6 +87,11 @@ struct LoadCLITests {
         (["load", "--url", "http://127.0.0.1:99999", "--rate", "10", "--duration", "1s"], "--url"),
         (["load", "--url", "http://127.0.0.1:1", "--rate", "10", "--duration", "1s", "--mix", "chat:1,embeddings:2"], "--mix"),
         (["load", "--url", "http://127.0.0.1:1", "--connections", "0", "--duration", "1s"], "--connections"),
+        (["load", "--url", "http://127.0.0.1:1", "--rate", "10", "--duration", "1s", "--shard", "2/2", "--part", "/tmp/p"], "--shard"),
+        (["load", "--url", "http://127.0.0.1:1", "--rate", "10", "--duration", "1s", "--shard", "0/2"], "--part"),
+        (["load", "--url", "http://127.0.0.1:1", "--rate", "10", "--duration", "1s", "--start-at", "soon"], "--start-at"),
+        (["merge"], "parts"),
+        (["merge", "/nonexistent/part-0"], "/nonexistent/part-0"),
     ])
     func badFlagsExitTwo(arguments: [String], mention: String) throws {
         let (status, _, err) = try Executable.run("cutover", arguments)

@@ -27,13 +27,12 @@ struct ReportTests {
             return r
         }
         let ledger = ClientLedger(runID: name, records: records, faultStamps: ["none"])
-        let plan = LoadPlan(url: "http://127.0.0.1:1", model: .open(rate: 10), duration: .seconds(2))
         let history = RunHistory(
             client: ledger, upstream: [:], phases: [.init(name: "baseline", startUs: 0, endUs: 2_000_000, greenWeight: 0)],
             actions: [ActionRecord(action: .canary(percent: 10), calledUs: 500_000, returnedUs: 502_000, accepted: false, detail: "refused <green down>")])
         return SuiteRun(
             suite: suite, seed: 1, build: RouterBuild(profile: "reference", version: "1.0", sha256: String(repeating: "a", count: 64), executable: "/x"),
-            reconciled: ReconciledRun(history), summary: LoadSummary(ledger: ledger, plan: plan, elapsedSeconds: 2), checks: checks,
+            reconciled: ReconciledRun(history), summary: LoadSummary(ledger: ledger, elapsedSeconds: 2), checks: checks,
             log: ["0.000s phase baseline"], startedAt: Date(), elapsedSeconds: 2, harnessProblems: invalid.map { [$0] } ?? [])
     }
 

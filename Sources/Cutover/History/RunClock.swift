@@ -7,6 +7,14 @@ package struct RunClock: Sendable {
 
     package init() { startNanos = Self.monotonicNanos() }
 
+    /// A clock that read zero at the wall-clock time `wallStartMs` (Unix ms), which must
+    /// not be in the future: shards that waited for one absolute start share one time line,
+    /// and a shard that woke late shows it as scheduling lag.
+    package init(wallStartMs: Double) {
+        let agoNanos = UInt64(max(0, Date().timeIntervalSince1970 * 1_000 - wallStartMs) * 1_000_000)
+        startNanos = Self.monotonicNanos() &- agoNanos
+    }
+
     package var nowMicros: UInt32 { UInt32(truncatingIfNeeded: (Self.monotonicNanos() &- startNanos) / 1_000) }
     package var nowNanos: UInt64 { Self.monotonicNanos() &- startNanos }
 

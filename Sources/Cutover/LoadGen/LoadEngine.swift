@@ -61,8 +61,10 @@ final class LoadEngine {
         self.progress = progress
         self.stop = stop
         self.clock = clock
-        self.firstSlot = thread
-        self.stride = plan.threads
+        // Thread t of T in shard K of N carries slots K + N·t, K + N·(t + T), …: the
+        // shard's stripe of the global schedule, striped again over its threads.
+        self.firstSlot = plan.shard.index + thread * plan.shard.count
+        self.stride = plan.threads * plan.shard.count
         self.stamps = stamps
         self.requests = requests
         // A URL libcurl cannot parse (the CLI refuses those) stays text, so every transfer

@@ -60,7 +60,7 @@ package struct LoadResult: Sendable {
         self.ledger = ledger
         self.startedAt = startedAt
         self.elapsedSeconds = elapsedSeconds
-        self.summary = LoadSummary(ledger: ledger, plan: plan, elapsedSeconds: elapsedSeconds)
+        self.summary = LoadSummary(ledger: ledger, elapsedSeconds: elapsedSeconds)
     }
 
     /// False when the generator could not deliver the plan (any `not-sent` slot).

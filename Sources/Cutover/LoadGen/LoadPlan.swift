@@ -103,6 +103,8 @@ package struct LoadPlan: Sendable {
     package var threads = 1
     /// Prefix of request ids: `<runID>-<seq>`.
     package var runID: String = "run"
+    /// The stripe of the schedule this generator carries (all of it unless split).
+    package var shard = Shard.whole
     /// Extra header on every request (e.g. an API key).
     package var headers: [(name: String, value: String)] = []
 

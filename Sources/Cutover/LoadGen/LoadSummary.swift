@@ -34,7 +34,7 @@ package struct LoadSummary: Sendable {
         Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
     }
 
-    init(ledger: ClientLedger, plan: LoadPlan, elapsedSeconds: Double) {
+    package init(ledger: ClientLedger, elapsedSeconds: Double) {
         var outcomes: [Outcome: Int] = [:]
         var byEnvironment: [ServedBy: Int] = [.blue: 0, .green: 0, .unknown: 0]
         var corrected = Self.histogram()

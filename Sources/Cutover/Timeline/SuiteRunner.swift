@@ -173,7 +173,7 @@ package struct SuiteRunner: Sendable {
         invalid += reconciled.evidenceGaps
         return SuiteRun(
             suite: suite, seed: seed, build: build, reconciled: reconciled,
-            summary: LoadSummary(ledger: reconciled.ledger, plan: plan, elapsedSeconds: result.elapsedSeconds), checks: checks, log: await timeline.log,
+            summary: LoadSummary(ledger: reconciled.ledger, elapsedSeconds: result.elapsedSeconds), checks: checks, log: await timeline.log,
             startedAt: startedAt, elapsedSeconds: result.elapsedSeconds, harnessProblems: invalid)
     }
 
