@@ -25,9 +25,23 @@ extension CutoverCommand {
         @Option(help: "Seed for every random choice (default: the suite's).")
         var seed: UInt64?
 
+        @Option(help: "Carry the load in N shard processes on this machine, each a stripe of the one schedule; this process coordinates (timeline, control path, merge, checks).")
+        var shards: Int?
+
+        @OptionGroup var shardOptions: ShardOptions
+
+        func validate() throws {
+            if let shards, !(1...64).contains(shards) { throw ValidationError("--shards: expected 1...64 local shards, got \(shards)") }
+            if shards != nil, shardOptions.shard != nil { throw ValidationError("--shards and --shard exclude each other: coordinate N shards, or be one") }
+        }
+
         func run() async throws {
             let library = SuiteLibrary.locate()
             let suite = try library.suite(self.suite)
+            if shardOptions.shard != nil {
+                try await shardOptions.carry(suite, seed: seed ?? suite.seed)
+                return
+            }
             let router = try options.driver()
             SignalGuard.install()
             print("cutover run \(suite.name): \(suite.description)")
@@ -35,7 +49,9 @@ extension CutoverCommand {
             guard options.repetitions > 1 else {
                 let outcome: SuiteRun
                 do {
-                    outcome = try await RunOptions.run(suite, seed: seed, router: router)
+                    outcome = try await RunOptions.run(
+                        suite, seed: seed, router: router,
+                        shards: shards.map { ShardProcesses(count: $0, executable: RunningExecutable.url, suiteFile: library.file(self.suite)) })
                 } catch {
                     FileHandle.standardError.write(Data("cutover: invalid run: \(error)\n".utf8))
                     throw ExitCode(3)
@@ -186,10 +202,12 @@ struct RunOptions: ParsableArguments {
     }
 
     /// Runs one suite with live progress; the progress line is finished however the run ends.
-    static func run(_ suite: Suite, seed: UInt64?, router: any RouterDriver) async throws(SuiteRunner.EnvironmentError) -> SuiteRun {
+    static func run(_ suite: Suite, seed: UInt64?, router: any RouterDriver, shards: ShardProcesses? = nil) async throws(SuiteRunner.EnvironmentError) -> SuiteRun {
         let display = ProgressDisplay()
         defer { display.finish() }
-        return try await SuiteRunner(suite: suite, seed: seed, router: router, observer: display.observe).run()
+        var runner = SuiteRunner(suite: suite, seed: seed, router: router, observer: display.observe)
+        runner.shards = shards
+        return try await runner.run()
     }
 
     /// Writes each run's files into its folder (relative to the report folder; "." for a

@@ -24,7 +24,9 @@ package enum PartMerge {
         package var largestClockOffsetMs: Double?
     }
 
-    package static func merge(_ parts: [(file: String, part: LedgerPart)]) throws(Problem) -> Merged {
+    /// Joins the parts. `requireEveryShard: false` joins what is there when a shard is
+    /// already known to be lost (the run is invalid anyway, and says why).
+    package static func merge(_ parts: [(file: String, part: LedgerPart)], requireEveryShard: Bool = true) throws(Problem) -> Merged {
         guard let (firstFile, first) = parts.first else { throw Problem(description: "no parts to merge") }
         let reference = first.header
         var byShard: [Int: String] = [:]
@@ -47,7 +49,7 @@ package enum PartMerge {
             byShard[header.shard] = file
         }
         let missing = (0..<reference.shards).filter { byShard[$0] == nil }
-        if !missing.isEmpty {
+        if requireEveryShard, !missing.isEmpty {
             throw Problem(
                 description: "\(missing.map { "shard \($0)" }.joined(separator: ", ")) of \(reference.shards) missing: no part (a shard that died writes none)")
         }

@@ -41,6 +41,14 @@ package struct SuiteLibrary: Sendable {
         return files.filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }.sorted()
     }
 
+    /// The file a suite name or path stands for (what a shard process loads).
+    package func file(_ nameOrFile: String) -> String {
+        if nameOrFile.hasSuffix(".yaml") || nameOrFile.hasSuffix(".yml") || nameOrFile.contains("/") {
+            return URL(fileURLWithPath: nameOrFile).standardizedFileURL.path
+        }
+        return directory.appendingPathComponent("\(nameOrFile).yaml").path
+    }
+
     /// A suite by name, or a suite file by path.
     package func suite(_ nameOrFile: String) throws(ConfigError) -> Suite {
         if nameOrFile.hasSuffix(".yaml") || nameOrFile.hasSuffix(".yml") || nameOrFile.contains("/") {

@@ -12,6 +12,9 @@ package struct SuiteRunner: Sendable {
     package var observer: (@Sendable (RunEvent) -> Void)?
     /// How often `observer` gets a progress snapshot.
     package var progressInterval: Duration = .seconds(1)
+    /// Shard processes that carry the load instead of this process (`--shards N`); this
+    /// process then coordinates: the timeline, the control path, the merge and the checks.
+    package var shards: ShardProcesses?
 
     package init(suite: Suite, seed: UInt64? = nil, router: any RouterDriver, observer: (@Sendable (RunEvent) -> Void)? = nil) {
         self.suite = suite
@@ -61,7 +64,7 @@ package struct SuiteRunner: Sendable {
         // is still stopped below.
         let stop = StopSignal()
         let run = await withTaskCancellationHandler {
-            await drive(routerURL: routerURL, mocks: mocks, control: control, build: build, stop: stop)
+            await drive(routerURL: routerURL, mocks: mocks, control: control, build: build, workdir: workdir, stop: stop)
         } onCancel: {
             stop.raise()
         }
@@ -87,7 +90,10 @@ package struct SuiteRunner: Sendable {
     var upstreamAPIKey: String? { suite.upstreams[.blue]?.apiKey ?? suite.upstreams[.green]?.apiKey }
 
     /// The load plan the suite asks for, aimed at `url`.
-    package func plan(url: String) -> LoadPlan {
+    package func plan(url: String) -> LoadPlan { Self.plan(suite, seed: seed, url: url) }
+
+    /// The load plan of `suite` at `seed`: what a shard process carries a stripe of.
+    package static func plan(_ suite: Suite, seed: UInt64, url: String) -> LoadPlan {
         var plan = LoadPlan(url: url, model: suite.load.model, duration: suite.duration)
         plan.sessions = suite.load.sessions
         plan.mix = suite.load.mix
@@ -101,7 +107,7 @@ package struct SuiteRunner: Sendable {
         plan.cancellation = suite.load.cancellation
         plan.seed = seed
         plan.runID = "\(suite.name)-\(seed)"
-        if let key = upstreamAPIKey {
+        if let key = suite.upstreams[.blue]?.apiKey ?? suite.upstreams[.green]?.apiKey {
             plan.headers = [("Authorization", "Bearer \(key)")]
         }
         return plan
@@ -121,16 +127,32 @@ package struct SuiteRunner: Sendable {
     /// Probes a second on the control path: enough for a p90 per second, light beside the load.
     static let controlRate = 50.0
 
-    private func drive(routerURL: String, mocks: [ServedBy: MockUpstream], control: MockUpstream, build: RouterBuild, stop: StopSignal) async -> SuiteRun {
+    private func drive(
+        routerURL: String, mocks: [ServedBy: MockUpstream], control: MockUpstream, build: RouterBuild, workdir: URL, stop: StopSignal
+    ) async -> SuiteRun {
         let plan = plan(url: routerURL)
         let initialWeight = await router.greenWeight() ?? 0
         let progress = LoadProgress()
         let startedAt = Date()
-        let clock = RunClock()
-        let wallStartMs = Date().timeIntervalSince1970 * 1_000
+        // Shard processes start from one absolute time, a moment ahead; the timeline and the
+        // control path run on a clock that reads zero then.
+        var shardGroups: [ProcessGroup] = []
+        var shardProblems: [String] = []
+        var wallStartMs = Date().timeIntervalSince1970 * 1_000
+        if let shards {
+            wallStartMs += Double(ShardProcesses.startDelay.milliseconds)
+            do {
+                shardGroups = try shards.launch(target: routerURL, seed: seed, startAtMs: wallStartMs, folder: workdir)
+            } catch {
+                shardProblems.append("cannot start the shards: \(error)")
+            }
+            try? await StartTime.wait(untilMs: wallStartMs)
+        }
+        let clock = RunClock(wallStartMs: wallStartMs)
         let timeline = TimelineState(initialWeight: initialWeight, staticFaults: mocks.mapValues { $0.configuration.faults })
 
-        async let loadResult = LoadGenerator.run(plan, clock: clock, progress: progress, stop: stop)
+        let groups = shardGroups
+        async let loadResult = carryLoad(plan, clock: clock, progress: progress, stop: stop, groups: groups, workdir: workdir)
         async let controlResult = LoadGenerator.run(controlPlan(url: control.url), clock: clock, stop: stop)
         let reporter = Task { await reportProgress(progress, clock: clock, timeline: timeline) }
         for step in suite.timeline {
@@ -138,7 +160,8 @@ package struct SuiteRunner: Sendable {
             if stop.isRaised { break }
             await carryOut(step, clock: clock, mocks: mocks, timeline: timeline)
         }
-        let result = await loadResult
+        let (result, lostShards) = await loadResult
+        shardProblems += lostShards
         let controlLedger = await controlResult.ledger
         reporter.cancel()
         observer?(.loadFinished)
@@ -170,11 +193,22 @@ package struct SuiteRunner: Sendable {
             invalid.append("the load generator could not deliver the plan: \(validity.summary)")
         }
         invalid += history.harnessFailures.map { "the harness could not carry out a step: \($0)" }
+        invalid += shardProblems
         invalid += reconciled.evidenceGaps
         return SuiteRun(
             suite: suite, seed: seed, build: build, reconciled: reconciled,
             summary: LoadSummary(ledger: reconciled.ledger, elapsedSeconds: result.elapsedSeconds), checks: checks, log: await timeline.log,
             startedAt: startedAt, elapsedSeconds: result.elapsedSeconds, harnessProblems: invalid)
+    }
+
+    /// The load: this process's generator, or the shards' merged parts.
+    private func carryLoad(
+        _ plan: LoadPlan, clock: RunClock, progress: LoadProgress, stop: StopSignal, groups: [ProcessGroup], workdir: URL
+    ) async -> (LoadResult, problems: [String]) {
+        guard let shards else { return (await LoadGenerator.run(plan, clock: clock, progress: progress, stop: stop), []) }
+        let started = Date()
+        let (ledger, elapsed, problems) = await shards.collect(groups, folder: workdir, stop: stop)
+        return (LoadResult(plan: plan, ledger: ledger, startedAt: started, elapsedSeconds: max(elapsed, Double(clock.nowMicros) / 1e6)), problems)
     }
 
     private func carryOut(_ step: TimelineStep, clock: RunClock, mocks: [ServedBy: MockUpstream], timeline: TimelineState) async {
