@@ -144,6 +144,10 @@ let package = Package(
             name: "Cutover",
             dependencies: [
                 "CCurl", "CurlHTTP", "MockUpstream", "ConfigInput", "HTTPServerCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "HeapModule", package: "swift-collections"),
             ],
@@ -186,6 +190,7 @@ let package = Package(
             name: "LoadGenTests",
             dependencies: [
                 "Cutover", "CutoverCLI", "CutoverTestSupport",
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # The public API as another package sees it (issue 16): builds Examples/CertifyReference,
 # which depends on Cutover by path and can reach only its public symbols, runs its tests
-# (Swift Testing and XCTest), then runs its two deliberately failing tests and checks
-# that each test runner prints the failure readably: the check, its bound, the measure
-# and the first offending requests.
+# (Swift Testing and XCTest), and checks that each test runner prints the known-bad
+# router's failure readably: the check, its bound, the measure and the first offending
+# requests (Swift Testing shows it as a known issue; XCTest runs its failing test alone).
 # Needs the release bluegreen-router (make test builds it first).
 set -euo pipefail
 cd "$(dirname "$0")/../Examples/CertifyReference"
 
 swift build --build-tests
-swift test --skip-build
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+swift test --skip-build 2>&1 | tee "$out"
 
 expect_readable() { # framework, output file
   local missing=()
@@ -25,9 +27,9 @@ expect_readable() { # framework, output file
   echo "example-package: the $1 failure names the check, its bound, the measure and the offending requests"
 }
 
-out=$(mktemp)
-trap 'rm -f "$out"' EXIT
-for case in "Swift Testing:failureAsSwiftTestingShowsIt" "XCTest:testFailureAsXCTestShowsIt"; do
+# Swift Testing prints the known-bad router's failure, recorded as a known issue, in the run above.
+expect_readable "Swift Testing" "$out"
+for case in "XCTest:testFailureAsXCTestShowsIt"; do
   framework=${case%%:*}
   if CUTOVER_SHOW_FAILURE=1 swift test --skip-build --filter "${case#*:}" >"$out" 2>&1; then
     echo "example-package: the known-bad router passed under $framework; it must fail" >&2

@@ -30,8 +30,12 @@ extension CutoverCommand {
 
         @OptionGroup var shardOptions: ShardOptions
 
+        @OptionGroup var coordinatorOptions: CoordinatorOptions
+
         func validate() throws {
-            if let shards, !(1...64).contains(shards) { throw ValidationError("--shards: expected 1...64 local shards, got \(shards)") }
+            if let shards, !(1...(coordinatorOptions.coordinator ? Shard.maximumCount : 64)).contains(shards) {
+                throw ValidationError("--shards: expected 1...\(coordinatorOptions.coordinator ? Shard.maximumCount : 64) shards, got \(shards)")
+            }
             if shards != nil, shardOptions.shard != nil { throw ValidationError("--shards and --shard exclude each other: coordinate N shards, or be one") }
         }
 
@@ -43,6 +47,7 @@ extension CutoverCommand {
                 return
             }
             let router = try options.driver()
+            let remote = try coordinatorOptions.remote(shards: shards)
             SignalGuard.install()
             print("cutover run \(suite.name): \(suite.description)")
             fflush(nil)
@@ -51,7 +56,8 @@ extension CutoverCommand {
                 do {
                     outcome = try await RunOptions.run(
                         suite, seed: seed, router: router,
-                        shards: shards.map { ShardProcesses(count: $0, executable: RunningExecutable.url, suiteFile: library.file(self.suite)) })
+                        shards: remote != nil ? nil : shards.map { ShardProcesses(count: $0, executable: RunningExecutable.url, suiteFile: library.file(self.suite)) },
+                        remote: remote)
                 } catch {
                     FileHandle.standardError.write(Data("cutover: invalid run: \(error)\n".utf8))
                     throw ExitCode(3)
@@ -202,11 +208,14 @@ struct RunOptions: ParsableArguments {
     }
 
     /// Runs one suite with live progress; the progress line is finished however the run ends.
-    static func run(_ suite: Suite, seed: UInt64?, router: any RouterDriver, shards: ShardProcesses? = nil) async throws(SuiteRunner.EnvironmentError) -> SuiteRun {
+    static func run(
+        _ suite: Suite, seed: UInt64?, router: any RouterDriver, shards: ShardProcesses? = nil, remote: RemoteShards? = nil
+    ) async throws(SuiteRunner.EnvironmentError) -> SuiteRun {
         let display = ProgressDisplay()
         defer { display.finish() }
         var runner = SuiteRunner(suite: suite, seed: seed, router: router, observer: display.observe)
         runner.shards = shards
+        runner.remoteShards = remote
         return try await runner.run()
     }
 

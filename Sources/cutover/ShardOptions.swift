@@ -17,31 +17,68 @@ struct ShardOptions: ParsableArguments {
     @Option(help: "For a shard: where its ledger part goes.")
     var part: String?
 
+    @Option(name: .customLong("coordinator-url"), help: "For a shard: the coordinator (cutover run --coordinator) to take the router's URL and the start from, and to measure the clock against.")
+    var coordinatorURL: String?
+
     func validate() throws {
         guard let shard else {
-            if target != nil || startAt != nil || part != nil { throw ValidationError("--target, --start-at and --part belong to --shard K/N") }
+            if target != nil || startAt != nil || part != nil || coordinatorURL != nil {
+                throw ValidationError("--target, --start-at, --coordinator-url and --part belong to --shard K/N")
+            }
             return
         }
         guard Shard(shard) != nil else { throw ValidationError("--shard: expected K/N with 0 <= K < N <= \(Shard.maximumCount), got '\(shard)'") }
-        guard let target, target.hasPrefix("http://") else { throw ValidationError("--shard: needs --target http://HOST:PORT, the router's URL") }
-        guard let startAt, StartTime.parse(startAt) != nil else { throw ValidationError("--shard: needs --start-at, Unix seconds or ISO 8601") }
         guard part != nil else { throw ValidationError("--shard: needs --part FILE, where the ledger part goes") }
+        if let coordinatorURL {
+            guard coordinatorURL.hasPrefix("http://") else { throw ValidationError("--coordinator-url: expected http://HOST:PORT, got '\(coordinatorURL)'") }
+            if target != nil || startAt != nil { throw ValidationError("--coordinator-url: the coordinator gives the target and the start; drop --target and --start-at") }
+            return
+        }
+        guard let target, target.hasPrefix("http://") else { throw ValidationError("--shard: needs --coordinator-url, or --target http://HOST:PORT (the router's URL)") }
+        guard let startAt, StartTime.parse(startAt) != nil else { throw ValidationError("--shard: needs --start-at, Unix seconds or ISO 8601") }
     }
 
     /// Carries this shard's stripe and writes its part.
     func carry(_ suite: Suite, seed: UInt64) async throws {
-        var plan = SuiteRunner.plan(suite, seed: seed, url: target!)
+        var startAtMs: Double
+        var localStartMs: Double
+        var offsetMs: Double?
+        var plan: LoadPlan
+        if let coordinatorURL {
+            // The coordinator's start, moved onto this machine's clock by the measured offset.
+            let shiftMs = Double(ProcessInfo.processInfo.environment["CUTOVER_TEST_CLOCK_SHIFT_MS"] ?? "") ?? 0
+            let clock: CoordinatorClock
+            do {
+                clock = try await CoordinatorClock.measure(coordinatorURL, shiftMs: shiftMs)
+            } catch {
+                throw ValidationError(error.description)
+            }
+            let run = clock.announcement
+            plan = SuiteRunner.plan(suite, seed: run.seed, url: run.target)
+            guard run.suite == suite.name, plan.scheduleDigest == run.schedule, run.shards == Shard(shard!)!.count else {
+                throw ValidationError(
+                    "--coordinator-url: the coordinator runs \(run.suite) (seed \(run.seed), \(run.shards) shards, schedule \(run.schedule)); this shard has \(suite.name) with schedule \(plan.scheduleDigest) as \(shard!)")
+            }
+            startAtMs = run.startAtMs
+            offsetMs = clock.offsetMs
+            localStartMs = run.startAtMs + clock.offsetMs - shiftMs
+        } else {
+            plan = SuiteRunner.plan(suite, seed: seed, url: target!)
+            startAtMs = StartTime.parse(startAt!)!
+            localStartMs = startAtMs
+        }
         plan.shard = Shard(shard!)!
-        let startAtMs = StartTime.parse(startAt!)!
-        try await StartTime.wait(untilMs: startAtMs)
+        try await StartTime.wait(untilMs: localStartMs)
         let wokeAtMs = Date().timeIntervalSince1970 * 1_000
-        let result = await LoadGenerator.run(plan, clock: RunClock(wallStartMs: startAtMs))
+        let result = await LoadGenerator.run(plan, clock: RunClock(wallStartMs: localStartMs))
         do {
-            try LedgerPart(result: result, source: suite.name, startAtMs: startAtMs, wallStartMs: startAtMs, wokeAtMs: wokeAtMs, clockOffsetMs: nil)
+            try LedgerPart(result: result, source: suite.name, startAtMs: startAtMs, wallStartMs: localStartMs, wokeAtMs: wokeAtMs, clockOffsetMs: offsetMs)
                 .write(to: URL(fileURLWithPath: part!))
         } catch {
             throw ValidationError("--part: cannot write '\(part!)': \(error.localizedDescription)")
         }
-        print("shard \(plan.shard) of \(suite.name) (seed \(seed)): \(result.ledger.records.count) records, woke \(String(format: "%.1f", wokeAtMs - startAtMs)) ms after the start")
+        print(
+            "shard \(plan.shard) of \(suite.name) (seed \(plan.seed)): \(result.ledger.records.count) records, woke \(String(format: "%.1f", wokeAtMs - localStartMs)) ms after the start"
+                + (offsetMs.map { ", clock \(String(format: "%.1f", $0)) ms off the coordinator's" } ?? ""))
     }
 }

@@ -79,6 +79,70 @@ struct ShardedRunTests {
         }
     }
 
+    /// A coordinator and two shards started apart, as on three machines: the shards find the
+    /// run at the coordinator, measure their clocks against it and carry their stripes; one
+    /// whose clock is 400 ms off makes the run invalid, naming it, and the other's small
+    /// offset is recorded in its part.
+    @Test func aCoordinatorRejectsAShardWhoseClockIsOff() async throws {
+        let cutover = ReleaseBuild.require("cutover")
+        try #require(cutover.missing == nil, "\(cutover.missing ?? "")")
+        let (dir, suite) = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let parts = dir.appendingPathComponent("parts")
+        let port = try Self.freePort()
+        func start(_ arguments: [String], output: String, environment: [String: String] = [:]) throws -> Process {
+            let process = Process()
+            process.executableURL = cutover.url
+            process.arguments = arguments
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            let file = dir.appendingPathComponent(output)
+            _ = FileManager.default.createFile(atPath: file.path, contents: nil)
+            process.standardOutput = try FileHandle(forWritingTo: file)
+            process.standardError = process.standardOutput
+            try process.run()
+            return process
+        }
+        let coordinator = try start(
+            ["run", suite.path, "--coordinator", "--shards", "2", "--parts-dir", parts.path, "--listen", "127.0.0.1:\(port)", "--start-delay", "3s",
+             "--report-dir", dir.appendingPathComponent("report").path], output: "coordinator.txt")
+        defer { if coordinator.isRunning { coordinator.terminate() } }
+        let shards = try (0..<2).map { index in
+            try start(
+                ["run", suite.path, "--shard", "\(index)/2", "--coordinator-url", "http://127.0.0.1:\(port)", "--part", parts.appendingPathComponent("part-\(index)").path],
+                output: "shard-\(index).txt", environment: index == 1 ? ["CUTOVER_TEST_CLOCK_SHIFT_MS": "400"] : [:])
+        }
+        for shard in shards {
+            shard.waitUntilExit()
+            #expect(shard.terminationStatus == 0, "\((try? String(contentsOf: dir.appendingPathComponent("shard-0.txt"), encoding: .utf8)) ?? "")")
+        }
+        coordinator.waitUntilExit()
+        let text = try String(contentsOf: dir.appendingPathComponent("coordinator.txt"), encoding: .utf8)
+        #expect(coordinator.terminationStatus == 3, "\(text.suffix(1_500))")
+        #expect(text.contains("shard 1 of 2: its clock is 40") && text.contains("ms off the coordinator's (bound 50 ms)"), "\(text.suffix(1_500))")
+        #expect(!text.contains("shard 0 of 2"), "\(text.suffix(1_500))")
+        // Every check judged the merged run (the load itself went well); the skew alone voids it.
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("report/report.json"))) as? [String: Any])
+        #expect(report["verdict"] as? String == "invalid")
+        #expect((report["checks"] as? [[String: Any]])?.allSatisfy { $0["status"] as? String == "pass" } == true, "\(report["checks"] ?? "")")
+        let header = try #require(String(decoding: try Data(contentsOf: parts.appendingPathComponent("part-0")).prefix { $0 != 10 }, as: UTF8.self).data(using: .utf8))
+        let offset = try #require((try JSONSerialization.jsonObject(with: header) as? [String: Any])?["clock_offset_ms"] as? Double)
+        #expect(abs(offset) < 50, "shard 0 measured \(offset) ms")
+    }
+
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        try #require(bound)
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
     /// The processes below `root`, with their command lines.
     static func descendants(of root: Int32) -> [(pid: Int32, command: String)] {
         var parents: [Int32: Int32] = [:]

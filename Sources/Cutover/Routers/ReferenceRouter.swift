@@ -10,6 +10,7 @@ package actor ReferenceRouter: RouterDriver {
     private var arguments: [String] = []
     private var workdir: URL?
     private var port = 0
+    private var listenHost = "127.0.0.1"
     private var adminURL = ""
     private var generation = 0
 
@@ -48,7 +49,8 @@ package actor ReferenceRouter: RouterDriver {
             "--health-interval", "1s", "--drain-timeout", "10s", "--log-level", "warning",
         ]
         if let key = environment.upstreamAPIKey { arguments += ["--health-api-key", key] }
-        let child = try await launch(listen: "127.0.0.1:0")
+        listenHost = environment.listenHost
+        let child = try await launch(listen: "\(listenHost):0")
         self.child = child
         return "http://127.0.0.1:\(port)"
     }
@@ -77,7 +79,7 @@ package actor ReferenceRouter: RouterDriver {
     private func restart() async -> ActionOutcome {
         guard let old = child else { return ActionOutcome(accepted: false, greenWeight: nil, detail: "the router is not running") }
         do {
-            let fresh = try await launch(listen: "127.0.0.1:\(port)")
+            let fresh = try await launch(listen: "\(listenHost):\(port)")
             child = fresh
             let status = await old.stop(grace: .seconds(15))
             let weight = await greenWeight()

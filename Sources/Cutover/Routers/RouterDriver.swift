@@ -8,12 +8,16 @@ package struct RouterEnvironment: Sendable {
     package var green: String
     package var workdir: URL
     package var upstreamAPIKey: String?
+    /// The address the router's proxy listens on: loopback, unless shards on other
+    /// machines must reach it (`--coordinator --listen 0.0.0.0:…`; the reference router).
+    package var listenHost = "127.0.0.1"
 
-    package init(blue: String, green: String, workdir: URL, upstreamAPIKey: String? = nil) {
+    package init(blue: String, green: String, workdir: URL, upstreamAPIKey: String? = nil, listenHost: String = "127.0.0.1") {
         self.blue = blue
         self.green = green
         self.workdir = workdir
         self.upstreamAPIKey = upstreamAPIKey
+        self.listenHost = listenHost
     }
 }
 

@@ -1,3 +1,4 @@
+import ConfigInput
 import Foundation
 import MockUpstream
 
@@ -15,6 +16,9 @@ package struct SuiteRunner: Sendable {
     /// Shard processes that carry the load instead of this process (`--shards N`); this
     /// process then coordinates: the timeline, the control path, the merge and the checks.
     package var shards: ShardProcesses?
+    /// Shards on other machines (`--coordinator`): this process announces the run and
+    /// collects their parts.
+    package var remoteShards: RemoteShards?
 
     package init(suite: Suite, seed: UInt64? = nil, router: any RouterDriver, observer: (@Sendable (RunEvent) -> Void)? = nil) {
         self.suite = suite
@@ -51,7 +55,9 @@ package struct SuiteRunner: Sendable {
         let routerURL: String
         do {
             routerURL = try await router.start(
-                RouterEnvironment(blue: mocks[.blue]!.url, green: mocks[.green]!.url, workdir: workdir, upstreamAPIKey: upstreamAPIKey))
+                RouterEnvironment(
+                    blue: mocks[.blue]!.url, green: mocks[.green]!.url, workdir: workdir, upstreamAPIKey: upstreamAPIKey,
+                    listenHost: remoteShards?.listenHost ?? "127.0.0.1"))
         } catch {
             await router.stop()
             for mock in mocks.values { await mock.shutdown() }
@@ -148,6 +154,23 @@ package struct SuiteRunner: Sendable {
             }
             try? await StartTime.wait(untilMs: wallStartMs)
         }
+        var coordinator: CoordinatorAPI?
+        if let remote = remoteShards {
+            wallStartMs += Double(remote.startDelay.milliseconds)
+            let api = CoordinatorAPI(host: remote.listenHost)
+            do {
+                let port = try await api.start(port: remote.listenPort)
+                api.announce(
+                    RunAnnouncement(
+                        suite: suite.name, seed: seed, runID: plan.runID, schedule: plan.scheduleDigest, shards: remote.count, startAtMs: wallStartMs,
+                        target: remote.advertised(routerURL), nowMs: 0))
+                coordinator = api
+                observer?(.step(atUs: 0, text: "coordinator at http://\(remote.listenHost):\(port)/run: \(remote.count) shards start in \(DurationText.format(remote.startDelay))"))
+            } catch {
+                shardProblems.append("cannot serve the coordinator on \(remote.listenHost):\(remote.listenPort): \(error)")
+            }
+            try? await StartTime.wait(untilMs: wallStartMs)
+        }
         let clock = RunClock(wallStartMs: wallStartMs)
         let timeline = TimelineState(initialWeight: initialWeight, staticFaults: mocks.mapValues { $0.configuration.faults })
 
@@ -162,6 +185,7 @@ package struct SuiteRunner: Sendable {
         }
         let (result, lostShards) = await loadResult
         shardProblems += lostShards
+        await coordinator?.shutdown()
         let controlLedger = await controlResult.ledger
         reporter.cancel()
         observer?(.loadFinished)
@@ -205,6 +229,12 @@ package struct SuiteRunner: Sendable {
     private func carryLoad(
         _ plan: LoadPlan, clock: RunClock, progress: LoadProgress, stop: StopSignal, groups: [ProcessGroup], workdir: URL
     ) async -> (LoadResult, problems: [String]) {
+        if let remote = remoteShards {
+            // Parts come once the last requests ended: the run, their timeout, and a margin.
+            let deadline = ContinuousClock.now + suite.duration + plan.requestTimeout + .seconds(30)
+            let (ledger, elapsed, problems) = await remote.collect(deadline: deadline, stop: stop)
+            return (LoadResult(plan: plan, ledger: ledger, startedAt: Date(), elapsedSeconds: max(elapsed, Double(clock.nowMicros) / 1e6)), problems)
+        }
         guard let shards else { return (await LoadGenerator.run(plan, clock: clock, progress: progress, stop: stop), []) }
         let started = Date()
         let (ledger, elapsed, problems) = await shards.collect(groups, folder: workdir, stop: stop)

@@ -1,0 +1,80 @@
+import Foundation
+
+/// A suite's load carried by N shards anywhere (`cutover run SUITE --coordinator --shards N`,
+/// one shard per machine or pod): this process serves the run's announcement on `listen`,
+/// carries out the timeline, and collects the parts the shards write to a shared folder.
+/// A shard that sends no part, or whose clock is further off than the bound, makes the
+/// run invalid, naming it.
+package struct RemoteShards: Sendable {
+    package var count: Int
+    /// Where the shards write `part-K` (a shared volume).
+    package var partsFolder: URL
+    /// Where the coordinator and the router listen (0.0.0.0 for shards on other machines).
+    package var listenHost: String
+    package var listenPort: Int
+    /// The host shards reach this machine at (the pod's IP): the router's URL they get.
+    package var advertiseHost: String
+    /// Time for the shards to find the announcement before the common start.
+    package var startDelay: Duration
+    /// The largest clock offset against the coordinator a shard may have, ms.
+    package var maxClockSkewMs: Double
+
+    package init(
+        count: Int, partsFolder: URL, listenHost: String, listenPort: Int, advertiseHost: String, startDelay: Duration, maxClockSkewMs: Double
+    ) {
+        self.count = count
+        self.partsFolder = partsFolder
+        self.listenHost = listenHost
+        self.listenPort = listenPort
+        self.advertiseHost = advertiseHost
+        self.startDelay = startDelay
+        self.maxClockSkewMs = maxClockSkewMs
+    }
+
+    /// The router's URL as shards on other machines reach it.
+    package func advertised(_ routerURL: String) -> String {
+        guard let url = URLComponents(string: routerURL), let port = url.port else { return routerURL }
+        return "http://\(advertiseHost):\(port)"
+    }
+
+    /// The part file of shard `index`.
+    package func partFile(_ index: Int) -> URL { partsFolder.appendingPathComponent("part-\(index)") }
+
+    /// Waits until every part is there (or `deadline`, or `stop`), then joins them.
+    package func collect(deadline: ContinuousClock.Instant, stop: StopSignal) async -> (ledger: ClientLedger, elapsedSeconds: Double, problems: [String]) {
+        while (0..<count).contains(where: { !FileManager.default.fileExists(atPath: partFile($0).path) }), ContinuousClock.now < deadline, !stop.isRaised {
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        var problems: [String] = []
+        var parts: [(file: String, part: LedgerPart)] = []
+        for index in 0..<count {
+            let file = partFile(index)
+            guard FileManager.default.fileExists(atPath: file.path) else {
+                problems.append("shard \(index) of \(count) sent no ledger part to \(partsFolder.path) in time (it died, or never started)")
+                continue
+            }
+            do {
+                let part = try LedgerPart.read(file)
+                if let offset = part.header.clockOffsetMs {
+                    if abs(offset) > maxClockSkewMs {
+                        problems.append(
+                            "shard \(index) of \(count): its clock is \(String(format: "%.1f", offset)) ms off the coordinator's (bound \(String(format: "%.0f", maxClockSkewMs)) ms)")
+                    }
+                } else {
+                    problems.append("shard \(index) of \(count) measured no clock offset against the coordinator")
+                }
+                parts.append((file.lastPathComponent, part))
+            } catch {
+                problems.append("shard \(index) of \(count): \(error.description)")
+            }
+        }
+        do {
+            let merged = try PartMerge.merge(parts, requireEveryShard: parts.count == count)
+            return (merged.ledger, merged.elapsedSeconds, problems)
+        } catch {
+            problems.append("the shards' parts do not make one run: \(error.description)")
+            let records = parts.flatMap(\.part.records).sorted { $0.seq < $1.seq }
+            return (ClientLedger(runID: parts.first?.part.header.runID ?? "", records: records, faultStamps: ["none"]), 0, problems)
+        }
+    }
+}

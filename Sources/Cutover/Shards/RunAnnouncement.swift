@@ -1,0 +1,33 @@
+import Foundation
+
+/// What a coordinator tells its shards (`GET /run` on `--listen`): which run, where the
+/// load goes, when it starts, and its own clock, from which each shard measures its offset.
+package struct RunAnnouncement: Codable, Sendable, Equatable {
+    package var suite: String
+    package var seed: UInt64
+    package var runID: String
+    /// The schedule's digest: a shard that computes another refuses to run.
+    package var schedule: String
+    package var shards: Int
+    /// The absolute start, in the coordinator's clock (Unix ms).
+    package var startAtMs: Double
+    /// The router's URL.
+    package var target: String
+    /// The coordinator's wall clock when it answered (Unix ms).
+    package var nowMs: Double
+
+    enum CodingKeys: String, CodingKey {
+        case suite, seed, schedule, shards, target
+        case runID = "run_id", startAtMs = "start_at_ms", nowMs = "now_ms"
+    }
+
+    package var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
+    package static func decode(_ text: String) -> RunAnnouncement? {
+        try? JSONDecoder().decode(RunAnnouncement.self, from: Data(text.utf8))
+    }
+}
