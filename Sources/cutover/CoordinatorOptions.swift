@@ -25,7 +25,7 @@ struct CoordinatorOptions: ParsableArguments {
     var maxClockSkew = "50ms"
 
     /// The remote shards these flags describe, or nil without `--coordinator`.
-    func remote(shards: Int?) throws -> RemoteShards? {
+    func remote(shards: Int?, suiteFile: String) throws -> RemoteShards? {
         guard coordinator else {
             if partsDir != nil { throw ValidationError("--parts-dir belongs to --coordinator") }
             return nil
@@ -48,7 +48,7 @@ struct CoordinatorOptions: ParsableArguments {
         }
         try FileManager.default.createDirectory(atPath: partsDir, withIntermediateDirectories: true)
         return RemoteShards(
-            count: shards, partsFolder: URL(fileURLWithPath: partsDir), listenHost: host, listenPort: port, advertiseHost: advertise ?? host, startDelay: delay,
+            count: shards, suiteFile: suiteFile, partsFolder: URL(fileURLWithPath: partsDir), listenHost: host, listenPort: port, advertiseHost: advertise ?? host, startDelay: delay,
             maxClockSkewMs: Double(skew.microseconds) / 1_000)
     }
 }

@@ -24,24 +24,41 @@ extension CutoverCommand {
         @Flag(help: "Print one JSON object instead of the summary.")
         var json = false
 
+        @Option(name: .customLong("report-dir"), help: "Judge the run again and write report.json, junit.xml and report.html here; needs the coordinator's part (coordinator.json) among the parts.")
+        var reportDir: String?
+
         func validate() throws {
             guard !parts.isEmpty else { throw ValidationError("give the parts to merge: cutover merge PART…") }
         }
 
         func run() async throws {
             var read: [(file: String, part: LedgerPart)] = []
+            var coordinator: CoordinatorPart?
             for file in parts {
                 do {
+                    if let part = try CoordinatorPart.read(URL(fileURLWithPath: file)) {
+                        guard coordinator == nil else { throw ValidationError("\(file): a second coordinator part") }
+                        coordinator = part
+                        continue
+                    }
                     read.append((file, try LedgerPart.read(URL(fileURLWithPath: file))))
-                } catch {
+                } catch let error as CoordinatorPart.ReadError {
+                    throw ValidationError(error.description)
+                } catch let error as LedgerPart.ReadError {
                     throw ValidationError(error.description)
                 }
+            }
+            if reportDir != nil, coordinator == nil {
+                throw ValidationError("--report-dir: needs the coordinator's part (\(CoordinatorPart.fileName)) among the parts, to judge the run")
             }
             let merged: PartMerge.Merged
             do {
                 merged = try PartMerge.merge(read)
             } catch {
                 throw ValidationError(error.description)
+            }
+            if let coordinator, let reportDir {
+                try judge(merged, read, coordinator, reportDir: reportDir)
             }
             if let ledger {
                 do {
@@ -61,6 +78,42 @@ extension CutoverCommand {
                 print(summary.text(valid: valid))
             }
             if !valid { throw ExitCode(3) }
+        }
+
+        /// The whole run again, from the coordinator's part and the shards': the checks,
+        /// the reports, and the verdict as the exit code.
+        private func judge(_ merged: PartMerge.Merged, _ parts: [(file: String, part: LedgerPart)], _ coordinator: CoordinatorPart, reportDir: String) throws {
+            for (file, part) in parts where part.header.source != coordinator.suite || part.header.seed != coordinator.seed {
+                throw ValidationError("\(file): a part of \(part.header.source) (seed \(part.header.seed)); the coordinator ran \(coordinator.suite) (seed \(coordinator.seed))")
+            }
+            let suite: Suite
+            do {
+                suite = try Suite.load(file: coordinator.suiteFile)
+            } catch {
+                throw ValidationError("coordinator.json names the suite \(coordinator.suiteFile): \(error)")
+            }
+            var problems: [String] = []
+            for (file, part) in parts {
+                guard let offset = part.header.clockOffsetMs else { continue }
+                if abs(offset) > coordinator.maxClockSkewMs {
+                    problems.append(
+                        "shard \(part.header.shard) of \(part.header.shards) (\(file)): its clock is \(String(format: "%.1f", offset)) ms off the coordinator's (bound \(String(format: "%.0f", coordinator.maxClockSkewMs)) ms)")
+                }
+            }
+            let plan = SuiteRunner.plan(suite, seed: coordinator.seed, url: coordinator.target)
+            let history: RunHistory
+            do {
+                history = try coordinator.history(client: merged.ledger, plan: plan)
+            } catch {
+                throw ValidationError(error.description)
+            }
+            let run = SuiteRunner.judge(
+                suite: suite, seed: coordinator.seed, build: coordinator.routerBuild, history: history, log: coordinator.log,
+                startedAt: Date(timeIntervalSince1970: coordinator.startedAtMs / 1_000), elapsedSeconds: merged.elapsedSeconds, problems: problems)
+            print(TerminalReport.text(run))
+            try ReportWriter.write(run, to: URL(fileURLWithPath: reportDir), ledger: false)
+            print("Reports in \(reportDir) (open report.html in a browser)")
+            throw ExitCode(run.verdict.exitCode)
         }
     }
 }

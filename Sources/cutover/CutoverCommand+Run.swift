@@ -47,7 +47,7 @@ extension CutoverCommand {
                 return
             }
             let router = try options.driver()
-            let remote = try coordinatorOptions.remote(shards: shards)
+            let remote = try coordinatorOptions.remote(shards: shards, suiteFile: library.file(self.suite))
             SignalGuard.install()
             print("cutover run \(suite.name): \(suite.description)")
             fflush(nil)

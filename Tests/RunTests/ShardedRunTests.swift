@@ -10,7 +10,7 @@ struct ShardedRunTests {
     static let suite = """
         name: sharded
         seed: 13
-        duration: 4s
+        duration: 5s
         load:
           rate: 120
           sessions: 200
@@ -69,7 +69,7 @@ struct ShardedRunTests {
         let (dir, suite) = try Self.scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
         let single = try Self.run(suite, shards: nil, in: dir)
-        #expect(single.verdict == "pass" && single.slots.count == 480)
+        #expect(single.verdict == "pass" && single.slots.count == 600)
         #expect(Set(single.canarySessions.values) == ["blue", "green"])
         for shards in [1, 2, 4] {
             let sharded = try Self.run(suite, shards: shards, in: dir)
@@ -127,6 +127,19 @@ struct ShardedRunTests {
         let header = try #require(String(decoding: try Data(contentsOf: parts.appendingPathComponent("part-0")).prefix { $0 != 10 }, as: UTF8.self).data(using: .utf8))
         let offset = try #require((try JSONSerialization.jsonObject(with: header) as? [String: Any])?["clock_offset_ms"] as? Double)
         #expect(abs(offset) < 50, "shard 0 measured \(offset) ms")
+
+        // The parts and the coordinator's part judge the run again, offline, to the same end.
+        let partFiles = [parts.appendingPathComponent("part-0").path, parts.appendingPathComponent("part-1").path]
+        let again = dir.appendingPathComponent("again")
+        let merged = try Executable.run(cutover.url, ["merge"] + partFiles + [parts.appendingPathComponent("coordinator.json").path, "--report-dir", again.path])
+        #expect(merged.status == 3 && merged.out.contains("its clock is 40"), "\(merged.out.suffix(1_500))\n\(merged.err)")
+        let rejudged = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: again.appendingPathComponent("report.json"))) as? [String: Any])
+        #expect(rejudged["verdict"] as? String == "invalid")
+        #expect(
+            (rejudged["checks"] as? [[String: Any]])?.map { "\($0["name"] ?? "") \($0["status"] ?? "")" }
+                == (report["checks"] as? [[String: Any]])?.map { "\($0["name"] ?? "") \($0["status"] ?? "")" })
+        let missing = try Executable.run(cutover.url, ["merge", partFiles[0], parts.appendingPathComponent("coordinator.json").path, "--report-dir", again.path])
+        #expect(missing.status == 2 && missing.err.contains("shard 1 of 2 missing"), "\(missing.err)")
     }
 
     static func freePort() throws -> Int {
@@ -185,7 +198,8 @@ struct ShardedRunTests {
             victim = Self.descendants(of: process.processIdentifier).first { $0.command.contains("--shard 1/2") }?.pid
         }
         let pid = try #require(victim, "no shard 1/2 process appeared")
-        try await Task.sleep(for: .seconds(3))
+        // Its load starts 1.5 s after it does and runs 5 s: kill it 1 s into the load.
+        try await Task.sleep(for: .milliseconds(2_500))
         kill(pid, SIGKILL)
         process.waitUntilExit()
         let text = try String(contentsOf: output, encoding: .utf8)

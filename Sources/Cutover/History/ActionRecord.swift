@@ -1,7 +1,7 @@
 /// One router action as the timeline runner carried it out, on the ledger's clock.
-package struct ActionRecord: Sendable, Equatable {
+package struct ActionRecord: Sendable, Equatable, Codable {
     /// What the suite expects the router to do with an action (SPEC §4 `expect:`).
-    package enum Expectation: String, Sendable, Equatable, CaseIterable {
+    package enum Expectation: String, Sendable, Equatable, CaseIterable, Codable {
         /// Accept it and take effect at the weight asked for (the default).
         case accepted
         /// Refuse it (a health-gated canary while green is down); weights stay.

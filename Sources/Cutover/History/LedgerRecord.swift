@@ -1,7 +1,7 @@
 /// One scheduled request, as the client saw it. Fixed-size (60 bytes) so a million
 /// requests fit in 60 MB; times are microseconds since the run started. The reconcile
 /// stage rewrites `servedBy` and `outcome` from the upstreams' evidence.
-package struct LedgerRecord: Sendable, Equatable {
+package struct LedgerRecord: Sendable, Equatable, Codable {
     /// Sequence number of the scheduled slot (0-based); the request id is `<run>-<seq>`.
     package var seq: UInt32
     /// Index of the session key in the pool (`s<index>`).

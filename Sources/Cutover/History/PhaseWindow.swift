@@ -5,7 +5,7 @@
 /// phases leave no gap and drop counts miss no switch moment; its *steady* window
 /// `[startUs, endUs)` runs from the action's return to the next weight change, the span
 /// in which routing checks may hold the router to `greenWeight`.
-package struct PhaseWindow: Sendable, Equatable {
+package struct PhaseWindow: Sendable, Equatable, Codable {
     package var name: String
     /// Steady window: routing under `greenWeight` starts here...
     package var startUs: UInt32

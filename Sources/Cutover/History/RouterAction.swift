@@ -1,6 +1,6 @@
 /// An action asked of the router under test: the one spelling the suite parser, the
 /// timeline runner, the router drivers, `cutover deploy` and the checks all share.
-package enum RouterAction: Sendable, Equatable, Hashable {
+package enum RouterAction: Sendable, Equatable, Hashable, Codable {
     /// Health-check both environments.
     case validate
     /// Move `percent` % of sessions to green (health-gated by the router).

@@ -7,6 +7,8 @@ import Foundation
 /// run invalid, naming it.
 package struct RemoteShards: Sendable {
     package var count: Int
+    /// The suite file, named in the coordinator's part so that a merge can load it again.
+    package var suiteFile: String
     /// Where the shards write `part-K` (a shared volume).
     package var partsFolder: URL
     /// Where the coordinator and the router listen (0.0.0.0 for shards on other machines).
@@ -20,9 +22,10 @@ package struct RemoteShards: Sendable {
     package var maxClockSkewMs: Double
 
     package init(
-        count: Int, partsFolder: URL, listenHost: String, listenPort: Int, advertiseHost: String, startDelay: Duration, maxClockSkewMs: Double
+        count: Int, suiteFile: String, partsFolder: URL, listenHost: String, listenPort: Int, advertiseHost: String, startDelay: Duration, maxClockSkewMs: Double
     ) {
         self.count = count
+        self.suiteFile = suiteFile
         self.partsFolder = partsFolder
         self.listenHost = listenHost
         self.listenPort = listenPort

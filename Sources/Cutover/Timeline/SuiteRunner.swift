@@ -203,12 +203,35 @@ package struct SuiteRunner: Sendable {
             client: result.ledger, upstream: upstream, phases: await timeline.phaseWindows(endUs: endUs), actions: await timeline.actions,
             faults: await timeline.faultWindows(endUs: endUs), harnessFailures: await timeline.harnessFailures, upstreamLedgerDropped: dropped, control: controlLedger, plan: plan,
             wallStartMs: wallStartMs)
+        if let remote = remoteShards {
+            // What only the coordinator saw, beside the shards' parts: `cutover merge` can judge again from them.
+            let part = CoordinatorPart(
+                suite: suite, suiteFile: remote.suiteFile, seed: seed, maxClockSkewMs: remote.maxClockSkewMs, build: build, history: history,
+                log: await timeline.log, startedAt: startedAt, problems: shardProblems)
+            do {
+                try part.write(to: remote.partsFolder.appendingPathComponent(CoordinatorPart.fileName))
+            } catch {
+                shardProblems.append("cannot write the coordinator's part: \(error.localizedDescription)")
+            }
+        }
+        let router = router
+        return Self.judge(
+            suite: suite, seed: seed, build: build, history: history, log: await timeline.log, startedAt: startedAt, elapsedSeconds: result.elapsedSeconds,
+            problems: shardProblems, explain: { router.knownBehaviour(behind: $0).map { ". Known \(router.profile) behaviour: \($0)" } })
+    }
+
+    /// Judges a run's history: reconciles it, evaluates the suite's checks, and says whether
+    /// the run could vouch for anything. `explain` adds a router's published behaviour to a
+    /// failure it explains.
+    package static func judge(
+        suite: Suite, seed: UInt64, build: RouterBuild, history: RunHistory, log: [String], startedAt: Date, elapsedSeconds: Double, problems: [String],
+        explain: (CheckResult) -> String? = { _ in nil }
+    ) -> SuiteRun {
         let reconciled = ReconciledRun(history)
-        // A failure that a real router's published behaviour explains says so in its summary.
         let checks = CheckCatalog.evaluate(suite.checks, on: reconciled).map { result in
-            guard result.status == .fail, let behaviour = router.knownBehaviour(behind: result) else { return result }
+            guard result.status == .fail, let behaviour = explain(result) else { return result }
             var explained = result
-            explained.summary += ". Known \(router.profile) behaviour: \(behaviour)"
+            explained.summary += behaviour
             return explained
         }
         // The run cannot vouch for anything when the generator or the harness failed it.
@@ -217,12 +240,12 @@ package struct SuiteRunner: Sendable {
             invalid.append("the load generator could not deliver the plan: \(validity.summary)")
         }
         invalid += history.harnessFailures.map { "the harness could not carry out a step: \($0)" }
-        invalid += shardProblems
+        invalid += problems
         invalid += reconciled.evidenceGaps
         return SuiteRun(
             suite: suite, seed: seed, build: build, reconciled: reconciled,
-            summary: LoadSummary(ledger: reconciled.ledger, elapsedSeconds: result.elapsedSeconds), checks: checks, log: await timeline.log,
-            startedAt: startedAt, elapsedSeconds: result.elapsedSeconds, harnessProblems: invalid)
+            summary: LoadSummary(ledger: reconciled.ledger, elapsedSeconds: elapsedSeconds), checks: checks, log: log,
+            startedAt: startedAt, elapsedSeconds: elapsedSeconds, harnessProblems: invalid)
     }
 
     /// The load: this process's generator, or the shards' merged parts.
