@@ -110,6 +110,7 @@ extension CutoverCommand {
             let run = SuiteRunner.judge(
                 suite: suite, seed: coordinator.seed, build: coordinator.routerBuild, history: history, log: coordinator.log,
                 startedAt: Date(timeIntervalSince1970: coordinator.startedAtMs / 1_000), elapsedSeconds: merged.elapsedSeconds, problems: problems)
+            print(RemoteShards.offsets(parts.map(\.part), bound: coordinator.maxClockSkewMs))
             print(TerminalReport.text(run))
             try ReportWriter.write(run, to: URL(fileURLWithPath: reportDir), ledger: false)
             print("Reports in \(reportDir) (open report.html in a browser)")

@@ -120,6 +120,8 @@ struct ShardedRunTests {
         #expect(coordinator.terminationStatus == 3, "\(text.suffix(1_500))")
         #expect(text.contains("shard 1 of 2: its clock is 40") && text.contains("ms off the coordinator's (bound 50 ms)"), "\(text.suffix(1_500))")
         #expect(!text.contains("shard 0 of 2"), "\(text.suffix(1_500))")
+        // Every shard's offset is measured and reported, not only the one beyond the bound.
+        #expect(text.contains("clock offsets against the coordinator (bound 50 ms): shard 0 ") && text.contains(", shard 1 40"), "\(text.suffix(1_500))")
         // Every check judged the merged run (the load itself went well); the skew alone voids it.
         let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("report/report.json"))) as? [String: Any])
         #expect(report["verdict"] as? String == "invalid")

@@ -40,11 +40,19 @@ package struct RemoteShards: Sendable {
         return "http://\(advertiseHost):\(port)"
     }
 
+    /// Each part's measured clock offset against the coordinator, for the run's log.
+    package static func offsets(_ parts: [LedgerPart], bound: Double) -> String {
+        "clock offsets against the coordinator (bound \(String(format: "%.0f", bound)) ms): "
+            + parts.sorted { $0.header.shard < $1.header.shard }.map { part in
+                "shard \(part.header.shard) " + (part.header.clockOffsetMs.map { String(format: "%.1f ms", $0) } ?? "not measured")
+            }.joined(separator: ", ")
+    }
+
     /// The part file of shard `index`.
     package func partFile(_ index: Int) -> URL { partsFolder.appendingPathComponent("part-\(index)") }
 
     /// Waits until every part is there (or `deadline`, or `stop`), then joins them.
-    package func collect(deadline: ContinuousClock.Instant, stop: StopSignal) async -> (ledger: ClientLedger, elapsedSeconds: Double, problems: [String]) {
+    package func collect(deadline: ContinuousClock.Instant, stop: StopSignal) async -> (ledger: ClientLedger, elapsedSeconds: Double, problems: [String], offsets: String) {
         while (0..<count).contains(where: { !FileManager.default.fileExists(atPath: partFile($0).path) }), ContinuousClock.now < deadline, !stop.isRaised {
             try? await Task.sleep(for: .milliseconds(100))
         }
@@ -73,11 +81,14 @@ package struct RemoteShards: Sendable {
         }
         do {
             let merged = try PartMerge.merge(parts, requireEveryShard: parts.count == count)
-            return (merged.ledger, merged.elapsedSeconds, problems)
+            return (merged.ledger, merged.elapsedSeconds, problems, Self.offsets(parts.map(\.part), bound: maxClockSkewMs))
         } catch {
             problems.append("the shards' parts do not make one run: \(error.description)")
             let records = parts.flatMap(\.part.records).sorted { $0.seq < $1.seq }
-            return (ClientLedger(runID: parts.first?.part.header.runID ?? "", records: records, faultStamps: ["none"]), 0, problems)
+            return (
+                ClientLedger(runID: parts.first?.part.header.runID ?? "", records: records, faultStamps: ["none"]), 0, problems,
+                Self.offsets(parts.map(\.part), bound: maxClockSkewMs)
+            )
         }
     }
 }

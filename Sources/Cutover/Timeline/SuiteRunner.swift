@@ -175,7 +175,7 @@ package struct SuiteRunner: Sendable {
         let timeline = TimelineState(initialWeight: initialWeight, staticFaults: mocks.mapValues { $0.configuration.faults })
 
         let groups = shardGroups
-        async let loadResult = carryLoad(plan, clock: clock, progress: progress, stop: stop, groups: groups, workdir: workdir)
+        async let loadResult = carryLoad(plan, clock: clock, progress: progress, stop: stop, groups: groups, workdir: workdir, timeline: timeline)
         async let controlResult = LoadGenerator.run(controlPlan(url: control.url), clock: clock, stop: stop)
         let reporter = Task { await reportProgress(progress, clock: clock, timeline: timeline) }
         for step in suite.timeline {
@@ -250,12 +250,13 @@ package struct SuiteRunner: Sendable {
 
     /// The load: this process's generator, or the shards' merged parts.
     private func carryLoad(
-        _ plan: LoadPlan, clock: RunClock, progress: LoadProgress, stop: StopSignal, groups: [ProcessGroup], workdir: URL
+        _ plan: LoadPlan, clock: RunClock, progress: LoadProgress, stop: StopSignal, groups: [ProcessGroup], workdir: URL, timeline: TimelineState
     ) async -> (LoadResult, problems: [String]) {
         if let remote = remoteShards {
             // Parts come once the last requests ended: the run, their timeout, and a margin.
             let deadline = ContinuousClock.now + suite.duration + plan.requestTimeout + .seconds(30)
-            let (ledger, elapsed, problems) = await remote.collect(deadline: deadline, stop: stop)
+            let (ledger, elapsed, problems, offsets) = await remote.collect(deadline: deadline, stop: stop)
+            await note(atUs: clock.nowMicros, offsets, timeline)
             return (LoadResult(plan: plan, ledger: ledger, startedAt: Date(), elapsedSeconds: max(elapsed, Double(clock.nowMicros) / 1e6)), problems)
         }
         guard let shards else { return (await LoadGenerator.run(plan, clock: clock, progress: progress, stop: stop), []) }
