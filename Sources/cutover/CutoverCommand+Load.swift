@@ -147,7 +147,7 @@ extension CutoverCommand {
             if !(1...1_000_000).contains(maxInFlight) { throw ValidationError("--max-in-flight: expected 1...1000000, got \(maxInFlight)") }
             _ = try parsedMix()
             if let shard {
-                guard let parsed = Shard(shard) else { throw ValidationError("--shard: expected K/N with 0 <= K < N <= \(Shard.maximumCount), got '\(shard)'") }
+                let parsed = try Shard.option(shard)
                 if parsed.count > 1, part == nil { throw ValidationError("--shard: needs --part FILE, where this shard's ledger goes for `cutover merge`") }
             }
             if let startAt, StartTime.parse(startAt) == nil {

@@ -92,14 +92,7 @@ extension CutoverCommand {
             } catch {
                 throw ValidationError("coordinator.json names the suite \(coordinator.suiteFile): \(error)")
             }
-            var problems: [String] = []
-            for (file, part) in parts {
-                guard let offset = part.header.clockOffsetMs else { continue }
-                if abs(offset) > coordinator.maxClockSkewMs {
-                    problems.append(
-                        "shard \(part.header.shard) of \(part.header.shards) (\(file)): its clock is \(String(format: "%.1f", offset)) ms off the coordinator's (bound \(String(format: "%.0f", coordinator.maxClockSkewMs)) ms)")
-                }
-            }
+            let problems = RemoteShards.clockProblems(parts.map(\.part), bound: coordinator.maxClockSkewMs)
             let plan = SuiteRunner.plan(suite, seed: coordinator.seed, url: coordinator.target)
             let history: RunHistory
             do {

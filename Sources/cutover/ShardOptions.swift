@@ -27,7 +27,7 @@ struct ShardOptions: ParsableArguments {
             }
             return
         }
-        guard Shard(shard) != nil else { throw ValidationError("--shard: expected K/N with 0 <= K < N <= \(Shard.maximumCount), got '\(shard)'") }
+        _ = try Shard.option(shard)
         guard part != nil else { throw ValidationError("--shard: needs --part FILE, where the ledger part goes") }
         if let coordinatorURL {
             guard coordinatorURL.hasPrefix("http://") else { throw ValidationError("--coordinator-url: expected http://HOST:PORT, got '\(coordinatorURL)'") }
@@ -80,5 +80,13 @@ struct ShardOptions: ParsableArguments {
         print(
             "shard \(plan.shard) of \(suite.name) (seed \(plan.seed)): \(result.ledger.records.count) records, woke \(String(format: "%.1f", wokeAtMs - localStartMs)) ms after the start"
                 + (offsetMs.map { ", clock \(String(format: "%.1f", $0)) ms off the coordinator's" } ?? ""))
+    }
+}
+
+extension Shard {
+    /// `--shard K/N`, as `cutover load` and `cutover run` both read it.
+    static func option(_ text: String) throws -> Shard {
+        guard let shard = Shard(text) else { throw ValidationError("--shard: expected K/N with 0 <= K < N <= \(Shard.maximumCount), got '\(text)'") }
+        return shard
     }
 }

@@ -17,16 +17,9 @@ struct LibraryRunTests {
     /// The router processes whose parent is this test process (other tests' children, when
     /// suites run in parallel, are not this run's).
     static func children() -> Set<Int32> {
-        let me = getpid()
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return Set(
-            entries.compactMap { Int32($0) }.filter { pid in
-                guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }
-                let fields = stat[stat.index(after: close)...].split(separator: " ")
-                guard fields.count > 2, Int32(fields[1]) == me else { return false }
-                let command = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
-                return command.contains("bluegreen-router")
-            })
+        Set(ProcessGroup.children(of: getpid()).filter { pid in
+            ((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "").contains("bluegreen-router")
+        })
     }
 
     @Test func aCancelledRunEndsAtOnceAndStopsEverything() async throws {

@@ -1,3 +1,4 @@
+import Cutover
 import CutoverTestSupport
 import Foundation
 import Testing
@@ -89,7 +90,7 @@ struct ShardedRunTests {
         let (dir, suite) = try Self.scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
         let parts = dir.appendingPathComponent("parts")
-        let port = try Self.freePort()
+        let port = try ScriptedRouter.freePort()
         func start(_ arguments: [String], output: String, environment: [String: String] = [:]) throws -> Process {
             let process = Process()
             process.executableURL = cutover.url
@@ -144,39 +145,12 @@ struct ShardedRunTests {
         #expect(missing.status == 2 && missing.err.contains("shard 1 of 2 missing"), "\(missing.err)")
     }
 
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        try #require(bound)
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
     /// The processes below `root`, with their command lines.
     static func descendants(of root: Int32) -> [(pid: Int32, command: String)] {
-        var parents: [Int32: Int32] = [:]
-        var commands: [Int32: String] = [:]
-        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
-            guard let pid = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { continue }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            guard fields.count > 2, let parent = Int32(fields[1]) else { continue }
-            parents[pid] = parent
-            commands[pid] = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8))?.replacingOccurrences(of: "\0", with: " ") ?? ""
+        ProcessGroup.children(of: root).flatMap { pid in
+            [(pid, ((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "").replacingOccurrences(of: "\0", with: " "))]
+                + descendants(of: pid)
         }
-        return parents.keys.filter { pid in
-            var current = pid
-            while let parent = parents[current], parent > 1 {
-                if parent == root { return true }
-                current = parent
-            }
-            return false
-        }.map { ($0, commands[$0] ?? "") }
     }
 
     @Test func aShardKilledMidRunMakesTheRunInvalidAndNamesIt() async throws {

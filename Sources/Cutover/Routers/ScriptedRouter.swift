@@ -134,7 +134,7 @@ package actor ScriptedRouter: RouterDriver {
     static var searchPath: [String] { [RunningExecutable.url.deletingLastPathComponent().path] }
 
     /// A free loopback port: bound, read and released.
-    static func freePort() throws -> Int {
+    package static func freePort() throws -> Int {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socket >= 0 else { throw StartError(description: "cannot open a socket to find a free port") }
         defer { close(socket) }

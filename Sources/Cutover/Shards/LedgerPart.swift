@@ -83,13 +83,8 @@ package struct LedgerPart: Sendable {
         body.reserveCapacity(records.count * Self.recordSize)
         for record in records { Self.append(record, to: &body) }
         bytes.append(contentsOf: body)
-        let temporary = file.deletingLastPathComponent().appendingPathComponent(".\(file.lastPathComponent).\(getpid()).partial")
-        try bytes.write(to: temporary)
-        guard rename(temporary.path, file.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: file.path, NSLocalizedDescriptionKey: reason])
-        }
+        // Written beside the file and renamed into place.
+        try bytes.write(to: file, options: .atomic)
     }
 
     /// Why a file is not a readable part.

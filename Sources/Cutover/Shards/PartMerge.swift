@@ -54,7 +54,27 @@ package enum PartMerge {
                 description: "\(missing.map { "shard \($0)" }.joined(separator: ", ")) of \(reference.shards) missing: no part (a shard that died writes none)")
         }
         for (file, part) in parts { try checkStripe(file, part) }
+        let starts = parts.map(\.part.header.wokeAtMs)
+        return Merged(
+            ledger: join(parts), header: reference, elapsedSeconds: parts.map(\.part.header.elapsedSeconds).max() ?? 0,
+            startSpreadMs: (starts.max() ?? 0) - (starts.min() ?? 0), largestClockOffsetMs: parts.compactMap(\.part.header.clockOffsetMs).map(abs).max())
+    }
 
+    /// What a coordinator collected: the merged run when the parts make one, else what they
+    /// hold, joined unchecked, with the reason (the run is then invalid, never judged whole).
+    package static func salvage(
+        _ parts: [(file: String, part: LedgerPart)], requireEveryShard: Bool
+    ) -> (ledger: ClientLedger, elapsedSeconds: Double, problem: String?) {
+        do {
+            let merged = try merge(parts, requireEveryShard: requireEveryShard)
+            return (merged.ledger, merged.elapsedSeconds, nil)
+        } catch {
+            return (join(parts), 0, "the shards' parts do not make one run: \(error.description)")
+        }
+    }
+
+    /// The parts' records in sequence order, with their fault stamps interned into one table.
+    private static func join(_ parts: [(file: String, part: LedgerPart)]) -> ClientLedger {
         // Fault stamps are interned per generator: re-intern them into one table.
         var stamps = ["none"]
         var index: [String: UInt16] = ["none": 0]
@@ -69,18 +89,13 @@ package enum PartMerge {
                 return UInt16(stamps.count - 1)
             }
             for var record in part.records {
-                if record.fault != 0, Int(record.fault) < map.count { record.fault = map[Int(record.fault)] }
+                record.fault = Int(record.fault) < map.count ? map[Int(record.fault)] : 0
                 records.append(record)
             }
             for (seq, headers) in part.header.errorHeaders { if let seq = UInt32(seq) { errorHeaders[seq] = headers } }
         }
         records.sort { $0.seq < $1.seq }
-        let starts = parts.map(\.part.header.wokeAtMs)
-        let offsets = parts.compactMap(\.part.header.clockOffsetMs)
-        return Merged(
-            ledger: ClientLedger(runID: reference.runID, records: records, faultStamps: stamps, errorHeaders: errorHeaders), header: reference,
-            elapsedSeconds: parts.map(\.part.header.elapsedSeconds).max() ?? 0, startSpreadMs: (starts.max() ?? 0) - (starts.min() ?? 0),
-            largestClockOffsetMs: offsets.map(abs).max())
+        return ClientLedger(runID: parts.first?.part.header.runID ?? "", records: records, faultStamps: stamps, errorHeaders: errorHeaders)
     }
 
     /// A part holds its stripe: in the open model exactly its slots, each once; in the

@@ -65,30 +65,33 @@ package struct RemoteShards: Sendable {
                 continue
             }
             do {
-                let part = try LedgerPart.read(file)
-                if let offset = part.header.clockOffsetMs {
-                    if abs(offset) > maxClockSkewMs {
-                        problems.append(
-                            "shard \(index) of \(count): its clock is \(String(format: "%.1f", offset)) ms off the coordinator's (bound \(String(format: "%.0f", maxClockSkewMs)) ms)")
-                    }
-                } else {
-                    problems.append("shard \(index) of \(count) measured no clock offset against the coordinator")
-                }
-                parts.append((file.lastPathComponent, part))
+                parts.append((file.lastPathComponent, try LedgerPart.read(file)))
             } catch {
                 problems.append("shard \(index) of \(count): \(error.description)")
             }
         }
-        do {
-            let merged = try PartMerge.merge(parts, requireEveryShard: parts.count == count)
-            return (merged.ledger, merged.elapsedSeconds, problems, Self.offsets(parts.map(\.part), bound: maxClockSkewMs))
-        } catch {
-            problems.append("the shards' parts do not make one run: \(error.description)")
-            let records = parts.flatMap(\.part.records).sorted { $0.seq < $1.seq }
-            return (
-                ClientLedger(runID: parts.first?.part.header.runID ?? "", records: records, faultStamps: ["none"]), 0, problems,
-                Self.offsets(parts.map(\.part), bound: maxClockSkewMs)
-            )
+        problems += Self.clockProblems(parts.map(\.part), bound: maxClockSkewMs)
+        let joined = PartMerge.salvage(parts, requireEveryShard: parts.count == count)
+        if let problem = joined.problem { problems.append(problem) }
+        return (joined.ledger, joined.elapsedSeconds, problems, Self.offsets(parts.map(\.part), bound: maxClockSkewMs))
+    }
+
+    /// The shards whose clock was not measured, or is further off the coordinator's than
+    /// `bound` ms: each makes the run invalid.
+    package static func clockProblems(_ parts: [LedgerPart], bound: Double) -> [String] {
+        var problems: [String] = []
+        for part in parts {
+            let name = "shard \(part.header.shard) of \(part.header.shards)"
+            guard let offset = part.header.clockOffsetMs else {
+                problems.append("\(name) measured no clock offset against the coordinator")
+                continue
+            }
+            if abs(offset) > bound {
+                let measured = String(format: "%.1f", offset)
+                let limit = String(format: "%.0f", bound)
+                problems.append("\(name): its clock is \(measured) ms off the coordinator's (bound \(limit) ms)")
+            }
         }
+        return problems
     }
 }

@@ -57,14 +57,9 @@ package struct ShardProcesses: Sendable {
                 problems.append("shard \(index) of \(count): \(error.description)")
             }
         }
-        do {
-            let merged = try PartMerge.merge(parts, requireEveryShard: problems.isEmpty)
-            return (merged.ledger, merged.elapsedSeconds, problems)
-        } catch {
-            problems.append("the shards' parts do not make one run: \(error.description)")
-            let records = parts.flatMap(\.part.records).sorted { $0.seq < $1.seq }
-            return (ClientLedger(runID: parts.first?.part.header.runID ?? "", records: records, faultStamps: ["none"]), 0, problems)
-        }
+        let joined = PartMerge.salvage(parts, requireEveryShard: problems.isEmpty)
+        if let problem = joined.problem { problems.append(problem) }
+        return (joined.ledger, joined.elapsedSeconds, problems)
     }
 
     private func partFile(_ index: Int, in folder: URL) -> URL { folder.appendingPathComponent("part-\(index)") }
