@@ -197,5 +197,5 @@ private final class AdminForwarder: HTTPResponder {
         return api.plan(for: request, on: eventLoop)
     }
 
-    func finished(ticket: UInt64, status: Int?, outcome: RequestOutcome, bytes: Int, chunks: Int) {}
+    func finished(ticket: UInt64, _ end: ExchangeEnd) {}
 }

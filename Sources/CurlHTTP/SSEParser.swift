@@ -11,45 +11,99 @@ package struct SSEEvent: Sendable, Equatable {
 }
 
 /// Incremental SSE parser (the WHATWG event-stream format): feed bytes as they arrive,
-/// get back the events they complete. Partial lines wait for the next feed.
+/// get back the events they complete. Partial lines wait for the next feed. The test
+/// client's view of `SSESplitter`, which the load generator uses directly.
 package struct SSEParser: Sendable {
-    private var pending: [UInt8] = []
-    private var data: [String] = []
-    private var event: String?
+    private var splitter = SSESplitter()
 
     package init() {}
 
     package mutating func feed(_ bytes: [UInt8], at time: Duration) -> [SSEEvent] {
-        pending += bytes
         var events: [SSEEvent] = []
+        bytes.withUnsafeBytes { raw in
+            splitter.feed(raw) { data, event in
+                events.append(SSEEvent(data: String(decoding: data, as: UTF8.self), event: event.map { String(decoding: $0, as: UTF8.self) }, at: time))
+            }
+        }
+        return events
+    }
+}
+
+/// Splits an event stream into its events, byte by byte as it arrives (WHATWG HTML
+/// §9.2.6): a line ends in CR, LF or CRLF (also when the CR and the LF arrive apart); a
+/// blank line ends an event; a line that starts with `:` is a comment; `data:` lines join
+/// with LF; one space after the colon is dropped. An event without data is no event.
+/// So a relay that re-frames a stream legally (CRLF, comment keep-alives) changes nothing.
+package struct SSESplitter: Sendable {
+    /// The unfinished line at the end of the last feed.
+    private var partial: [UInt8] = []
+    /// The current event's data so far.
+    private var data: [UInt8] = []
+    private var hasData = false
+    /// The current event's `event:` field.
+    private var name: [UInt8]?
+    /// The last feed ended in CR: an LF first in the next one ends no line.
+    private var afterCR = false
+
+    package init() {}
+
+    /// Feeds bytes; `onEvent` gets each event they complete (its data, its `event:` name).
+    package mutating func feed(_ bytes: UnsafeRawBufferPointer, _ onEvent: (ArraySlice<UInt8>, ArraySlice<UInt8>?) -> Void) {
         var start = 0
         var index = 0
-        while index < pending.count {
-            let byte = pending[index]
-            if byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") {
-                let line = String(decoding: pending[start..<index], as: UTF8.self)
-                if byte == UInt8(ascii: "\r"), index + 1 < pending.count, pending[index + 1] == UInt8(ascii: "\n") { index += 1 }
-                start = index + 1
-                if line.isEmpty {
-                    if !data.isEmpty { events.append(SSEEvent(data: data.joined(separator: "\n"), event: event, at: time)) }
-                    data = []
-                    event = nil
-                } else if line.hasPrefix(":") {
-                    // Comment line.
+        if afterCR, let first = bytes.first, first == UInt8(ascii: "\n") {
+            start = 1
+            index = 1
+        }
+        afterCR = false
+        let count = bytes.count
+        while index < count {
+            let byte = bytes[index]
+            guard byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") else {
+                index += 1
+                continue
+            }
+            if partial.isEmpty {
+                line(UnsafeRawBufferPointer(rebasing: bytes[start..<index]), onEvent)
+            } else {
+                partial.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<index]))
+                let whole = partial
+                partial.removeAll(keepingCapacity: true)
+                whole.withUnsafeBytes { line($0, onEvent) }
+            }
+            if byte == UInt8(ascii: "\r") {
+                if index + 1 < count {
+                    if bytes[index + 1] == UInt8(ascii: "\n") { index += 1 }
                 } else {
-                    let parts = line.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
-                    var value = parts.count > 1 ? String(parts[1]) : ""
-                    if value.hasPrefix(" ") { value.removeFirst() }
-                    switch parts[0] {
-                    case "data": data.append(value)
-                    case "event": event = value
-                    default: break
-                    }
+                    afterCR = true
                 }
             }
             index += 1
+            start = index
         }
-        pending.removeFirst(start)
-        return events
+        if start < count { partial.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<count])) }
+    }
+
+    private mutating func line(_ line: UnsafeRawBufferPointer, _ onEvent: (ArraySlice<UInt8>, ArraySlice<UInt8>?) -> Void) {
+        guard let first = line.first else {
+            if hasData { onEvent(data[...], name?[...]) }
+            data.removeAll(keepingCapacity: true)
+            hasData = false
+            name = nil
+            return
+        }
+        if first == UInt8(ascii: ":") { return }
+        let colon = line.firstIndex(of: UInt8(ascii: ":")) ?? line.count
+        var valueStart = Swift.min(colon + 1, line.count)
+        if valueStart < line.count, line[valueStart] == UInt8(ascii: " ") { valueStart += 1 }
+        let field = UnsafeRawBufferPointer(rebasing: line[0..<colon])
+        let value = UnsafeRawBufferPointer(rebasing: line[valueStart..<line.count])
+        if field.elementsEqual("data".utf8) {
+            if hasData { data.append(UInt8(ascii: "\n")) }
+            data.append(contentsOf: value)
+            hasData = true
+        } else if field.elementsEqual("event".utf8) {
+            name = Array(value)
+        }
     }
 }

@@ -5,8 +5,8 @@ import NIOCore
 /// cleared hang can release the connections it held.
 final class ConnectionRegistry: Sendable {
     enum Event: Sendable {
-        /// Abort the connection (the upstream went down).
-        case outage
+        /// Abort the connection (the upstream went down); the fault that did it, if known.
+        case outage(cause: String?)
         /// Close a hung connection (its hang fault was removed).
         case releaseHung
         /// Close the connection: the mock is shutting down.

@@ -57,6 +57,10 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         var status: Int?
         var bytes = 0
         var chunks = 0
+        /// Of the body bytes written so far.
+        var digest = Digest64()
+        var contentDigest: UInt64?
+        var interruptedBy: String?
         var keepAlive: Bool
         var timer: Scheduled<Void>?
     }
@@ -152,6 +156,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     private func respond(context: ChannelHandlerContext, _ response: PlannedResponse) {
         guard context.channel.isActive, var exchange = current else { return }
         exchange.status = Int(response.status.code)
+        exchange.contentDigest = response.contentDigest
         var headers = response.headers
         if !exchange.keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
         let version = HTTPVersion(major: 1, minor: 1)
@@ -159,6 +164,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         case .full(let buffer):
             headers.replaceOrAdd(name: "content-length", value: String(buffer.readableBytes))
             exchange.bytes = buffer.readableBytes
+            buffer.withUnsafeReadableBytes { exchange.digest.add($0) }
             current = exchange
             context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: response.status, headers: headers))), promise: nil)
             if buffer.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil) }
@@ -168,6 +174,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         case .truncated(let buffer, let promised):
             headers.replaceOrAdd(name: "content-length", value: String(promised))
             exchange.bytes = buffer.readableBytes
+            buffer.withUnsafeReadableBytes { exchange.digest.add($0) }
             current = exchange
             context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: response.status, headers: headers))), promise: nil)
             context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(buffer)))).assumeIsolated().whenComplete { _ in
@@ -228,6 +235,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                 stream = nil
                 current?.bytes += frame.utf8.count
                 current?.chunks += 1
+                current?.digest.add(frame)
                 context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: frame)))), promise: nil)
                 context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { result in
                     self.completed(context: context, result)
@@ -242,6 +250,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             let before = out!.readableBytes
             script.frames.write(index, into: &out!)
             current?.bytes += out!.readableBytes - before
+            out!.withUnsafeReadableBytes { current?.digest.add(UnsafeRawBufferPointer(rebasing: $0[before...])) }
             current?.chunks += 1
             paced.index += 1
             paced.due = paced.due + Self.delay(script, before: paced.index)
@@ -293,14 +302,19 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         stream = nil
         exchange.timer?.cancel()
         if let ticket = exchange.ticket {
-            responder.finished(ticket: ticket, status: exchange.status, outcome: outcome, bytes: exchange.bytes, chunks: exchange.chunks)
+            responder.finished(
+                ticket: ticket,
+                ExchangeEnd(
+                    status: exchange.status, outcome: outcome, bytes: exchange.bytes, chunks: exchange.chunks, bodyDigest: exchange.digest.value,
+                    contentDigest: exchange.contentDigest, interruptedBy: exchange.interruptedBy))
         }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         switch event {
-        case ConnectionRegistry.Event.outage:
-            // The upstream "died": abort like a crashed process would.
+        case ConnectionRegistry.Event.outage(let cause):
+            // The upstream "died": abort like a crashed process would, and say which fault did it.
+            current?.interruptedBy = cause
             reset(context: context)
         case ConnectionRegistry.Event.releaseHung:
             end(.hung)

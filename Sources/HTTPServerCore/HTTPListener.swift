@@ -74,14 +74,15 @@ package final class HTTPListener: Sendable {
     }
 
     /// Closes the listening socket: new connections are refused. Open connections are
-    /// aborted too, as they would be if the upstream process had died.
-    package func refuse() async {
+    /// aborted too, as they would be if the upstream process had died; `cause` (a fault id)
+    /// is recorded as what cut the exchanges they carried.
+    package func refuse(cause: String? = nil) async {
         let channel = state.withLockedValue { state in
             defer { state.channel = nil }
             return state.channel
         }
         try? await channel?.close()
-        await registry.broadcast(.outage)
+        await registry.broadcast(.outage(cause: cause))
     }
 
     /// Binds the same port again after `refuse()`.

@@ -25,6 +25,9 @@ package struct PlannedResponse: Sendable {
     package var body: Body
     /// Ledger sequence number to finish when the response ends.
     package var ticket: UInt64?
+    /// What the answer says, in the shape both ends of an exchange can compute
+    /// (`ExchangeFingerprint`): handed back in `ExchangeEnd` for the ledger.
+    package var contentDigest: UInt64?
 
     package enum Body: Sendable {
         /// The whole body at once, with Content-Length.
@@ -35,12 +38,13 @@ package struct PlannedResponse: Sendable {
         case stream(StreamScript)
     }
 
-    package init(status: HTTPResponseStatus, headers: HTTPHeaders, delayMs: Double = 0, body: Body, ticket: UInt64? = nil) {
+    package init(status: HTTPResponseStatus, headers: HTTPHeaders, delayMs: Double = 0, body: Body, ticket: UInt64? = nil, contentDigest: UInt64? = nil) {
         self.status = status
         self.headers = headers
         self.delayMs = delayMs
         self.body = body
         self.ticket = ticket
+        self.contentDigest = contentDigest
     }
 }
 
@@ -97,5 +101,33 @@ package protocol HTTPResponder: Sendable {
     /// Decides what to do with one request; called on the connection's event loop.
     func plan(for request: HTTPRequest, on eventLoop: any EventLoop) -> ResponsePlan
     /// Called once for every plan with a ticket, when its response or connection ends.
-    func finished(ticket: UInt64, status: Int?, outcome: RequestOutcome, bytes: Int, chunks: Int)
+    func finished(ticket: UInt64, _ end: ExchangeEnd)
+}
+
+/// How one exchange ended on the server side, as its connection saw it.
+package struct ExchangeEnd: Sendable, Equatable {
+    /// The status sent, if a head was sent.
+    package var status: Int?
+    package var outcome: RequestOutcome
+    /// Body bytes written.
+    package var bytes: Int
+    /// Stream events written.
+    package var chunks: Int
+    /// `Digest64` of the body bytes written, in order.
+    package var bodyDigest: UInt64
+    /// The planned response's `contentDigest`.
+    package var contentDigest: UInt64?
+    /// The fault that cut the exchange while it was in flight (an outage that closed the
+    /// port), so that what it broke is the upstream's doing, not the router's.
+    package var interruptedBy: String?
+
+    package init(status: Int?, outcome: RequestOutcome, bytes: Int = 0, chunks: Int = 0, bodyDigest: UInt64 = Digest64().value, contentDigest: UInt64? = nil, interruptedBy: String? = nil) {
+        self.status = status
+        self.outcome = outcome
+        self.bytes = bytes
+        self.chunks = chunks
+        self.bodyDigest = bodyDigest
+        self.contentDigest = contentDigest
+        self.interruptedBy = interruptedBy
+    }
 }

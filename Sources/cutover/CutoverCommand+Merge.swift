@@ -93,7 +93,8 @@ extension CutoverCommand {
                 throw ValidationError("coordinator.json names the suite \(coordinator.suiteFile): \(error)")
             }
             let problems = RemoteShards.clockProblems(parts.map(\.part), bound: coordinator.maxClockSkewMs)
-            let plan = SuiteRunner.plan(suite, seed: coordinator.seed, url: coordinator.target)
+            var plan = SuiteRunner.plan(suite, seed: coordinator.seed, url: coordinator.target)
+            plan.relay = coordinator.relay.kind
             let history: RunHistory
             do {
                 history = try coordinator.history(client: merged.ledger, plan: plan)

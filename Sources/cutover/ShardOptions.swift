@@ -17,15 +17,21 @@ struct ShardOptions: ParsableArguments {
     @Option(help: "For a shard: where its ledger part goes.")
     var part: String?
 
+    @Option(help: "For a shard: how the router relays answers (verbatim | semantic), as its profile says.")
+    var relay: String?
+
     @Option(name: .customLong("coordinator-url"), help: "For a shard: the coordinator (cutover run --coordinator) to take the router's URL and the start from, and to measure the clock against.")
     var coordinatorURL: String?
 
     func validate() throws {
         guard let shard else {
-            if target != nil || startAt != nil || part != nil || coordinatorURL != nil {
-                throw ValidationError("--target, --start-at, --coordinator-url and --part belong to --shard K/N")
+            if target != nil || startAt != nil || part != nil || coordinatorURL != nil || relay != nil {
+                throw ValidationError("--target, --start-at, --coordinator-url, --relay and --part belong to --shard K/N")
             }
             return
+        }
+        if let relay, RelayKind(rawValue: relay) == nil {
+            throw ValidationError("--relay: expected verbatim or semantic, got '\(relay)'")
         }
         _ = try Shard.option(shard)
         guard part != nil else { throw ValidationError("--shard: needs --part FILE, where the ledger part goes") }
@@ -55,6 +61,7 @@ struct ShardOptions: ParsableArguments {
             }
             let run = clock.announcement
             plan = SuiteRunner.plan(suite, seed: run.seed, url: run.target)
+            plan.relay = run.relay ?? .verbatim
             guard run.suite == suite.name, plan.scheduleDigest == run.schedule, run.shards == Shard(shard!)!.count else {
                 throw ValidationError(
                     "--coordinator-url: the coordinator runs \(run.suite) (seed \(run.seed), \(run.shards) shards, schedule \(run.schedule)); this shard has \(suite.name) with schedule \(plan.scheduleDigest) as \(shard!)")
@@ -64,6 +71,7 @@ struct ShardOptions: ParsableArguments {
             localStartMs = run.startAtMs + clock.offsetMs - shiftMs
         } else {
             plan = SuiteRunner.plan(suite, seed: seed, url: target!)
+            plan.relay = relay.flatMap(RelayKind.init(rawValue:)) ?? .verbatim
             startAtMs = StartTime.parse(startAt!)!
             localStartMs = startAtMs
         }

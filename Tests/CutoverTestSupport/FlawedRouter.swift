@@ -237,7 +237,7 @@ package actor FlawedRouter: RouterDriver {
             return .deferred(promise.futureResult)
         }
 
-        func finished(ticket: UInt64, status: Int?, outcome: RequestOutcome, bytes: Int, chunks: Int) {}
+        func finished(ticket: UInt64, _ end: ExchangeEnd) {}
 
         static func forward(_ request: HTTPRequest, to chosen: ServedBy, after delay: Duration?, state: Shared) async -> ResponsePlan {
             if let delay { try? await Task.sleep(for: delay) }

@@ -52,8 +52,11 @@ struct LedgerAndAdminTests {
         let ledger = MockLedger(capacity: capacity)
         let total = 3 * capacity + 2
         for i in 1...total {
-            let seq = ledger.begin(requestID: "r\(i)", sessionID: nil, method: "GET", path: "/v1/models", model: nil, stream: false, faults: [])
-            ledger.finish(seq, status: 200, outcome: .completed, bytes: i, chunks: 0)
+            let seq = ledger.begin(
+                LedgerEntry(
+                    seq: 0, requestID: "r\(i)", sessionID: nil, method: "GET", path: "/v1/models", model: nil, stream: false, arrivalMs: 0, finishMs: nil,
+                    faults: [], status: nil, outcome: .inFlight, bytes: 0, chunks: 0))
+            ledger.finish(seq, ExchangeEnd(status: 200, outcome: .completed, bytes: i))
         }
         let kept = ledger.entries()
         #expect(kept.count <= capacity)

@@ -136,7 +136,7 @@ struct PublicAPITests {
         let ids = (1...8).map { "coded-9-00\($0) chat: router-error, status 502" }
         let dropped = CheckResult(
             name: "ZeroDropped", status: .fail, summary: "8 of 20 requests dropped (8 router errors, 0 transport); bound 0",
-            evidence: ZeroDropped.Evidence(requests: 20, dropped: 8, routerError: 8, transport: 0, replayedByHarness: 0, requestIDs: ids.map { String($0.prefix(9)) }, examples: ids))
+            evidence: ZeroDropped.Evidence(requests: 20, dropped: 8, routerError: 8, transport: 0, requestIDs: ids.map { String($0.prefix(9)) }, examples: ids))
         let result = RunResult(try ReportTests.run("coded", checks: [ReportTests.pass, dropped, ReportTests.inconclusive]))
         #expect(result.verdict == .fail && result.failures.map(\.name) == ["ZeroDropped"])
         #expect(dropped.offendingRequests == ids)

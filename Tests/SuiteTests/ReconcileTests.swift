@@ -29,6 +29,7 @@ struct ReconcileTests {
         record.fault = stamp == nil ? 0 : 1
         record.flags = LedgerRecord.stampedFlag | (done ? LedgerRecord.doneFlag : 0)
         var entry = ChecksTests.entry("t-0")
+        record.answerDigest = ChecksTests.answer(0)
         entry.status = upstreamStatus ?? Int(status)
         entry.bytes = upstreamBytes
         entry.faults = stamp.map { [$0] } ?? []

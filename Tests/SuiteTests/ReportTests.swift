@@ -38,7 +38,7 @@ struct ReportTests {
 
     static let pass = CheckResult(
         name: "ZeroDropped", status: .pass, summary: "0 of 20",
-        evidence: ZeroDropped.Evidence(requests: 20, dropped: 0, routerError: 0, transport: 0, replayedByHarness: 0, requestIDs: [], examples: []))
+        evidence: ZeroDropped.Evidence(requests: 20, dropped: 0, routerError: 0, transport: 0, requestIDs: [], examples: []))
     static let fail = CheckResult(
         name: "Stickiness", status: .fail, summary: "3 sessions split <\"&'>",
         evidence: Stickiness.Evidence(sessions: 10, repeatedSessions: 10, splitSessions: 3, examples: ["s1 & s2 <x>"]))

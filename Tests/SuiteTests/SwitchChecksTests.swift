@@ -120,37 +120,40 @@ extension ChecksTests {
     @Test func streamIntegrityCatchesStreamsCutAtASwitch() {
         var plan = LoadPlan(url: "http://127.0.0.1:1", model: .open(rate: 10), duration: .seconds(5))
         plan.mix = [LoadPlan.MixEntry(endpoint: .chatStream, weight: 1, maxTokens: 8)]
-        func stream(_ seq: UInt32, chunks: UInt16, done: Bool, outcome: Outcome) -> LedgerRecord {
+        func stream(_ seq: UInt32, tokens: UInt16, done: Bool, outcome: Outcome) -> LedgerRecord {
             var r = Self.record(seq, session: seq, .blue, outcome, atMs: 1_000 + seq * 10)
             r.endpoint = .chatStream
             r.doneUs = 3_000_000
-            r.chunks = chunks
+            r.tokens = tokens
+            r.chunks = tokens + 2
+            r.usageTokens = tokens
             r.flags = done ? LedgerRecord.doneFlag : 0
             return r
         }
-        let whole = (0..<5).map { stream($0, chunks: 10, done: true, outcome: .ok) }
+        let whole = (0..<5).map { stream($0, tokens: 8, done: true, outcome: .ok) }
         var history = Self.history(whole, phases: [Self.whole])
         history.plan = plan
         history.actions = [Self.action(.promote, atMs: 2_000)]
         #expect(StreamIntegrity().evaluate(history, CheckSpec(name: "StreamIntegrity")).status == .pass)
 
         // The restarting router cut two streams at the switch.
-        let cut = whole.prefix(3) + [stream(3, chunks: 4, done: false, outcome: .transport), stream(4, chunks: 9, done: false, outcome: .transport)]
+        let cut = whole.prefix(3) + [stream(3, tokens: 4, done: false, outcome: .transport), stream(4, tokens: 7, done: false, outcome: .transport)]
         history = Self.history(Array(cut), phases: [Self.whole])
         history.plan = plan
         history.actions = [Self.action(.promote, atMs: 2_000)]
         let result = StreamIntegrity().evaluate(history, CheckSpec(name: "StreamIntegrity"))
         #expect(result.status == .fail && result.summary.hasPrefix("2 of 5"))
 
-        // The upstream's ledger is the measure: it wrote 11 frames (content grouped or not),
-        // and a client that got [DONE] after 6 events lost some; a stream the upstream did not
-        // finish (the router closed its side) is broken even if the client's count matches.
+        // What the client asked for is the measure, never what the upstream was asked: a
+        // stream that got [DONE] after 6 of its 8 tokens lost some (a router that capped
+        // max_tokens upstream makes exactly that), a usage chunk that disagrees is wrong, and
+        // a stream the upstream did not finish (the router closed its side) is broken even if
+        // the client's count matches.
         var upstream = whole.map { Self.entry(for: $0) }
-        upstream[0].chunks = 7
         upstream[1].outcome = .clientGone
-        upstream[2].chunks = 11
         var short = whole
-        short[2].chunks = 6
+        short[2].tokens = 6
+        short[3].usageTokens = 7
         history = Self.history(short, phases: [Self.whole], upstream: [.blue: upstream])
         history.plan = plan
         history.actions = [Self.action(.promote, atMs: 2_000)]
@@ -158,6 +161,7 @@ extension ChecksTests {
         #expect(judged.status == .fail && judged.summary.hasPrefix("3 of 5"), "\(judged.summary)")
         let examples = (judged.evidence as? StreamIntegrity.Evidence)?.examples ?? []
         #expect(examples.contains { $0.contains("upstream client-gone") }, "\(examples)")
+        #expect(examples.contains { $0.contains("6 of 8 tokens") } && examples.contains { $0.contains("usage says 7") }, "\(examples)")
     }
 
     @Test func stateSurvivesRestartCatchesARouterThatForgetsItsWeights() throws {

@@ -13,7 +13,7 @@ final class RouterAdminAPI: HTTPResponder {
         self.router = router
     }
 
-    func finished(ticket: UInt64, status: Int?, outcome: RequestOutcome, bytes: Int, chunks: Int) {}
+    func finished(ticket: UInt64, _ end: ExchangeEnd) {}
 
     func plan(for request: HTTPRequest, on eventLoop: any EventLoop) -> ResponsePlan {
         if let token = router.configuration.adminToken, request.head.headers.first(name: "authorization") != "Bearer \(token)" {

@@ -1,11 +1,19 @@
+import ConfigInput
+
 /// Every router action did what the suite expected (SPEC §4 `expect:`): by default it was
 /// accepted and the router reports the weight that was asked for; with `expect: refused`
-/// it was refused and the weight stayed. A router whose rollback errors, or whose canary
-/// is always refused, fails here instead of leaving the switch checks nothing to judge.
+/// it was refused and the weight stayed. And it returned in time: within `max` (default
+/// 5 s, what an operator waits for a weight change before calling it stuck), a restart
+/// within 30 s (a graceful restart drains first). A router whose rollback errors, whose
+/// canary is always refused, or whose call hangs fails here instead of leaving the switch
+/// checks nothing to judge.
 package struct ActionsHonoured: Check {
     package let name = "ActionsHonoured"
-    package let parameters: Set<String> = []
+    package let parameters: Set<String> = ["max"]
     package init() {}
+
+    /// How long a restart may take to return.
+    static let restartBound: Duration = .seconds(30)
 
     package struct Evidence: CheckEvidence {
         package struct Action: Encodable, Sendable {
@@ -15,19 +23,25 @@ package struct ActionsHonoured: Check {
             package var accepted: Bool
             package var askedWeight: Int?
             package var reportedWeight: Int?
+            /// How long the call took to return.
+            package var tookMs: Double
             /// The router's answer, as the driver saw it.
             package var response: String
             package var problem: String?
         }
         package var actions: [Action]
+        package var boundMs: Double
         package var problems: Int
     }
 
     package func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
+        let bound = spec.max ?? .seconds(5)
         var rows: [Evidence.Action] = []
         var weight = 0
         for action in run.actions {
             var problem: String?
+            let tookUs = UInt64(action.returnedUs &- action.calledUs)
+            let limit = action.action == .restart ? Self.restartBound : bound
             switch (action.expect, action.accepted) {
             case (.accepted, false):
                 problem = "refused, but the suite expected it to be accepted"
@@ -42,15 +56,19 @@ package struct ActionsHonoured: Check {
                     problem = "refused, but green's weight moved from \(weight) % to \(reported) %"
                 }
             }
+            if problem == nil, tookUs > limit.microseconds {
+                problem = "took \(Double(tookUs) / 1e6) s to return (bound \(DurationText.format(limit)))"
+            }
             if let set = action.greenWeight { weight = set }
             rows.append(
                 Evidence.Action(
                     action: action.action.label, atMs: Double(action.calledUs) / 1000, expected: action.expect.rawValue, accepted: action.accepted,
-                    askedWeight: action.action.intendedGreenWeight, reportedWeight: action.reportedWeightAfter, response: String(action.detail.prefix(400)),
+                    askedWeight: action.action.intendedGreenWeight, reportedWeight: action.reportedWeightAfter, tookMs: Double(tookUs) / 1000,
+                    response: String(action.detail.prefix(400)),
                     problem: problem))
         }
         let problems = rows.filter { $0.problem != nil }
-        let evidence = Evidence(actions: rows, problems: problems.count)
+        let evidence = Evidence(actions: rows, boundMs: Double(bound.microseconds) / 1000, problems: problems.count)
         guard !rows.isEmpty else { return CheckResult(name: name, status: .skipped, summary: "the timeline asks no router action", evidence: evidence) }
         return CheckResult(
             name: name, status: problems.isEmpty ? .pass : .fail,

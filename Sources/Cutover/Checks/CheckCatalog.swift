@@ -4,12 +4,13 @@ package enum CheckCatalog {
     package static let all: [any Check] = [
         ZeroDropped(), NoDuplicateExecution(), FaithfulRelay(), SplitAccuracy(), ZeroWeightIsolation(), Stickiness(), MonotoneMovement(),
         RollbackTime(), ConvergenceTime(), HealthGate(), StreamIntegrity(), LatencyBudget(), StateSurvivesRestart(), GeneratorValid(),
-        ActionsHonoured(), EnvironmentHeader(), CancelPropagation(),
+        ActionsHonoured(), EnvironmentHeader(), CancelPropagation(), RequestIntegrity(),
     ]
 
     /// Judged in every run, listed or not: the run's validity, the router's answers to
-    /// the timeline, and the truth of its environment header.
-    package static let alwaysJudged = ["GeneratorValid", "ActionsHonoured", "EnvironmentHeader"]
+    /// the timeline, the truth of its environment header, and that it forwards requests
+    /// unaltered.
+    package static let alwaysJudged = ["GeneratorValid", "ActionsHonoured", "EnvironmentHeader", "RequestIntegrity"]
 
     package static func check(named name: String) -> (any Check)? { all.first { $0.name == name } }
 

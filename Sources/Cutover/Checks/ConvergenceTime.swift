@@ -1,7 +1,7 @@
 import Foundation
 import ConfigInput
 
-/// How fast a weight change shows in the traffic: from the action returning to the start
+/// How fast a weight change shows in the traffic: from the harness's call to the start
 /// of the first one-second window (sliding by 100 ms) whose green share is within
 /// `tolerance` (default 0.1) of the new weight; within `max` (default 1s). The tolerance
 /// shrinks to half the change, so a change no larger than it (0 → 10 %) is still judged.
@@ -60,7 +60,7 @@ package struct ConvergenceTime: Check {
                 start += Self.stepUs
             }
             let label = "\(change.action.label) (\(change.from) → \(change.to) %) at \(Double(change.calledUs) / 1e6)s"
-            let elapsedUs = converged.map { $0 > change.returnedUs ? $0 - change.returnedUs : 0 }
+            let elapsedUs = converged.map { $0 > change.calledUs ? $0 - change.calledUs : 0 }
             var machine: MachineNoise?
             var failure: String?
             if let elapsedUs, UInt64(elapsedUs) > bound.microseconds {
@@ -69,8 +69,8 @@ package struct ConvergenceTime: Check {
                 failure = "\(label): never within \(within) of \(target) (last window \(String(format: "%.3f", lastShare)))"
             }
             if let failure {
-                let spanEnd = change.returnedUs &+ UInt32(min(UInt64(UInt32.max / 2), bound.microseconds)) &+ Self.windowUs
-                let noise = run.machine.noise(fromUs: change.returnedUs, toUs: spanEnd, boundUs: UInt32(min(UInt64(UInt32.max), bound.microseconds / 4)))
+                let spanEnd = change.calledUs &+ UInt32(min(UInt64(UInt32.max / 2), bound.microseconds)) &+ Self.windowUs
+                let noise = run.machine.noise(fromUs: change.calledUs, toUs: spanEnd, boundUs: UInt32(min(UInt64(UInt32.max), bound.microseconds / 4)))
                 machine = noise
                 if noise.noisy { noisy.append("\(failure), while \(noise.reason ?? "the machine was slow")") } else { failures.append(failure) }
             }

@@ -1,7 +1,8 @@
 /// Injected upstream errors reach the client unchanged: for every execution an upstream
 /// answered with an injected error status, the client got that very answer, with the
-/// same status, the upstream's fault stamp, a body of the same length, and the same
-/// `Retry-After` and `x-ratelimit-*` headers.
+/// same status, the same body (its bytes and the upstream's fault stamp; for a `semantic`
+/// relay, the same OpenAI error fields), and the same `Retry-After` and `x-ratelimit-*`
+/// headers.
 package struct FaithfulRelay: Check {
     package let name = "FaithfulRelay"
     package let parameters: Set<String> = ["phases"]
@@ -24,8 +25,10 @@ package struct FaithfulRelay: Check {
             let errors = run.executions(on: env) { entry in
                 (entry.status ?? 0) >= 400 && entry.faults.contains { id in run.faultWindows(on: env, id: id).contains(where: \.isStatus) }
             }
-            for entry in errors {
-                guard let seq = run.history.requestSeq(entry.requestID), seq <= Int(UInt32.max), let record = run.record(seq: UInt32(seq)) else { continue }
+            for execution in errors {
+                guard case .request(let index) = execution.attribution else { continue }
+                let entry = execution.entry
+                let record = run.records[index]
                 if !spec.phases.isEmpty, !windows.contains(where: { $0.contains(record) }) { continue }
                 injected += 1
                 if !entry.faultHeaders.isEmpty { withHeaders += 1 }
@@ -35,8 +38,14 @@ package struct FaithfulRelay: Check {
                     differences.append("the client got another answer (status \(record.status) from \(answer?.env.name ?? "no upstream"))")
                 } else {
                     if Int(record.status) != entry.status { differences.append("status \(entry.status!) became \(record.status)") }
-                    if Int(record.bytes) != entry.bytes { differences.append("body of \(entry.bytes) bytes became \(record.bytes)") }
-                    if record.fault == 0 { differences.append("the X-Mock-Fault stamp was lost") }
+                    if run.relay == .verbatim {
+                        if Int(record.bytes) != entry.bytes || record.answerDigest != entry.bodyDigest {
+                            differences.append("body of \(entry.bytes) bytes became another of \(record.bytes)")
+                        }
+                        if record.fault == 0 { differences.append("the X-Mock-Fault stamp was lost") }
+                    } else if record.answerDigest != entry.contentDigest {
+                        differences.append("the error's message, type, param or code changed")
+                    }
                     let got = run.ledger.errorHeaders[record.seq] ?? [:]
                     for (header, value) in entry.faultHeaders.sorted(by: { $0.key < $1.key }) where got[header] != value {
                         differences.append("\(header): \(value) became \(got[header].map { "'\($0)'" } ?? "absent")")

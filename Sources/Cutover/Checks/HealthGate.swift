@@ -38,7 +38,7 @@ package struct HealthGate: Check {
             let served = run.records.filter { $0.servedBy == .green && $0.sentUs >= action.calledUs && $0.routedByUs < until }
             servedAfter += max(served.count, executed.count)
             if !served.isEmpty || !executed.isEmpty {
-                let first = (served.prefix(3).map(run.requestID) + executed.prefix(3).map(\.requestID)).prefix(3)
+                let first = (served.prefix(3).map(run.requestID) + executed.prefix(3).map(\.entry.requestID)).prefix(3)
                 problems.append("\(label): green then served \(max(served.count, executed.count)) requests, first \(first.joined(separator: ", "))")
             }
         }

@@ -1,10 +1,12 @@
 import ConfigInput
 
-/// How fast a rollback takes effect: from the rollback call returning to the send time of
-/// the last request green served (per its ledger) that was sent after it; within the
-/// bound (default 1s). A rollback that took too long while the machine itself stalled
-/// (the control path or the generator slower than a quarter of the bound) is
-/// inconclusive: a slow machine can delay a router that applies weights in the background.
+/// How fast a rollback takes effect: from the harness's rollback call to the send time of
+/// the last request sent after it that green executed (per its ledger); within the bound
+/// (default 1s). Timed from the call, not its return, so a rollback whose call blocks
+/// while green still serves is as slow as it is. A rollback that took too long while the
+/// machine itself stalled (the control path or the generator slower than a quarter of the
+/// bound) is inconclusive: a slow machine can delay a router that applies weights in the
+/// background.
 package struct RollbackTime: Check {
     package let name = "RollbackTime"
     package let parameters: Set<String> = ["max"]
@@ -12,6 +14,7 @@ package struct RollbackTime: Check {
 
     package struct Evidence: CheckEvidence {
         package struct Rollback: Encodable, Sendable {
+            package var calledMs: Double
             package var returnedMs: Double
             package var requestsAfter: Int
             package var rollbackTimeMs: Double
@@ -31,12 +34,14 @@ package struct RollbackTime: Check {
         var noisy = false
         for rollback in run.weightChanges where rollback.action == .rollback {
             let until = run.weightChanges.nextCall(after: rollback.returnedUs)
-            let after = run.records.filter { $0.outcome != .notSent && $0.sentUs > rollback.returnedUs && $0.routedByUs < until }
-            let lastGreen = after.filter { $0.servedBy == .green }.max { $0.sentUs < $1.sentUs }
-            let elapsed = lastGreen.map { UInt64($0.sentUs - rollback.returnedUs) } ?? 0
+            let after = run.records.filter { $0.outcome != .notSent && $0.sentUs > rollback.calledUs && $0.routedByUs < until }
+            // Green's executions of them, copies included, not only the answers the client got.
+            let lastGreen = after.filter { record in record.servedBy == .green || run.executions(record.seq).contains { $0.env == .green } }
+                .max { $0.sentUs < $1.sentUs }
+            let elapsed = lastGreen.map { UInt64($0.sentUs - rollback.calledUs) } ?? 0
             let machine =
                 elapsed > boundUs
-                ? run.machine.noise(fromUs: rollback.returnedUs, toUs: rollback.returnedUs &+ UInt32(elapsed), boundUs: UInt32(boundUs / 4)) : nil
+                ? run.machine.noise(fromUs: rollback.calledUs, toUs: rollback.calledUs &+ UInt32(elapsed), boundUs: UInt32(boundUs / 4)) : nil
             if let machine, machine.noisy {
                 noisy = true
             } else {
@@ -44,7 +49,7 @@ package struct RollbackTime: Check {
             }
             rows.append(
                 Evidence.Rollback(
-                    returnedMs: Double(rollback.returnedUs) / 1000, requestsAfter: after.count, rollbackTimeMs: Double(elapsed) / 1000,
+                    calledMs: Double(rollback.calledUs) / 1000, returnedMs: Double(rollback.returnedUs) / 1000, requestsAfter: after.count, rollbackTimeMs: Double(elapsed) / 1000,
                     lastGreenRequest: lastGreen.map(run.requestID), machine: machine))
         }
         let evidence = Evidence(boundMs: Double(boundUs) / 1000, rollbacks: rows)
@@ -56,7 +61,7 @@ package struct RollbackTime: Check {
         }
         return CheckResult(
             name: name, status: worst <= boundUs ? .pass : .fail,
-            summary: "slowest rollback: green served a request sent \(Double(worst) / 1000) ms after the call returned (bound \(DurationText.format(bound)))",
+            summary: "slowest rollback: green executed a request sent \(Double(worst) / 1000) ms after the rollback was called (bound \(DurationText.format(bound)))",
             evidence: evidence)
     }
 }

@@ -1,9 +1,10 @@
 /// Every stream open across a switch (a weight change or a restart) ends with `[DONE]`
-/// and its full event count: every event the upstream's ledger says it wrote (the role
-/// chunk, the content chunks, the finish chunk), and the upstream wrote the whole stream.
-/// Without the upstream's entry, the count the plan asked for (one chunk per token).
-/// Streams that an injected upstream fault broke on purpose are the upstream's doing and
-/// are left out; delays and stalls break nothing, so they excuse nothing.
+/// and its full token count: as many tokens as the client asked for (`max_tokens`, from
+/// the plan: never from what the upstream was asked, which a router may have rewritten),
+/// the usage chunk agrees, the answer is the upstream's (reconciled `ok`), and the
+/// upstream wrote the whole stream. Streams that an injected upstream fault broke on
+/// purpose are the upstream's doing and are left out; delays and stalls break nothing, so
+/// they excuse nothing.
 package struct StreamIntegrity: Check {
     package let name = "StreamIntegrity"
     package let parameters: Set<String> = ["phases"]
@@ -40,14 +41,14 @@ package struct StreamIntegrity: Check {
             }
             across += 1
             let upstream = run.answer(record.seq)?.entry
-            // The upstream's count includes its [DONE] frame, which the client counts apart.
-            // Without it: the role chunk, a chunk per token, the finish chunk, the usage chunk.
-            let expected = upstream.map { $0.chunks - 1 } ?? plan.maxTokens(forSlot: UInt64(record.seq)) + 3
-            let upstreamWhole = upstream.map { $0.outcome == .completed } ?? true
-            if !(record.outcome == .ok && record.sawDone && Int(record.chunks) == expected && upstreamWhole) {
-                let upstreamNote = upstream.map { ", upstream \($0.outcome.rawValue) after \($0.chunks) frames" } ?? ""
+            let asked = plan.maxTokens(forSlot: UInt64(record.seq))
+            let upstreamWhole = upstream?.completed ?? false
+            let usageAgrees = record.usageTokens == 0 || Int(record.usageTokens) == asked
+            if !(record.outcome == .ok && record.sawDone && Int(record.tokens) == asked && usageAgrees && upstreamWhole) {
+                let upstreamNote = upstream.map { ", upstream \($0.outcome.rawValue) after \($0.chunks) frames" } ?? ", no upstream execution"
+                let usageNote = usageAgrees ? "" : ", usage says \(record.usageTokens)"
                 broken.append(
-                    "\(run.requestID(record)) across \(action.label) at \(Double(action.calledUs) / 1e6)s: \(record.chunks) of \(expected) events, [DONE] \(record.sawDone ? "seen" : "missing"), \(record.outcome.name)\(upstreamNote)"
+                    "\(run.requestID(record)) across \(action.label) at \(Double(action.calledUs) / 1e6)s: \(record.tokens) of \(asked) tokens\(usageNote), [DONE] \(record.sawDone ? "seen" : "missing"), \(record.outcome.name)\(upstreamNote)"
                 )
             }
         }

@@ -1,6 +1,10 @@
 /// No dropped request (router-error or transport, as reconciled with the upstreams) in
 /// the checked phases' stretches, switch moments included (the whole run when the suite
-/// names none).
+/// names none). A 2xx is dropped when it is not the upstream's answer to this very
+/// request (another request's, a made-up one, an altered or short one), and a POST whose
+/// first attempt the router closed unanswered is dropped whatever libcurl's replay got.
+/// Slots the router held back (every transfer slot waiting on it while the machine was
+/// quiet) are dropped too: no client could send them.
 package struct ZeroDropped: Check {
     package let name = "ZeroDropped"
     package let parameters: Set<String> = ["phases"]
@@ -11,34 +15,57 @@ package struct ZeroDropped: Check {
         package var dropped: Int
         package var routerError: Int
         package var transport: Int
-        /// Dropped requests that libcurl had sent more than once (the harness's replay
-        /// after a reused connection died): shown, since the router still lost the first.
-        package var replayedByHarness: Int
+        /// Dropped 2xx answers by what reconciliation found (`ExchangeFinding`).
+        package var anotherRequestsAnswer = 0
+        package var noUpstreamExecution = 0
+        package var alteredAnswer = 0
+        /// POSTs whose first attempt the router closed unanswered (libcurl sent them again).
+        package var firstAttemptUnanswered = 0
+        /// GETs libcurl sent again for the same reason: a client may, so they are not dropped.
+        package var replayedGets = 0
+        /// Slots never sent because the router held every transfer slot.
+        package var heldBack = 0
         /// The first dropped requests: id, outcome, status, curl error, environment.
         package var requestIDs: [String]
         package var examples: [String]
     }
 
     package func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
-        let records = spec.phases.isEmpty ? run.records.filter { $0.outcome != .notSent } : run.records(in: run.phases(named: spec.phases))
+        let windows = run.phases(named: spec.phases)
+        let inScope: (LedgerRecord) -> Bool = { record in spec.phases.isEmpty || windows.contains { $0.contains(record) } }
+        let records = run.records.filter { $0.outcome != .notSent && inScope($0) }
         let dropped = records.filter(\.outcome.isDropped)
+        let held = run.backPressure.routerDropped.map { run.records[$0] }.filter(inScope)
         let routerErrors = dropped.filter { $0.outcome == .routerError }.count
-        let evidence = Evidence(
-            requests: records.count, dropped: dropped.count, routerError: routerErrors, transport: dropped.count - routerErrors,
-            replayedByHarness: dropped.filter { $0.attempts > 1 }.count, requestIDs: dropped.prefix(CheckResult.sampleLimit).map(run.requestID),
-            examples: dropped.prefix(CheckResult.sampleLimit).map { record in
-                "\(run.requestID(record)) \(record.endpoint.name): \(record.outcome.name), status \(record.status)"
-                    + (record.curlCode != 0 ? ", curl error \(record.curlCode)" : "") + ", \(record.bytes) bytes"
+        var byFinding: [ExchangeFinding: Int] = [:]
+        for (index, finding) in run.findings where run.records[index].outcome != .notSent && inScope(run.records[index]) {
+            byFinding[finding, default: 0] += 1
+        }
+        func count(_ finding: ExchangeFinding) -> Int { byFinding[finding, default: 0] }
+        let examples =
+            dropped.prefix(CheckResult.sampleLimit).map { record in
+                "\(run.requestID(record)) \(record.endpoint.name): \(record.outcome.name)" + (run.finding(record.seq).map { " (\($0.text))" } ?? "")
+                    + ", status \(record.status)" + (record.curlCode != 0 ? ", curl error \(record.curlCode)" : "") + ", \(record.bytes) bytes"
                     + (run.answer(record.seq).map { ", upstream \($0.env.name) sent \($0.entry.status.map(String.init) ?? "no status") with \($0.entry.bytes) bytes" }
                         ?? ", no upstream execution")
-            })
-        guard !records.isEmpty else {
+                    + (record.attempts > 1
+                        ? "; earlier attempts: " + (run.ledger.earlierAttempts[record.seq] ?? []).map(\.description).joined(separator: "; ") : "")
+            }
+            + held.prefix(max(0, CheckResult.sampleLimit - dropped.count)).map { record in
+                "\(run.requestID(record)) \(record.endpoint.name): never sent, due at \(Double(record.intendedUs) / 1e6)s while every transfer slot waited on the router"
+            }
+        let evidence = Evidence(
+            requests: records.count + held.count, dropped: dropped.count + held.count, routerError: routerErrors, transport: dropped.count - routerErrors,
+            anotherRequestsAnswer: count(.anotherRequestsAnswer), noUpstreamExecution: count(.noUpstreamExecution), alteredAnswer: count(.alteredAnswer),
+            firstAttemptUnanswered: count(.firstAttemptUnanswered), replayedGets: count(.replayedGet), heldBack: held.count,
+            requestIDs: (dropped + held).prefix(CheckResult.sampleLimit).map(run.requestID), examples: examples)
+        guard !records.isEmpty || !held.isEmpty else {
             return .inconclusive(name, "no request was sent in the checked phases", evidence)
         }
-        return CheckResult(
-            name: name, status: dropped.isEmpty ? .pass : .fail,
-            summary:
-                "\(dropped.count) of \(records.count) requests dropped (\(routerErrors) router errors, \(dropped.count - routerErrors) transport); bound 0",
-            evidence: evidence)
+        let total = dropped.count + held.count
+        var summary = "\(total) of \(records.count + held.count) requests dropped (\(routerErrors) router errors, \(dropped.count - routerErrors) transport"
+        if !held.isEmpty { summary += ", \(held.count) held back by the router" }
+        summary += "); bound 0"
+        return CheckResult(name: name, status: total == 0 ? .pass : .fail, summary: summary, evidence: evidence)
     }
 }

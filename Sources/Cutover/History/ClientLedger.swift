@@ -1,5 +1,6 @@
 import Foundation
 import HTTPServerCore
+import MockUpstream
 
 /// The client-side history of a run: exactly one record per scheduled request, in
 /// sequence order, plus the interned fault stamps. Checks read it; nothing writes it
@@ -13,17 +14,24 @@ package struct ClientLedger: Sendable {
     /// The relay-relevant headers (`Retry-After`, `x-ratelimit-*`) of each non-2xx
     /// response, by sequence number: sparse, since errors are few.
     package let errorHeaders: [UInt32: [String: String]]
+    /// How each attempt before the last one ended, for the requests libcurl sent more than
+    /// once, by sequence number: sparse, since replays are few.
+    package let earlierAttempts: [UInt32: [EarlierAttempt]]
 
-    package init(runID: String, records: [LedgerRecord], faultStamps: [String], errorHeaders: [UInt32: [String: String]] = [:]) {
+    package init(
+        runID: String, records: [LedgerRecord], faultStamps: [String], errorHeaders: [UInt32: [String: String]] = [:],
+        earlierAttempts: [UInt32: [EarlierAttempt]] = [:]
+    ) {
         self.runID = runID
         self.records = records
         self.faultStamps = faultStamps
         self.errorHeaders = errorHeaders
+        self.earlierAttempts = earlierAttempts
     }
 
     /// The same ledger with other records (the reconciled ones).
     func replacing(records: [LedgerRecord]) -> ClientLedger {
-        ClientLedger(runID: runID, records: records, faultStamps: faultStamps, errorHeaders: errorHeaders)
+        ClientLedger(runID: runID, records: records, faultStamps: faultStamps, errorHeaders: errorHeaders, earlierAttempts: earlierAttempts)
     }
 
     package func requestID(_ record: LedgerRecord) -> String { "\(runID)-\(record.seq)" }
@@ -45,7 +53,12 @@ package struct ClientLedger: Sendable {
             ("first_byte_us", .int(Int(r.firstByteUs))), ("done_us", .int(Int(r.doneUs))), ("status", .int(Int(r.status))),
             ("env", .string(r.servedBy.name)), ("router_env", r.routerHeader == .unknown ? .null : .string(r.routerHeader.name)),
             ("fault", .optional(faultStamp(r))), ("bytes", .int(Int(r.bytes))), ("chunks", .int(Int(r.chunks))), ("done", .bool(r.sawDone)),
-            ("attempts", .int(Int(r.attempts))), ("curl_error", .int(Int(r.curlCode))), ("outcome", .string(r.outcome.name)),
+            ("attempts", .int(Int(r.attempts))),
+            ("earlier_attempts", earlierAttempts[r.seq].flatMap { JSON.encoding($0) } ?? .null),
+            ("curl_error", .int(Int(r.curlCode))), ("outcome", .string(r.outcome.name)),
+            ("messages_digest", r.messagesDigest == 0 ? .null : .string(ExchangeFingerprint.hex(r.messagesDigest))),
+            ("answer_digest", r.answerDigest == 0 ? .null : .string(ExchangeFingerprint.hex(r.answerDigest))),
+            ("echoed_request_id", r.flags & LedgerRecord.echoMatchedFlag != 0 ? .string("this") : r.echoedAnotherID ? .string("another") : .null),
             ("first_token_us", r.firstTokenUs == 0 ? .null : .int(Int(r.firstTokenUs))),
             ("last_token_us", r.lastTokenUs == 0 ? .null : .int(Int(r.lastTokenUs))), ("max_gap_us", .int(Int(r.maxGapUs))),
             ("tokens", .int(Int(r.tokens))), ("content_events", .int(Int(r.contentEvents))),

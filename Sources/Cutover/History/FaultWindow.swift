@@ -33,6 +33,9 @@ package struct FaultWindow: Sendable, Equatable {
     /// It only delays (latency, stream pace) and breaks nothing.
     package var onlyDelays: Bool { fault.kind.isShaping }
 
+    /// The upstream is down: what it cut in flight is its own doing.
+    package var isOutage: Bool { if case .outage = fault.kind { true } else { false } }
+
     /// It answers with an error status: the only kind that excuses a non-2xx.
     package var isStatus: Bool { if case .status = fault.kind { true } else { false } }
 

@@ -1,7 +1,14 @@
-/// One scheduled request, as the client saw it. Fixed-size (60 bytes) so a million
-/// requests fit in 60 MB; times are microseconds since the run started. The reconcile
+/// One scheduled request, as the client saw it. Fixed-size (80 bytes) so a million
+/// requests fit in 80 MB; times are microseconds since the run started. The reconcile
 /// stage rewrites `servedBy` and `outcome` from the upstreams' evidence.
 package struct LedgerRecord: Sendable, Equatable, Codable {
+    /// The answer the client received, as the upstream's ledger digests it: `Digest64` of
+    /// the body bytes (a `verbatim` relay), or `ExchangeFingerprint` of its content (a
+    /// `semantic` one). 0 before any answer.
+    package var answerDigest: UInt64 = 0
+    /// `ExchangeFingerprint.messages` of the chat request it sent (0 for a GET): the
+    /// upstream must have received exactly these messages.
+    package var messagesDigest: UInt64 = 0
     /// Sequence number of the scheduled slot (0-based); the request id is `<run>-<seq>`.
     package var seq: UInt32
     /// Index of the session key in the pool (`s<index>`).
@@ -31,10 +38,15 @@ package struct LedgerRecord: Sendable, Equatable, Codable {
     package var curlCode: UInt8
     /// Bit 0: `[DONE]` arrived. Bit 1: an upstream stamped the response (`X-Upstream-Env`).
     /// Bits 2–3: the router's own `X-Environment` header (a `ServedBy` raw value).
+    /// Bit 4: the response echoed this request's `X-Request-ID`; bit 5: it echoed another.
+    /// Bit 6: the harness ran out of descriptors for it (`EMFILE`, `ENFILE`). Bit 7: not
+    /// sent because every transfer slot was waiting on the router.
     package var flags: UInt8
     /// How many times libcurl sent the request: more than 1 when it silently replayed it
-    /// on a fresh connection after a reused one died before the response (the harness's
-    /// replay, which must not be blamed on the router).
+    /// on a fresh connection after a reused one died before the first response byte.
+    /// Every attempt is evidence (`ClientLedger.earlierAttempts` says how each earlier one
+    /// ended): the router lost the first answer, and whether it executed the request
+    /// twice is for the upstream ledgers to say.
     package var attempts: UInt8 = 0
 
     // Streams, as LLM load tools report them (definitions in the README).
@@ -55,9 +67,20 @@ package struct LedgerRecord: Sendable, Equatable, Codable {
     package static let doneFlag: UInt8 = 1
     package static let stampedFlag: UInt8 = 2
     static let routerHeaderShift: UInt8 = 2
+    package static let echoMatchedFlag: UInt8 = 16
+    package static let echoDifferedFlag: UInt8 = 32
+    package static let descriptorsExhaustedFlag: UInt8 = 64
+    package static let heldBackFlag: UInt8 = 128
 
     package var sawDone: Bool { flags & Self.doneFlag != 0 }
     package var upstreamStamped: Bool { flags & Self.stampedFlag != 0 }
+    /// The response carried another request's `X-Request-ID`: the answer of another request.
+    package var echoedAnotherID: Bool { flags & Self.echoDifferedFlag != 0 }
+    /// The harness could not open a socket for it: the harness's fault, never the router's.
+    package var descriptorsExhausted: Bool { flags & Self.descriptorsExhaustedFlag != 0 }
+    /// A slot the generator could not start because every transfer slot was held by a
+    /// router that did not answer: the router's back-pressure, not the generator's lateness.
+    package var heldBack: Bool { flags & Self.heldBackFlag != 0 }
 
     /// The environment the router's `X-Environment` header named (`.unknown` when absent):
     /// the router's word, which reconciliation compares with the upstreams' evidence.

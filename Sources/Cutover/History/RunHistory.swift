@@ -26,12 +26,15 @@ package struct RunHistory: Sendable {
     /// Wall-clock time (Unix ms) at which the ledger's clock read zero: maps the
     /// upstream ledgers' wall-clock times onto the run's time line.
     package var wallStartMs: Double
+    /// What the router may change of an exchange (its profile's `relay:` and `model_map:`).
+    package var relay: RelayTerms
 
     package init(
         client: ClientLedger, upstream: [ServedBy: [LedgerEntry]], phases: [PhaseWindow], actions: [ActionRecord] = [], faults: [FaultWindow] = [],
         harnessFailures: [String] = [], upstreamLedgerDropped: [ServedBy: UInt64] = [:], control: ClientLedger? = nil, plan: LoadPlan? = nil,
-        wallStartMs: Double = 0
+        wallStartMs: Double = 0, relay: RelayTerms = RelayTerms()
     ) {
+        self.relay = relay
         self.control = control
         self.client = client
         self.upstream = upstream

@@ -1,6 +1,7 @@
 import CCurl
 import CurlHTTP
 import Foundation
+import HTTPServerCore
 
 /// One reusable easy handle and the state of the request it carries. Reached from
 /// libcurl's callbacks through `Unmanaged` (WRITEDATA/HEADERDATA) and from a finished
@@ -20,22 +21,47 @@ final class CurlTransfer {
     /// `Retry-After` and `x-ratelimit-*` lines, kept only until the status says whether
     /// they matter (a non-2xx), for FaithfulRelay.
     var relayHeaders: [String: String] = [:]
-    // SSE scanning: the last bytes seen, to find event boundaries and "[DONE]" across chunks.
-    private var tail: [UInt8] = []
+    /// The status line's code of the current attempt's response (0 before one).
+    private var status = 0
+    /// Stream events, split as they arrive.
+    private var splitter = SSESplitter()
     /// When the previous stream event arrived (for the longest gap).
     private var lastEventUs: UInt32 = 0
+    /// The body bytes as they arrive (`relay: verbatim`).
+    private var bodyDigest = Digest64()
+    /// What the answer says (`relay: semantic`): a stream's events, or the whole body.
+    private var semanticAnswer = SemanticAnswer()
+    private var semanticBody: [UInt8] = []
+    /// Whether answers are judged by content (a re-encoding gateway) or by bytes.
+    private let semantic: Bool
+
+    // Every attempt is evidence.
+    /// When the current attempt was sent, and on which connection (local port).
+    private var attemptSentUs: UInt32 = 0
+    private var attemptPort: UInt16 = 0
+    /// Request bytes libcurl had counted when the current attempt began.
+    private var requestBytesBefore = 0
+    /// Response bytes (head and body) the current attempt got.
+    private var attemptResponseBytes: UInt32 = 0
+    /// How the attempts before the current one ended.
+    private(set) var earlierAttempts: [EarlierAttempt] = []
 
     /// The run's request-id prefix and extra header lines, the same for every request.
     private let runID: String
+    private let runIDBytes: [UInt8]
     private let extraHeaders: [String]
+    /// The sequence number of the request being carried (its id's number).
+    private var seq: UInt64 = 0
 
-    init(clock: RunClock, timeoutMs: Int, connectTimeoutMs: Int, runID: String, extraHeaders: [String]) {
+    init(clock: RunClock, timeoutMs: Int, connectTimeoutMs: Int, runID: String, extraHeaders: [String], relay: RelayKind) {
         precondition(CurlGlobal.initialized, "curl_global_init failed")
         guard let handle = curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
         self.handle = handle
         self.clock = clock
         self.runID = runID
+        self.runIDBytes = Array(runID.utf8)
         self.extraHeaders = extraHeaders
+        self.semantic = relay == .semantic
         let context = Unmanaged.passUnretained(self).toOpaque()
         cutover_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
         cutover_easy_setopt_long(handle, CURLOPT_TCP_NODELAY, 1)
@@ -59,7 +85,7 @@ final class CurlTransfer {
         cutover_easy_setopt_ptr(handle, CURLOPT_PREREQDATA, context)
     }
 
-    /// This transfer's own request body, for templates whose lengths are drawn per request.
+    /// This transfer's own request body (every chat body names its request).
     private var ownBody: UnsafeMutableRawPointer?
     private var ownBodyCapacity = 0
 
@@ -97,7 +123,7 @@ final class CurlTransfer {
     /// Points the handle at request `seq`. `template`'s buffers and `url` outlive the
     /// transfer (the engine owns them).
     func prepare(template index: Int, _ template: RequestTemplates.Template, url: OpaquePointer?, seq: UInt64, session: UInt32) {
-        let withBody = template.body != nil
+        let withBody = template.bodyHead != nil
         let lines: HeaderLines
         if withBody {
             lines = postHeaders ?? HeaderLines(withBody: true, runID: runID, extraHeaders: extraHeaders)
@@ -119,20 +145,31 @@ final class CurlTransfer {
             cutover_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, lines.list)
             if template.bodyHead != nil {
                 cutover_easy_setopt_long(handle, CURLOPT_POST, 1)
-            } else if let body = template.body {
-                cutover_easy_setopt_long(handle, CURLOPT_POST, 1)
-                cutover_easy_setopt_ptr(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: body.baseAddress))
-                cutover_easy_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
             } else {
                 cutover_easy_setopt_long(handle, CURLOPT_HTTPGET, 1)
             }
         }
+        self.seq = seq
+        earlierAttempts.removeAll()
+        requestBytesBefore = 0
+        startResponse()
+    }
+
+    /// Forgets what an attempt's response said: a new request, or libcurl's replay.
+    private func startResponse() {
         upstreamHeader = nil
         routerHeader = nil
         faultHeader = nil
         if !relayHeaders.isEmpty { relayHeaders.removeAll() }
-        tail.removeAll(keepingCapacity: true)
+        status = 0
+        splitter = SSESplitter()
         lastEventUs = 0
+        bodyDigest = Digest64()
+        if semantic {
+            semanticAnswer = SemanticAnswer()
+            semanticBody.removeAll(keepingCapacity: true)
+        }
+        attemptResponseBytes = 0
     }
 
     /// Where this transfer's own bodies are assembled (its capacity is kept).
@@ -142,51 +179,81 @@ final class CurlTransfer {
 
     /// Builds this request's body in the transfer's own buffer (`RequestTemplates.body`): the
     /// template's start, the conversation so far, this turn's prompt, then `max_tokens`.
-    func setBody(_ template: RequestTemplates.Template, maxTokens: Int, promptBytes: Int?, earlierTurns: [(promptBytes: Int?, answerTokens: Int)]) {
-        guard template.bodyHead != nil else { return }
-        RequestTemplates.body(template, into: &scratch, maxTokens: maxTokens, promptBytes: promptBytes, earlierTurns: earlierTurns)
+    /// Returns the digest of its messages.
+    func setBody(
+        _ requests: RequestTemplates, _ template: RequestTemplates.Template, maxTokens: Int, promptBytes: Int?, earlierTurns: [RequestTemplates.Turn]
+    ) -> UInt64 {
+        guard template.bodyHead != nil else { return 0 }
+        let digest = requests.body(template, into: &scratch, seq: seq, maxTokens: maxTokens, promptBytes: promptBytes, earlierTurns: earlierTurns)
         let size = scratch.count
         if size > ownBodyCapacity {
             free(ownBody)
             ownBodyCapacity = max(size, 2 * ownBodyCapacity)
             ownBody = malloc(ownBodyCapacity)
         }
-        guard let ownBody else { return }
+        guard let ownBody else { return digest }
         scratch.withUnsafeBytes { ownBody.copyMemory(from: $0.baseAddress!, byteCount: size) }
         cutover_easy_setopt_ptr(handle, CURLOPT_POSTFIELDS, ownBody)
         cutover_easy_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(size))
+        return digest
     }
 
-    fileprivate func onAttempt() {
+    /// The answer as the upstream's ledger digests it (0 when no response came): its body
+    /// bytes, or for a `semantic` relay what it says.
+    var answerDigest: UInt64 {
+        guard status != 0 else { return 0 }
+        guard semantic else { return bodyDigest.value }
+        return isStream && (200..<300).contains(status) ? semanticAnswer.streamDigest : SemanticAnswer.digest(ofBody: semanticBody)
+    }
+
+    fileprivate func onAttempt(localPort: Int32) {
+        let now = clock.nowMicros
+        var sent = 0
+        cutover_easy_getinfo_long(handle, CURLINFO_REQUEST_SIZE, &sent)
+        if record.attempts > 0 {
+            // libcurl gave the last attempt up (its reused connection died unanswered) and sends again.
+            earlierAttempts.append(
+                EarlierAttempt(
+                    sentUs: attemptSentUs, endedUs: now, localPort: attemptPort, requestBytes: UInt32(clamping: max(0, sent - requestBytesBefore)),
+                    responseBytes: attemptResponseBytes))
+        }
+        requestBytesBefore = sent
         record.attempts &+= 1
+        attemptSentUs = now
+        attemptPort = UInt16(clamping: localPort)
         // A replay starts its response afresh.
         record.firstByteUs = 0
         record.bytes = 0
         record.chunks = 0
-        record.flags = 0
+        record.flags &= LedgerRecord.heldBackFlag
         record.firstTokenUs = 0
         record.lastTokenUs = 0
         record.maxGapUs = 0
         record.tokens = 0
         record.contentEvents = 0
         record.usageTokens = 0
-        lastEventUs = 0
-        tail.removeAll(keepingCapacity: true)
+        startResponse()
     }
 
     fileprivate func onHeader(_ line: UnsafeRawBufferPointer) {
         if record.firstByteUs == 0 { record.firstByteUs = clock.nowMicros }
+        attemptResponseBytes &+= UInt32(truncatingIfNeeded: line.count)
+        if line.starts(with: "HTTP/".utf8) {
+            // A new response head (after 1xx): start over.
+            upstreamHeader = nil
+            routerHeader = nil
+            faultHeader = nil
+            relayHeaders.removeAll()
+            record.flags &= ~(LedgerRecord.stampedFlag | LedgerRecord.echoMatchedFlag | LedgerRecord.echoDifferedFlag)
+            status = Self.statusCode(line)
+            return
+        }
         // Only the headers the ledger needs are decoded: the "x-" ones and Retry-After.
         let first = line.count > 12 ? line[0] | 0x20 : 0
         if line.count > 12, first != UInt8(ascii: "x"), first != UInt8(ascii: "r") { return }
-        guard line.count > 12, let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
-            if line.starts(with: "HTTP/".utf8) {  // a new response head (after 1xx): start over
-                upstreamHeader = nil
-                routerHeader = nil
-                faultHeader = nil
-                relayHeaders.removeAll()
-                record.flags &= ~LedgerRecord.stampedFlag
-            }
+        guard line.count > 12, let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return }
+        if colon == 12, Self.isRequestIDName(line) {
+            record.flags |= echoes(UnsafeRawBufferPointer(rebasing: line[(colon + 1)...])) ? LedgerRecord.echoMatchedFlag : LedgerRecord.echoDifferedFlag
             return
         }
         let name = String(decoding: line[..<colon], as: UTF8.self).lowercased()
@@ -206,38 +273,76 @@ final class CurlTransfer {
 
     fileprivate func onBody(_ bytes: UnsafeRawBufferPointer) {
         record.bytes &+= UInt32(truncatingIfNeeded: bytes.count)
+        attemptResponseBytes &+= UInt32(truncatingIfNeeded: bytes.count)
+        bodyDigest.add(bytes)
+        let events = isStream && (200..<300).contains(status)
+        if semantic, !events, semanticBody.count < Self.semanticBodyLimit { semanticBody.append(contentsOf: bytes) }
         guard isStream else { return }
-        // Count SSE events (blank-line terminated) and look for "data: [DONE]", across chunk edges.
-        tail.append(contentsOf: bytes)
-        var index = 0
-        var consumed = 0
         var now: UInt32 = 0
-        while index + 1 < tail.count {
-            if tail[index] == UInt8(ascii: "\n"), tail[index + 1] == UInt8(ascii: "\n") {
-                if now == 0 { now = clock.nowMicros }
-                if lastEventUs != 0, now > lastEventUs { record.maxGapUs = max(record.maxGapUs, now - lastEventUs) }
-                lastEventUs = now
-                let event = tail[consumed..<index]
-                if event.count < 64, String(decoding: event, as: UTF8.self).hasSuffix("[DONE]") {
-                    record.flags |= LedgerRecord.doneFlag
-                } else {
-                    record.chunks &+= 1
-                    let reading = StreamEventReading(event)
-                    if reading.words > 0 {
-                        if record.firstTokenUs == 0 { record.firstTokenUs = now }
-                        record.lastTokenUs = now
-                        record.tokens &+= UInt16(clamping: reading.words)
-                        record.contentEvents &+= 1
-                    }
-                    if let usage = reading.completionTokens { record.usageTokens = UInt16(clamping: usage) }
-                }
-                consumed = index + 2
-                index += 2
-            } else {
-                index += 1
-            }
+        splitter.feed(bytes) { data, _ in
+            if now == 0 { now = clock.nowMicros }
+            onEvent(data, at: now)
         }
-        tail.removeFirst(consumed)
+    }
+
+    /// A whole body kept for a `semantic` reading is at most this long (a chat completion is
+    /// far shorter; a longer one reads as unparseable, which matches no upstream content).
+    private static let semanticBodyLimit = 4 << 20
+
+    /// One stream event's data.
+    private func onEvent(_ data: ArraySlice<UInt8>, at now: UInt32) {
+        if lastEventUs != 0, now > lastEventUs { record.maxGapUs = max(record.maxGapUs, now - lastEventUs) }
+        lastEventUs = now
+        if data.elementsEqual(Self.done) {
+            record.flags |= LedgerRecord.doneFlag
+            return
+        }
+        record.chunks &+= 1
+        let reading = StreamEventReading(data)
+        if reading.words > 0 {
+            if record.firstTokenUs == 0 { record.firstTokenUs = now }
+            record.lastTokenUs = now
+            record.tokens &+= UInt16(clamping: reading.words)
+            record.contentEvents &+= 1
+        }
+        if let usage = reading.completionTokens { record.usageTokens = UInt16(clamping: usage) }
+        if semantic { semanticAnswer.event(data) }
+    }
+
+    private static let done = Array("[DONE]".utf8)
+
+    /// The status code of a status line (`HTTP/1.1 200 OK`), 0 when it has none.
+    private static func statusCode(_ line: UnsafeRawBufferPointer) -> Int {
+        guard let space = line.firstIndex(of: UInt8(ascii: " ")), space + 3 < line.count else { return 0 }
+        var code = 0
+        for index in (space + 1)...(space + 3) {
+            let digit = line[index] &- UInt8(ascii: "0")
+            guard digit < 10 else { return 0 }
+            code = code * 10 + Int(digit)
+        }
+        return code
+    }
+
+    /// Whether a header line's name is `X-Request-ID` (any case).
+    private static func isRequestIDName(_ line: UnsafeRawBufferPointer) -> Bool {
+        zip(line.prefix(12), "x-request-id".utf8).allSatisfy { $0 | 0x20 == $1 | 0x20 }
+    }
+
+    /// Whether an `X-Request-ID` value (with its spaces) is this request's id.
+    private func echoes(_ value: UnsafeRawBufferPointer) -> Bool {
+        var start = value.startIndex
+        var end = value.endIndex
+        while start < end, value[start] == UInt8(ascii: " ") || value[start] == UInt8(ascii: "\t") { start += 1 }
+        while end > start, value[end - 1] <= UInt8(ascii: " ") { end -= 1 }
+        let text = UnsafeRawBufferPointer(rebasing: value[start..<end])
+        guard text.count > runIDBytes.count + 1, text.starts(with: runIDBytes), text[runIDBytes.count] == UInt8(ascii: "-") else { return false }
+        var number: UInt64 = 0
+        for byte in text[(runIDBytes.count + 1)...] {
+            let digit = byte &- UInt8(ascii: "0")
+            guard digit < 10, number < UInt64.max / 10 else { return false }
+            number = number * 10 + UInt64(digit)
+        }
+        return number == seq
     }
 }
 
@@ -288,8 +393,8 @@ private let transferWriteHeader: cutover_curl_data_cb = { data, size, count, con
     return length
 }
 
-/// CURLOPT_PREREQFUNCTION: one call per attempt to send the request.
-private let transferPrerequest: cutover_curl_prereq_cb = { context, _, _, _, _ in
-    if let context { Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue().onAttempt() }
+/// CURLOPT_PREREQFUNCTION: one call per attempt to send the request, on its connection.
+private let transferPrerequest: cutover_curl_prereq_cb = { context, _, _, _, localPort in
+    if let context { Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue().onAttempt(localPort: localPort) }
     return 0  // CURL_PREREQFUNC_OK
 }

@@ -49,6 +49,8 @@ final class LoadEngine {
     private(set) var records: [LedgerRecord] = []
     /// Relay headers of this thread's non-2xx responses, by sequence number.
     private(set) var errorHeaders: [UInt32: [String: String]] = [:]
+    /// How the earlier attempts of this thread's replayed requests ended, by sequence number.
+    private(set) var earlierAttempts: [UInt32: [EarlierAttempt]] = [:]
 
     /// Longest wait for socket events: the loop looks at the schedule at least this often.
     private static let longestWaitNanos: UInt64 = 50_000_000
@@ -124,6 +126,8 @@ final class LoadEngine {
             sentByClient = Array(repeating: 0, count: mine)
             for client in 0..<mine { readyClients.insert(ReadyClient(atUs: 0, client: client)) }
         }
+        /// The open model's slot that found every transfer slot taken, while it waits for one.
+        var blockedSlot = -1
         var readyFDs = [Int32](repeating: 0, count: 512)
         var readyFlags = [Int32](repeating: 0, count: 512)
         var running: Int32 = 0
@@ -137,12 +141,18 @@ final class LoadEngine {
                     if due > now { break }
                     if now - due > maxLagMicros {
                         let choice = plan.choices(for: UInt64(next))
-                        records.append(.notSent(seq: UInt32(next), session: choice.session, intendedUs: UInt32(due), endpoint: choice.mix.endpoint))
+                        var record = LedgerRecord.notSent(seq: UInt32(next), session: choice.session, intendedUs: UInt32(due), endpoint: choice.mix.endpoint)
+                        // Every transfer slot still waits on the router: its back-pressure, not the generator's lateness.
+                        if inFlight >= plan.maxInFlight { record.flags |= LedgerRecord.heldBackFlag }
+                        records.append(record)
                         next += stride
                         continue
                     }
-                    guard let transfer = takeTransfer() else { break }
-                    start(transfer, seq: UInt64(next), intendedUs: UInt32(due))
+                    guard let transfer = takeTransfer() else {
+                        blockedSlot = next
+                        break
+                    }
+                    start(transfer, seq: UInt64(next), intendedUs: UInt32(due), heldBack: next == blockedSlot)
                     next += stride
                 }
             } else if now < durationMicros {
@@ -203,24 +213,27 @@ final class LoadEngine {
         guard transfers.count < limit else { return nil }
         let transfer = CurlTransfer(
             clock: clock, timeoutMs: plan.requestTimeout.milliseconds, connectTimeoutMs: plan.connectTimeout.milliseconds, runID: plan.runID,
-            extraHeaders: requests.extraHeaders)
+            extraHeaders: requests.extraHeaders, relay: plan.relay)
         transfers.append(transfer)
         return transfer
     }
 
-    private func start(_ transfer: CurlTransfer, seq: UInt64, intendedUs: UInt32) {
+    /// Sends slot `seq`; `heldBack` when it waited for a transfer slot the router held.
+    private func start(_ transfer: CurlTransfer, seq: UInt64, intendedUs: UInt32, heldBack: Bool = false) {
         let choice = plan.choices(for: seq)
         let templateIndex = requests.index(mix: choice.mixIndex, model: choice.modelIndex)
         transfer.record = LedgerRecord(
             seq: UInt32(truncatingIfNeeded: seq), session: choice.session, intendedUs: intendedUs, sentUs: 0, firstByteUs: 0, doneUs: 0,
             bytes: 0, status: 0, fault: 0, chunks: 0, servedBy: .unknown, outcome: .transport, endpoint: choice.mix.endpoint, curlCode: 0,
-            flags: 0)
+            flags: heldBack ? LedgerRecord.heldBackFlag : 0)
         let template = requests.templates[templateIndex]
         transfer.prepare(template: templateIndex, template, url: urls[templateIndex], seq: seq, session: choice.session)
         if template.bodyHead != nil {
-            transfer.setBody(
-                template, maxTokens: plan.maxTokens(forSlot: seq), promptBytes: plan.promptBytes(forSlot: seq),
-                earlierTurns: plan.earlierTurns(ofSlot: seq).map { (plan.promptBytes(forSlot: $0), plan.maxTokens(forSlot: $0)) })
+            transfer.record.messagesDigest = transfer.setBody(
+                requests, template, maxTokens: plan.maxTokens(forSlot: seq), promptBytes: plan.promptBytes(forSlot: seq),
+                earlierTurns: plan.earlierTurns(ofSlot: seq).map {
+                    RequestTemplates.Turn(seq: $0, promptBytes: plan.promptBytes(forSlot: $0), answerTokens: plan.maxTokens(forSlot: $0))
+                })
         }
         transfer.record.sentUs = clock.nowMicros
         if let after = plan.cancelAfterUs(forSlot: seq) {
@@ -285,6 +298,14 @@ final class LoadEngine {
         cutover_easy_getinfo_long(transfer.handle, CURLINFO_RESPONSE_CODE, &status)
         record.status = UInt16(clamping: status)
         record.curlCode = UInt8(clamping: Int(code.rawValue))
+        if code == CURLE_COULDNT_CONNECT || code == CURLE_OUT_OF_MEMORY {
+            // Whether the harness itself ran out of descriptors (its fault, never the router's).
+            var osErrno = 0
+            cutover_easy_getinfo_long(transfer.handle, CURLINFO_OS_ERRNO, &osErrno)
+            if osErrno == Int(EMFILE) || osErrno == Int(ENFILE) { record.flags |= LedgerRecord.descriptorsExhaustedFlag }
+        }
+        record.answerDigest = transfer.answerDigest
+        if !transfer.earlierAttempts.isEmpty { earlierAttempts[record.seq] = transfer.earlierAttempts }
         record.servedBy = ServedBy(header: transfer.upstreamHeader)
         record.routerHeader = ServedBy(header: transfer.routerHeader)
         let stamp = transfer.faultHeader

@@ -14,7 +14,7 @@ package enum LoadGenerator {
         // Random arrivals are drawn once, so that every thread stripes the same schedule.
         let arrivals = plan.arrival == .constant ? nil : plan.scheduledCount.map { ArrivalTimes(count: $0, arrival: plan.arrival, seed: plan.seed) }
         let started = Date()
-        typealias Part = (records: [LedgerRecord], errorHeaders: [UInt32: [String: String]])
+        typealias Part = (records: [LedgerRecord], errorHeaders: [UInt32: [String: String]], earlierAttempts: [UInt32: [EarlierAttempt]])
         let parts = await withTaskGroup(of: Part.self) { group in
             for thread in 0..<max(1, plan.threads) {
                 group.addTask {
@@ -23,7 +23,7 @@ package enum LoadGenerator {
                             let engine = LoadEngine(
                                 plan: plan, clock: clock, thread: thread, stamps: stamps, requests: requests, arrivals: arrivals, progress: progress, stop: stop)
                             engine.run()
-                            continuation.resume(returning: (engine.records, engine.errorHeaders))
+                            continuation.resume(returning: (engine.records, engine.errorHeaders, engine.earlierAttempts))
                         }
                         worker.name = "cutover-load-\(thread)"
                         worker.stackSize = 1 << 20
@@ -42,7 +42,8 @@ package enum LoadGenerator {
         if !zip(records, records.dropFirst()).allSatisfy({ $0.seq < $1.seq }) { records.sort { $0.seq < $1.seq } }
         withExtendedLifetime(requests) {}
         let errorHeaders = parts.reduce(into: [UInt32: [String: String]]()) { all, part in all.merge(part.errorHeaders) { $1 } }
-        let ledger = ClientLedger(runID: plan.runID, records: records, faultStamps: stamps.names, errorHeaders: errorHeaders)
+        let earlierAttempts = parts.reduce(into: [UInt32: [EarlierAttempt]]()) { all, part in all.merge(part.earlierAttempts) { $1 } }
+        let ledger = ClientLedger(runID: plan.runID, records: records, faultStamps: stamps.names, errorHeaders: errorHeaders, earlierAttempts: earlierAttempts)
         return LoadResult(plan: plan, ledger: ledger, startedAt: started, elapsedSeconds: elapsed)
     }
 }

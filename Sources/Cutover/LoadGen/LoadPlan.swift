@@ -107,6 +107,9 @@ package struct LoadPlan: Sendable {
     package var shard = Shard.whole
     /// Extra header on every request (e.g. an API key).
     package var headers: [(name: String, value: String)] = []
+    /// How the target relays answers: what the client digests of each one (its body bytes,
+    /// or its content) to match it with the upstream's.
+    package var relay = RelayKind.verbatim
 
     package init(url: String, model: Model, duration: Duration) {
         self.url = url.hasSuffix("/") ? String(url.dropLast()) : url

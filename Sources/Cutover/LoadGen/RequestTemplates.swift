@@ -1,17 +1,17 @@
 import Foundation
 import HTTPServerCore
+import MockUpstream
 
-/// The request URLs and bodies of a run, built once and kept alive for every transfer.
+/// The request URLs and body starts of a run, built once and kept alive for every transfer.
 ///
 /// `@unchecked Sendable`: filled in `init` and only read afterwards; the buffers are
 /// freed in `deinit`, after every engine thread has ended.
 final class RequestTemplates: @unchecked Sendable {
     struct Template {
         let url: UnsafePointer<CChar>
-        /// The body, when every request of the template has the same one.
-        let body: UnsafeRawBufferPointer?
-        /// Otherwise the body's start (`{"model":…,"messages":[`); the transfer adds the
-        /// messages, `max_tokens` and `stream` per request (`CurlTransfer.setBody`).
+        /// For a chat request, the body's start (`{"model":…,"messages":[`); every chat body is
+        /// its request's own (it names the request), so the transfer adds the messages,
+        /// `max_tokens` and `stream` per request (`CurlTransfer.setBody`). Nil for a GET.
         let bodyHead: [UInt8]?
         let stream: Bool
     }
@@ -32,7 +32,7 @@ final class RequestTemplates: @unchecked Sendable {
     /// can be checked against `usage.completion_tokens`.
     static let streamFields = #","stream":true,"stream_options":{"include_usage":true}"#
 
-    /// The short prompt of requests without a drawn size.
+    /// The short prompt of requests without a drawn size (after the request's identity).
     static let shortPrompt = Array("Hello from cutover".utf8)
 
     /// One template per (mix entry, model), at `mix * models + model`.
@@ -40,56 +40,77 @@ final class RequestTemplates: @unchecked Sendable {
     private var allocations: [UnsafeMutableRawPointer] = []
     let extraHeaders: [String]
     private let modelCount: Int
+    /// `(request <runID>-` as the prompt holds it, and as JSON writes it.
+    private let identityText: [UInt8]
+    private let identityJSON: [UInt8]
 
     init(plan: LoadPlan) {
         extraHeaders = plan.headers.map { "\($0.name): \($0.value)" }
         modelCount = plan.models.count
+        let marker = RequestIdentity.marker(plan.runID + "-")
+        identityText = Array(marker.utf8.dropLast())
+        identityJSON = Array(JSON.quoted(String(decoding: identityText, as: UTF8.self)).utf8.dropFirst().dropLast())
         for entry in plan.mix {
             for model in plan.models {
                 let path = entry.endpoint == .models ? "/v1/models" : "/v1/chat/completions"
                 let url = strdup(plan.url + path)!
                 allocations.append(UnsafeMutableRawPointer(url))
-                var body: UnsafeRawBufferPointer?
-                var bodyHead: [UInt8]?
-                if entry.endpoint != .models, !entry.fixedBody || plan.turns > 1 {
-                    bodyHead = Array(#"{"model":\#(JSON.quoted(model.name)),"messages":["#.utf8)
-                } else if entry.endpoint != .models {
-                    let stream = entry.endpoint == .chatStream ? Self.streamFields : ""
-                    let text =
-                        #"{"model":\#(JSON.quoted(model.name)),"messages":[{"role":"user","content":"Hello from cutover"}],"max_tokens":\#(entry.maxTokens)\#(stream)}"#
-                    let bytes = Array(text.utf8)
-                    let memory = malloc(max(1, bytes.count))!
-                    memory.copyMemory(from: bytes, byteCount: bytes.count)
-                    allocations.append(memory)
-                    body = UnsafeRawBufferPointer(start: memory, count: bytes.count)
-                }
-                templates.append(Template(url: UnsafePointer(url), body: body, bodyHead: bodyHead, stream: entry.endpoint == .chatStream))
+                let bodyHead = entry.endpoint == .models ? nil : Array(#"{"model":\#(JSON.quoted(model.name)),"messages":["#.utf8)
+                templates.append(Template(url: UnsafePointer(url), bodyHead: bodyHead, stream: entry.endpoint == .chatStream))
             }
         }
     }
 
     func index(mix: Int, model: Int) -> Int { mix * modelCount + model }
 
-    /// Appends the body of one request: the template's start, the conversation so far
-    /// (each earlier turn's prompt and an answer of as many words as it asked tokens), this
-    /// turn's prompt, then `max_tokens` and `stream`.
-    static func body(
-        _ template: Template, into bytes: inout [UInt8], maxTokens: Int, promptBytes: Int?, earlierTurns: [(promptBytes: Int?, answerTokens: Int)]
-    ) {
-        guard let head = template.bodyHead else { return }
-        func prompt(_ size: Int?) -> ArraySlice<UInt8> { size.map { filler.prefix(min($0, filler.count)) } ?? shortPrompt[...] }
+    /// One turn of a conversation as the body carries it.
+    struct Turn {
+        /// The slot whose prompt it is (its identity).
+        var seq: UInt64
+        var promptBytes: Int?
+        /// Earlier turns only: the answer's length, one word a token.
+        var answerTokens: Int
+    }
+
+    /// Writes the body of request `seq` into `bytes`: the template's start, the
+    /// conversation so far (each earlier turn's prompt and an answer of as many words as it
+    /// asked tokens), this turn's prompt, then `max_tokens` and `stream`. Every prompt opens
+    /// with its own request's identity (`RequestIdentity`). Returns the digest of the
+    /// messages (`ExchangeFingerprint.messages`), which the upstream's ledger must match.
+    func body(_ template: Template, into bytes: inout [UInt8], seq: UInt64, maxTokens: Int, promptBytes: Int?, earlierTurns: [Turn]) -> UInt64 {
+        guard let head = template.bodyHead else { return 0 }
+        var digest = ExchangeFingerprint.Messages()
         bytes.removeAll(keepingCapacity: true)
         bytes += head
-        for turn in earlierTurns {
+        func prompt(_ slot: UInt64, _ size: Int?) {
             bytes += #"{"role":"user","content":""#.utf8
-            bytes += prompt(turn.promptBytes)
-            bytes += #""},{"role":"assistant","content":""#.utf8
-            for _ in 0..<turn.answerTokens { bytes += answerWord }
+            digest.begin(role: "user")
+            var number = Array(String(slot).utf8)
+            number += ") ".utf8
+            bytes += identityJSON
+            bytes += number
+            digest.text(identityText)
+            digest.text(number)
+            let rest = size.map { Self.filler.prefix(max(0, min($0 - identityText.count - number.count, Self.filler.count))) } ?? Self.shortPrompt[...]
+            bytes += rest
+            digest.text(rest)
+            digest.end()
+            bytes += #""}"#.utf8
+        }
+        for turn in earlierTurns {
+            prompt(turn.seq, turn.promptBytes)
+            bytes += #",{"role":"assistant","content":""#.utf8
+            digest.begin(role: "assistant")
+            for _ in 0..<turn.answerTokens {
+                bytes += Self.answerWord
+                digest.text(Self.answerWord)
+            }
+            digest.end()
             bytes += #""},"#.utf8
         }
-        bytes += #"{"role":"user","content":""#.utf8
-        bytes += prompt(promptBytes)
-        bytes += #""}],"max_tokens":\#(maxTokens)\#(template.stream ? streamFields : "")}"#.utf8
+        prompt(seq, promptBytes)
+        bytes += #"],"max_tokens":\#(maxTokens)\#(template.stream ? Self.streamFields : "")}"#.utf8
+        return digest.value
     }
 
     deinit {

@@ -15,7 +15,8 @@ package struct ControlPath: Sendable {
 
     init(control: ClientLedger?, records: [LedgerRecord]) {
         let probes = (control?.records ?? []).filter { $0.outcome != .notSent }.map { ($0.intendedUs, $0.waitedUs) }.sorted { $0.0 < $1.0 }
-        let lags = records.filter { $0.outcome != .notSent }.map { ($0.intendedUs, $0.lagUs) }.sorted { $0.0 < $1.0 }
+        // Slots that waited for a transfer slot the router held are late by the router's doing.
+        let lags = records.filter { $0.outcome != .notSent && !$0.heldBack }.map { ($0.intendedUs, $0.lagUs) }.sorted { $0.0 < $1.0 }
         probeTimes = probes.map(\.0)
         probeWaits = probes.map(\.1)
         lagTimes = lags.map(\.0)
@@ -27,9 +28,9 @@ package struct ControlPath: Sendable {
     package var isPresent: Bool { !probeTimes.isEmpty }
 
     /// The machine's noise in `[from, to)`: noisy when the control probes' p90 rose more
-    /// than `boundUs` above their median, or the generator's p99 lag passed `boundUs`, or
-    /// too few probes ran to tell.
-    package func noise(fromUs from: UInt32, toUs to: UInt32, boundUs: UInt32) -> MachineNoise {
+    /// than `boundUs` above their median, or (with `generatorLag`) the generator's p99 lag
+    /// passed `boundUs`, or too few probes ran to tell.
+    package func noise(fromUs from: UInt32, toUs to: UInt32, boundUs: UInt32, generatorLag: Bool = true) -> MachineNoise {
         let inSpan = Array(probeWaits[probeTimes.insertionIndex(of: from)..<probeTimes.insertionIndex(of: max(from, to))])
         let lagSpan = Array(lagValues[lagTimes.insertionIndex(of: from)..<lagTimes.insertionIndex(of: max(from, to))])
         let p90 = Percentile.of(inSpan, 0.9) ?? 0
@@ -40,7 +41,7 @@ package struct ControlPath: Sendable {
             reason = "only \(inSpan.count) control probes ran in the span"
         } else if excess > boundUs {
             reason = "the control path, with no router, was \(Double(excess) / 1000) ms slower than usual (p90)"
-        } else if lag > boundUs {
+        } else if generatorLag, lag > boundUs {
             reason = "the generator itself sent \(Double(lag) / 1000) ms late (p99 lag)"
         }
         return MachineNoise(

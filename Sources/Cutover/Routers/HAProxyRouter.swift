@@ -56,7 +56,10 @@ package actor HAProxyRouter: RouterDriver {
     }
 
     /// `folder`: where a relative `binary` is found (the profile file's folder).
-    package init(name: String, settings: Settings, folder: URL) {
+    package nonisolated let relay: RelayTerms
+
+    package init(name: String, settings: Settings, folder: URL, relay: RelayTerms = RelayTerms()) {
+        self.relay = relay
         self.profile = name
         self.settings = settings
         binary = ProcessGroup.locate(settings.binary, relativeTo: folder).path

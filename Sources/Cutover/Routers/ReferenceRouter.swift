@@ -18,8 +18,11 @@ package actor ReferenceRouter: RouterDriver {
         package var description: String
     }
 
-    package init(executable: URL) {
+    package nonisolated let relay: RelayTerms
+
+    package init(executable: URL, relay: RelayTerms = RelayTerms()) {
         self.executable = executable
+        self.relay = relay
     }
 
     /// The router next to the running executable (`cutover` and `bluegreen-router` are

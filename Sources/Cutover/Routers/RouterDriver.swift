@@ -80,10 +80,13 @@ package protocol RouterDriver: Sendable {
     /// For a failed check: the router's published behaviour that explains it, if this kind
     /// of router has one, so that the reader of the report knows what the evidence shows.
     func knownBehaviour(behind failure: CheckResult) -> String?
+    /// What the router may change of an exchange (its profile's `relay:` and `model_map:`).
+    var relay: RelayTerms { get }
 }
 
 extension RouterDriver {
     package func knownBehaviour(behind failure: CheckResult) -> String? { nil }
+    package var relay: RelayTerms { RelayTerms() }
 }
 
 extension RouterEnvironment {

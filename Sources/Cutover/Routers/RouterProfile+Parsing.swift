@@ -45,7 +45,7 @@ extension RouterProfile {
         guard let kind = Kind(rawValue: kindName) else {
             throw kindNode.error("expected one of \(Kind.allCases.map(\.rawValue).joined(separator: ", ")), got '\(kindName)'")
         }
-        let common: Set<String> = ["name", "kind", "description"]
+        let common: Set<String> = ["name", "kind", "description", "relay", "model_map"]
         let fields: [String: ConfigNode]
         switch kind {
         case .reference: fields = try root.object(allowed: common.union(["binary"]))
@@ -64,6 +64,14 @@ extension RouterProfile {
         }
         var profile = RouterProfile(
             name: name, kind: kind, description: try fields["description"]?.string() ?? "", source: source, folder: folder, actions: [:])
+        if let node = fields["relay"] { profile.relay.kind = try choice(node) }
+        if let node = fields["model_map"] {
+            for entry in try node.entries() {
+                let upstream = try entry.node.string()
+                guard !entry.key.isEmpty, !upstream.isEmpty else { throw entry.node.error("expected a model name for the upstream, got '\(upstream)'") }
+                profile.relay.modelMap[entry.key] = upstream
+            }
+        }
         if kind == .reference {
             profile.binary = try fields["binary"]?.string()
             return profile

@@ -59,6 +59,8 @@ public struct RouterProfile: Sendable {
     package var executable: ProfileTemplate?
     /// Prints the router build's version.
     package var version: Step?
+    /// What the router may change of an exchange (`relay:`, `model_map:`).
+    package var relay = RelayTerms()
 
     /// The action steps a profile may have, and the ones an `exec` or `http` profile must have.
     static let actionNames = ["validate", "canary", "promote", "rollback", "restart"]
@@ -101,11 +103,11 @@ public struct RouterProfile: Sendable {
     package func driver(referenceBinary: URL? = nil) -> any RouterDriver {
         switch kind {
         case .reference:
-            return ReferenceRouter(executable: routerBinary(override: referenceBinary))
+            return ReferenceRouter(executable: routerBinary(override: referenceBinary), relay: relay)
         case .nginx:
-            return NginxRouter(name: name, settings: nginx ?? NginxRouter.Settings(), folder: folder)
+            return NginxRouter(name: name, settings: nginx ?? NginxRouter.Settings(), folder: folder, relay: relay)
         case .haproxy:
-            return HAProxyRouter(name: name, settings: haproxy ?? HAProxyRouter.Settings(), folder: folder)
+            return HAProxyRouter(name: name, settings: haproxy ?? HAProxyRouter.Settings(), folder: folder, relay: relay)
         case .exec, .http:
             return ScriptedRouter(self)
         }

@@ -23,9 +23,12 @@ package actor ScriptedRouter: RouterDriver {
         package var description: String
     }
 
+    package nonisolated let relay: RelayTerms
+
     package init(_ profile: RouterProfile) {
         self.spec = profile
         self.profile = profile.name
+        self.relay = profile.relay
     }
 
     package func start(_ environment: RouterEnvironment) async throws -> String {

@@ -37,6 +37,6 @@ package final class CoordinatorAPI: Sendable {
             return .respond(PlannedResponse(status: .ok, headers: HTTPHeaders([("content-type", "application/json")]), body: .full(ByteBuffer(string: value.json))))
         }
 
-        func finished(ticket: UInt64, status: Int?, outcome: RequestOutcome, bytes: Int, chunks: Int) {}
+        func finished(ticket: UInt64, _ end: ExchangeEnd) {}
     }
 }

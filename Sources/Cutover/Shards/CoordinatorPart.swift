@@ -9,7 +9,7 @@ import MockUpstream
 /// `cutover merge PART… coordinator.json --report-dir DIR` judges it again.
 package struct CoordinatorPart: Codable, Sendable {
     package static let fileName = "coordinator.json"
-    package static let format = "cutover-coordinator-part-1"
+    package static let format = "cutover-coordinator-part-2"
 
     package var format = Self.format
     package var suiteFile: String
@@ -25,11 +25,14 @@ package struct CoordinatorPart: Codable, Sendable {
     package var faults: [FaultEntry]
     package var harnessFailures: [String]
     package var log: [String]
-    package var upstream: [String: [Entry]]
+    /// Each upstream's ledger, as the mock encodes its entries.
+    package var upstream: [String: [LedgerEntry]]
     package var upstreamDropped: [String: UInt64]
     package var control: Control?
     /// What the coordinator already knew was wrong (a shard that died, a clock off).
     package var problems: [String]
+    /// What the router may change of an exchange: how its answers were read and matched.
+    package var relay: RelayTerms
 
     package struct Build: Codable, Sendable {
         var profile, version, sha256, executable: String
@@ -41,26 +44,6 @@ package struct CoordinatorPart: Codable, Sendable {
         var fault: String
         var startUs: UInt32
         var endUs: UInt32
-    }
-
-    /// One upstream ledger entry.
-    package struct Entry: Codable, Sendable {
-        var seq: UInt64
-        var requestID: String
-        var sessionID: String?
-        var method: String
-        var path: String
-        var model: String?
-        var stream: Bool
-        var arrivalMs: Double
-        var finishMs: Double?
-        var faults: [String]
-        var status: Int?
-        var outcome: String
-        var bytes: Int
-        var chunks: Int
-        var requestBytes: Int
-        var faultHeaders: [String: String]
     }
 
     package struct Control: Codable, Sendable {
@@ -83,17 +66,11 @@ package struct CoordinatorPart: Codable, Sendable {
         faults = history.faults.map { FaultEntry(target: $0.target, fault: $0.fault.json.text, startUs: $0.startUs, endUs: $0.endUs) }
         harnessFailures = history.harnessFailures
         self.log = log
-        upstream = Dictionary(uniqueKeysWithValues: history.upstream.map { env, entries in
-            (env.name, entries.map {
-                Entry(
-                    seq: $0.seq, requestID: $0.requestID, sessionID: $0.sessionID, method: $0.method, path: $0.path, model: $0.model, stream: $0.stream,
-                    arrivalMs: $0.arrivalMs, finishMs: $0.finishMs, faults: $0.faults, status: $0.status, outcome: $0.outcome.rawValue, bytes: $0.bytes,
-                    chunks: $0.chunks, requestBytes: $0.requestBytes, faultHeaders: $0.faultHeaders)
-            })
-        })
+        upstream = Dictionary(uniqueKeysWithValues: history.upstream.map { ($0.key.name, $0.value) })
         upstreamDropped = Dictionary(uniqueKeysWithValues: history.upstreamLedgerDropped.map { ($0.key.name, $0.value) })
         control = history.control.map { Control(runID: $0.runID, records: $0.records, faultStamps: $0.faultStamps) }
         self.problems = problems
+        relay = history.relay
     }
 
     package func write(to file: URL) throws {
@@ -135,22 +112,15 @@ package struct CoordinatorPart: Codable, Sendable {
         var ledgers: [ServedBy: [LedgerEntry]] = [:]
         for (name, entries) in upstream {
             guard let env = ServedBy.allCases.first(where: { $0.name == name }) else { continue }
-            ledgers[env] = entries.map { e in
-                var entry = LedgerEntry(
-                    seq: e.seq, requestID: e.requestID, sessionID: e.sessionID, method: e.method, path: e.path, model: e.model, stream: e.stream,
-                    arrivalMs: e.arrivalMs, finishMs: e.finishMs, faults: e.faults, status: e.status, outcome: RequestOutcome(rawValue: e.outcome) ?? .completed,
-                    bytes: e.bytes, chunks: e.chunks)
-                entry.requestBytes = e.requestBytes
-                entry.faultHeaders = e.faultHeaders
-                return entry
-            }
+            ledgers[env] = entries
         }
         return RunHistory(
             client: client, upstream: ledgers, phases: phases, actions: actions, faults: windows, harnessFailures: harnessFailures,
             upstreamLedgerDropped: Dictionary(uniqueKeysWithValues: upstreamDropped.compactMap { name, count in
                 ServedBy.allCases.first { $0.name == name }.map { ($0, count) }
             }),
-            control: control.map { ClientLedger(runID: $0.runID, records: $0.records, faultStamps: $0.faultStamps) }, plan: plan, wallStartMs: wallStartMs)
+            control: control.map { ClientLedger(runID: $0.runID, records: $0.records, faultStamps: $0.faultStamps) }, plan: plan, wallStartMs: wallStartMs,
+            relay: relay)
     }
 
     package var routerBuild: RouterBuild { RouterBuild(profile: build.profile, version: build.version, sha256: build.sha256, executable: build.executable) }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// One shard's ledger, as it leaves the generator that made it: a JSON header line that
-/// says which run, schedule and stripe it belongs to, then its records, 58 bytes each,
+/// says which run, schedule and stripe it belongs to, then its records, 74 bytes each,
 /// little-endian. Binary, because a merge reads millions of them.
 package struct LedgerPart: Sendable {
     package struct Header: Codable, Sendable, Equatable {
@@ -34,17 +34,19 @@ package struct LedgerPart: Sendable {
         package var faultStamps: [String]
         /// Relay headers of error answers, by sequence number.
         package var errorHeaders: [String: [String: String]]
+        /// How the earlier attempts of replayed requests ended, by sequence number.
+        package var earlierAttempts: [String: [EarlierAttempt]] = [:]
 
         enum CodingKeys: String, CodingKey {
             case format, source, seed, schedule, shard, shards, scheduled, connections, records
             case runID = "run_id", startAtMs = "start_at_ms", wallStartMs = "wall_start_ms", wokeAtMs = "woke_at_ms", clockOffsetMs = "clock_offset_ms"
-            case elapsedSeconds = "elapsed_seconds", faultStamps = "fault_stamps", errorHeaders = "error_headers"
+            case elapsedSeconds = "elapsed_seconds", faultStamps = "fault_stamps", errorHeaders = "error_headers", earlierAttempts = "earlier_attempts"
         }
     }
 
-    package static let format = "cutover-ledger-part-1"
+    package static let format = "cutover-ledger-part-2"
     /// Bytes of one record in a part.
-    package static let recordSize = 58
+    package static let recordSize = 74
 
     package var header: Header
     package var records: [LedgerRecord]
@@ -68,7 +70,8 @@ package struct LedgerPart: Sendable {
             scheduled: scheduled, connections: connections, startAtMs: startAtMs, wallStartMs: wallStartMs, wokeAtMs: wokeAtMs,
             clockOffsetMs: clockOffsetMs,
             elapsedSeconds: result.elapsedSeconds, records: result.ledger.records.count, faultStamps: result.ledger.faultStamps,
-            errorHeaders: Dictionary(uniqueKeysWithValues: result.ledger.errorHeaders.map { (String($0.key), $0.value) }))
+            errorHeaders: Dictionary(uniqueKeysWithValues: result.ledger.errorHeaders.map { (String($0.key), $0.value) }),
+            earlierAttempts: Dictionary(uniqueKeysWithValues: result.ledger.earlierAttempts.map { (String($0.key), $0.value) }))
         records = result.ledger.records
     }
 
@@ -125,6 +128,7 @@ package struct LedgerPart: Sendable {
         out += [r.servedBy.rawValue, r.outcome.rawValue, r.endpoint.rawValue, r.curlCode, r.flags, r.attempts]
         for v in [r.firstTokenUs, r.lastTokenUs, r.maxGapUs] { u32(v) }
         for v in [r.tokens, r.contentEvents, r.usageTokens] { u16(v) }
+        for v in [r.answerDigest, r.messagesDigest] { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
     }
 
     private static func record(_ raw: UnsafeRawBufferPointer, at offset: Int) -> LedgerRecord {
@@ -150,6 +154,8 @@ package struct LedgerPart: Sendable {
         r.tokens = u16(52)
         r.contentEvents = u16(54)
         r.usageTokens = u16(56)
+        r.answerDigest = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset + 58, as: UInt64.self))
+        r.messagesDigest = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset + 66, as: UInt64.self))
         return r
     }
 }

@@ -81,6 +81,7 @@ package enum PartMerge {
         var records: [LedgerRecord] = []
         records.reserveCapacity(parts.reduce(0) { $0 + $1.part.records.count })
         var errorHeaders: [UInt32: [String: String]] = [:]
+        var earlierAttempts: [UInt32: [EarlierAttempt]] = [:]
         for (_, part) in parts {
             let map: [UInt16] = part.header.faultStamps.map { stamp in
                 if let known = index[stamp] { return known }
@@ -93,9 +94,11 @@ package enum PartMerge {
                 records.append(record)
             }
             for (seq, headers) in part.header.errorHeaders { if let seq = UInt32(seq) { errorHeaders[seq] = headers } }
+            for (seq, attempts) in part.header.earlierAttempts { if let seq = UInt32(seq) { earlierAttempts[seq] = attempts } }
         }
         records.sort { $0.seq < $1.seq }
-        return ClientLedger(runID: parts.first?.part.header.runID ?? "", records: records, faultStamps: stamps, errorHeaders: errorHeaders)
+        return ClientLedger(
+            runID: parts.first?.part.header.runID ?? "", records: records, faultStamps: stamps, errorHeaders: errorHeaders, earlierAttempts: earlierAttempts)
     }
 
     /// A part holds its stripe: in the open model exactly its slots, each once; in the

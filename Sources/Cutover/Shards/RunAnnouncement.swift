@@ -15,9 +15,11 @@ package struct RunAnnouncement: Codable, Sendable, Equatable {
     package var target: String
     /// The coordinator's wall clock when it answered (Unix ms).
     package var nowMs: Double
+    /// How the router relays answers, which decides how a shard's client reads them.
+    package var relay: RelayKind? = nil
 
     enum CodingKeys: String, CodingKey {
-        case suite, seed, schedule, shards, target
+        case suite, seed, schedule, shards, target, relay
         case runID = "run_id", startAtMs = "start_at_ms", nowMs = "now_ms"
     }
 

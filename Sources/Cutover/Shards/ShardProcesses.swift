@@ -21,11 +21,11 @@ package struct ShardProcesses: Sendable {
     }
 
     /// Starts every shard; each waits for `startAtMs`.
-    package func launch(target: String, seed: UInt64, startAtMs: Double, folder: URL) throws -> [ProcessGroup] {
+    package func launch(target: String, seed: UInt64, relay: RelayKind, startAtMs: Double, folder: URL) throws -> [ProcessGroup] {
         try (0..<count).map { index in
             let arguments = [
                 executable.path, "run", suiteFile, "--seed", String(seed), "--shard", "\(index)/\(count)", "--target", target, "--start-at",
-                String(format: "%.3f", startAtMs / 1_000), "--part", partFile(index, in: folder).path,
+                String(format: "%.3f", startAtMs / 1_000), "--part", partFile(index, in: folder).path, "--relay", relay.rawValue,
             ]
             return try ProcessGroup.launch(
                 "exec " + arguments.map(Self.quoted).joined(separator: " "), in: folder, logFile: folder.appendingPathComponent("shard-\(index).log"))

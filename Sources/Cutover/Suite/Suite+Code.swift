@@ -251,6 +251,8 @@ extension Suite {
         public static let actionsHonoured = Check("ActionsHonoured")
         /// A stream the client abandoned ended upstream too, within `max`.
         public static let cancelPropagation = Check("CancelPropagation")
+        /// Every request reached the upstream as the client sent it (model, messages, `max_tokens`, stream options, session).
+        public static let requestIntegrity = Check("RequestIntegrity")
 
         var json: JSON {
             var pairs: [(String, JSON)] = [("name", .string(name))]

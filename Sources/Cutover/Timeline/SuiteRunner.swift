@@ -96,7 +96,11 @@ package struct SuiteRunner: Sendable {
     var upstreamAPIKey: String? { suite.upstreams[.blue]?.apiKey ?? suite.upstreams[.green]?.apiKey }
 
     /// The load plan the suite asks for, aimed at `url`.
-    package func plan(url: String) -> LoadPlan { Self.plan(suite, seed: seed, url: url) }
+    package func plan(url: String) -> LoadPlan {
+        var plan = Self.plan(suite, seed: seed, url: url)
+        plan.relay = router.relay.kind
+        return plan
+    }
 
     /// The load plan of `suite` at `seed`: what a shard process carries a stripe of.
     package static func plan(_ suite: Suite, seed: UInt64, url: String) -> LoadPlan {
@@ -148,7 +152,7 @@ package struct SuiteRunner: Sendable {
         if let shards {
             wallStartMs += Double(ShardProcesses.startDelay.milliseconds)
             do {
-                shardGroups = try shards.launch(target: routerURL, seed: seed, startAtMs: wallStartMs, folder: workdir)
+                shardGroups = try shards.launch(target: routerURL, seed: seed, relay: plan.relay, startAtMs: wallStartMs, folder: workdir)
             } catch {
                 shardProblems.append("cannot start the shards: \(error)")
             }
@@ -163,7 +167,7 @@ package struct SuiteRunner: Sendable {
                 api.announce(
                     RunAnnouncement(
                         suite: suite.name, seed: seed, runID: plan.runID, schedule: plan.scheduleDigest, shards: remote.count, startAtMs: wallStartMs,
-                        target: remote.advertised(routerURL), nowMs: 0))
+                        target: remote.advertised(routerURL), nowMs: 0, relay: plan.relay))
                 coordinator = api
                 observer?(.step(atUs: 0, text: "coordinator at http://\(remote.listenHost):\(port)/run: \(remote.count) shards start in \(DurationText.format(remote.startDelay))"))
             } catch {
@@ -202,7 +206,7 @@ package struct SuiteRunner: Sendable {
         let history = RunHistory(
             client: result.ledger, upstream: upstream, phases: await timeline.phaseWindows(endUs: endUs), actions: await timeline.actions,
             faults: await timeline.faultWindows(endUs: endUs), harnessFailures: await timeline.harnessFailures, upstreamLedgerDropped: dropped, control: controlLedger, plan: plan,
-            wallStartMs: wallStartMs)
+            wallStartMs: wallStartMs, relay: router.relay)
         if let remote = remoteShards {
             // What only the coordinator saw, beside the shards' parts: `cutover merge` can judge again from them.
             let part = CoordinatorPart(
@@ -236,7 +240,9 @@ package struct SuiteRunner: Sendable {
         }
         // The run cannot vouch for anything when the generator or the harness failed it.
         var invalid: [String] = []
-        if let validity = checks.first(where: { $0.name == "GeneratorValid" }), validity.status == .fail {
+        if let validity = checks.first(where: { $0.name == "GeneratorValid" }), validity.status == .fail,
+            (validity.evidence as? GeneratorValid.Evidence)?.generatorAtFault ?? true
+        {
             invalid.append("the load generator could not deliver the plan: \(validity.summary)")
         }
         invalid += history.harnessFailures.map { "the harness could not carry out a step: \($0)" }

@@ -17,7 +17,7 @@ final class AdminAPI: HTTPResponder {
         self.describe = describe
     }
 
-    func finished(ticket: UInt64, status: Int?, outcome: RequestOutcome, bytes: Int, chunks: Int) {}
+    func finished(ticket: UInt64, _ end: ExchangeEnd) {}
 
     func plan(for request: HTTPRequest, on eventLoop: any EventLoop) -> ResponsePlan {
         let path = request.path
@@ -74,7 +74,7 @@ final class AdminAPI: HTTPResponder {
             return ResponsePlan.json(
                 .ok,
                 .object([
-                    ("entries", .array(entries.map(\.json))),
+                    ("entries", LedgerEntry.json(entries)),
                     ("next_since", .int(Int(entries.last?.seq ?? since))),
                     ("dropped", .int(Int(ledger.dropped))),
                 ]))

@@ -48,7 +48,7 @@ actor FaultControl {
     /// Brings the listener in line with the plan.
     func sync() async throws {
         if plan.refusesConnections {
-            if relay.isListening { await relay.refuse() }
+            if relay.isListening { await relay.refuse(cause: plan.refusingFaultID) }
         } else if !relay.isListening {
             try await relay.reopen()
         }

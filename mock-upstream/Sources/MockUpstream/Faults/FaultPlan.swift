@@ -57,6 +57,9 @@ package final class FaultPlan: Sendable {
     /// Whether a listener-level outage (refuse) is active.
     package var refusesConnections: Bool { state.withLockedValue { $0.faults.contains(where: \.isListenerOutage) } }
 
+    /// The id of the active listener-level outage, if any: what cut the connections it closed.
+    package var refusingFaultID: String? { state.withLockedValue { $0.faults.first(where: \.isListenerOutage)?.id } }
+
     /// Whether a hang outage is active (hung connections are released when it goes).
     package var hangs: Bool {
         state.withLockedValue { $0.faults.contains { if case .outage(.hang) = $0.kind { true } else { false } } }

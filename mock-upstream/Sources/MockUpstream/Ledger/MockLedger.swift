@@ -30,11 +30,12 @@ public final class MockLedger: Sendable {
         self.pageSize = min(4096, self.capacity)
     }
 
-    /// Records an arrival and returns its sequence number.
-    func begin(
-        requestID: String, sessionID: String?, method: String, path: String, model: String?, stream: Bool, faults: [String], requestBytes: Int = 0
-    ) -> UInt64 {
-        let now = Self.nowMs()
+    /// Records an arrival (`entry` with its request fields filled in) and returns its
+    /// sequence number.
+    func begin(_ entry: LedgerEntry) -> UInt64 {
+        var entry = entry
+        entry.arrivalMs = Self.nowMs()
+        entry.outcome = .inFlight
         let pageSize = self.pageSize
         let capacity = self.capacity
         return state.withLockedValue { state in
@@ -51,16 +52,12 @@ public final class MockLedger: Sendable {
                 page.reserveCapacity(pageSize)
                 state.pages.append(page)
             }
-            var entry = LedgerEntry(
-                seq: seq, requestID: requestID, sessionID: sessionID, method: method, path: path, model: model,
-                stream: stream, arrivalMs: now, finishMs: nil, faults: faults, status: nil, outcome: .inFlight,
-                bytes: 0, chunks: 0)
-            entry.requestBytes = requestBytes
+            entry.seq = seq
             state.pages[state.pages.count - 1].append(entry)
             state.count += 1
             state.outcomes[.inFlight, default: 0] += 1
-            state.byPath[path, default: 0] += 1
-            for id in faults { state.byFault[id, default: 0] += 1 }
+            state.byPath[entry.path, default: 0] += 1
+            for id in entry.faults { state.byFault[id, default: 0] += 1 }
             return seq
         }
     }
@@ -77,21 +74,25 @@ public final class MockLedger: Sendable {
     }
 
     /// Records how request `seq` ended.
-    func finish(_ seq: UInt64, status: Int?, outcome: RequestOutcome, bytes: Int, chunks: Int) {
+    func finish(_ seq: UInt64, _ end: ExchangeEnd) {
         let now = Self.nowMs()
         state.withLockedValue { state in
             state.outcomes[.inFlight, default: 0] -= 1
-            state.outcomes[outcome, default: 0] += 1
-            if let status { state.byStatus[status, default: 0] += 1 }
+            state.outcomes[end.outcome, default: 0] += 1
+            if let status = end.status { state.byStatus[status, default: 0] += 1 }
+            if let cause = end.interruptedBy { state.byFault[cause, default: 0] += 1 }
             guard seq >= state.firstSeq else { return }
             let offset = Int(seq - state.firstSeq)
             guard offset < state.count else { return }
             let (page, slot) = offset.quotientAndRemainder(dividingBy: pageSize)
             state.pages[page][slot].finishMs = now
-            state.pages[page][slot].status = status
-            state.pages[page][slot].outcome = outcome
-            state.pages[page][slot].bytes = bytes
-            state.pages[page][slot].chunks = chunks
+            state.pages[page][slot].status = end.status
+            state.pages[page][slot].outcome = end.outcome
+            state.pages[page][slot].bytes = end.bytes
+            state.pages[page][slot].chunks = end.chunks
+            state.pages[page][slot].bodyDigest = end.bodyDigest
+            state.pages[page][slot].contentDigest = end.contentDigest
+            state.pages[page][slot].interruptedBy = end.interruptedBy
         }
     }
 

@@ -42,6 +42,14 @@ package struct ChatCompletionRenderer: Sendable {
 
     package var finishReason: String { request.maxTokensGiven ? "length" : "stop" }
 
+    /// What the answer says (`ExchangeFingerprint.chat`): the text, the finish reason, and
+    /// the usage where the answer carries it (always, unless a stream was not asked for it).
+    package var contentDigest: UInt64 {
+        let completion = text.tokens.count
+        let usage = ExchangeFingerprint.Usage(prompt: request.promptTokens, completion: completion, total: request.promptTokens + completion)
+        return ExchangeFingerprint.chat(text: text.text, finishReason: finishReason, usage: !request.stream || request.includeUsage ? usage : nil)
+    }
+
     private var usage: String {
         let completion = text.tokens.count
         return #"{"prompt_tokens":\#(request.promptTokens),"completion_tokens":\#(completion),"total_tokens":\#(request.promptTokens + completion)}"#

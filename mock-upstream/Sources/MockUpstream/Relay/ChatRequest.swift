@@ -14,6 +14,10 @@ package struct ChatRequest: Sendable, Equatable {
     package var promptTokens: Int
     /// The text of the last message, which seeds the content.
     package var lastMessage: String
+    /// `ExchangeFingerprint.messages` of the messages as received.
+    package var messagesDigest: UInt64 = 0
+    /// The request the body names (`RequestIdentity`), if it names one.
+    package var identity: String?
 
     /// Default completion length when the request gives none.
     package static let defaultMaxTokens = 16
@@ -79,6 +83,7 @@ package struct ChatRequest: Sendable, Equatable {
         }
         let texts = messages.map { $0.content?.text ?? "" }
         let words = texts.reduce(0) { $0 + $1.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).count }
+        let last = texts.last ?? ""
         return ChatRequest(
             model: model,
             stream: wire.stream ?? false,
@@ -86,7 +91,9 @@ package struct ChatRequest: Sendable, Equatable {
             maxTokens: limit ?? defaultMaxTokens,
             maxTokensGiven: limit != nil,
             promptTokens: max(1, words),
-            lastMessage: texts.last ?? "")
+            lastMessage: last,
+            messagesDigest: ExchangeFingerprint.messages(zip(messages, texts).map { (role: $0.role ?? "", text: $1) }),
+            identity: RequestIdentity.find(in: last))
     }
 
     private static func invalidType(_ path: [any CodingKey], expected: Any.Type) -> OpenAIError {

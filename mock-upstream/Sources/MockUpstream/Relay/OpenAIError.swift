@@ -34,6 +34,9 @@ package struct OpenAIError: Error, Sendable, Equatable {
 
     package var body: ByteBuffer { ByteBuffer(string: json.text) }
 
+    /// What the error says, as both ends of an exchange digest it.
+    package var contentDigest: UInt64 { ExchangeFingerprint.error(message: message, type: type, param: param, code: code) }
+
     /// The error a relay returns for an injected status, in the words OpenAI uses.
     package static func injected(status code: Int, message: String?) -> OpenAIError {
         let status = HTTPResponseStatus(statusCode: code)

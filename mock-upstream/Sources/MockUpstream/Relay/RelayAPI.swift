@@ -13,6 +13,7 @@ final class RelayAPI: HTTPResponder {
     private let instanceID: String
     private let fingerprint: String
     private let modelsBody: ByteBuffer
+    private let modelsDigest: UInt64
     private let modelSet: Set<String>
     private let generatedIDs = NIOLockedValueBox<UInt64>(0)
 
@@ -23,6 +24,7 @@ final class RelayAPI: HTTPResponder {
         self.instanceID = instanceID
         self.fingerprint = "fp_\(configuration.name)_mock-\(configuration.version)"
         self.modelSet = Set(configuration.models)
+        self.modelsDigest = ExchangeFingerprint.models(configuration.models)
         self.modelsBody = ByteBuffer(
             string: JSON.object([
                 ("object", .string("list")),
@@ -71,9 +73,17 @@ final class RelayAPI: HTTPResponder {
         }
         let decision = faults.decide(path: path, stream: stream, model: model)
         let requestID = request.head.headers.first(name: "x-request-id") ?? generateRequestID()
-        let ticket = ledger.begin(
-            requestID: requestID, sessionID: request.head.headers.first(name: "x-session-id"), method: request.method.rawValue,
-            path: path, model: model, stream: stream, faults: decision.ids, requestBytes: request.body.readableBytes)
+        var arrival = LedgerEntry(
+            seq: 0, requestID: requestID, sessionID: request.head.headers.first(name: "x-session-id"), method: request.method.rawValue, path: path,
+            model: model, stream: stream, arrivalMs: 0, finishMs: nil, faults: decision.ids, status: nil, outcome: .inFlight, bytes: 0, chunks: 0)
+        arrival.requestBytes = request.body.readableBytes
+        if case .success(let chat) = parsed {
+            arrival.bodyRequestID = chat.identity
+            arrival.messagesDigest = chat.messagesDigest
+            arrival.maxTokens = chat.maxTokensGiven ? chat.maxTokens : nil
+            arrival.includeUsage = chat.includeUsage
+        }
+        let ticket = ledger.begin(arrival)
 
         var headers = HTTPHeaders()
         headers.reserveCapacity(8)
@@ -123,13 +133,15 @@ final class RelayAPI: HTTPResponder {
             return errorPlan(error, headers: headers, delay: delay, ticket: ticket)
         case .models:
             headers.add(name: "content-type", value: "application/json")
-            return shaped(modelsBody, headers: headers, decision: decision, delay: delay, ticket: ticket)
+            return shaped(modelsBody, headers: headers, decision: decision, delay: delay, ticket: ticket, content: modelsDigest)
         case .model(let id):
             guard modelSet.contains(id), let index = configuration.models.firstIndex(of: id) else {
                 return errorPlan(modelNotFound(id), headers: headers, delay: delay, ticket: ticket)
             }
             headers.add(name: "content-type", value: "application/json")
-            return shaped(ByteBuffer(string: Self.modelJSON(id, index: index).text), headers: headers, decision: decision, delay: delay, ticket: ticket)
+            return shaped(
+                ByteBuffer(string: Self.modelJSON(id, index: index).text), headers: headers, decision: decision, delay: delay, ticket: ticket,
+                content: ExchangeFingerprint.models([id]))
         case .chat:
             let chat: ChatRequest
             switch parsed {
@@ -149,12 +161,13 @@ final class RelayAPI: HTTPResponder {
                 return streamPlan(renderer, headers: headers, decision: decision, delay: delay, ticket: ticket)
             }
             headers.add(name: "content-type", value: "application/json")
-            return shaped(ByteBuffer(string: renderer.completion), headers: headers, decision: decision, delay: delay, ticket: ticket)
+            return shaped(
+                ByteBuffer(string: renderer.completion), headers: headers, decision: decision, delay: delay, ticket: ticket, content: renderer.contentDigest)
         }
     }
 
-    func finished(ticket: UInt64, status: Int?, outcome: RequestOutcome, bytes: Int, chunks: Int) {
-        ledger.finish(ticket, status: status, outcome: outcome, bytes: bytes, chunks: chunks)
+    func finished(ticket: UInt64, _ end: ExchangeEnd) {
+        ledger.finish(ticket, end)
     }
 
     // MARK: - Plans
@@ -162,11 +175,12 @@ final class RelayAPI: HTTPResponder {
     private func errorPlan(_ error: OpenAIError, headers: HTTPHeaders, delay: Double, ticket: UInt64) -> ResponsePlan {
         var headers = headers
         headers.replaceOrAdd(name: "content-type", value: "application/json")
-        return .respond(PlannedResponse(status: error.status, headers: headers, delayMs: delay, body: .full(error.body), ticket: ticket))
+        return .respond(
+            PlannedResponse(status: error.status, headers: headers, delayMs: delay, body: .full(error.body), ticket: ticket, contentDigest: error.contentDigest))
     }
 
     /// A whole-body 200, broken as the decision's `body` fault says.
-    private func shaped(_ body: ByteBuffer, headers: HTTPHeaders, decision: FaultDecision, delay: Double, ticket: UInt64) -> ResponsePlan {
+    private func shaped(_ body: ByteBuffer, headers: HTTPHeaders, decision: FaultDecision, delay: Double, ticket: UInt64, content: UInt64) -> ResponsePlan {
         var shapedBody = PlannedResponse.Body.full(body)
         if case .body(let mode) = decision.outcome?.kind {
             switch mode {
@@ -176,7 +190,7 @@ final class RelayAPI: HTTPResponder {
             case .garbage: shapedBody = .full(garbage(decision.draw))
             }
         }
-        return .respond(PlannedResponse(status: .ok, headers: headers, delayMs: delay, body: shapedBody, ticket: ticket))
+        return .respond(PlannedResponse(status: .ok, headers: headers, delayMs: delay, body: shapedBody, ticket: ticket, contentDigest: content))
     }
 
     private func streamPlan(_ renderer: ChatCompletionRenderer, headers: HTTPHeaders, decision: FaultDecision, delay: Double, ticket: UInt64) -> ResponsePlan {
@@ -195,10 +209,12 @@ final class RelayAPI: HTTPResponder {
         case .body(.truncate): script.fault = .cut(afterChunks: renderer.count / 2)
         case .body(.malformedJSON): script.fault = .error(afterChunks: renderer.count / 2, frame: "data: {\"id\":\"\(renderer.id)\",\"object\":\n\n")
         case .body(.garbage):
-            return .respond(PlannedResponse(status: .ok, headers: headers, delayMs: delay, body: .full(garbage(decision.draw)), ticket: ticket))
+            return .respond(
+                PlannedResponse(
+                    status: .ok, headers: headers, delayMs: delay, body: .full(garbage(decision.draw)), ticket: ticket, contentDigest: renderer.contentDigest))
         default: break
         }
-        return .respond(PlannedResponse(status: .ok, headers: headers, delayMs: delay, body: .stream(script), ticket: ticket))
+        return .respond(PlannedResponse(status: .ok, headers: headers, delayMs: delay, body: .stream(script), ticket: ticket, contentDigest: renderer.contentDigest))
     }
 
     private func garbage(_ draw: UInt64) -> ByteBuffer {

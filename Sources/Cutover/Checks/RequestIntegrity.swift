@@ -1,0 +1,89 @@
+import MockUpstream
+
+/// Every request reached the upstream as the client sent it: for every upstream execution
+/// of one of the run's requests (copies included), the path, the model (or the one the
+/// profile's `model_map` allows in its place), the messages, `max_tokens`, `stream`,
+/// `stream_options.include_usage` and the `X-Session-ID` header are the client's. A router
+/// that rewrites the model, caps the output, drops the stream options or the session key,
+/// or truncates the conversation fails, naming the field and the first requests.
+/// `X-Request-ID` is not held to it: gateways replace it, and executions are attributed by
+/// the identity the body carries.
+package struct RequestIntegrity: Check {
+    package let name = "RequestIntegrity"
+    package let parameters: Set<String> = []
+    package init() {}
+
+    package struct Evidence: CheckEvidence {
+        package var executions: Int
+        package var altered: Int
+        /// Executions altered in each field.
+        package var fields: [String: Int]
+        /// Executions whose `X-Request-ID` was not the client's (attributed by their body).
+        package var replacedRequestIDs: Int
+        package var modelMap: [String: String]
+        package var examples: [String]
+    }
+
+    package func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
+        var checked = 0
+        var fields: [String: Int] = [:]
+        var replaced = 0
+        var altered = 0
+        var examples: [String] = []
+        let modelMap = run.history.relay.modelMap
+        guard let plan = run.plan else {
+            return .inconclusive(
+                name, "the run has no load plan to say what each request asked for",
+                Evidence(executions: 0, altered: 0, fields: [:], replacedRequestIDs: 0, modelMap: modelMap, examples: []))
+        }
+        for env in [ServedBy.blue, .green] {
+            for execution in run.executions(on: env) {
+                guard case .request(let index) = execution.attribution else { continue }
+                let record = run.records[index]
+                let entry = execution.entry
+                checked += 1
+                if entry.requestID != run.requestID(record) { replaced += 1 }
+                var differences: [(field: String, text: String)] = []
+                let path = record.endpoint == .models ? "/v1/models" : "/v1/chat/completions"
+                if entry.path != path { differences.append(("path", "path \(path) became \(entry.path)")) }
+                let session = "s\(record.session)"
+                if entry.sessionID != session { differences.append(("session", "X-Session-ID \(session) became \(entry.sessionID.map { "'\($0)'" } ?? "absent")")) }
+                if record.endpoint != .models, entry.path == path {
+                    let model = plan.choice(forSlot: UInt64(record.seq)).model
+                    if entry.model != model, entry.model == nil || modelMap[model] != entry.model {
+                        differences.append(("model", "model \(model) became \(entry.model ?? "absent")"))
+                    }
+                    if entry.messagesDigest != record.messagesDigest {
+                        differences.append(("messages", entry.messagesDigest == nil ? "the body no longer parses as a chat request" : "the messages were changed"))
+                    }
+                    let maxTokens = plan.maxTokens(forSlot: UInt64(record.seq))
+                    if entry.maxTokens != maxTokens { differences.append(("max_tokens", "max_tokens \(maxTokens) became \(entry.maxTokens.map(String.init) ?? "absent")")) }
+                    let stream = record.endpoint == .chatStream
+                    if entry.stream != stream { differences.append(("stream", "stream \(stream) became \(entry.stream)")) }
+                    if entry.includeUsage != stream {
+                        differences.append(("stream_options", "stream_options.include_usage \(stream) became \(entry.includeUsage)"))
+                    }
+                }
+                guard !differences.isEmpty else { continue }
+                altered += 1
+                for difference in differences { fields[difference.field, default: 0] += 1 }
+                if examples.count < CheckResult.sampleLimit {
+                    examples.append("\(run.requestID(record)) on \(env.name): " + differences.map(\.text).joined(separator: ", "))
+                }
+            }
+        }
+        let evidence = Evidence(
+            executions: checked, altered: altered, fields: fields, replacedRequestIDs: replaced, modelMap: modelMap, examples: examples)
+        guard checked > 0 else { return .inconclusive(name, "no request of the run reached an upstream", evidence) }
+        guard altered > 0 else {
+            return CheckResult(
+                name: name, status: .pass,
+                summary: "\(checked) upstream executions received the request as the client sent it (path, model, messages, max_tokens, stream, stream_options, session)",
+                evidence: evidence)
+        }
+        let named = fields.sorted { $0.value > $1.value }.map { "\($0.key) in \($0.value)" }.joined(separator: ", ")
+        return CheckResult(
+            name: name, status: .fail, summary: "the router altered requests on their way upstream: \(named) of \(checked) executions; bound 0",
+            evidence: evidence)
+    }
+}
