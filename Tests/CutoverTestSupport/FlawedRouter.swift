@@ -60,16 +60,42 @@ package actor FlawedRouter: RouterDriver {
         /// On a weight change, closes the client connections of the streams still open on
         /// the environment that lost weight, instead of letting them drain.
         case cutsOldStreamsAtSwitch
+        /// Closes a reused keep-alive connection with a POST on it without forwarding it:
+        /// libcurl sends it again on a fresh one, which the router forwards.
+        case closesReusedBeforeForwarding
+        /// Hands each chat answer to another client: the answers of two concurrent chat
+        /// requests to the same environment change places (crossed buffers).
+        case swapsAnswers
+        /// Answers chat requests from a cache (the first answer per model and kind) without
+        /// forwarding them.
+        case answersFromCache
+        /// Sends every request for `from` upstream as `to`.
+        case rewritesModel(from: String, to: String)
+        /// Caps `max_tokens` at `limit` on the way upstream.
+        case capsMaxTokens(limit: Int)
+        /// Forwards requests without their `X-Session-ID` header.
+        case stripsSessionHeader
+        /// Mirrors a copy of every chat request to green under another request id (a shadow
+        /// copy), whatever green's weight.
+        case mirrorsToGreen
+        /// Blocks `delay` in its rollback call before the rollback takes effect.
+        case slowRollback(delay: Duration)
+        /// A gateway's re-encoding: every JSON answer is re-serialized (other key order and
+        /// spacing) and every stream re-framed with CRLF line ends and `:` comment lines,
+        /// with no change to what the answers say.
+        case reencodes
     }
 
     package nonisolated let profile: String
     package nonisolated let flaw: Flaw
+    package nonisolated let relay: RelayTerms
     private let state: Shared
     private var listener: HTTPListener?
     private var apiKey: String?
 
-    package init(_ flaw: Flaw) {
+    package init(_ flaw: Flaw, relay: RelayTerms = RelayTerms()) {
         self.flaw = flaw
+        self.relay = relay
         self.profile = "flawed(\(flaw))"
         self.state = Shared(flaw: flaw)
     }
@@ -95,6 +121,10 @@ package actor FlawedRouter: RouterDriver {
             var target = action.intendedGreenWeight!
             if flaw == .refusesRollback, action == .rollback {
                 return ActionOutcome(accepted: false, greenWeight: state.weight, detail: "500: rollback failed: state store unavailable")
+            }
+            if case .slowRollback(let delay) = flaw, action == .rollback {
+                // Green keeps its weight while the call blocks.
+                try? await Task.sleep(for: delay)
             }
             if flaw == .refusesCanary, action.isCanary {
                 return ActionOutcome(accepted: false, greenWeight: state.weight, detail: "409: canary refused")
@@ -147,6 +177,10 @@ package actor FlawedRouter: RouterDriver {
         /// Streams being forwarded, with the promise that answers the client; whoever takes
         /// one out first (the answer, or a cut) completes it.
         private let openStreams = Mutex<[UInt64: (env: ServedBy, promise: EventLoopPromise<ResponsePlan>)]>([:])
+        /// `swapsAnswers`: a chat answer waiting for another one on the same environment.
+        private let waiting = Mutex<[ServedBy: (key: UInt64, promise: EventLoopPromise<ResponsePlan>, plan: ResponsePlan)]>([:])
+        /// `answersFromCache`: the first answer per model and kind.
+        private let cache = Mutex<[String: ResponsePlan]>([:])
 
         init(flaw: Flaw) { self.flaw = flaw }
 
@@ -186,6 +220,40 @@ package actor FlawedRouter: RouterDriver {
 
         func url(_ env: ServedBy) -> String { values.withLock { env == .green ? $0.green : $0.blue } }
 
+        /// Answers `promise` with the answer of the next chat request to `env`, and that one
+        /// with `plan`; an answer left alone for 100 ms goes to its own client.
+        func swap(_ plan: ResponsePlan, _ promise: EventLoopPromise<ResponsePlan>, on env: ServedBy) {
+            let key = UInt64(next.add(1, ordering: .relaxed).newValue)
+            let partner: (key: UInt64, promise: EventLoopPromise<ResponsePlan>, plan: ResponsePlan)? = waiting.withLock { slots in
+                if let partner = slots.removeValue(forKey: env) { return partner }
+                slots[env] = (key, promise, plan)
+                return nil
+            }
+            guard let partner else {
+                Task {
+                    try? await Task.sleep(for: .milliseconds(100))
+                    let alone = self.waiting.withLock { slots -> (promise: EventLoopPromise<ResponsePlan>, plan: ResponsePlan)? in
+                        guard let parked = slots[env], parked.key == key else { return nil }
+                        slots[env] = nil
+                        return (parked.promise, parked.plan)
+                    }
+                    if let alone { alone.promise.succeed(alone.plan) }
+                }
+                return
+            }
+            partner.promise.succeed(plan)
+            promise.succeed(partner.plan)
+        }
+
+        /// The cached answer for `key`, after storing `plan` there when it is the first.
+        func cached(_ key: String, else plan: ResponsePlan?) -> ResponsePlan? {
+            cache.withLock { cache in
+                if let hit = cache[key] { return hit }
+                if let plan { cache[key] = plan }
+                return nil
+            }
+        }
+
         func client() -> CurlClient { clients[next.add(1, ordering: .relaxed).newValue % clients.count] }
 
         /// Blue or green for one request.
@@ -217,14 +285,29 @@ package actor FlawedRouter: RouterDriver {
             // Decide on arrival, as a real router does; forwarding may wait for a free client.
             let env = state.choose(session: request.head.headers.first(name: "X-Session-ID"))
             let delay = state.slowNow
-            let promise = eventLoop.makePromise(of: ResponsePlan.self)
             let state = self.state
+            let isChat = request.head.method == .POST
+            let chatKind = state.flaw == .answersFromCache && isChat ? Self.cacheKey(request.bodyBytes) : ""
+            if state.flaw == .closesReusedBeforeForwarding, isChat, request.indexOnConnection > 0, request.indexOnConnection % 3 == 0 {
+                // The request never reaches an upstream; the client never hears back on this connection.
+                return .close(ticket: nil)
+            }
+            if state.flaw == .answersFromCache, isChat, let hit = state.cached(chatKind, else: nil) { return hit }
+            let promise = eventLoop.makePromise(of: ResponsePlan.self)
             let isStream = state.flaw == .cutsOldStreamsAtSwitch && request.bodyBytes.count < 4_096
                 && String(decoding: request.bodyBytes, as: UTF8.self).contains(#""stream":true"#)
             let key = isStream ? state.opened(env, promise) : nil
+            if state.flaw == .mirrorsToGreen, isChat {
+                let copy = request
+                Task { _ = await Self.send(copy, to: .green, state: state, requestID: "mirror-\(UUID().uuidString.prefix(8))") }
+            }
             Task {
                 let plan = await Self.forward(request, to: env, after: delay, state: state)
-                if let key {
+                if state.flaw == .answersFromCache, isChat, case .respond(let answer) = plan, answer.status == .ok {
+                    promise.succeed(state.cached(chatKind, else: plan) ?? plan)
+                } else if state.flaw == .swapsAnswers, isChat, !request.bodyBytes.isEmpty, case .respond(let answer) = plan, answer.status == .ok {
+                    state.swap(plan, promise, on: env)
+                } else if let key {
                     // A cut may have answered it already.
                     state.closed(key)?.succeed(plan)
                 } else if state.flaw == .resetsReusedConnections, request.indexOnConnection > 0, request.indexOnConnection % 3 == 0 {
@@ -239,18 +322,40 @@ package actor FlawedRouter: RouterDriver {
 
         func finished(ticket: UInt64, _ end: ExchangeEnd) {}
 
+        /// What the cache keys a chat request by: its model and whether it streams.
+        static func cacheKey(_ body: [UInt8]) -> String {
+            let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
+            return "\(object?["model"] as? String ?? "?")-\(object?["stream"] as? Bool ?? false)"
+        }
+
+        /// Sends `request` to `env` as this router forwards it (with its flaws on the way up).
+        static func send(_ request: HTTPRequest, to env: ServedBy, state: Shared, requestID: String? = nil) async -> CurlResponse {
+            var passed = ["x-request-id", "x-session-id", "content-type"] + (state.flaw == .stripsAuthorization ? [] : ["authorization"])
+            if state.flaw == .stripsSessionHeader { passed.removeAll { $0 == "x-session-id" } }
+            let uri = state.flaw == .rewritesPath ? request.head.uri.replacingOccurrences(of: "/v1/", with: "/v2/") : request.head.uri
+            var headers = request.head.headers.filter { passed.contains($0.name.lowercased()) }.map { (name: $0.name, value: $0.value) }
+            if let requestID {
+                headers.removeAll { $0.name.lowercased() == "x-request-id" }
+                headers.append((name: "X-Request-ID", value: requestID))
+            }
+            var body = request.head.method == .POST ? request.bodyBytes : nil
+            if let original = body, var object = (try? JSONSerialization.jsonObject(with: Data(original))) as? [String: Any] {
+                switch state.flaw {
+                case .rewritesModel(let from, let to) where object["model"] as? String == from: object["model"] = to
+                case .capsMaxTokens(let limit): object["max_tokens"] = min(limit, object["max_tokens"] as? Int ?? limit)
+                default: break
+                }
+                if case .rewritesModel = state.flaw { body = try? Array(JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) }
+                if case .capsMaxTokens = state.flaw { body = try? Array(JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) }
+            }
+            return await state.client().send(
+                CurlRequest(method: request.head.method.rawValue, url: state.url(env) + uri, headers: headers, body: body, timeoutMs: 30_000))
+        }
+
         static func forward(_ request: HTTPRequest, to chosen: ServedBy, after delay: Duration?, state: Shared) async -> ResponsePlan {
             if let delay { try? await Task.sleep(for: delay) }
-            let passed = ["x-request-id", "x-session-id", "content-type"] + (state.flaw == .stripsAuthorization ? [] : ["authorization"])
-            let uri = state.flaw == .rewritesPath ? request.head.uri.replacingOccurrences(of: "/v1/", with: "/v2/") : request.head.uri
-            let headers = request.head.headers.filter { passed.contains($0.name.lowercased()) }.map { (name: $0.name, value: $0.value) }
             var env = chosen
-            func send(to env: ServedBy) async -> CurlResponse {
-                await state.client().send(
-                    CurlRequest(
-                        method: request.head.method.rawValue, url: state.url(env) + uri, headers: headers,
-                        body: request.head.method == .POST ? request.bodyBytes : nil, timeoutMs: 30_000))
-            }
+            func send(to env: ServedBy) async -> CurlResponse { await Self.send(request, to: env, state: state) }
             var response = await send(to: env)
             // Fail over only when the connection was refused: nothing reached the upstream.
             if response.status == 0, response.error?.errorClass == .refused {
@@ -280,12 +385,33 @@ package actor FlawedRouter: RouterDriver {
             }
             out.add(name: "X-Environment", value: state.flaw == .liesAboutEnvironment ? "blue" : env.name)
             var body = response.body
+            let isStream = response.header("content-type")?.hasPrefix("text/event-stream") == true
             if response.status == 200 {
-                let isStream = response.header("content-type")?.hasPrefix("text/event-stream") == true
                 if state.flaw == .truncatesBodies, !isStream { body.removeLast(min(8, body.count)) }
                 if state.flaw == .dropsLastEvent, isStream, let last = Self.lastEventStart(body) { body.removeSubrange(last...) }
             }
+            if state.flaw == .reencodes { body = isStream ? Self.reframed(response.events) : Self.reencoded(body) }
             return .respond(PlannedResponse(status: HTTPResponseStatus(statusCode: response.status), headers: out, body: .full(ByteBuffer(bytes: body))))
+        }
+
+        /// A JSON body re-serialized as a gateway would: its own key order and spacing.
+        static func reencoded(_ body: [UInt8]) -> [UInt8] {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(body)),
+                let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            else { return body }
+            return Array(data)
+        }
+
+        /// A stream re-framed as a gateway would: each event's JSON re-serialized, CRLF line
+        /// ends, and a `:` comment line before every event.
+        static func reframed(_ events: [SSEEvent]) -> [UInt8] {
+            var out: [UInt8] = []
+            for event in events {
+                out += Array(": keep-alive\r\n\r\n".utf8)
+                let data = event.isDone ? Array(event.data.utf8) : reencoded(Array(event.data.utf8)).filter { $0 != UInt8(ascii: "\n") }
+                out += Array("data: ".utf8) + data + Array("\r\n\r\n".utf8)
+            }
+            return out
         }
 
         /// Where the last SSE event of a stream body begins (after the previous blank line).

@@ -151,6 +151,42 @@ struct KnownBadRouterTests {
         checks: [ZeroDropped, CancelPropagation, GeneratorValid]
         """
 
+    /// Chat under a 50 % canary, two models on each side: for flaws any exchange shows.
+    static let exchanges = """
+        name: exchanges
+        seed: 13
+        duration: 4s
+        upstreams:
+          blue: {models: [gpt-4.1, deepseek-v3.2]}
+          green: {models: [gpt-4.1, deepseek-v3.2]}
+        load:
+          rate: 150
+          sessions: 400
+          models: [gpt-4.1, deepseek-v3.2]
+          mix:
+            - {endpoint: chat, weight: 60, max_tokens: 12}
+            - {endpoint: chat-stream, weight: 30, max_tokens: 12}
+            - {endpoint: models, weight: 10}
+        timeline:
+          - {at: 0s, phase: baseline}
+          - {at: 1s, action: canary, percent: 50, phase: c50}
+        checks: [ZeroDropped, NoDuplicateExecution, GeneratorValid]
+        """
+
+    /// A promote then a rollback with a second of traffic after each: for copies sent to an
+    /// environment at weight 0, and a rollback that takes effect late.
+    static let rollback = """
+        name: rollback-short
+        seed: 14
+        duration: 7s
+        load: {rate: 150, sessions: 400}
+        timeline:
+          - {at: 0s, phase: baseline}
+          - {at: 1s, action: promote, phase: promoted}
+          - {at: 2.5s, action: rollback, phase: rolled-back}
+        checks: [ZeroDropped, NoDuplicateExecution, ZeroWeightIsolation, {name: RollbackTime, max: 1s}, GeneratorValid]
+        """
+
     struct Case: Sendable, CustomTestStringConvertible {
         var suite: String
         var router: Router
@@ -162,12 +198,15 @@ struct KnownBadRouterTests {
         enum Router: Sendable {
             case reference
             case flawed(FlawedRouter.Flaw)
+            /// A flawed router whose profile says it is a re-encoding gateway.
+            case semantic(FlawedRouter.Flaw)
         }
 
         var testDescription: String {
             switch router {
             case .reference: "reference router passes \(suite.prefix { $0 != "\n" })"
-            case .flawed(let flaw): "\(flaw) fails \(mustFail.sorted().joined(separator: ", "))"
+            case .flawed(let flaw): mustFail.isEmpty ? "\(flaw) passes" : "\(flaw) fails \(mustFail.sorted().joined(separator: ", "))"
+            case .semantic(let flaw): mustFail.isEmpty ? "\(flaw) with relay: semantic passes" : "\(flaw) with relay: semantic fails \(mustFail.sorted().joined(separator: ", "))"
             }
         }
     }
@@ -256,7 +295,61 @@ struct KnownBadRouterTests {
                 let evidence = run.checks.first { $0.name == "FaithfulRelay" }?.evidence as? FaithfulRelay.Evidence
                 return evidence?.examples.first?.contains("retry-after: 2 became absent") == true ? nil : "\(String(describing: evidence))"
             }),
+        // Every exchange judged end to end (issue 26).
+        Case(suite: exchanges, router: .reference, mustFail: []),
+        Case(suite: exchanges, router: .flawed(.none), mustFail: []),
+        Case(
+            suite: exchanges, router: .flawed(.closesReusedBeforeForwarding), mustFail: ["ZeroDropped"],
+            proof: { run in
+                // Never forwarded twice: one execution each, but the first attempt was lost.
+                let evidence = run.checks.first { $0.name == "ZeroDropped" }?.evidence as? ZeroDropped.Evidence
+                let replayed = run.reconciled.records.filter { $0.attempts > 1 && $0.endpoint != .models }
+                guard let evidence, evidence.firstAttemptUnanswered > 0, evidence.firstAttemptUnanswered == replayed.count else { return "\(String(describing: evidence))" }
+                return replayed.allSatisfy { run.reconciled.executionCount($0.seq) == 1 } && run.checks.first { $0.name == "NoDuplicateExecution" }?.status == .pass
+                    ? nil : "a replay the router never forwarded was executed twice"
+            }),
+        Case(suite: exchanges, router: .flawed(.swapsAnswers), mustFail: ["ZeroDropped"], proof: { finding($0, \.anotherRequestsAnswer, "answer of another request") }),
+        Case(suite: exchanges, router: .flawed(.answersFromCache), mustFail: ["ZeroDropped"], proof: { finding($0, \.noUpstreamExecution, "no upstream execution") }),
+        Case(
+            suite: exchanges, router: .flawed(.rewritesModel(from: "gpt-4.1", to: "deepseek-v3.2")), mustFail: ["RequestIntegrity"],
+            proof: { requestField($0, "model", "model gpt-4.1 became deepseek-v3.2") }),
+        Case(suite: exchanges, router: .flawed(.capsMaxTokens(limit: 8)), mustFail: ["RequestIntegrity"], proof: { requestField($0, "max_tokens", "max_tokens 12 became 8") }),
+        Case(
+            suite: exchanges, router: .flawed(.stripsSessionHeader), mustFail: ["RequestIntegrity"],
+            proof: { requestField($0, "session", "X-Session-ID s") }),
+        Case(
+            suite: rollback, router: .flawed(.mirrorsToGreen), mustFail: ["ZeroWeightIsolation", "NoDuplicateExecution"],
+            proof: { run in
+                let copies = (run.checks.first { $0.name == "NoDuplicateExecution" }?.evidence as? NoDuplicateExecution.Evidence)?.duplicatedIDs ?? []
+                let leaks = (run.checks.first { $0.name == "ZeroWeightIsolation" }?.evidence as? ZeroWeightIsolation.Evidence)?.examples ?? []
+                return copies.first?.contains("green as mirror-") == true && leaks.contains { $0.contains("a copy, as mirror-") } ? nil : "\(copies.prefix(2)) \(leaks.prefix(2))"
+            }),
+        Case(
+            suite: rollback, router: .flawed(.slowRollback(delay: .seconds(3))), mustFail: ["RollbackTime", "ZeroWeightIsolation"],
+            proof: { run in
+                let rows = (run.checks.first { $0.name == "RollbackTime" }?.evidence as? RollbackTime.Evidence)?.rollbacks ?? []
+                // Green kept serving for most of the 3 s the call blocked, timed from the call.
+                return rows.contains { $0.rollbackTimeMs > 2_000 && $0.returnedMs - $0.calledMs > 2_900 } ? nil : "\(rows)"
+            }),
+        Case(suite: exchanges, router: .semantic(.reencodes), mustFail: []),
+        Case(suite: exchanges, router: .flawed(.reencodes), mustFail: ["ZeroDropped"], proof: { finding($0, \.alteredAnswer, "answer differs from the upstream's") }),
     ]
+
+    /// ZeroDropped counted requests with `finding`, and names it in its examples.
+    @Sendable static func finding(_ run: SuiteRun, _ count: KeyPath<ZeroDropped.Evidence, Int>, _ text: String) -> String? {
+        let evidence = run.checks.first { $0.name == "ZeroDropped" }?.evidence as? ZeroDropped.Evidence
+        guard let evidence, evidence[keyPath: count] > 0, evidence.examples.contains(where: { $0.contains(text) }) else { return "\(String(describing: evidence))" }
+        return nil
+    }
+
+    /// RequestIntegrity named `field`, with `text` in its first example.
+    @Sendable static func requestField(_ run: SuiteRun, _ field: String, _ text: String) -> String? {
+        let evidence = run.checks.first { $0.name == "RequestIntegrity" }?.evidence as? RequestIntegrity.Evidence
+        guard let evidence, (evidence.fields[field] ?? 0) > 0, evidence.fields.count == 1, evidence.examples.first?.contains(text) == true else {
+            return "\(String(describing: evidence))"
+        }
+        return nil
+    }
 
     /// Every drop was the router's error with the upstream's `status` for a request it altered.
     @Sendable static func routerErrors(_ run: SuiteRun, status: UInt16) -> String? {
@@ -309,6 +402,8 @@ struct KnownBadRouterTests {
             driver = ReferenceRouter(executable: router.url)
         case .flawed(let flaw):
             driver = FlawedRouter(flaw)
+        case .semantic(let flaw):
+            driver = FlawedRouter(flaw, relay: RelayTerms(kind: .semantic))
         }
         let run = try await SuiteRunner(suite: suite, router: driver).run()
         let failed = Set(run.checks.filter { $0.status == .fail }.map(\.name))
@@ -353,6 +448,35 @@ struct KnownBadRouterTests {
         #expect(droppedEvidence.examples.first?.contains("earlier attempts: sent at") == true, "\(droppedEvidence.examples)")
         let line = run.reconciled.ledger.jsonLine(replayed[0])
         #expect(line.contains(#""attempts":2"#) && line.contains(#""earlier_attempts":[{"#), "\(line)")
+    }
+
+    /// A router that stops answering (SIGSTOP for 20 s during a canary) fails: the requests
+    /// it held past their timeout are dropped, and the slots the generator could not start
+    /// because every transfer slot waited on it are its back-pressure, not the generator's
+    /// lateness, so the verdict is `fail`, never `invalid`.
+    @Test func aRouterThatStopsAnsweringFailsNotInvalid() async throws {
+        let suite = try Suite.parse(
+            yaml: """
+                name: frozen
+                seed: 15
+                duration: 26s
+                load: {rate: 150, sessions: 400, timeout: 8s, max_in_flight: 600}
+                timeline:
+                  - {at: 0s, phase: baseline}
+                  - {at: 2s, action: canary, percent: 10, phase: c10}
+                checks: [ZeroDropped, GeneratorValid]
+                """, source: "test-suite")
+        let router = ReleaseBuild.require("bluegreen-router")
+        try #require(router.missing == nil, "\(router.missing ?? "")")
+        let run = try await SuiteRunner(suite: suite, router: FreezingRouter(executable: router.url, freezeFor: .seconds(20))).run()
+        let table = run.checks.map { "\($0.name) \($0.status.rawValue): \($0.summary)" }.joined(separator: "\n")
+        #expect(run.verdict == .fail && run.harnessProblems.isEmpty, "\(run.harnessProblems)\n\(table)")
+        let dropped = try #require(run.checks.first { $0.name == "ZeroDropped" }?.evidence as? ZeroDropped.Evidence)
+        #expect(dropped.transport > 100 && dropped.heldBack > 100, "\(table)")
+        let valid = try #require(run.checks.first { $0.name == "GeneratorValid" })
+        let evidence = try #require(valid.evidence as? GeneratorValid.Evidence)
+        #expect(valid.status == .fail && !evidence.generatorAtFault && evidence.heldBackByRouter == dropped.heldBack, "\(table)")
+        #expect(run.reconciled.records.contains { $0.curlCode == 28 && $0.outcome == .transport }, "no request timed out")
     }
 
     /// A step the harness cannot carry out (the mock refuses a second fault with the same

@@ -126,8 +126,9 @@ final class LoadEngine {
             sentByClient = Array(repeating: 0, count: mine)
             for client in 0..<mine { readyClients.insert(ReadyClient(atUs: 0, client: client)) }
         }
-        /// The open model's slot that found every transfer slot taken, while it waits for one.
-        var blockedSlot = -1
+        /// When the open model last found every transfer slot taken (µs): a slot due before
+        /// then waited on the router's back-pressure, whenever it was sent or given up.
+        var poolFullAtUs: UInt64?
         var readyFDs = [Int32](repeating: 0, count: 512)
         var readyFlags = [Int32](repeating: 0, count: 512)
         var running: Int32 = 0
@@ -139,20 +140,21 @@ final class LoadEngine {
                 while next < total {
                     let due = pacer.dueMicros(next)
                     if due > now { break }
+                    if inFlight >= plan.maxInFlight { poolFullAtUs = now }
                     if now - due > maxLagMicros {
                         let choice = plan.choices(for: UInt64(next))
                         var record = LedgerRecord.notSent(seq: UInt32(next), session: choice.session, intendedUs: UInt32(due), endpoint: choice.mix.endpoint)
-                        // Every transfer slot still waits on the router: its back-pressure, not the generator's lateness.
-                        if inFlight >= plan.maxInFlight { record.flags |= LedgerRecord.heldBackFlag }
+                        // Every transfer slot waited on the router since it fell due: its back-pressure, not the generator's lateness.
+                        if let full = poolFullAtUs, full >= due { record.flags |= LedgerRecord.heldBackFlag }
                         records.append(record)
                         next += stride
                         continue
                     }
                     guard let transfer = takeTransfer() else {
-                        blockedSlot = next
+                        poolFullAtUs = now
                         break
                     }
-                    start(transfer, seq: UInt64(next), intendedUs: UInt32(due), heldBack: next == blockedSlot)
+                    start(transfer, seq: UInt64(next), intendedUs: UInt32(due), heldBack: poolFullAtUs.map { $0 >= due } ?? false)
                     next += stride
                 }
             } else if now < durationMicros {

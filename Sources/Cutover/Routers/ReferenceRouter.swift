@@ -92,6 +92,9 @@ package actor ReferenceRouter: RouterDriver {
         }
     }
 
+    /// The serving router process, for tests that do to it what a machine can (SIGSTOP).
+    package var processID: Int32? { child?.pid }
+
     package func greenWeight() async -> Int? {
         await DeploymentClient(adminURL: adminURL).status().status?.weights.green
     }
