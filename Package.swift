@@ -206,7 +206,7 @@ let package = Package(
         /// Suites end to end: the named suites through the CLI, and the known-bad routers.
         .testTarget(
             name: "RunTests",
-            dependencies: ["Cutover", "CutoverTestSupport"],
+            dependencies: ["Cutover", "CutoverTestSupport", .product(name: "NIOPosix", package: "swift-nio")],
             path: "Tests/RunTests"
         ),
         .testTarget(

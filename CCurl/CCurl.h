@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +35,21 @@ static inline CURLcode cutover_easy_setopt_data_cb(CURL *h, CURLoption o, cutove
 }
 static inline CURLcode cutover_easy_setopt_prereq_cb(CURL *h, cutover_curl_prereq_cb v) {
     return curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, v);
+}
+/// CURLOPT_OPENSOCKETFUNCTION: opens the transfer's sockets close-on-exec (a router the
+/// harness starts later must not inherit them), and keeps why one could not be opened in
+/// the int that `context` points to: libcurl reports a failed socket() as a failed connect
+/// with no errno, and EMFILE is the harness's own failure, never the router's.
+static inline curl_socket_t cutover_open_socket(void *context, curlsocktype purpose, struct curl_sockaddr *address) {
+    (void)purpose;
+    curl_socket_t fd = socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+    if (fd == CURL_SOCKET_BAD && context != NULL) *(int *)context = errno;
+    return fd;
+}
+static inline CURLcode cutover_easy_open_sockets_recording_errors(CURL *h, int *error) {
+    CURLcode code = curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, cutover_open_socket);
+    if (code != CURLE_OK) return code;
+    return curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, (void *)error);
 }
 static inline CURLcode cutover_easy_getinfo_long(CURL *h, CURLINFO i, long *v) {
     return curl_easy_getinfo(h, i, v);

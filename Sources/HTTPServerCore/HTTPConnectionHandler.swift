@@ -17,7 +17,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     private let logger: Logger
     /// This loop's pacing wheel: paced streams wait on it, not on a NIO timer each.
     private let wheel: PacingWheel
-    private let pacing: PacingStats
+    private let pacing: LatenessStats
     private var context: ChannelHandlerContext?
 
     private var head: HTTPRequestHead?
@@ -65,7 +65,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         var timer: Scheduled<Void>?
     }
 
-    init(responder: any HTTPResponder, registry: ConnectionRegistry, wheel: PacingWheel, pacing: PacingStats, logger: Logger) {
+    init(responder: any HTTPResponder, registry: ConnectionRegistry, wheel: PacingWheel, pacing: LatenessStats, logger: Logger) {
         self.responder = responder
         self.registry = registry
         self.wheel = wheel

@@ -15,7 +15,9 @@ package final class HTTPListener: Sendable {
     private let state = NIOLockedValueBox<State>(State())
     private let wheels: PacingWheels
     /// How late paced stream frames left, across this listener's connections.
-    package let pacing = PacingStats()
+    package let pacing = LatenessStats()
+    /// Accepts that failed (a full descriptor table, …).
+    package let acceptFailures = AcceptFailures()
 
     private struct State {
         var channel: (any Channel)?
@@ -49,8 +51,16 @@ package final class HTTPListener: Sendable {
         let logger = self.logger
         let wheels = self.wheels
         let pacing = self.pacing
+        let acceptFailures = self.acceptFailures
         let channel = try await ServerBootstrap(group: group)
             .cutoverServerDefaults()
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    // Backs off reading the listener while accepts fail, and counts them.
+                    try channel.pipeline.syncOperations.addHandler(AcceptBackoffHandler())
+                    try channel.pipeline.syncOperations.addHandler(AcceptFailures.Counter(acceptFailures))
+                }
+            }
             .childChannelInitializer { channel in
                 registry.add(channel)
                 return channel.eventLoop.makeCompletedFuture {

@@ -27,7 +27,7 @@ package actor FreezingRouter: RouterDriver {
             let duration = duration
             thaw = Task {
                 try? await Task.sleep(for: duration)
-                await self.resume()
+                self.resume()
             }
         }
         return outcome

@@ -33,6 +33,36 @@ struct LoadCLITests {
         }
     }
 
+    /// A generator that runs out of descriptors never blames the target: the requests it
+    /// could not open a socket for are not-sent (the run invalid, exit 3, saying why), not
+    /// transport failures. The hard limit is lowered in a shell around it, so the harness
+    /// cannot raise its soft limit past it.
+    @Test func runningOutOfDescriptorsIsTheHarnessesNotTheTargets() async throws {
+        try await withMock { mock in
+            let (status, out, err) = try Executable.run(
+                URL(fileURLWithPath: "/bin/sh"),
+                ["-c", "ulimit -Sn 48 && ulimit -Hn 48 && exec \"$0\" load --url \"$1\" --connections 100 --duration 1s --json", Executable.url("cutover").path, mock.url])
+            #expect(status == 3, "\(err)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
+            let outcomes = try #require(object["outcomes"] as? [String: Int])
+            let notSent = try #require(object["not_sent"] as? [String: Int])
+            #expect(object["valid"] as? Bool == false && outcomes["transport"] == 0 && (outcomes["not-sent"] ?? 0) > 0, "\(outcomes)")
+            #expect(notSent["no_descriptors"] == outcomes["not-sent"] && (outcomes["ok"] ?? 0) > 0, "\(notSent)")
+        }
+    }
+
+    /// The harness raises its soft descriptor limit to the hard limit before it runs.
+    @Test func theDescriptorLimitIsRaisedToTheHardLimit() throws {
+        var original = rlimit()
+        try #require(getrlimit(Int32(RLIMIT_NOFILE.rawValue), &original) == 0)
+        defer { _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &original) }
+        var lowered = original
+        lowered.rlim_cur = min(original.rlim_max, 256)
+        try #require(setrlimit(Int32(RLIMIT_NOFILE.rawValue), &lowered) == 0)
+        let raised = FileDescriptorTable.raiseLimit()
+        #expect(raised == Int(min(original.rlim_max, 1 << 20)) && raised > 256)
+    }
+
     /// Two shards started together through the CLI, then merged: the one schedule a
     /// single generator carries, and a missing part refused by name.
     @Test func twoShardsMergeIntoOneRun() async throws {

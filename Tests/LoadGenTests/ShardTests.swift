@@ -61,12 +61,17 @@ struct ShardTests {
             record.outcome = .ok
             record.status = 200
             record.fault = seq % 5 == 0 ? 1 : 0
+            record.answerDigest = 0xA5A5_0000_0000_0000 | UInt64(seq)
+            record.messagesDigest = 0x5A5A_0000_0000_0000 | UInt64(seq)
+            record.attempts = seq == shard ? 2 : 1
             return record
         }
+        let earlier = [String(shard): [EarlierAttempt(sentUs: 10, endedUs: 30, localPort: 40_000, requestBytes: 180, responseBytes: 0)]]
         return LedgerPart(
             header: LedgerPart.Header(
                 runID: "r", source: "load", seed: seed, schedule: schedule, shard: shard, shards: shards, scheduled: slots, connections: nil, startAtMs: nil,
-                wallStartMs: 0, wokeAtMs: 0, clockOffsetMs: nil, elapsedSeconds: 1, records: records.count, faultStamps: ["none", "slow-\(shard)"], errorHeaders: [:]),
+                wallStartMs: 0, wokeAtMs: 0, clockOffsetMs: nil, elapsedSeconds: 1, records: records.count, faultStamps: ["none", "slow-\(shard)"], errorHeaders: [:],
+                earlierAttempts: earlier),
             records: records)
     }
 
@@ -75,6 +80,8 @@ struct ShardTests {
         #expect(merged.ledger.records.map(\.seq) == (0..<40).map(UInt32.init))
         // Slot 5 is shard 1's and slot 10 shard 0's: each keeps its own part's stamp.
         #expect(merged.ledger.faultStamp(merged.ledger.records[5]) == "slow-1" && merged.ledger.faultStamp(merged.ledger.records[10]) == "slow-0")
+        // Every attempt is evidence, also across a merge.
+        #expect(merged.ledger.earlierAttempts.keys.sorted() == [0, 1] && merged.ledger.earlierAttempts[1]?.first?.localPort == 40_000)
     }
 
     @Test(arguments: [
@@ -96,7 +103,9 @@ struct ShardTests {
         let file = dir.appendingPathComponent("p0")
         try Self.part(0, of: 2).write(to: file)
         let whole = try LedgerPart.read(file)
-        #expect(whole.records == Self.part(0, of: 2).records)
+        // The digests and every attempt survive the file.
+        #expect(whole.records == Self.part(0, of: 2).records && whole.records[3].answerDigest == 0xA5A5_0000_0000_0006)
+        #expect(whole.header.earlierAttempts == Self.part(0, of: 2).header.earlierAttempts)
         let data = try Data(contentsOf: file)
         try data.dropLast(10).write(to: file)
         let error = #expect(throws: LedgerPart.ReadError.self) { try LedgerPart.read(file) }

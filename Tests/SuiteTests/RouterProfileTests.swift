@@ -74,7 +74,25 @@ struct RouterProfileTests {
         ("haproxy unknown key", "name: r\nkind: haproxy\nbalance: roundrobin\n", 3, "balance", "unknown key 'balance'"),
         ("nginx bad split", "name: r\nkind: nginx\nsplit_on: cookie\n", 3, "split_on", "cookie"),
         ("nginx bad retry", "name: r\nkind: nginx\nproxy_next_upstream: error sometimes\n", 3, "proxy_next_upstream", "sometimes"),
+        ("bad relay", exec + "relay: loose\n", 8, "relay", "expected one of verbatim|semantic, got 'loose'"),
+        ("model map not a map", exec + "model_map: [gpt-4.1]\n", 8, "model_map", "expected a map"),
+        ("model map to nothing", exec + "model_map: {gpt-4.1: \"\"}\n", 8, "model_map.gpt-4.1", "expected a model name"),
     ]
+
+    /// A gateway's profile says it re-encodes answers and which model names it may map;
+    /// every driver the profile makes carries that to the run.
+    @Test func relayAndModelMapReachTheRun() throws {
+        let profile = try RouterProfile.parse(
+            yaml: Self.exec + "relay: semantic\nmodel_map: {gpt-4.1: openai/gpt-4.1}\n", source: "gateway.yaml", folder: URL(fileURLWithPath: "/tmp"))
+        #expect(profile.relay == RelayTerms(kind: .semantic, modelMap: ["gpt-4.1": "openai/gpt-4.1"]))
+        #expect(profile.driver().relay == profile.relay)
+        let plain = try RouterProfile.parse(yaml: Self.exec, source: "plain.yaml", folder: URL(fileURLWithPath: "/tmp"))
+        #expect(plain.relay == RelayTerms() && plain.driver().relay.kind == .verbatim)
+        for kind in ["reference", "nginx", "haproxy"] {
+            let parsed = try RouterProfile.parse(yaml: "name: r\nkind: \(kind)\nrelay: semantic\n", source: "k.yaml", folder: URL(fileURLWithPath: "/tmp"))
+            #expect(parsed.driver().relay.kind == .semantic, "\(kind)")
+        }
+    }
 
     @Test func badInputNamesFileLineAndField() {
         for (what, yaml, line, field, words) in Self.badInput {

@@ -83,13 +83,22 @@ final class CurlTransfer {
         // connection dies before the first response byte.
         cutover_easy_setopt_prereq_cb(handle, transferPrerequest)
         cutover_easy_setopt_ptr(handle, CURLOPT_PREREQDATA, context)
+        cutover_easy_open_sockets_recording_errors(handle, socketError)
     }
+
+    /// Why libcurl's last socket() for this transfer failed (0: it did not), written by the
+    /// C open-socket callback.
+    let socketError = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+
+    /// The harness could not open a socket for the current request: too many descriptors.
+    var descriptorsExhausted: Bool { socketError.pointee == EMFILE || socketError.pointee == ENFILE }
 
     /// This transfer's own request body (every chat body names its request).
     private var ownBody: UnsafeMutableRawPointer?
     private var ownBodyCapacity = 0
 
     deinit {
+        socketError.deallocate()
         free(ownBody)
         curl_slist_free_all(getHeaders?.list)
         curl_slist_free_all(postHeaders?.list)
@@ -150,6 +159,7 @@ final class CurlTransfer {
             }
         }
         self.seq = seq
+        socketError.pointee = 0
         earlierAttempts.removeAll()
         requestBytesBefore = 0
         startResponse()

@@ -300,12 +300,8 @@ final class LoadEngine {
         cutover_easy_getinfo_long(transfer.handle, CURLINFO_RESPONSE_CODE, &status)
         record.status = UInt16(clamping: status)
         record.curlCode = UInt8(clamping: Int(code.rawValue))
-        if code == CURLE_COULDNT_CONNECT || code == CURLE_OUT_OF_MEMORY {
-            // Whether the harness itself ran out of descriptors (its fault, never the router's).
-            var osErrno = 0
-            cutover_easy_getinfo_long(transfer.handle, CURLINFO_OS_ERRNO, &osErrno)
-            if osErrno == Int(EMFILE) || osErrno == Int(ENFILE) { record.flags |= LedgerRecord.descriptorsExhaustedFlag }
-        }
+        // The harness itself ran out of descriptors: its fault, never the router's.
+        if code != CURLE_OK, transfer.descriptorsExhausted { record.flags |= LedgerRecord.descriptorsExhaustedFlag }
         record.answerDigest = transfer.answerDigest
         if !transfer.earlierAttempts.isEmpty { earlierAttempts[record.seq] = transfer.earlierAttempts }
         record.servedBy = ServedBy(header: transfer.upstreamHeader)
@@ -313,6 +309,8 @@ final class LoadEngine {
         let stamp = transfer.faultHeader
         record.fault = stamp == nil || stamp == "none" ? 0 : stamps.index(of: stamp!)
         record.outcome = cancelled ? .cancelled : Self.classify(record, stream: transfer.isStream, faultStamped: record.fault != 0)
+        // A request the harness could not open a socket for was never sent to the router.
+        if record.descriptorsExhausted { record.outcome = .notSent }
         if !(200..<300).contains(record.status), !transfer.relayHeaders.isEmpty { errorHeaders[record.seq] = transfer.relayHeaders }
         records.append(record)
         progress?.record(record)

@@ -21,6 +21,11 @@ package struct LoadSummary: Sendable {
     package let seconds: [Second]
     /// TTFT, ITL, chunk gaps, tokens/s and usage, when the run had streams.
     package let streams: StreamMetrics?
+    /// Not-sent slots by why: the generator late with transfer slots free, every transfer
+    /// slot held by a target that did not answer, no descriptor left for a socket.
+    package let notSentLate: Int
+    package let notSentHeldBack: Int
+    package let notSentNoDescriptors: Int
 
     package struct Second: Sendable, Equatable {
         package var sent = 0
@@ -42,8 +47,12 @@ package struct LoadSummary: Sendable {
         var perEnvironment: [ServedBy: Histogram<UInt64>] = [:]
         var lag = Self.histogram()
         var seconds: [Second] = []
+        var (late, held, descriptors) = (0, 0, 0)
         for record in ledger.records {
             outcomes[record.outcome, default: 0] += 1
+            if record.outcome == .notSent {
+                if record.descriptorsExhausted { descriptors += 1 } else if record.heldBack { held += 1 } else { late += 1 }
+            }
             let second = Int(record.intendedUs / 1_000_000)
             if seconds.count <= second { seconds.append(contentsOf: repeatElement(Second(), count: second - seconds.count + 1)) }
             guard record.outcome != .notSent else { continue }
@@ -62,6 +71,7 @@ package struct LoadSummary: Sendable {
             if record.servedBy == .green { seconds[second].green += 1 }
         }
         self.requests = ledger.records.count
+        (notSentLate, notSentHeldBack, notSentNoDescriptors) = (late, held, descriptors)
         self.elapsedSeconds = elapsedSeconds
         self.outcomes = outcomes
         self.byEnvironment = byEnvironment
@@ -98,6 +108,7 @@ package struct LoadSummary: Sendable {
             ("throughput_rps", .double((throughput * 10).rounded() / 10)),
             ("valid", .bool(valid)),
             ("outcomes", .object(Outcome.allCases.map { ($0.name, .int(outcomes[$0, default: 0])) })),
+            ("not_sent", .object([("late", .int(notSentLate)), ("held_back", .int(notSentHeldBack)), ("no_descriptors", .int(notSentNoDescriptors))])),
             ("by_env", .object(ServedBy.allCases.reversed().map { ($0.name, .int(byEnvironment[$0, default: 0])) })),
             ("latency_ms", latency(corrected)),
             ("latency_uncorrected_ms", latency(uncorrected)),
@@ -146,7 +157,16 @@ package struct LoadSummary: Sendable {
                 format: "Schedule lag  p50 %.3f ms, p99 %.3f ms, max %.3f ms", Self.ms(lag.valueAtPercentile(50)), Self.ms(lag.valueAtPercentile(99)),
                 Self.ms(lag.max)))
         if let streams { lines.append("Streams       " + streams.text) }
-        lines.append(valid ? "Run valid     yes" : "Run valid     NO: the generator fell behind (\(outcomes[.notSent, default: 0]) not-sent slots)")
+        lines.append(valid ? "Run valid     yes" : "Run valid     NO: " + notSentText)
         return lines.joined(separator: "\n")
+    }
+
+    /// Why slots were not sent, in words.
+    var notSentText: String {
+        var reasons: [String] = []
+        if notSentLate > 0 { reasons.append("the generator fell behind (\(notSentLate) not-sent slots)") }
+        if notSentHeldBack > 0 { reasons.append("the target held every transfer slot (\(notSentHeldBack) slots never sent)") }
+        if notSentNoDescriptors > 0 { reasons.append("the harness ran out of file descriptors (\(notSentNoDescriptors) requests)") }
+        return reasons.joined(separator: "; ")
     }
 }

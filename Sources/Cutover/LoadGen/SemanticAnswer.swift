@@ -8,13 +8,15 @@ import MockUpstream
 /// upstream's `contentDigest`. Read with Foundation's JSON parser, because only a real
 /// parser makes every legal re-encoding (whitespace, key order, escapes) read the same;
 /// gateways are judged at hundreds of requests a second, where it costs nothing that matters.
-struct SemanticAnswer {
+package struct SemanticAnswer {
+    package init() {}
+
     private var text = ""
     private var finishReason: String?
     private var usage: ExchangeFingerprint.Usage?
 
     /// Reads one stream event's data (`[DONE]` excluded).
-    mutating func event(_ data: ArraySlice<UInt8>) {
+    package mutating func event(_ data: ArraySlice<UInt8>) {
         guard let object = Self.object(data) else { return }
         if let choice = (object["choices"] as? [Any])?.first as? [String: Any] {
             if let delta = choice["delta"] as? [String: Any], let content = delta["content"] as? String { text += content }
@@ -24,11 +26,11 @@ struct SemanticAnswer {
     }
 
     /// The digest of the stream read so far.
-    var streamDigest: UInt64 { ExchangeFingerprint.chat(text: text, finishReason: finishReason, usage: usage) }
+    package var streamDigest: UInt64 { ExchangeFingerprint.chat(text: text, finishReason: finishReason, usage: usage) }
 
     /// The digest of a whole body: a chat completion, a model list or one model, or an
     /// OpenAI error; any other body is digested as its bytes (it matches no upstream content).
-    static func digest(ofBody bytes: [UInt8]) -> UInt64 {
+    package static func digest(ofBody bytes: [UInt8]) -> UInt64 {
         guard let object = object(bytes[...]) else { return raw(bytes) }
         if let error = object["error"] as? [String: Any] {
             func field(_ name: String) -> String? {

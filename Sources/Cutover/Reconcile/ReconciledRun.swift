@@ -1,3 +1,4 @@
+import HTTPServerCore
 import MockUpstream
 
 /// The run's history joined once: every request's upstream executions (from both mock
@@ -127,11 +128,6 @@ package struct ReconciledRun: Sendable {
         var disagreements: [UInt32] = []
         var findings: [Int: ExchangeFinding] = [:]
         for index in records.indices where records[index].outcome != .notSent {
-            if records[index].descriptorsExhausted {
-                // The harness could not open a socket for it: its own failure, never the router's.
-                records[index].outcome = .notSent
-                continue
-            }
             let reference = answers[index]
             let answered = reference == .none ? nil : Execution(env: reference.env, entry: entry(reference), attribution: .request(index))
             records[index].servedBy = answered?.env ?? .unknown
@@ -157,7 +153,8 @@ package struct ReconciledRun: Sendable {
         if !altered.isEmpty {
             var byDigest: [UInt64: Int32] = [:]
             for (entries, envOwners) in [(blue, owners[.blue]!), (green, owners[.green]!)] {
-                for (index, entry) in entries.enumerated() where entry.bytes > 0 {
+                // An empty body is everyone's: it names no request.
+                for (index, entry) in entries.enumerated() where relay == .semantic || entry.bodyDigest != Digest64().value {
                     if let digest = Self.digest(entry, relay) { byDigest[digest] = envOwners[index] }
                 }
             }

@@ -202,6 +202,8 @@ package struct SuiteRunner: Sendable {
         for (env, mock) in mocks {
             upstream[env] = mock.ledger.entries()
             dropped[env] = mock.ledger.dropped
+            // A mock that fell behind cannot vouch for what the router seemed to do meanwhile.
+            if let problem = mock.keepingUp.problem { shardProblems.append(problem) }
         }
         let history = RunHistory(
             client: result.ledger, upstream: upstream, phases: await timeline.phaseWindows(endUs: endUs), actions: await timeline.actions,

@@ -24,6 +24,9 @@ public final class MockUpstream: Sendable {
 
     private let relay: HTTPListener
     private let admin: HTTPListener
+    private let group: any EventLoopGroup
+    /// How late the mock's event loops run, from its start to its shutdown.
+    private let loopLag = LoopLag()
     private let control: FaultControl
     private let logger: Logger
     private let started = NIOLockedValueBox(false)
@@ -35,6 +38,7 @@ public final class MockUpstream: Sendable {
 
     package init(configuration: MockConfiguration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger? = nil) {
         self.configuration = configuration
+        self.group = group
         self.logger = logger ?? Logger(label: "mock-upstream.\(configuration.name)")
         let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
         self.instanceID = "\(configuration.name)-\(suffix)"
@@ -47,12 +51,15 @@ public final class MockUpstream: Sendable {
         let name = configuration.name
         let instance = instanceID
         let faults = self.faults
+        let loopLag = self.loopLag
         let adminAPI = AdminAPI(control: control, plan: faults, ledger: ledger) {
             [
                 ("name", .string(name)), ("instance", .string(instance)), ("listening", .bool(relay.isListening)),
                 ("open_connections", .int(relay.openConnections)), ("active_faults", .int(faults.faults.count)),
-                // How late paced stream frames left against their due times.
-                ("pacing", relay.pacing.json),
+                // How late paced stream frames left against their due times, and how late the
+                // event loops ran a timer: the mock's own evidence that it kept up.
+                ("pacing", relay.pacing.json()), ("loop_lag", loopLag.stats.json(count: "ticks")),
+                ("accept_failures", .int(relay.acceptFailures.count)),
             ]
         }
         self.admin = HTTPListener(host: configuration.host, group: group, responder: adminAPI, logger: self.logger)
@@ -68,6 +75,7 @@ public final class MockUpstream: Sendable {
         _ = try await relay.bind(port: configuration.port)
         _ = try await admin.bind(port: configuration.adminPort)
         try await control.sync()
+        loopLag.start(on: group)
         logger.debug("mock upstream \(configuration.name) ready", metadata: ["url": "\(url)", "admin": "\(adminURL)"])
     }
 
@@ -111,8 +119,16 @@ public final class MockUpstream: Sendable {
 
     /// Stops both listeners and closes every connection.
     public func shutdown() async {
+        loopLag.stop()
         await relay.shutdown()
         await admin.shutdown()
+    }
+
+    /// Whether the mock kept up so far: its loops' lag, its frames' lateness, its accepts.
+    package var keepingUp: MockKeepingUp {
+        MockKeepingUp(
+            name: configuration.name, loopLagP99Ms: loopLag.stats.lateMs(atFraction: 0.99), loopLagMaxMs: loopLag.stats.maxLateMs,
+            pacingLateP99Ms: relay.pacing.lateMs(atFraction: 0.99), acceptFailures: relay.acceptFailures.count, lastAcceptFailure: relay.acceptFailures.last)
     }
 }
 

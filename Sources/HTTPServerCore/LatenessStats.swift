@@ -1,15 +1,16 @@
 import Synchronization
 
-/// How late paced stream frames left against their due times, for the mock's stats: a
-/// fixed set of buckets behind one short lock (a frame's record is two additions).
-package final class PacingStats: Sendable {
+/// How late something ran against its due time: paced stream frames against their
+/// schedule, an event loop against a timer (`LoopLag`). A fixed set of buckets behind one
+/// short lock (a record is two additions).
+package final class LatenessStats: Sendable {
     /// Upper bounds of the lateness buckets, in microseconds (the last is open).
     static let boundsUs: [UInt64] = [100, 250, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 1_000_000]
-    private let state = Mutex<(buckets: [Int], maxUs: UInt64)>((Array(repeating: 0, count: PacingStats.boundsUs.count + 1), 0))
+    private let state = Mutex<(buckets: [Int], maxUs: UInt64)>((Array(repeating: 0, count: LatenessStats.boundsUs.count + 1), 0))
 
     package init() {}
 
-    /// One frame written `lateUs` after it was due.
+    /// One event that happened `lateUs` after it was due.
     func record(lateUs: UInt64) {
         let index = Self.boundsUs.firstIndex { lateUs < $0 } ?? Self.boundsUs.count
         state.withLock {
@@ -18,7 +19,7 @@ package final class PacingStats: Sendable {
         }
     }
 
-    /// Frames written so far.
+    /// Events recorded so far.
     package var frames: Int { state.withLock { $0.buckets.reduce(0, +) } }
 
     /// The bucket bound (ms) under which `fraction` of the frames left; nil before any frame.
@@ -39,11 +40,11 @@ package final class PacingStats: Sendable {
     /// The latest frame's lateness, in milliseconds.
     package var maxLateMs: Double { Double(state.withLock { $0.maxUs }) / 1000 }
 
-    /// `{frames, late_p50_ms, late_p99_ms, late_max_ms}`: the p50 and p99 are bucket bounds
-    /// ("at most").
-    package var json: JSON {
+    /// `{frames, late_p50_ms, late_p99_ms, late_max_ms}` (`count` names the first key): the
+    /// p50 and p99 are bucket bounds ("at most").
+    package func json(count: String = "frames") -> JSON {
         .object([
-            ("frames", .int(frames)), ("late_p50_ms", lateMs(atFraction: 0.5).map { .double($0) } ?? .null),
+            (count, .int(frames)), ("late_p50_ms", lateMs(atFraction: 0.5).map { .double($0) } ?? .null),
             ("late_p99_ms", lateMs(atFraction: 0.99).map { .double($0) } ?? .null), ("late_max_ms", .double(maxLateMs)),
         ])
     }
