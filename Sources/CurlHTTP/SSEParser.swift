@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// One server-sent event.
 package struct SSEEvent: Sendable, Equatable {
     /// The `data:` lines joined with newlines.
@@ -49,39 +55,35 @@ package struct SSESplitter: Sendable {
 
     /// Feeds bytes; `onEvent` gets each event they complete (its data, its `event:` name).
     package mutating func feed(_ bytes: UnsafeRawBufferPointer, _ onEvent: (ArraySlice<UInt8>, ArraySlice<UInt8>?) -> Void) {
-        var start = 0
-        var index = 0
-        if afterCR, let first = bytes.first, first == UInt8(ascii: "\n") {
-            start = 1
-            index = 1
-        }
-        afterCR = false
+        guard let base = bytes.baseAddress else { return }
         let count = bytes.count
-        while index < count {
-            let byte = bytes[index]
-            guard byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") else {
-                index += 1
-                continue
-            }
+        var start = 0
+        if afterCR, count > 0, base.load(as: UInt8.self) == UInt8(ascii: "\n") { start = 1 }
+        afterCR = false
+        while start < count {
+            // The next line end: memchr runs at memory speed, in debug builds too.
+            let newline = memchr(base + start, Int32(UInt8(ascii: "\n")), count - start).map { UnsafeRawPointer($0) - base } ?? count
+            let carriage = memchr(base + start, Int32(UInt8(ascii: "\r")), min(newline, count) - start).map { UnsafeRawPointer($0) - base } ?? count
+            let end = min(newline, carriage)
+            guard end < count else { break }
             if partial.isEmpty {
-                line(UnsafeRawBufferPointer(rebasing: bytes[start..<index]), onEvent)
+                line(UnsafeRawBufferPointer(start: base + start, count: end - start), onEvent)
             } else {
-                partial.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<index]))
+                partial.append(contentsOf: UnsafeRawBufferPointer(start: base + start, count: end - start))
                 let whole = partial
                 partial.removeAll(keepingCapacity: true)
                 whole.withUnsafeBytes { line($0, onEvent) }
             }
-            if byte == UInt8(ascii: "\r") {
-                if index + 1 < count {
-                    if bytes[index + 1] == UInt8(ascii: "\n") { index += 1 }
+            start = end + 1
+            if end == carriage {
+                if start < count {
+                    if base.load(fromByteOffset: start, as: UInt8.self) == UInt8(ascii: "\n") { start += 1 }
                 } else {
                     afterCR = true
                 }
             }
-            index += 1
-            start = index
         }
-        if start < count { partial.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<count])) }
+        if start < count { partial.append(contentsOf: UnsafeRawBufferPointer(start: base + start, count: count - start)) }
     }
 
     private mutating func line(_ line: UnsafeRawBufferPointer, _ onEvent: (ArraySlice<UInt8>, ArraySlice<UInt8>?) -> Void) {
