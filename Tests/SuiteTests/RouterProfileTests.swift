@@ -88,6 +88,9 @@ struct RouterProfileTests {
         #expect(profile.driver().relay == profile.relay)
         let plain = try RouterProfile.parse(yaml: Self.exec, source: "plain.yaml", folder: URL(fileURLWithPath: "/tmp"))
         #expect(plain.relay == RelayTerms() && plain.driver().relay.kind == .verbatim)
+        // Built in code, as a Swift router team would.
+        let coded = RouterProfile.reference().relaying(.semantic, modelMap: ["gpt-4.1": "gpt-4.1-mini"])
+        #expect(coded.driver().relay == RelayTerms(kind: .semantic, modelMap: ["gpt-4.1": "gpt-4.1-mini"]))
         for kind in ["reference", "nginx", "haproxy"] {
             let parsed = try RouterProfile.parse(yaml: "name: r\nkind: \(kind)\nrelay: semantic\n", source: "k.yaml", folder: URL(fileURLWithPath: "/tmp"))
             #expect(parsed.driver().relay.kind == .semantic, "\(kind)")

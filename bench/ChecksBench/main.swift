@@ -58,15 +58,27 @@ for seq in 0..<count {
     record.doneUs = record.firstByteUs + (choice.endpoint == .chatStream ? 4_000 : 300)
     record.status = 200
     record.bytes = 600
-    record.chunks = choice.endpoint == .chatStream ? 18 : 0
-    record.flags = LedgerRecord.stampedFlag | (choice.endpoint == .chatStream ? LedgerRecord.doneFlag : 0)
+    let stream = choice.endpoint == .chatStream
+    record.chunks = stream ? 18 : 0
+    record.tokens = stream ? 16 : 0
+    record.usageTokens = stream ? 16 : 0
+    record.flags = LedgerRecord.stampedFlag | LedgerRecord.echoMatchedFlag | (stream ? LedgerRecord.doneFlag : 0)
     record.servedBy = env
     record.outcome = .ok
+    // Both ends of the exchange digest the same request and the same answer.
+    record.messagesDigest = 0x5EED_0000_0000_0000 | UInt64(seq)
+    record.answerDigest = 0xA5A5_0000_0000_0000 | UInt64(seq)
     records.append(record)
-    let entry = LedgerEntry(
+    var entry = LedgerEntry(
         seq: UInt64(seq), requestID: "bench-\(seq)", sessionID: "s\(choice.session)", method: "POST", path: "/v1/chat/completions", model: choice.model,
-        stream: choice.endpoint == .chatStream, arrivalMs: Double(record.sentUs) / 1000, finishMs: Double(record.doneUs) / 1000, faults: [], status: 200,
-        outcome: .completed, bytes: 600, chunks: Int(record.chunks))
+        stream: stream, arrivalMs: Double(record.sentUs) / 1000, finishMs: Double(record.doneUs) / 1000, faults: [], status: 200,
+        outcome: .completed, bytes: 600, chunks: Int(record.chunks) + (stream ? 1 : 0))
+    entry.bodyRequestID = entry.requestID
+    entry.messagesDigest = record.messagesDigest
+    entry.maxTokens = 16
+    entry.includeUsage = stream
+    entry.bodyDigest = record.answerDigest
+    entry.contentDigest = record.answerDigest &+ 1
     if env == .green { green.append(entry) } else { blue.append(entry) }
 }
 let history = RunHistory(

@@ -109,6 +109,25 @@ extension RouterProfile {
         }
     }
 
+    /// How a router relays answers, which decides how Cutover matches each answer with the
+    /// one the upstream gave (a profile file's `relay:`).
+    public enum Relay: String, Sendable {
+        /// A proxy: the client must get the upstream's body bytes exactly (the default).
+        case verbatim
+        /// A gateway that re-encodes JSON or re-frames SSE: each answer must say what the
+        /// upstream's said (text, finish reason, usage; error fields), whatever its framing.
+        case semantic
+    }
+
+    /// This profile for a router that relays answers as `relay` says and may send upstream
+    /// the models of `modelMap` (client model to upstream model) in place of the ones asked
+    /// for; RequestIntegrity holds it to every other field of the request.
+    public func relaying(_ relay: Relay, modelMap: [String: String] = [:]) -> RouterProfile {
+        var profile = self
+        profile.relay = RelayTerms(kind: relay == .semantic ? .semantic : .verbatim, modelMap: modelMap)
+        return profile
+    }
+
     /// One templated HTTP request of an `http` profile.
     public struct AdminRequest: Sendable {
         var json: JSON

@@ -115,6 +115,7 @@ extension LedgerEntry: Codable {
         case interruptedBy = "interrupted_by"
     }
 
+    /// Encodes the entry as `/_mock/ledger` lists it: snake_case keys, digests as 16 hex digits.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(seq, forKey: .seq)
@@ -142,6 +143,7 @@ extension LedgerEntry: Codable {
         try c.encode(interruptedBy, forKey: .interruptedBy)
     }
 
+    /// Reads an entry as `/_mock/ledger` lists it.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         func digest(_ key: CodingKeys) throws -> UInt64? {
