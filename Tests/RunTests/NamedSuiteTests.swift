@@ -58,22 +58,35 @@ struct NamedSuiteTests {
         try #require(cutover.missing == nil, "\(cutover.missing ?? "")")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cutover-repeat-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let result = try Executable.run(
-            cutover.url, ["run", "smoke", "--repeat", "2", "--report-dir", dir.path], environment: ["CUTOVER_SUITES": ReleaseBuild.suites.path])
+        // A short suite of its own: what is counted is the repetition, not the suite.
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let suite = dir.appendingPathComponent("twice.yaml")
+        try """
+        name: twice
+        seed: 3
+        duration: 3s
+        load: {rate: 100, sessions: 200}
+        timeline:
+          - {at: 0s, phase: baseline}
+          - {at: 1s, action: canary, percent: 20, phase: canary}
+        checks: [ZeroDropped, NoDuplicateExecution, GeneratorValid]
+        """.write(to: suite, atomically: true, encoding: .utf8)
+        let result = try Executable.run(cutover.url, ["run", suite.path, "--repeat", "2", "--report-dir", dir.appendingPathComponent("reports").path])
+        let reports = dir.appendingPathComponent("reports")
         #expect(result.status == 0, "\(result.out)\n\(result.err)")
         #expect(result.out.contains("[run 2/2] seed ") && result.out.contains("OVERALL: PASS"))
-        let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("report.json"))) as? [String: Any])
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: reports.appendingPathComponent("report.json"))) as? [String: Any])
         let checks = try #require(report["checks"] as? [[String: Any]])
         let dropped = try #require(checks.first { $0["name"] as? String == "ZeroDropped" })
         #expect((dropped["counts"] as? [String: Int])?["pass"] == 2)
         let seeds = (report["suites"] as? [[String: Any]])?.compactMap { $0["seed"] as? Int } ?? []
         #expect(seeds.count == 2 && Set(seeds).count == 2)
         for run in ["run-1", "run-2"] {
-            #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("\(run)/report.html").path))
+            #expect(FileManager.default.fileExists(atPath: reports.appendingPathComponent("\(run)/report.html").path))
         }
-        let junit = try String(contentsOf: dir.appendingPathComponent("junit.xml"), encoding: .utf8)
+        let junit = try String(contentsOf: reports.appendingPathComponent("junit.xml"), encoding: .utf8)
         #expect(junit.contains("summary") && junit.contains("pass 2"))
-        let html = try String(contentsOf: dir.appendingPathComponent("report.html"), encoding: .utf8)
+        let html = try String(contentsOf: reports.appendingPathComponent("report.html"), encoding: .utf8)
         #expect(html.contains("run-2/report.html"))
     }
 

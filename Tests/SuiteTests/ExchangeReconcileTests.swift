@@ -147,4 +147,75 @@ struct ExchangeReconcileTests {
         let starvedCheck = GeneratorValid().evaluate(ChecksTests.history(starved, phases: [ChecksTests.whole]), CheckSpec(name: "GeneratorValid"))
         #expect(starvedCheck.summary.contains("ran out of file descriptors for 1") && (starvedCheck.evidence as? GeneratorValid.Evidence)?.generatorAtFault == true)
     }
+
+    /// The request must arrive as sent: a rewritten model, a capped `max_tokens`, a dropped
+    /// session header, changed messages are each named; a model the profile's map allows
+    /// is not a change.
+    @Test func requestIntegrityNamesWhatTheRouterChanged() throws {
+        var plan = LoadPlan(url: "http://127.0.0.1:1", model: .open(rate: 10), duration: .seconds(1))
+        plan.mix = [LoadPlan.MixEntry(endpoint: .chat, weight: 1, maxTokens: 12)]
+        var records = Self.green(4)
+        for index in records.indices { records[index].messagesDigest = 100 + UInt64(index) }
+        var entries = records.map { record -> LedgerEntry in
+            var entry = ChecksTests.entry(for: record)
+            entry.sessionID = "s\(record.session)"
+            entry.messagesDigest = record.messagesDigest
+            entry.maxTokens = 12
+            return entry
+        }
+        func judge(_ modelMap: [String: String] = [:]) -> CheckResult {
+            var history = ChecksTests.history(records, phases: [ChecksTests.whole], upstream: [.green: entries])
+            history.plan = plan
+            history.relay = RelayTerms(modelMap: modelMap)
+            return RequestIntegrity().evaluate(history, CheckSpec(name: "RequestIntegrity"))
+        }
+        #expect(judge().status == .pass, "\(judge().summary)")
+        entries[0].model = "deepseek-v3.2"
+        entries[1].maxTokens = 8
+        entries[2].sessionID = nil
+        entries[3].messagesDigest = 999
+        let result = judge()
+        let evidence = try #require(result.evidence as? RequestIntegrity.Evidence)
+        #expect(result.status == .fail && evidence.altered == 4)
+        #expect(evidence.fields == ["model": 1, "max_tokens": 1, "session": 1, "messages": 1], "\(evidence.fields)")
+        #expect(evidence.examples.first == "t-0 on green: model gpt-4.1 became deepseek-v3.2", "\(evidence.examples)")
+        #expect(evidence.examples.contains("t-1 on green: max_tokens 12 became 8") && evidence.examples.contains("t-2 on green: X-Session-ID s2 became absent"))
+        // A gateway whose profile maps gpt-4.1 to deepseek-v3.2 may do that, and only that.
+        let mapped = try #require(judge(["gpt-4.1": "deepseek-v3.2"]).evidence as? RequestIntegrity.Evidence)
+        #expect(mapped.fields["model"] == nil && mapped.altered == 3)
+    }
+
+    /// An environment at weight 0 executes nothing once the switch took effect: a copy of a
+    /// request counts as much as the request, something no request accounts for counts, the
+    /// router's probes do not, and a switch is timed from its call.
+    @Test func zeroWeightIsolationCountsCopiesAndTimesTheSwitchFromItsCall() throws {
+        let history = ChecksTests.rollbackRun(switchAtMs: 1_000, greenUntilMs: 1_000)
+        #expect(ZeroWeightIsolation().evaluate(history, CheckSpec(name: "ZeroWeightIsolation")).status == .pass)
+        var copy = ChecksTests.entry("mirror-150")
+        copy.bodyRequestID = "t-150"
+        copy.arrivalMs = 1_500.2
+        var madeUp = ChecksTests.entry("x-1")
+        madeUp.stream = true
+        madeUp.messagesDigest = 7
+        madeUp.arrivalMs = 1_600
+        var probe = ChecksTests.entry("health-green-1")
+        probe.method = "GET"
+        probe.path = "/v1/models"
+        probe.arrivalMs = 1_700
+        var leaky = history
+        leaky.upstream[.green, default: []] += [copy, madeUp, probe]
+        let result = ZeroWeightIsolation().evaluate(leaky, CheckSpec(name: "ZeroWeightIsolation"))
+        let evidence = try #require(result.evidence as? ZeroWeightIsolation.Evidence)
+        #expect(result.status == .fail && evidence.leaked == 2, "\(evidence.examples)")
+        #expect(evidence.examples.contains { $0.hasPrefix("t-150 after rollback") && $0.contains("(a copy, as mirror-150)") })
+        #expect(evidence.examples.contains { $0.hasPrefix("x-1 after rollback") && $0.contains("no request of the run accounts for it") })
+        // A rollback whose call blocks 1.3 s while green keeps serving: what green executed
+        // more than 1 s after the call leaked, though it was sent before the call returned.
+        var blocking = ChecksTests.rollbackRun(switchAtMs: 1_500, greenUntilMs: 1_900)
+        blocking.actions[1].calledUs = 200_000
+        let blocked = ZeroWeightIsolation().evaluate(blocking, CheckSpec(name: "ZeroWeightIsolation"))
+        #expect(blocked.status == .fail && (blocked.evidence as? ZeroWeightIsolation.Evidence)?.leaked == 69, "\(blocked.summary)")
+        let rollback = RollbackTime().evaluate(blocking, CheckSpec(name: "RollbackTime"))
+        #expect(rollback.status == .fail && rollback.summary.contains("1690.0 ms after the rollback was called"), "\(rollback.summary)")
+    }
 }

@@ -137,6 +137,15 @@ struct ReconcileTests {
         #expect(judge([ActionRecord(action: .canary(percent: 10), calledUs: 2, returnedUs: 3, accepted: true, reportedWeightAfter: 20)]).status == .fail)
         // An accepted canary the suite expected to be refused.
         #expect(judge([ActionRecord(action: .canary(percent: 10), expect: .refused, calledUs: 0, returnedUs: 1, accepted: true)]).status == .fail)
+        // A router whose call blocks: 6 s to return is past what an operator waits (5 s);
+        // a restart, which drains first, has 30 s.
+        let slow = judge([ActionRecord(action: .rollback, calledUs: 1_000_000, returnedUs: 7_000_000, accepted: true, reportedWeightAfter: 0)])
+        #expect(slow.status == .fail && slow.summary.contains("took 6.0 s to return (bound 5s)"), "\(slow.summary)")
+        var history = ChecksTests.history([], phases: [ChecksTests.whole])
+        history.actions = [ActionRecord(action: .rollback, calledUs: 1_000_000, returnedUs: 7_000_000, accepted: true, reportedWeightAfter: 0)]
+        #expect(ActionsHonoured().evaluate(history, CheckSpec(name: "ActionsHonoured", max: .seconds(10))).status == .pass)
+        #expect(judge([ActionRecord(action: .restart, calledUs: 0, returnedUs: 20_000_000, accepted: true, reportedWeightAfter: 0)]).status == .pass)
+        #expect(judge([ActionRecord(action: .restart, calledUs: 0, returnedUs: 40_000_000, accepted: true, reportedWeightAfter: 0)]).status == .fail)
     }
 }
 
