@@ -37,16 +37,26 @@ package struct GeneratorValid: Check {
         let boundUs = bound.microseconds
         let pressure = run.backPressure
         let routers = pressure.isRouters
-        let sent = run.records.filter { $0.outcome != .notSent }
-        let descriptors = run.records.filter(\.descriptorsExhausted).count
-        let ownNotSent = run.records.count - sent.count - (routers ? pressure.notSent.count : 0)
-        let ownSent = routers ? sent.filter { !$0.heldBack } : sent
-        let p99 = Percentile.of(ownSent.map { UInt64($0.lagUs) }, 0.99) ?? 0
-        let generatorAtFault = ownNotSent > 0 || p99 > boundUs || sent.isEmpty
+        var sent = 0
+        var descriptors = 0
+        var replayed = 0
+        var lags: [UInt64] = []
+        lags.reserveCapacity(run.records.count)
+        for record in run.records {
+            if record.descriptorsExhausted { descriptors += 1 }
+            guard record.outcome != .notSent else { continue }
+            sent += 1
+            if record.attempts > 1 { replayed += 1 }
+            // The slots the router held back are late by its doing, not the generator's.
+            if !(routers && record.heldBack) { lags.append(UInt64(record.lagUs)) }
+        }
+        let ownNotSent = run.records.count - sent - (routers ? pressure.notSent.count : 0)
+        let p99 = Percentile.of(lags, 0.99) ?? 0
+        let generatorAtFault = ownNotSent > 0 || p99 > boundUs || sent == 0
         let held = routers ? pressure.notSent.count : 0
         let evidence = Evidence(
             scheduled: run.records.count, notSent: ownNotSent, lagP99Ms: Double(p99) / 1000, boundMs: Double(boundUs) / 1000,
-            replayed: sent.filter { $0.attempts > 1 }.count, descriptorsExhausted: descriptors, heldBackByRouter: held,
+            replayed: replayed, descriptorsExhausted: descriptors, heldBackByRouter: held,
             sentLateByRouter: routers ? pressure.sentLate.count : 0,
             firstHeldBack: routers ? pressure.notSent.prefix(CheckResult.sampleLimit).map { run.requestID(run.records[$0]) } : [],
             machine: pressure.machine, generatorAtFault: generatorAtFault)

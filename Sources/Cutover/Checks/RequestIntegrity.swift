@@ -37,26 +37,26 @@ package struct RequestIntegrity: Check {
                 Evidence(executions: 0, altered: 0, fields: [:], replacedRequestIDs: 0, modelMap: modelMap, examples: []))
         }
         for env in [ServedBy.blue, .green] {
-            for execution in run.executions(on: env) {
-                guard case .request(let index) = execution.attribution else { continue }
+            run.forEachAttributed(on: env) { index, entry in
                 let record = run.records[index]
-                let entry = execution.entry
                 checked += 1
-                if entry.requestID != run.requestID(record) { replaced += 1 }
+                if !run.carriesOwnID(entry, seq: record.seq) { replaced += 1 }
                 var differences: [(field: String, text: String)] = []
                 let path = record.endpoint == .models ? "/v1/models" : "/v1/chat/completions"
                 if entry.path != path { differences.append(("path", "path \(path) became \(entry.path)")) }
-                let session = "s\(record.session)"
-                if entry.sessionID != session { differences.append(("session", "X-Session-ID \(session) became \(entry.sessionID.map { "'\($0)'" } ?? "absent")")) }
+                if !Self.isSession(entry.sessionID, record.session) {
+                    differences.append(("session", "X-Session-ID s\(record.session) became \(entry.sessionID.map { "'\($0)'" } ?? "absent")"))
+                }
                 if record.endpoint != .models, entry.path == path {
-                    let model = plan.choice(forSlot: UInt64(record.seq)).model
+                    let choice = plan.choices(for: UInt64(record.seq))
+                    let model = plan.models[choice.modelIndex].name
                     if entry.model != model, entry.model == nil || modelMap[model] != entry.model {
                         differences.append(("model", "model \(model) became \(entry.model ?? "absent")"))
                     }
                     if entry.messagesDigest != record.messagesDigest {
                         differences.append(("messages", entry.messagesDigest == nil ? "the body no longer parses as a chat request" : "the messages were changed"))
                     }
-                    let maxTokens = plan.maxTokens(forSlot: UInt64(record.seq))
+                    let maxTokens = plan.maxTokens(forSlot: UInt64(record.seq), mixIndex: choice.mixIndex)
                     if entry.maxTokens != maxTokens { differences.append(("max_tokens", "max_tokens \(maxTokens) became \(entry.maxTokens.map(String.init) ?? "absent")")) }
                     let stream = record.endpoint == .chatStream
                     if entry.stream != stream { differences.append(("stream", "stream \(stream) became \(entry.stream)")) }
@@ -64,7 +64,7 @@ package struct RequestIntegrity: Check {
                         differences.append(("stream_options", "stream_options.include_usage \(stream) became \(entry.includeUsage)"))
                     }
                 }
-                guard !differences.isEmpty else { continue }
+                guard !differences.isEmpty else { return }
                 altered += 1
                 for difference in differences { fields[difference.field, default: 0] += 1 }
                 if examples.count < CheckResult.sampleLimit {
@@ -85,5 +85,17 @@ package struct RequestIntegrity: Check {
         return CheckResult(
             name: name, status: .fail, summary: "the router altered requests on their way upstream: \(named) of \(checked) executions; bound 0",
             evidence: evidence)
+    }
+
+    /// Whether `header` is session `index`'s key (`s<index>`), read without building a string.
+    static func isSession(_ header: String?, _ index: UInt32) -> Bool {
+        guard let header, header.utf8.first == UInt8(ascii: "s"), header.utf8.count > 1 else { return false }
+        var value: UInt64 = 0
+        for byte in header.utf8.dropFirst() {
+            let digit = byte &- UInt8(ascii: "0")
+            guard digit < 10, value < UInt64(UInt32.max) else { return false }
+            value = value * 10 + UInt64(digit)
+        }
+        return value == UInt64(index) && (header.utf8.count == 2 || header.utf8.dropFirst().first != UInt8(ascii: "0"))
     }
 }

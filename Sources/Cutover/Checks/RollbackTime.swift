@@ -36,8 +36,10 @@ package struct RollbackTime: Check {
             let until = run.weightChanges.nextCall(after: rollback.returnedUs)
             let after = run.records.filter { $0.outcome != .notSent && $0.sentUs > rollback.calledUs && $0.routedByUs < until }
             // Green's executions of them, copies included, not only the answers the client got.
-            let lastGreen = after.filter { record in record.servedBy == .green || run.executions(record.seq).contains { $0.env == .green } }
-                .max { $0.sentUs < $1.sentUs }
+            let lastGreen = after.filter { record in
+                record.servedBy == .green || (run.executionCount(record.seq) > 1 && run.executions(record.seq).contains { $0.env == .green })
+            }
+            .max { $0.sentUs < $1.sentUs }
             let elapsed = lastGreen.map { UInt64($0.sentUs - rollback.calledUs) } ?? 0
             let machine =
                 elapsed > boundUs

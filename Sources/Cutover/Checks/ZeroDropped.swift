@@ -33,8 +33,12 @@ package struct ZeroDropped: Check {
     package func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
         let windows = run.phases(named: spec.phases)
         let inScope: (LedgerRecord) -> Bool = { record in spec.phases.isEmpty || windows.contains { $0.contains(record) } }
-        let records = run.records.filter { $0.outcome != .notSent && inScope($0) }
-        let dropped = records.filter(\.outcome.isDropped)
+        var judged = 0
+        var dropped: [LedgerRecord] = []
+        for record in run.records where record.outcome != .notSent && inScope(record) {
+            judged += 1
+            if record.outcome.isDropped { dropped.append(record) }
+        }
         let held = run.backPressure.routerDropped.map { run.records[$0] }.filter(inScope)
         let routerErrors = dropped.filter { $0.outcome == .routerError }.count
         var byFinding: [ExchangeFinding: Int] = [:]
@@ -55,15 +59,15 @@ package struct ZeroDropped: Check {
                 "\(run.requestID(record)) \(record.endpoint.name): never sent, due at \(Double(record.intendedUs) / 1e6)s while every transfer slot waited on the router"
             }
         let evidence = Evidence(
-            requests: records.count + held.count, dropped: dropped.count + held.count, routerError: routerErrors, transport: dropped.count - routerErrors,
+            requests: judged + held.count, dropped: dropped.count + held.count, routerError: routerErrors, transport: dropped.count - routerErrors,
             anotherRequestsAnswer: count(.anotherRequestsAnswer), noUpstreamExecution: count(.noUpstreamExecution), alteredAnswer: count(.alteredAnswer),
             firstAttemptUnanswered: count(.firstAttemptUnanswered), replayedGets: count(.replayedGet), heldBack: held.count,
             requestIDs: (dropped + held).prefix(CheckResult.sampleLimit).map(run.requestID), examples: examples)
-        guard !records.isEmpty || !held.isEmpty else {
+        guard judged > 0 || !held.isEmpty else {
             return .inconclusive(name, "no request was sent in the checked phases", evidence)
         }
         let total = dropped.count + held.count
-        var summary = "\(total) of \(records.count + held.count) requests dropped (\(routerErrors) router errors, \(dropped.count - routerErrors) transport"
+        var summary = "\(total) of \(judged + held.count) requests dropped (\(routerErrors) router errors, \(dropped.count - routerErrors) transport"
         if !held.isEmpty { summary += ", \(held.count) held back by the router" }
         summary += "); bound 0"
         return CheckResult(name: name, status: total == 0 ? .pass : .fail, summary: summary, evidence: evidence)

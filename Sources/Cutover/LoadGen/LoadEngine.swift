@@ -143,7 +143,7 @@ final class LoadEngine {
                     if inFlight >= plan.maxInFlight { poolFullAtUs = now }
                     if now - due > maxLagMicros {
                         let choice = plan.choices(for: UInt64(next))
-                        var record = LedgerRecord.notSent(seq: UInt32(next), session: choice.session, intendedUs: UInt32(due), endpoint: choice.mix.endpoint)
+                        var record = LedgerRecord.notSent(seq: UInt32(next), session: choice.session, intendedUs: UInt32(due), endpoint: plan.mix[choice.mixIndex].endpoint)
                         // Every transfer slot waited on the router since it fell due: its back-pressure, not the generator's lateness.
                         if let full = poolFullAtUs, full >= due { record.flags |= LedgerRecord.heldBackFlag }
                         records.append(record)
@@ -226,7 +226,7 @@ final class LoadEngine {
         let templateIndex = requests.index(mix: choice.mixIndex, model: choice.modelIndex)
         transfer.record = LedgerRecord(
             seq: UInt32(truncatingIfNeeded: seq), session: choice.session, intendedUs: intendedUs, sentUs: 0, firstByteUs: 0, doneUs: 0,
-            bytes: 0, status: 0, fault: 0, chunks: 0, servedBy: .unknown, outcome: .transport, endpoint: choice.mix.endpoint, curlCode: 0,
+            bytes: 0, status: 0, fault: 0, chunks: 0, servedBy: .unknown, outcome: .transport, endpoint: plan.mix[choice.mixIndex].endpoint, curlCode: 0,
             flags: heldBack ? LedgerRecord.heldBackFlag : 0)
         let template = requests.templates[templateIndex]
         transfer.prepare(template: templateIndex, template, url: urls[templateIndex], seq: seq, session: choice.session)

@@ -39,7 +39,7 @@ package struct LoadPlan: Sendable {
 
     /// When (µs after its send) the client abandons slot `seq`, or nil when it does not.
     package func cancelAfterUs(forSlot seq: UInt64) -> UInt64? {
-        guard let cancellation, choices(for: seq).mix.endpoint == .chatStream,
+        guard let cancellation, mix[choices(for: seq).mixIndex].endpoint == .chatStream,
             SeededRandom.unit(seed: seed, stream: 12, index: seq) < cancellation.share
         else { return nil }
         let ms = cancellation.afterMs.sample(SeededRandom.unit(seed: seed, stream: 13, index: seq), SeededRandom.unit(seed: seed, stream: 14, index: seq))
@@ -86,9 +86,9 @@ package struct LoadPlan: Sendable {
     package var duration: Duration
     /// Session keys in the pool (`s0` … `s<n-1>`), sent as `X-Session-ID`.
     package var sessions = 1_000
-    package var mix: [MixEntry] = [MixEntry(endpoint: .chat, weight: 1)]
+    package var mix: [MixEntry] = [MixEntry(endpoint: .chat, weight: 1)] { didSet { mixWeights = mix.map(\.weight) } }
     /// Relay models by weight.
-    package var models: [(name: String, weight: Double)] = [("gpt-4.1", 1)]
+    package var models: [(name: String, weight: Double)] = [("gpt-4.1", 1)] { didSet { modelWeights = models.map(\.weight) } }
     package var seed: UInt64 = 0
     /// Open model: most requests in flight at once; a slot that finds none free waits.
     package var maxInFlight = 4_096
@@ -134,21 +134,24 @@ package struct LoadPlan: Sendable {
 
     /// The `max_tokens` of slot `seq`: its mix entry's length distribution, drawn from the
     /// slot's own seeded uniforms.
-    package func maxTokens(forSlot seq: UInt64) -> Int {
-        let entry = choices(for: seq).mix
-        if case .fixed(let value) = entry.tokens { return value }
-        return entry.tokens.sample(SeededRandom.unit(seed: seed, stream: 4, index: seq), SeededRandom.unit(seed: seed, stream: 5, index: seq))
+    package func maxTokens(forSlot seq: UInt64) -> Int { maxTokens(forSlot: seq, mixIndex: choices(for: seq).mixIndex) }
+
+    /// The `max_tokens` of slot `seq`, whose mix entry is already known.
+    func maxTokens(forSlot seq: UInt64, mixIndex: Int) -> Int {
+        let tokens = mix[mixIndex].tokens
+        if case .fixed(let value) = tokens { return value }
+        return tokens.sample(SeededRandom.unit(seed: seed, stream: 4, index: seq), SeededRandom.unit(seed: seed, stream: 5, index: seq))
     }
 
     /// The prompt size in bytes of slot `seq`, or nil for the short fixed prompt.
     package func promptBytes(forSlot seq: UInt64) -> Int? {
-        choices(for: seq).mix.promptBytes?.sample(SeededRandom.unit(seed: seed, stream: 6, index: seq), SeededRandom.unit(seed: seed, stream: 7, index: seq))
+        mix[choices(for: seq).mixIndex].promptBytes?.sample(SeededRandom.unit(seed: seed, stream: 6, index: seq), SeededRandom.unit(seed: seed, stream: 7, index: seq))
     }
 
     /// The endpoint, model and session chosen for slot `seq` (for tests and reports).
     package func choice(forSlot seq: UInt64) -> Choice {
         let choice = choices(for: seq)
-        return Choice(endpoint: choice.mix.endpoint, model: models[choice.modelIndex].name, session: choice.session)
+        return Choice(endpoint: mix[choice.mixIndex].endpoint, model: models[choice.modelIndex].name, session: choice.session)
     }
 
     package struct Choice: Equatable, Sendable {
@@ -188,24 +191,27 @@ package struct LoadPlan: Sendable {
         return UInt32(seq % pool)
     }
 
-    /// The seeded choices for slot `seq`: endpoint entry, model and session.
-    func choices(for seq: UInt64) -> (mix: MixEntry, mixIndex: Int, modelIndex: Int, session: UInt32) {
+    /// The seeded choices for slot `seq`: the mix entry and the model (their indices) and the
+    /// session. This runs for every request the generator sends, so it builds nothing.
+    func choices(for seq: UInt64) -> (mixIndex: Int, modelIndex: Int, session: UInt32) {
         let u1 = SeededRandom.unit(seed: seed, stream: 1, index: seq)
         let u2 = SeededRandom.unit(seed: seed, stream: 2, index: seq)
         let session = session(forSlot: seq)
-        let mixIndex = Self.pick(mix, \.weight, u1)
-        return (mix[mixIndex], mixIndex, Self.pick(models, \.weight, u2), session)
+        return (Self.pick(mixWeights, u1), Self.pick(modelWeights, u2), session)
     }
 
-    /// The index that `u` falls on when `items` share [0, 1) by weight (no array is built:
-    /// this runs for every request).
-    private static func pick<Item>(_ items: [Item], _ weight: KeyPath<Item, Double>, _ u: Double) -> Int {
-        if items.count == 1 { return 0 }
-        var x = u * items.reduce(0) { $0 + $1[keyPath: weight] }
-        for (index, item) in items.enumerated() {
-            x -= item[keyPath: weight]
+    /// The mix entries' and the models' weights, kept beside them for `choices(for:)`.
+    private var mixWeights: [Double] = [1]
+    private var modelWeights: [Double] = [1]
+
+    /// The index that `u` falls on when items share [0, 1) by `weights`.
+    private static func pick(_ weights: [Double], _ u: Double) -> Int {
+        if weights.count == 1 { return 0 }
+        var x = u * weights.reduce(0, +)
+        for (index, weight) in weights.enumerated() {
+            x -= weight
             if x < 0 { return index }
         }
-        return items.count - 1
+        return weights.count - 1
     }
 }

@@ -16,7 +16,10 @@ package struct ControlPath: Sendable {
     init(control: ClientLedger?, records: [LedgerRecord]) {
         let probes = (control?.records ?? []).filter { $0.outcome != .notSent }.map { ($0.intendedUs, $0.waitedUs) }.sorted { $0.0 < $1.0 }
         // Slots that waited for a transfer slot the router held are late by the router's doing.
-        let lags = records.filter { $0.outcome != .notSent && !$0.heldBack }.map { ($0.intendedUs, $0.lagUs) }.sorted { $0.0 < $1.0 }
+        var lags: [(UInt32, UInt32)] = []
+        lags.reserveCapacity(records.count)
+        for record in records where record.outcome != .notSent && !record.heldBack { lags.append((record.intendedUs, record.lagUs)) }
+        if !zip(lags, lags.dropFirst()).allSatisfy({ $0.0 <= $1.0 }) { lags.sort { $0.0 < $1.0 } }
         probeTimes = probes.map(\.0)
         probeWaits = probes.map(\.1)
         lagTimes = lags.map(\.0)

@@ -135,7 +135,7 @@ package struct ReconciledRun: Sendable {
             if records[index].outcome != .cancelled {
                 let (outcome, finding) = Self.settle(records[index], answered, history.client, faultIndex, relay)
                 records[index].outcome = outcome
-                findings[index] = finding
+                if let finding { findings[index] = finding }
                 if records[index].attempts > 1 {
                     if records[index].endpoint != .models {
                         records[index].outcome = .transport
@@ -312,6 +312,18 @@ package struct ReconciledRun: Sendable {
             owners[index] != Self.probe && predicate(entries[index]) ? execution(env, index) : nil
         }
     }
+
+    /// Calls `body` with every execution on `env` attributed to one of the run's requests
+    /// (its index in `records`), in ledger order, without building `Execution`s: for
+    /// checks that read every execution of a million-request run.
+    package func forEachAttributed(on env: ServedBy, _ body: (_ record: Int, _ entry: LedgerEntry) -> Void) {
+        let entries = env == .green ? greenEntries : blueEntries
+        let owners = env == .green ? greenOwners : blueOwners
+        for index in entries.indices where owners[index] >= 0 { body(Int(owners[index]), entries[index]) }
+    }
+
+    /// Whether an upstream entry carries request `seq`'s own `X-Request-ID`.
+    package func carriesOwnID(_ entry: LedgerEntry, seq: UInt32) -> Bool { history.requestSeq(entry.requestID) == Int(seq) }
 
     /// Executions on `env` that carry no identity the harness can attribute and are no probe.
     package func unattributed(on env: ServedBy) -> [LedgerEntry] {
