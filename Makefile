@@ -9,26 +9,24 @@ build: setup
 	swift build
 
 test: setup
-	# Named suites run at their real rates, against release builds of cutover and the router.
-	swift build -c release --product cutover
-	swift build -c release --product bluegreen-router
+	# One build of everything, the tests included; the tests run the executables built beside
+	# them. Pure tests run in parallel; live tests take a lane of the machine, two at a time,
+	# and the ones that judge time against a quiet machine run alone (Tests/CutoverTestSupport/MachineLane.swift).
 	swift build --build-tests
+	swift test --skip-build
 	scripts/openai-compat.sh
 	# The public API (issue 16): only what is recorded in api/, all of it documented, the
 	# DocC catalog without a warning, its examples compiled by a package that depends on
-	# Cutover, and that package's tests (which need the release router built above).
+	# Cutover, and that package's tests (which start the router built above).
 	scripts/public-api.py
 	scripts/doc-examples.py
 	swift package --disable-sandbox generate-documentation --target Cutover --warnings-as-errors
 	scripts/example-package.sh
-	# Serial: several suites measure time, and debug-build servers share 2 cores.
-	swift test --no-parallel
 
 # Every known-bad router live, also the ones `make test` judges as histories (about 3 minutes more).
 known-bad: setup
-	swift build -c release --product cutover
-	swift build -c release --product bluegreen-router
-	CUTOVER_ALL_KNOWN_BAD=1 swift test --no-parallel --filter KnownBadRouterTests
+	swift build --build-tests
+	CUTOVER_ALL_KNOWN_BAD=1 swift test --skip-build --filter KnownBadRouterTests
 
 # The product: the canary-promote suite against the reference router, everything on loopback.
 demo: setup

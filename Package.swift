@@ -200,7 +200,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SuiteTests",
-            dependencies: ["Cutover"],
+            dependencies: ["Cutover", "CutoverTestSupport"],
             path: "Tests/SuiteTests"
         ),
         /// Suites end to end: the named suites through the CLI, and the known-bad routers.

@@ -4,7 +4,7 @@
 # (Swift Testing and XCTest), and checks that each test runner prints the known-bad
 # router's failure readably: the check, its bound, the measure and the first offending
 # requests (Swift Testing shows it as a known issue; XCTest runs its failing test alone).
-# Needs the release bluegreen-router (make test builds it first).
+# Needs a bluegreen-router build in the checkout (make test builds it first).
 set -euo pipefail
 cd "$(dirname "$0")/../Examples/CertifyReference"
 

@@ -13,9 +13,13 @@ enum CutoverCheckout {
         return FileManager.default.fileExists(atPath: folder.appendingPathComponent("smoke.yaml").path) ? folder : nil
     }
 
-    /// Builds of `product` in the checkout, release first (what `make test` and
-    /// `make demo` build), then debug.
+    /// Builds of `product` in the checkout (`make test` builds debug, `make demo` release),
+    /// the newest first: an older build of the other configuration is a stale one.
     static func builds(of product: String) -> [URL] {
-        ["release", "debug"].map { root.appendingPathComponent(".build/\($0)/\(product)") }
+        let candidates = ["release", "debug"].map { root.appendingPathComponent(".build/\($0)/\(product)") }
+        func modified(_ url: URL) -> Date {
+            ((try? FileManager.default.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date) ?? .distantPast
+        }
+        return candidates.sorted { modified($0) > modified($1) }
     }
 }

@@ -7,7 +7,7 @@ import Foundation
 import Testing
 
 /// `cutover load`: the JSON it prints and its answers to bad flags.
-@Suite("cutover load CLI", .serialized, .timeLimit(.minutes(1)))
+@Suite("cutover load CLI", .serialized, .timeLimit(.minutes(10)), .sharesTheMachine)
 struct LoadCLITests {
     @Test func jsonHasTheSpecKeysAndTheLedgerOneLinePerSlot() async throws {
         try await withMock { mock in
@@ -49,18 +49,6 @@ struct LoadCLITests {
             #expect(object["valid"] as? Bool == false && outcomes["transport"] == 0 && (outcomes["not-sent"] ?? 0) > 0, "\(outcomes)")
             #expect(notSent["no_descriptors"] == outcomes["not-sent"] && (outcomes["ok"] ?? 0) > 0, "\(notSent)")
         }
-    }
-
-    /// The harness raises its soft descriptor limit to the hard limit before it runs.
-    @Test func theDescriptorLimitIsRaisedToTheHardLimit() throws {
-        var original = rlimit()
-        try #require(getrlimit(Int32(RLIMIT_NOFILE.rawValue), &original) == 0)
-        defer { _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &original) }
-        var lowered = original
-        lowered.rlim_cur = min(original.rlim_max, 256)
-        try #require(setrlimit(Int32(RLIMIT_NOFILE.rawValue), &lowered) == 0)
-        let raised = FileDescriptorTable.raiseLimit()
-        #expect(raised == Int(min(original.rlim_max, 1 << 20)) && raised > 256)
     }
 
     /// Two shards started together through the CLI, then merged: the one schedule a
@@ -127,5 +115,22 @@ struct LoadCLITests {
         let (status, _, err) = try Executable.run("cutover", arguments)
         #expect(status == 2, "\(err)")
         #expect(err.contains(mention), "\(err)")
+    }
+}
+
+/// The process's own descriptor limit, lowered and raised again: nothing else may open a
+/// socket meanwhile.
+@Suite("Descriptor limit", .needsTheWholeMachine)
+struct DescriptorLimitTests {
+    /// The harness raises its soft descriptor limit to the hard limit before it runs.
+    @Test func theDescriptorLimitIsRaisedToTheHardLimit() throws {
+        var original = rlimit()
+        try #require(getrlimit(Int32(RLIMIT_NOFILE.rawValue), &original) == 0)
+        defer { _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &original) }
+        var lowered = original
+        lowered.rlim_cur = min(original.rlim_max, 256)
+        try #require(setrlimit(Int32(RLIMIT_NOFILE.rawValue), &lowered) == 0)
+        let raised = FileDescriptorTable.raiseLimit()
+        #expect(raised == Int(min(original.rlim_max, 1 << 20)) && raised > 256)
     }
 }

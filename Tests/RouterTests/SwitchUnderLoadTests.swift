@@ -8,7 +8,7 @@ import Testing
 
 /// The parts together: the load generator drives the router through canary, promote and
 /// rollback, and not one request may drop; both upstream ledgers reconcile with the client's.
-@Suite("Switching under load", .serialized, .timeLimit(.minutes(2)))
+@Suite("Switching under load", .serialized, .timeLimit(.minutes(10)), .needsTheWholeMachine)
 struct SwitchUnderLoadTests {
     @Test func canaryPromoteAndRollbackUnderLoadDropNothing() async throws {
         try await withRig { rig in

@@ -4,7 +4,7 @@ import Testing
 
 /// The proxy's byte relay, live: what reaches the upstream, and how each kind of response
 /// framing reaches the client (RFC 9112), with a raw upstream for what the mock never sends.
-@Suite("Router wire relay", .serialized)
+@Suite("Router wire relay", .serialized, .sharesTheMachine)
 struct WireRelayTests {
     /// A router whose blue and green are the same raw upstream, at green 0 %.
     private func withRawRig(_ respond: @escaping @Sendable (String) -> RawUpstream.Answer, _ body: (BlueGreenRouter, RawUpstream) async throws -> Void)

@@ -6,7 +6,7 @@ import Testing
 /// build, runtime weights survive a reload only with server state, a static hash ignores
 /// weight changes, and neither HAProxy nor nginx outlives an interrupted harness or a
 /// crashed router.
-@Suite("haproxy profile", .serialized)
+@Suite("haproxy profile", .serialized, .sharesTheMachine(using: "nginx and HAProxy"))
 struct HAProxyProfileTests {
     static func leftoverHAProxy() -> [String] { NginxProfileTests.leftover("haproxy", config: "haproxy.cfg") }
 
@@ -77,7 +77,7 @@ struct HAProxyProfileTests {
     /// Each signal once (the signal path is the harness's, not the router's), the crash for both.
     @Test(arguments: [("nginx", Ending.sigint), ("haproxy", .sigterm), ("nginx", .routerCrash), ("haproxy", .routerCrash)])
     func nothingOutlivesAnInterruptOrACrash(router: String, ending: Ending) async throws {
-        let cutover = ReleaseBuild.require("cutover")
+        let cutover = BuiltProduct.require("cutover")
         try #require(cutover.missing == nil, "\(cutover.missing ?? "")")
         let suite = try NginxProfileTests.suite(
             "ending", duration: "8s", timeline: ["{at: 0s, phase: baseline}", "{at: 1s, action: canary, percent: 20, phase: canary-20}"], checks: "[ZeroDropped]")
@@ -86,7 +86,7 @@ struct HAProxyProfileTests {
         let process = Process()
         process.executableURL = cutover.url
         process.arguments = ["run", suite.path, "--router", router, "--report-dir", report.path]
-        process.environment = ProcessInfo.processInfo.environment.merging(["CUTOVER_SUITES": ReleaseBuild.suites.path]) { $1 }
+        process.environment = ProcessInfo.processInfo.environment.merging(["CUTOVER_SUITES": BuiltProduct.suites.path]) { $1 }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

@@ -6,7 +6,7 @@ import Testing
 
 /// The harness never blames the router for its own faults: a mock that fell behind makes
 /// the run invalid, naming the mock and the figure.
-@Suite("Harness validity", .serialized)
+@Suite("Harness validity", .serialized, .needsTheWholeMachine)
 struct HarnessValidityTests {
     /// The mocks' event loops are blocked for 150 ms ten times during a canary (as a mock
     /// starved of CPU would be): whatever the router seemed to do meanwhile, the run cannot
@@ -23,7 +23,7 @@ struct HarnessValidityTests {
                   - {at: 1s, action: canary, percent: 50, phase: c50}
                 checks: [ZeroDropped, GeneratorValid]
                 """, source: "test-suite")
-        let router = ReleaseBuild.require("bluegreen-router")
+        let router = BuiltProduct.require("bluegreen-router")
         try #require(router.missing == nil, "\(router.missing ?? "")")
         let blocker = Task {
             try await Task.sleep(for: .seconds(1))

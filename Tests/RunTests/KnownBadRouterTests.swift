@@ -16,7 +16,7 @@ import Testing
 /// truncated bodies and streams, replays the router never forwarded, answers from a cache,
 /// capped `max_tokens`, a stripped session header, a blocking rollback, a re-encoding judged
 /// verbatim).
-@Suite("Known-bad routers", .serialized)
+@Suite("Known-bad routers")
 struct KnownBadRouterTests {
     static let switching = """
         name: switching
@@ -376,7 +376,7 @@ struct KnownBadRouterTests {
 
     /// A router that buffers streams passes every check yet ruins them for a person: the
     /// stream measures show it (the whole stream before the first token, no gap after it).
-    @Test func aRouterThatBuffersStreamsShowsInTheirFirstTokenAndGaps() async throws {
+    @Test(.sharesTheMachine) func aRouterThatBuffersStreamsShowsInTheirFirstTokenAndGaps() async throws {
         let suite = try Suite.parse(
             yaml: """
                 name: buffered
@@ -390,7 +390,7 @@ struct KnownBadRouterTests {
                 timeline: [{at: 0s, phase: baseline}]
                 checks: [ZeroDropped, GeneratorValid]
                 """, source: "test-suite")
-        let router = ReleaseBuild.require("bluegreen-router")
+        let router = BuiltProduct.require("bluegreen-router")
         try #require(router.missing == nil, "\(router.missing ?? "")")
         let relayed = try await SuiteRunner(suite: suite, router: ReferenceRouter(executable: router.url)).run()
         let buffered = try await SuiteRunner(suite: suite, router: FlawedRouter(.none)).run()
@@ -404,18 +404,29 @@ struct KnownBadRouterTests {
         #expect(relayed.streams.overall.usageMismatches == 0 && relayed.streams.overall.usageChecked > 0)
     }
 
-    @Test(arguments: cases)
+    @Test(.sharesTheMachine, arguments: cases.filter { $0.suite != latency })
     func checkCatchesTheFlaw(_ testCase: Case) async throws { try await Self.judge(testCase) }
 
-    @Test(.enabled(if: ProcessInfo.processInfo.environment["CUTOVER_ALL_KNOWN_BAD"] != nil, "make known-bad runs these"), arguments: moreCases)
+    /// LatencyBudget's cases judge time against the run's own quiet windows: alone.
+    @Test(.needsTheWholeMachine, arguments: cases.filter { $0.suite == latency })
+    func timingCheckCatchesTheFlaw(_ testCase: Case) async throws { try await Self.judge(testCase) }
+
+    @Test(
+        .enabled(if: ProcessInfo.processInfo.environment["CUTOVER_ALL_KNOWN_BAD"] != nil, "make known-bad runs these"), .sharesTheMachine,
+        arguments: moreCases.filter { $0.suite != latency })
     func checkCatchesTheFlawToo(_ testCase: Case) async throws { try await Self.judge(testCase) }
+
+    @Test(
+        .enabled(if: ProcessInfo.processInfo.environment["CUTOVER_ALL_KNOWN_BAD"] != nil, "make known-bad runs these"), .needsTheWholeMachine,
+        arguments: moreCases.filter { $0.suite == latency })
+    func timingCheckCatchesTheFlawToo(_ testCase: Case) async throws { try await Self.judge(testCase) }
 
     static func judge(_ testCase: Case) async throws {
         let suite = try Suite.parse(yaml: testCase.suite, source: "test-suite")
         let driver: any RouterDriver
         switch testCase.router {
         case .reference:
-            let router = ReleaseBuild.require("bluegreen-router")
+            let router = BuiltProduct.require("bluegreen-router")
             try #require(router.missing == nil, "\(router.missing ?? "")")
             driver = ReferenceRouter(executable: router.url)
         case .flawed(let flaw):
@@ -449,7 +460,7 @@ struct KnownBadRouterTests {
     /// upstream executes it twice (billed twice), and the client gets a 200. Every attempt
     /// is evidence: NoDuplicateExecution names the double execution, and ZeroDropped the
     /// POST whose first answer was lost (RFC 9112 §9.3.1), with how the first attempt ended.
-    @Test func aLostAnswerAndADoubleExecutionFail() async throws {
+    @Test(.sharesTheMachine) func aLostAnswerAndADoubleExecutionFail() async throws {
         let suite = try Suite.parse(yaml: Self.auth, source: "test-suite")
         let run = try await SuiteRunner(suite: suite, router: FlawedRouter(.resetsReusedConnections)).run()
         let replayed = run.reconciled.records.filter { $0.attempts > 1 && $0.endpoint != .models }
@@ -472,7 +483,7 @@ struct KnownBadRouterTests {
     /// it held past their timeout are dropped, and the slots the generator could not start
     /// because every transfer slot waited on it are its back-pressure, not the generator's
     /// lateness, so the verdict is `fail`, never `invalid`.
-    @Test func aRouterThatStopsAnsweringFailsNotInvalid() async throws {
+    @Test(.sharesTheMachine) func aRouterThatStopsAnsweringFailsNotInvalid() async throws {
         let suite = try Suite.parse(
             yaml: """
                 name: frozen
@@ -484,7 +495,7 @@ struct KnownBadRouterTests {
                   - {at: 2s, action: canary, percent: 10, phase: c10}
                 checks: [ZeroDropped, GeneratorValid]
                 """, source: "test-suite")
-        let router = ReleaseBuild.require("bluegreen-router")
+        let router = BuiltProduct.require("bluegreen-router")
         try #require(router.missing == nil, "\(router.missing ?? "")")
         let run = try await SuiteRunner(suite: suite, router: FreezingRouter(executable: router.url, freezeFor: .seconds(20))).run()
         let table = run.checks.map { "\($0.name) \($0.status.rawValue): \($0.summary)" }.joined(separator: "\n")
@@ -499,7 +510,7 @@ struct KnownBadRouterTests {
 
     /// A step the harness cannot carry out (the mock refuses a second fault with the same
     /// id, or a heal names no active fault) makes the run invalid, never a pass.
-    @Test func aStepTheHarnessCouldNotCarryOutVoidsTheRun() async throws {
+    @Test(.sharesTheMachine) func aStepTheHarnessCouldNotCarryOutVoidsTheRun() async throws {
         let suite = try Suite.parse(
             yaml: """
                 name: broken-steps
@@ -521,7 +532,7 @@ struct KnownBadRouterTests {
 
     /// The machine's noise is never the router's: a paused upstream outside any action, and
     /// two CPU-burning neighbours across the first switch, give pass or inconclusive.
-    @Test func aBusyMachineIsNeverBlamedOnTheRouter() async throws {
+    @Test(.needsTheWholeMachine) func aBusyMachineIsNeverBlamedOnTheRouter() async throws {
         let paused = Self.latency.replacingOccurrences(
             of: "  - {at: 8s, action: canary",
             with: """
@@ -530,7 +541,7 @@ struct KnownBadRouterTests {
                   - {at: 8s, action: canary
                 """)
         let suite = try Suite.parse(yaml: paused, source: "test-suite")
-        let router = ReleaseBuild.require("bluegreen-router")
+        let router = BuiltProduct.require("bluegreen-router")
         try #require(router.missing == nil, "\(router.missing ?? "")")
         // Two busy neighbours from 7 s to 10 s of the run, across the canary at 8 s; always stopped.
         let burners = Task {

@@ -5,7 +5,7 @@ import Testing
 
 /// `Cutover.run` as a library user calls it (issue 16): a run gives a result and releases
 /// what it started, and a cancelled run ends at once and still leaves no child behind.
-@Suite("Cutover as a library", .serialized)
+@Suite("Cutover as a library", .serialized, .needsTheWholeMachine)
 struct LibraryRunTests {
     /// A long open-model suite: cancelled long before its end.
     static func long() throws -> Suite {
@@ -23,7 +23,7 @@ struct LibraryRunTests {
     }
 
     @Test func aCancelledRunEndsAtOnceAndStopsEverything() async throws {
-        let router = ReleaseBuild.require("bluegreen-router")
+        let router = BuiltProduct.require("bluegreen-router")
         try #require(router.missing == nil, "\(router.missing ?? "")")
         let before = Self.children()
         let suite = try Self.long()

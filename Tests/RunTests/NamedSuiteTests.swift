@@ -6,19 +6,19 @@ import Testing
     import FoundationXML
 #endif
 
-/// The named suites, end to end, exactly as a user runs them: `cutover run NAME` (release
-/// build) starts the mocks and the reference router, and must pass and write its reports.
-@Suite("Named suites", .serialized)
+/// The named suites, end to end, exactly as a user runs them: `cutover run NAME` starts
+/// the mocks and the reference router, and must pass and write its reports.
+@Suite("Named suites", .serialized, .needsTheWholeMachine)
 struct NamedSuiteTests {
     @Test(arguments: ["smoke", "canary-promote"])
     func passesAgainstTheReferenceRouter(suite: String) throws {
-        let cutover = ReleaseBuild.require("cutover")
+        let cutover = BuiltProduct.require("cutover")
         try #require(cutover.missing == nil, "\(cutover.missing ?? "")")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cutover-report-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
 
         let result = try Executable.run(
-            cutover.url, ["run", suite, "--report-dir", dir.path, "--ledger"], environment: ["CUTOVER_SUITES": ReleaseBuild.suites.path])
+            cutover.url, ["run", suite, "--report-dir", dir.path, "--ledger"], environment: ["CUTOVER_SUITES": BuiltProduct.suites.path])
         #expect(result.status == 0, "\(result.out)\n\(result.err)")
         #expect(result.out.contains("VERDICT: PASS"))
 
@@ -54,7 +54,7 @@ struct NamedSuiteTests {
 
     /// `--repeat N` runs N times with derived seeds and counts each check's results.
     @Test func repeatCountsEachCheckAcrossRuns() throws {
-        let cutover = ReleaseBuild.require("cutover")
+        let cutover = BuiltProduct.require("cutover")
         try #require(cutover.missing == nil, "\(cutover.missing ?? "")")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cutover-repeat-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -91,9 +91,9 @@ struct NamedSuiteTests {
     }
 
     @Test func badInputExitsTwoNamingWhatAndWhere() throws {
-        let cutover = ReleaseBuild.require("cutover")
+        let cutover = BuiltProduct.require("cutover")
         try #require(cutover.missing == nil, "\(cutover.missing ?? "")")
-        let environment = ["CUTOVER_SUITES": ReleaseBuild.suites.path]
+        let environment = ["CUTOVER_SUITES": BuiltProduct.suites.path]
         let unknown = try Executable.run(cutover.url, ["run", "no-such-suite"], environment: environment)
         #expect(unknown.status == 2 && unknown.err.contains("no suite named 'no-such-suite'") && unknown.err.contains("smoke"))
 
@@ -136,15 +136,15 @@ private final class TestcaseCounter: NSObject, XMLParserDelegate {
 }
 
 /// Ctrl-C stops the harness and every child it started.
-@Suite("Interrupts", .serialized)
+@Suite("Interrupts", .serialized, .sharesTheMachine)
 struct InterruptTests {
     @Test func interruptStopsTheRouterAndExits130() async throws {
-        let cutover = ReleaseBuild.require("cutover")
+        let cutover = BuiltProduct.require("cutover")
         try #require(cutover.missing == nil, "\(cutover.missing ?? "")")
         let process = Process()
         process.executableURL = cutover.url
         process.arguments = ["run", "smoke"]
-        process.environment = ProcessInfo.processInfo.environment.merging(["CUTOVER_SUITES": ReleaseBuild.suites.path]) { $1 }
+        process.environment = ProcessInfo.processInfo.environment.merging(["CUTOVER_SUITES": BuiltProduct.suites.path]) { $1 }
         let output = Pipe()
         process.standardOutput = output
         process.standardError = Pipe()

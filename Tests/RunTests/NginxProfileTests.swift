@@ -5,7 +5,7 @@ import Testing
 /// The `nginx` profile against the nginx on this machine: a run completes and names the
 /// nginx build, nothing of nginx outlives it, and the known-bad configurations are caught
 /// by the check that names the defect.
-@Suite("nginx profile", .serialized)
+@Suite("nginx profile", .serialized, .sharesTheMachine(using: "nginx and HAProxy"))
 struct NginxProfileTests {
     /// A profile file in a fresh folder: the shipped profile of `kind` with `extra` lines.
     static func profile(_ extra: String, kind: String = "nginx") throws -> URL {
@@ -48,12 +48,12 @@ struct NginxProfileTests {
     }
 
     static func run(_ suite: String, router: String) throws -> (status: Int32, out: String, report: [String: Any]) {
-        let cutover = ReleaseBuild.require("cutover")
+        let cutover = BuiltProduct.require("cutover")
         try #require(cutover.missing == nil, "\(cutover.missing ?? "")")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cutover-nginx-report-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let result = try Executable.run(
-            cutover.url, ["run", suite, "--router", router, "--report-dir", dir.path], environment: ["CUTOVER_SUITES": ReleaseBuild.suites.path])
+            cutover.url, ["run", suite, "--router", router, "--report-dir", dir.path], environment: ["CUTOVER_SUITES": BuiltProduct.suites.path])
         let report = (try? JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("report.json")))) as? [String: Any] ?? [:]
         return (result.status, result.out + result.err, report)
     }

@@ -6,19 +6,19 @@ import Testing
 /// the reference router as `--router reference` does, a profile whose canary ignores
 /// green's health fails HealthGate, and nothing the start command started outlives the
 /// run, also when the harness is interrupted.
-@Suite("Router profiles end to end", .serialized)
+@Suite("Router profiles end to end", .serialized, .sharesTheMachine)
 struct RouterProfileRunTests {
-    static let examples = ReleaseBuild.suites.appendingPathComponent("routers/examples")
+    static let examples = BuiltProduct.suites.appendingPathComponent("routers/examples")
 
     @Test(arguments: ["exec-bluegreen", "http-bluegreen"])
     func theExampleProfilesPassSmoke(profile: String) throws {
-        let cutover = ReleaseBuild.require("cutover")
+        let cutover = BuiltProduct.require("cutover")
         try #require(cutover.missing == nil, "\(cutover.missing ?? "")")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cutover-profile-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let result = try Executable.run(
             cutover.url, ["run", "smoke", "--router", Self.examples.appendingPathComponent("\(profile).yaml").path, "--report-dir", dir.path],
-            environment: ["CUTOVER_SUITES": ReleaseBuild.suites.path])
+            environment: ["CUTOVER_SUITES": BuiltProduct.suites.path])
         #expect(result.status == 0, "\(result.out)\n\(result.err)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("report.json"))) as? [String: Any])
         let router = try #require(report["router"] as? [String: Any])
@@ -60,7 +60,7 @@ struct RouterProfileRunTests {
     static let honestCanary = "cutover deploy --admin ADMIN --phase canary --canary-percentage {percent}"
 
     @Test func aCanaryThatIgnoresGreensHealthFailsHealthGate() throws {
-        let cutover = ReleaseBuild.require("cutover")
+        let cutover = BuiltProduct.require("cutover")
         try #require(cutover.missing == nil, "\(cutover.missing ?? "")")
         // The deploy step swallows the router's refusal: it reports a canary done while green is down.
         let bad = try Self.scratch(canary: Self.honestCanary + " || true")
@@ -83,7 +83,7 @@ struct RouterProfileRunTests {
 
     @Test(arguments: [SIGINT, SIGTERM])
     func anInterruptStopsTheWholeStartGroup(signal: Int32) async throws {
-        let cutover = ReleaseBuild.require("cutover")
+        let cutover = BuiltProduct.require("cutover")
         try #require(cutover.missing == nil, "\(cutover.missing ?? "")")
         let scratch = try Self.scratch(canary: Self.honestCanary)
         defer { try? FileManager.default.removeItem(at: scratch.dir) }

@@ -10,7 +10,7 @@ import Testing
 
 /// One seed replays a run: the same requests in the same order, the same timeline, and the
 /// same fault decisions; another seed changes them.
-@Suite("Seed replay")
+@Suite("Seed replay", .sharesTheMachine)
 struct SeedReplayTests {
     static let yaml = """
         name: replay

@@ -6,7 +6,7 @@ import Testing
 /// `cutover run SUITE --shards N` (issue 17): N shard processes carry stripes of the one
 /// schedule while this process coordinates; the merged run judges as one generator's, and
 /// a shard killed mid-run makes the run invalid, naming it.
-@Suite("Sharded runs", .serialized)
+@Suite("Sharded runs", .serialized, .needsTheWholeMachine)
 struct ShardedRunTests {
     static let suite = """
         name: sharded
@@ -45,12 +45,12 @@ struct ShardedRunTests {
     }
 
     static func run(_ suite: URL, shards: Int?, in dir: URL) throws -> Outcome {
-        let cutover = ReleaseBuild.require("cutover")
+        let cutover = BuiltProduct.require("cutover")
         try #require(cutover.missing == nil, "\(cutover.missing ?? "")")
         let reports = dir.appendingPathComponent("reports-\(shards ?? 0)")
         let result = try Executable.run(
             cutover.url, ["run", suite.path, "--report-dir", reports.path, "--ledger"] + (shards.map { ["--shards", String($0)] } ?? []),
-            environment: ["CUTOVER_SUITES": ReleaseBuild.suites.path])
+            environment: ["CUTOVER_SUITES": BuiltProduct.suites.path])
         #expect(result.status == 0, "\(shards ?? 0) shards: \(result.out.suffix(1_500))\n\(result.err)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: reports.appendingPathComponent("report.json"))) as? [String: Any])
         let checks = (report["checks"] as? [[String: Any]] ?? []).map { "\($0["name"] ?? "") \($0["status"] ?? "")" }
@@ -85,7 +85,7 @@ struct ShardedRunTests {
     /// whose clock is 400 ms off makes the run invalid, naming it, and the other's small
     /// offset is recorded in its part.
     @Test func aCoordinatorRejectsAShardWhoseClockIsOff() async throws {
-        let cutover = ReleaseBuild.require("cutover")
+        let cutover = BuiltProduct.require("cutover")
         try #require(cutover.missing == nil, "\(cutover.missing ?? "")")
         let (dir, suite) = try Self.scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -154,7 +154,7 @@ struct ShardedRunTests {
     }
 
     @Test func aShardKilledMidRunMakesTheRunInvalidAndNamesIt() async throws {
-        let cutover = ReleaseBuild.require("cutover")
+        let cutover = BuiltProduct.require("cutover")
         try #require(cutover.missing == nil, "\(cutover.missing ?? "")")
         let (dir, suite) = try Self.scratch()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -1,6 +1,7 @@
 import Cutover
 import ConfigInput
 import CurlHTTP
+import CutoverTestSupport
 import HTTPServerCore
 import Foundation
 import Testing
@@ -9,7 +10,8 @@ import Testing
 
 /// Each check as a pure function of a synthetic history: it passes on a correct router's
 /// history and fails on the known-bad one that its name is about.
-@Suite("Checks")
+/// A lane of the machine, because the false-alarm test evaluates a thousand ledgers.
+@Suite("Checks", .sharesTheMachine)
 struct ChecksTests {
     static func record(_ seq: UInt32, session: UInt32, _ env: ServedBy, _ outcome: Outcome = .ok, atMs: UInt32, lagUs: UInt32 = 100) -> LedgerRecord {
         var r = LedgerRecord.notSent(seq: seq, session: session, intendedUs: atMs * 1_000, endpoint: .chat)

@@ -462,13 +462,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ProxyServer.DrainEvent {
-            // Idle with nothing half-read: close now; else after the current response.
-            if exchange == nil, inbound == nil {
-                closing = true
-                context.close(promise: nil)
-            } else {
-                closeAfterResponse = true
-            }
+            // The next response on this connection is its last (`Connection: close`). An idle
+            // connection is not closed now: the client may have sent a request on it that is
+            // still in the socket buffer, and closing under it loses that request (the
+            // keep-alive race; a POST may not be resent). It is answered, and the connection
+            // closes after; the drain closes what stays idle.
+            closeAfterResponse = true
             return
         }
         context.fireUserInboundEventTriggered(event)

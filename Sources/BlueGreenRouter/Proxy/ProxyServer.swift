@@ -11,8 +11,14 @@ import NIOPosix
 /// The client-facing listener of the router, and the set of open client connections
 /// that draining has to wait for.
 final class ProxyServer: Sendable {
-    /// Sent to every client connection when draining starts: close when idle.
+    /// Sent to every client connection when draining starts: its next response is its last.
     struct DrainEvent: Sendable {}
+
+    /// How long a draining router still answers requests on its idle keep-alive connections
+    /// (each answer says `Connection: close`) before it closes the ones left idle: clients
+    /// that keep pools send on them for a while, and a connection closed under a request
+    /// loses it. A client that sends on none of them for this long meets the race only then.
+    static let idleGrace: Duration = .seconds(2)
 
     private let host: String
     private let group: any EventLoopGroup
@@ -73,8 +79,10 @@ final class ProxyServer: Sendable {
         for channel in state.withLockedValue({ Array($0.clients.values) }) {
             channel.pipeline.fireUserInboundEventTriggered(DrainEvent())
         }
-        let deadline = ContinuousClock.now + timeout
-        while proxy.state.inFlight > 0, ContinuousClock.now < deadline {
+        let started = ContinuousClock.now
+        let deadline = started + timeout
+        let graceEnd = started + min(timeout, Self.idleGrace)
+        while ContinuousClock.now < deadline, proxy.state.inFlight > 0 || (ContinuousClock.now < graceEnd && openConnections > 0) {
             try? await Task.sleep(for: .milliseconds(10))
         }
         let cut = max(0, proxy.state.inFlight)

@@ -29,8 +29,17 @@ func wrongSessionKeyRouter() throws -> RouterProfile {
         status: "curl -sf \(admin)/status", version: "curl -sf \(admin)/status")
 }
 
-/// The bluegreen-router build the reference profile found.
-let routerBinary = ProcessInfo.processInfo.environment["CUTOVER_ROUTER_BINARY"] ?? "../../.build/release/bluegreen-router"
+/// The bluegreen-router build the reference profile found: `$CUTOVER_ROUTER_BINARY`, else the
+/// Cutover checkout's newest build.
+let routerBinary =
+    ProcessInfo.processInfo.environment["CUTOVER_ROUTER_BINARY"]
+    ?? ["release", "debug"].map { "../../.build/\($0)/bluegreen-router" }
+    .filter { FileManager.default.isExecutableFile(atPath: $0) }
+    .max { modified($0) < modified($1) } ?? "../../.build/debug/bluegreen-router"
+
+func modified(_ path: String) -> Date {
+    ((try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date) ?? .distantPast
+}
 
 /// Runs one at a time: each run starts two mocks and a router, and the checks that
 /// compare timings want the machine to themselves.

@@ -1,8 +1,9 @@
 import Foundation
 
-/// The release executables `make test` builds before `swift test`: named suites run at
-/// their real rates, which a debug router and debug mocks cannot serve on two cores.
-package enum ReleaseBuild {
+/// The package's executables as the tests' own build made them (`swift build --build-tests`
+/// builds them beside the test bundle): the CLI runs named suites with them, and the known-bad
+/// tables start the reference router from there.
+package enum BuiltProduct {
     /// The package's folder (where `Package.swift` is), found from this file.
     static let packageRoot: URL = {
         var root = URL(fileURLWithPath: #filePath)
@@ -12,14 +13,14 @@ package enum ReleaseBuild {
         return root
     }()
 
-    /// `<package>/.build/release/<name>`.
-    package static func url(_ name: String) -> URL { packageRoot.appendingPathComponent(".build/release/\(name)") }
+    /// The executable `name` beside the test bundle.
+    package static func url(_ name: String) -> URL { Executable.url(name) }
 
     /// Whether it exists; the message tells how to build it.
     package static func require(_ name: String) -> (url: URL, missing: String?) {
         let url = url(name)
         return FileManager.default.isExecutableFile(atPath: url.path)
-            ? (url, nil) : (url, "\(url.path) is missing: run `make test` (or `swift build -c release`) before `swift test`")
+            ? (url, nil) : (url, "\(url.path) is missing: run `make test` (or `swift build --build-tests`) before `swift test`")
     }
 
     /// The package's `suites/` folder.

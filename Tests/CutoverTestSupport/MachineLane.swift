@@ -1,0 +1,93 @@
+import Testing
+
+/// How much of the machine a live test needs, so that `swift test` can run the rest in
+/// parallel: pure tests take no lane and run whenever they like; live tests that only need
+/// their own servers take one of two lanes (`.sharesTheMachine`), so two run at once, which
+/// a loopback run at a few hundred requests a second leaves all but idle; tests that judge
+/// time against a quiet machine, or that load, freeze or reconfigure the process
+/// (`.needsTheWholeMachine`), run alone. A test that also needs a shared outside resource
+/// (the machine's nginx and HAProxy, found by their process names) names it, and runs
+/// alone among the tests that name it.
+package struct MachineLane: TestTrait, SuiteTrait, TestScoping {
+    package enum Need: Sendable {
+        case lane
+        case wholeMachine
+    }
+
+    let need: Need
+    let resource: String?
+
+    package var isRecursive: Bool { true }
+
+    package func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
+        // A suite holds nothing itself; each test (each case of a parameterized one) holds its
+        // lane while it runs, once, however the library nests its scopes.
+        guard !test.isSuite, !Machine.held else { return try await function() }
+        try await Machine.shared.hold(lanes: need == .wholeMachine ? Machine.lanes : 1, resource: resource) {
+            try await Machine.$held.withValue(true) { try await function() }
+        }
+    }
+}
+
+extension Trait where Self == MachineLane {
+    /// A live test that needs only its own servers: it runs beside one other.
+    package static var sharesTheMachine: Self { MachineLane(need: .lane, resource: nil) }
+    /// A live test that also uses `resource` (say, "nginx and HAProxy"), which no other
+    /// test that names it may use meanwhile.
+    package static func sharesTheMachine(using resource: String) -> Self { MachineLane(need: .lane, resource: resource) }
+    /// A test that judges time against a quiet machine, or loads, freezes or reconfigures
+    /// the process: it runs alone.
+    package static var needsTheWholeMachine: Self { MachineLane(need: .wholeMachine, resource: nil) }
+}
+
+/// The machine's lanes and named resources, handed out first come, first served.
+actor Machine {
+    static let shared = Machine()
+    /// Live tests that may run at once.
+    static let lanes = 2
+    /// Set while a test holds its lane, so that a nested scope does not wait on itself.
+    @TaskLocal static var held = false
+
+    private var free = Machine.lanes
+    private var busy: Set<String> = []
+    private var waiting: [(lanes: Int, resource: String?, resume: CheckedContinuation<Void, Never>)] = []
+
+    func hold<T: Sendable>(lanes: Int, resource: String?, _ body: @Sendable () async throws -> T) async throws -> T {
+        await acquire(lanes: lanes, resource: resource)
+        do {
+            let value = try await body()
+            release(lanes: lanes, resource: resource)
+            return value
+        } catch {
+            release(lanes: lanes, resource: resource)
+            throw error
+        }
+    }
+
+    private func available(_ lanes: Int, _ resource: String?) -> Bool { free >= lanes && !(resource.map(busy.contains) ?? false) }
+
+    private func acquire(lanes: Int, resource: String?) async {
+        // First come, first served: nobody passes a test already waiting (a whole-machine
+        // test is never starved by a stream of lane tests).
+        if waiting.isEmpty, available(lanes, resource) {
+            take(lanes, resource)
+            return
+        }
+        await withCheckedContinuation { waiting.append((lanes, resource, $0)) }
+    }
+
+    private func take(_ lanes: Int, _ resource: String?) {
+        free -= lanes
+        if let resource { busy.insert(resource) }
+    }
+
+    private func release(lanes: Int, resource: String?) {
+        free += lanes
+        if let resource { busy.remove(resource) }
+        while let first = waiting.first, available(first.lanes, first.resource) {
+            waiting.removeFirst()
+            take(first.lanes, first.resource)
+            first.resume.resume()
+        }
+    }
+}
