@@ -1,6 +1,6 @@
 # Cutover: two commands. `make demo` sets up, builds and shows the product; `make test`
 # sets up, builds and runs every test. Both install missing Debian packages themselves.
-.PHONY: setup build test known-bad demo demo-mock docs bench clean
+.PHONY: setup build lint test known-bad demo demo-mock docs bench dist dist-check clean
 
 setup:
 	@scripts/setup.sh
@@ -8,7 +8,7 @@ setup:
 build: setup
 	swift build
 
-test: setup
+test: setup lint
 	# One build of everything, the tests included; the tests run the executables built beside
 	# them. Pure tests run in parallel; live tests take a lane of the machine, two at a time,
 	# and the ones that judge time against a quiet machine run alone (Tests/CutoverTestSupport/MachineLane.swift).
@@ -20,8 +20,13 @@ test: setup
 	# Cutover, and that package's tests (which start the router built above).
 	scripts/public-api.py
 	scripts/doc-examples.py
+	scripts/doc-facts.py
 	swift package --disable-sandbox generate-documentation --target Cutover --warnings-as-errors
 	scripts/example-package.sh
+
+# The repository's own style (.swift-format), warnings as errors.
+lint:
+	swift format lint --strict --recursive Package.swift Sources Tests mock-upstream bench Examples/CertifyReference/Package.swift Examples/CertifyReference/Tests
 
 # Every known-bad router live, also the ones `make test` judges as histories (about 3 minutes more).
 known-bad: setup
@@ -42,6 +47,14 @@ demo-mock: setup
 # The DocC archive of the public API, in .build/plugins/Swift-DocC/outputs/Cutover.doccarchive.
 docs: setup
 	swift package --disable-sandbox generate-documentation --target Cutover --warnings-as-errors
+
+# A release archive that runs without a Swift toolchain (static standard library), and its check:
+# unpacked into an empty folder, it runs smoke with the toolchain out of reach.
+dist: setup
+	scripts/dist.sh
+
+dist-check: dist
+	scripts/dist-check.sh
 
 bench: setup
 	bench/mock-vs-nginx.sh

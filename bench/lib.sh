@@ -1,6 +1,8 @@
 # Shared helpers for the benchmark scripts: child processes that always stop, free
 # loopback ports, wrk output parsing.
 set -euo pipefail
+# The bench executables are part of the package only when asked for (Package.swift).
+export CUTOVER_BENCH=1
 
 bench_work=$(mktemp -d /tmp/cutover-bench.XXXXXX)
 chmod 755 "$bench_work"  # nginx workers (www-data) read files from here

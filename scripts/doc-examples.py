@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Every Swift example in the documentation compiles (issue 16): each ```swift block of the
-README, the DocC catalog and the public sources' /// comments must appear, whitespace aside, in
+README, the pages under docs/, the DocC catalog and the public sources' /// comments must appear, whitespace aside, in
 Examples/CertifyReference, which `make test` builds and runs. A block that drifts from the
 example, or an example that changes under a block, fails here and names the block."""
 import pathlib
@@ -16,7 +16,8 @@ def normal(text: str) -> str:
 
 
 def blocks():
-    for article in [ROOT / "README.md"] + sorted((ROOT / "Sources" / "Cutover" / "Cutover.docc").glob("*.md")):
+    articles = [ROOT / "README.md", ROOT / "bench" / "README.md"] + sorted((ROOT / "docs").glob("*.md"))
+    for article in articles + sorted((ROOT / "Sources" / "Cutover" / "Cutover.docc").glob("*.md")):
         for match in re.finditer(r"```swift\n(.*?)```", article.read_text(), re.S):
             yield article, match.group(1)
     for source in sorted((ROOT / "Sources" / "Cutover").rglob("*.swift")):

@@ -4,14 +4,33 @@
 # (Swift Testing and XCTest), and checks that each test runner prints the known-bad
 # router's failure readably: the check, its bound, the measure and the first offending
 # requests (Swift Testing shows it as a known issue; XCTest runs its failing test alone).
-# Needs a bluegreen-router build in the checkout (make test builds it first).
+# A dependent package needs no manual step for `.reference()`: with no bluegreen-router
+# build in the checkout, its first run has SwiftPM build one there. So the checkout's router
+# builds are set aside first (the debug one is rebuilt by the tests; a release one, from
+# make demo, is put back afterwards).
 set -euo pipefail
 cd "$(dirname "$0")/../Examples/CertifyReference"
+checkout=../..
+rm -f "$checkout/.build/debug/bluegreen-router"
+if [ -e "$checkout/.build/release/bluegreen-router" ]; then
+  mv "$checkout/.build/release/bluegreen-router" "$checkout/.build/release/bluegreen-router.aside"
+fi
 
 swift build --build-tests
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+restore() {
+  rm -f "$out"
+  if [ -e "$checkout/.build/release/bluegreen-router.aside" ]; then
+    mv "$checkout/.build/release/bluegreen-router.aside" "$checkout/.build/release/bluegreen-router"
+  fi
+}
+trap restore EXIT
 swift test --skip-build 2>&1 | tee "$out"
+if [ ! -x "$checkout/.build/debug/bluegreen-router" ]; then
+  echo "example-package: the tests passed, but no bluegreen-router was built in the checkout for them" >&2
+  exit 1
+fi
+echo "example-package: .reference() built the router in the checkout itself"
 
 expect_readable() { # framework, output file
   local missing=()

@@ -7,7 +7,7 @@ let package = Package(
     name: "CertifyReference",
     platforms: [.macOS(.v15)],
     dependencies: [
-        .package(name: "Cutover", path: "../.."),
+        .package(name: "Cutover", path: "../..")
     ],
     targets: [
         .testTarget(
@@ -16,6 +16,6 @@ let package = Package(
                 .product(name: "Cutover", package: "Cutover"),
                 .product(name: "MockUpstream", package: "Cutover"),
             ]
-        ),
+        )
     ]
 )

@@ -51,7 +51,8 @@ package final class BlueGreenRouter: Sendable {
         let record = try stateFile?.load() ?? RouterState.DeploymentRecord()
         self.state = RouterState(record: record)
         self.health = HealthChecker(
-            targets: configuration.targets, models: configuration.healthModels, apiKey: configuration.healthAPIKey, degradedAfterMs: configuration.degradedAfterMs)
+            targets: configuration.targets, models: configuration.healthModels, apiKey: configuration.healthAPIKey,
+            degradedAfterMs: configuration.degradedAfterMs)
         self.proxy = ProxyContext(
             state: state, targets: configuration.targets, sessionHeader: configuration.sessionHeader,
             connectTimeout: .nanoseconds(

@@ -1,7 +1,7 @@
+import Foundation
 // The mock upstream relay is part of the public API (faults in suites built in code, and
 // tests that want only the mock), so `import Cutover` brings it along.
 @_exported import MockUpstream
-import Foundation
 
 /// Cutover certifies blue/green router builds for OpenAI-compatible relays: it starts two
 /// mock upstreams and the router on loopback, drives a suite's load, router actions and
@@ -27,11 +27,11 @@ public enum Cutover {
     /// - Returns: The verdict with every check's status and evidence. A defect in the
     ///   router is a `fail` verdict, not an error.
     /// - Throws: ``CutoverError`` when the router or the mocks cannot be started (or a
-    ///   reference router build cannot be found), `CancellationError` when cancelled, and
+    ///   reference router build can be neither found nor built), `CancellationError` when cancelled, and
     ///   the file system's error when the reports cannot be written.
     public static func run(suite: Suite, router: RouterProfile = .reference(), seed: UInt64? = nil, reportDirectory: URL? = nil) async throws -> RunResult {
         try Task.checkCancellation()
-        let driver = try driver(for: router)
+        let driver = try await driver(for: router)
         let run: SuiteRun
         do {
             run = try await SuiteRunner(suite: suite, seed: seed, router: driver).run()
@@ -44,15 +44,15 @@ public enum Cutover {
         return result
     }
 
-    /// The profile's driver; a reference profile must name a build that exists.
-    private static func driver(for profile: RouterProfile) throws(CutoverError) -> any RouterDriver {
+    /// The profile's driver; a reference profile must name a build that exists. With no
+    /// binary named and no build found, the router is built in the Cutover checkout.
+    private static func driver(for profile: RouterProfile) async throws(CutoverError) -> any RouterDriver {
         guard profile.kind == .reference else { return profile.driver() }
         let binary = profile.routerBinary()
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            let looked = profile.binary != nil ? [binary.path] : ReferenceRouter.candidates().map(\.path)
-            throw CutoverError.environment(
-                "no bluegreen-router build (looked at \(looked.joined(separator: ", "))): run `swift build --product bluegreen-router` in the Cutover checkout, set CUTOVER_ROUTER_BINARY, or pass RouterProfile.reference(binary:)")
+        if FileManager.default.isExecutableFile(atPath: binary.path) { return profile.driver() }
+        guard profile.binary == nil else {
+            throw CutoverError.environment("no bluegreen-router build (looked at \(binary.path)): pass RouterProfile.reference(binary:) a build that exists")
         }
-        return profile.driver()
+        return profile.driver(referenceBinary: try await ReferenceRouterBuild.build())
     }
 }

@@ -28,6 +28,8 @@ package final class LoopLag: Sendable {
 
     /// Stops the timers.
     package func stop() {
-        for task in tasks.withLockedValue({ tasks in defer { tasks = [] }; return tasks }) { task.cancel() }
+        for task in tasks.withLockedValue({ tasks in
+            defer { tasks = [] }; return tasks
+        }) { task.cancel() }
     }
 }

@@ -121,7 +121,10 @@ package struct ExchangeEnd: Sendable, Equatable {
     /// port), so that what it broke is the upstream's doing, not the router's.
     package var interruptedBy: String?
 
-    package init(status: Int?, outcome: RequestOutcome, bytes: Int = 0, chunks: Int = 0, bodyDigest: UInt64 = Digest64().value, contentDigest: UInt64? = nil, interruptedBy: String? = nil) {
+    package init(
+        status: Int?, outcome: RequestOutcome, bytes: Int = 0, chunks: Int = 0, bodyDigest: UInt64 = Digest64().value, contentDigest: UInt64? = nil,
+        interruptedBy: String? = nil
+    ) {
         self.status = status
         self.outcome = outcome
         self.bytes = bytes

@@ -6,7 +6,10 @@ import Foundation
 /// `cutover run SUITE --coordinator --shards N …`: the timeline here, the load on N shards
 /// elsewhere (`cutover run SUITE --shard K/N --coordinator-url URL --part FILE`).
 struct CoordinatorOptions: ParsableArguments {
-    @Flag(help: "Coordinate N shards on other machines (with --shards N): announce the run on --listen, carry out the timeline, collect their parts from --parts-dir, and judge.")
+    @Flag(
+        help:
+            "Coordinate N shards on other machines (with --shards N): announce the run on --listen, carry out the timeline, collect their parts from --parts-dir, and judge."
+    )
     var coordinator = false
 
     @Option(name: .customLong("parts-dir"), help: "For a coordinator: the shared folder the shards write part-K to.")
@@ -48,7 +51,8 @@ struct CoordinatorOptions: ParsableArguments {
         }
         try FileManager.default.createDirectory(atPath: partsDir, withIntermediateDirectories: true)
         return RemoteShards(
-            count: shards, suiteFile: suiteFile, partsFolder: URL(fileURLWithPath: partsDir), listenHost: host, listenPort: port, advertiseHost: advertise ?? host, startDelay: delay,
+            count: shards, suiteFile: suiteFile, partsFolder: URL(fileURLWithPath: partsDir), listenHost: host, listenPort: port,
+            advertiseHost: advertise ?? host, startDelay: delay,
             maxClockSkewMs: Double(skew.microseconds) / 1_000)
     }
 }

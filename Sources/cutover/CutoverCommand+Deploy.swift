@@ -1,9 +1,9 @@
 import ArgumentParser
-import Cutover
 import ConfigInput
 import CurlHTTP
-import HTTPServerCore
+import Cutover
 import Foundation
+import HTTPServerCore
 
 extension CutoverCommand {
     /// `cutover deploy`: drive a running router through a deployment phase by phase.

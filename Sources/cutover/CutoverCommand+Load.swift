@@ -1,9 +1,9 @@
 import ArgumentParser
-import Cutover
 import ConfigInput
 import CurlHTTP
-import HTTPServerCore
+import Cutover
 import Foundation
+import HTTPServerCore
 
 extension CutoverCommand {
     /// `cutover load`: drive load at a target and summarise every request.
@@ -93,10 +93,13 @@ extension CutoverCommand {
         @Flag(help: "Print one JSON object instead of the summary.")
         var json = false
 
-        @Option(help: "Carry only stripe K of N of the schedule (the slots whose index is K modulo N), e.g. 1/4; needs --part. `cutover merge` joins the parts.")
+        @Option(
+            help: "Carry only stripe K of N of the schedule (the slots whose index is K modulo N), e.g. 1/4; needs --part. `cutover merge` joins the parts.")
         var shard: String?
 
-        @Option(name: .customLong("start-at"), help: "Start at this absolute time, so that every shard starts together: Unix seconds (1796421600.5) or ISO 8601 (2026-12-04T21:50:00Z).")
+        @Option(
+            name: .customLong("start-at"),
+            help: "Start at this absolute time, so that every shard starts together: Unix seconds (1796421600.5) or ISO 8601 (2026-12-04T21:50:00Z).")
         var startAt: String?
 
         @Option(help: "Write this shard's ledger part (binary) to this file, for `cutover merge`.")

@@ -24,7 +24,9 @@ extension CutoverCommand {
         @Flag(help: "Print one JSON object instead of the summary.")
         var json = false
 
-        @Option(name: .customLong("report-dir"), help: "Judge the run again and write report.json, junit.xml and report.html here; needs the coordinator's part (coordinator.json) among the parts.")
+        @Option(
+            name: .customLong("report-dir"),
+            help: "Judge the run again and write report.json, junit.xml and report.html here; needs the coordinator's part (coordinator.json) among the parts.")
         var reportDir: String?
 
         func validate() throws {
@@ -84,7 +86,8 @@ extension CutoverCommand {
         /// the reports, and the verdict as the exit code.
         private func judge(_ merged: PartMerge.Merged, _ parts: [(file: String, part: LedgerPart)], _ coordinator: CoordinatorPart, reportDir: String) throws {
             for (file, part) in parts where part.header.source != coordinator.suite || part.header.seed != coordinator.seed {
-                throw ValidationError("\(file): a part of \(part.header.source) (seed \(part.header.seed)); the coordinator ran \(coordinator.suite) (seed \(coordinator.seed))")
+                throw ValidationError(
+                    "\(file): a part of \(part.header.source) (seed \(part.header.seed)); the coordinator ran \(coordinator.suite) (seed \(coordinator.seed))")
             }
             let suite: Suite
             do {
@@ -101,9 +104,10 @@ extension CutoverCommand {
             } catch {
                 throw ValidationError(error.description)
             }
-            let run = SuiteRunner.judge(
-                suite: suite, seed: coordinator.seed, build: coordinator.routerBuild, history: history, log: coordinator.log,
-                startedAt: Date(timeIntervalSince1970: coordinator.startedAtMs / 1_000), elapsedSeconds: merged.elapsedSeconds, problems: problems)
+            let run = RunJudge.judge(
+                UnjudgedRun(
+                    suite: suite, seed: coordinator.seed, build: coordinator.routerBuild, history: history, log: coordinator.log,
+                    startedAt: Date(timeIntervalSince1970: coordinator.startedAtMs / 1_000), elapsedSeconds: merged.elapsedSeconds, problems: problems))
             print(RemoteShards.offsets(parts.map(\.part), bound: coordinator.maxClockSkewMs))
             print(TerminalReport.text(run))
             try ReportWriter.write(run, to: URL(fileURLWithPath: reportDir), ledger: false)

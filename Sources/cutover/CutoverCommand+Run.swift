@@ -1,9 +1,9 @@
 import ArgumentParser
 import ConfigInput
-import Cutover
 import CurlHTTP
-import HTTPServerCore
+import Cutover
 import Foundation
+import HTTPServerCore
 
 extension CutoverCommand {
     /// `cutover run`: one suite against a router, everything started on loopback.
@@ -25,7 +25,10 @@ extension CutoverCommand {
         @Option(help: "Seed for every random choice (default: the suite's).")
         var seed: UInt64?
 
-        @Option(help: "Carry the load in N shard processes on this machine, each a stripe of the one schedule; this process coordinates (timeline, control path, merge, checks).")
+        @Option(
+            help:
+                "Carry the load in N shard processes on this machine, each a stripe of the one schedule; this process coordinates (timeline, control path, merge, checks)."
+        )
         var shards: Int?
 
         @OptionGroup var shardOptions: ShardOptions
@@ -56,7 +59,8 @@ extension CutoverCommand {
                 do {
                     outcome = try await RunOptions.run(
                         suite, seed: seed, router: router,
-                        shards: remote != nil ? nil : shards.map { ShardProcesses(count: $0, executable: RunningExecutable.url, suiteFile: library.file(self.suite)) },
+                        shards: remote != nil
+                            ? nil : shards.map { ShardProcesses(count: $0, executable: RunningExecutable.url, suiteFile: library.file(self.suite)) },
                         remote: remote)
                 } catch {
                     FileHandle.standardError.write(Data("cutover: invalid run: \(error)\n".utf8))
@@ -170,7 +174,10 @@ extension CutoverCommand {
 
 /// Flags shared by `run` and `certify`.
 struct RunOptions: ParsableArguments {
-    @Option(help: "Router profile: a name in suites/routers/ (reference: the bluegreen-router built beside cutover) or a profile file (kind reference, nginx, haproxy, exec or http).")
+    @Option(
+        help:
+            "Router profile: a name in suites/routers/ (reference: the bluegreen-router built beside cutover) or a profile file (kind reference, nginx, haproxy, exec or http)."
+    )
     var router = "reference"
 
     @Option(name: .customLong("router-binary"), help: "The bluegreen-router executable to certify (default: the one beside cutover).")
@@ -184,7 +191,9 @@ struct RunOptions: ParsableArguments {
 
     @Option(
         name: .customLong("repeat"),
-        help: "Run each suite N times with seeds derived from the given one, and count per check how many runs passed, failed and were inconclusive; a fail in any run fails the set.")
+        help:
+            "Run each suite N times with seeds derived from the given one, and count per check how many runs passed, failed and were inconclusive; a fail in any run fails the set."
+    )
     var repetitions = 1
 
     func validate() throws {
@@ -214,8 +223,8 @@ struct RunOptions: ParsableArguments {
         let display = ProgressDisplay()
         defer { display.finish() }
         var runner = SuiteRunner(suite: suite, seed: seed, router: router, observer: display.observe)
-        runner.shards = shards
-        runner.remoteShards = remote
+        if let shards { runner.load = shards }
+        if let remote { runner.load = remote }
         return try await runner.run()
     }
 

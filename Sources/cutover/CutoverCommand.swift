@@ -1,10 +1,10 @@
 import ArgumentParser
 import CommandLineSupport
-import Cutover
 import ConfigInput
 import CurlHTTP
-import HTTPServerCore
+import Cutover
 import Foundation
+import HTTPServerCore
 
 /// `cutover`: certify blue/green routers for OpenAI-compatible relays.
 @main

@@ -1,8 +1,8 @@
-import Cutover
 import ConfigInput
 import CurlHTTP
-import HTTPServerCore
+import Cutover
 import Foundation
+import HTTPServerCore
 import Synchronization
 
 /// Live progress of a suite run: on a terminal one line rewritten in place (phase, time,

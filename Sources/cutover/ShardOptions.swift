@@ -20,7 +20,9 @@ struct ShardOptions: ParsableArguments {
     @Option(help: "For a shard: how the router relays answers (verbatim | semantic), as its profile says.")
     var relay: String?
 
-    @Option(name: .customLong("coordinator-url"), help: "For a shard: the coordinator (cutover run --coordinator) to take the router's URL and the start from, and to measure the clock against.")
+    @Option(
+        name: .customLong("coordinator-url"),
+        help: "For a shard: the coordinator (cutover run --coordinator) to take the router's URL and the start from, and to measure the clock against.")
     var coordinatorURL: String?
 
     func validate() throws {
@@ -37,10 +39,14 @@ struct ShardOptions: ParsableArguments {
         guard part != nil else { throw ValidationError("--shard: needs --part FILE, where the ledger part goes") }
         if let coordinatorURL {
             guard coordinatorURL.hasPrefix("http://") else { throw ValidationError("--coordinator-url: expected http://HOST:PORT, got '\(coordinatorURL)'") }
-            if target != nil || startAt != nil { throw ValidationError("--coordinator-url: the coordinator gives the target and the start; drop --target and --start-at") }
+            if target != nil || startAt != nil {
+                throw ValidationError("--coordinator-url: the coordinator gives the target and the start; drop --target and --start-at")
+            }
             return
         }
-        guard let target, target.hasPrefix("http://") else { throw ValidationError("--shard: needs --coordinator-url, or --target http://HOST:PORT (the router's URL)") }
+        guard let target, target.hasPrefix("http://") else {
+            throw ValidationError("--shard: needs --coordinator-url, or --target http://HOST:PORT (the router's URL)")
+        }
         guard let startAt, StartTime.parse(startAt) != nil else { throw ValidationError("--shard: needs --start-at, Unix seconds or ISO 8601") }
     }
 
@@ -64,7 +70,8 @@ struct ShardOptions: ParsableArguments {
             plan.relay = run.relay ?? .verbatim
             guard run.suite == suite.name, plan.scheduleDigest == run.schedule, run.shards == Shard(shard!)!.count else {
                 throw ValidationError(
-                    "--coordinator-url: the coordinator runs \(run.suite) (seed \(run.seed), \(run.shards) shards, schedule \(run.schedule)); this shard has \(suite.name) with schedule \(plan.scheduleDigest) as \(shard!)")
+                    "--coordinator-url: the coordinator runs \(run.suite) (seed \(run.seed), \(run.shards) shards, schedule \(run.schedule)); this shard has \(suite.name) with schedule \(plan.scheduleDigest) as \(shard!)"
+                )
             }
             startAtMs = run.startAtMs
             offsetMs = clock.offsetMs

@@ -16,7 +16,8 @@ package enum Executable {
     }
 
     /// Runs the executable at `executable` to completion.
-    package static func run(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, out: String, err: String) {
+    package static func run(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, out: String, err: String)
+    {
         let process = Process()
         process.executableURL = executable
         if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }

@@ -1,8 +1,8 @@
-import Cutover
 import ConfigInput
 import CurlHTTP
-import HTTPServerCore
+import Cutover
 import Foundation
+import HTTPServerCore
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -294,7 +294,8 @@ package actor FlawedRouter: RouterDriver {
             }
             if state.flaw == .answersFromCache, isChat, let hit = state.cached(chatKind, else: nil) { return hit }
             let promise = eventLoop.makePromise(of: ResponsePlan.self)
-            let isStream = state.flaw == .cutsOldStreamsAtSwitch && request.bodyBytes.count < 4_096
+            let isStream =
+                state.flaw == .cutsOldStreamsAtSwitch && request.bodyBytes.count < 4_096
                 && String(decoding: request.bodyBytes, as: UTF8.self).contains(#""stream":true"#)
             let key = isStream ? state.opened(env, promise) : nil
             if state.flaw == .mirrorsToGreen, isChat {
@@ -380,7 +381,8 @@ package actor FlawedRouter: RouterDriver {
             var out = HTTPHeaders()
             for (name, value) in response.headers {
                 let lower = name.lowercased()
-                let relayed = ["content-type", "x-upstream-env", "x-mock-fault", "x-request-id", "retry-after"].contains(lower) || lower.hasPrefix("x-ratelimit-")
+                let relayed =
+                    ["content-type", "x-upstream-env", "x-mock-fault", "x-request-id", "retry-after"].contains(lower) || lower.hasPrefix("x-ratelimit-")
                 if relayed, !(state.flaw == .stripsRetryAfter && lower == "retry-after") { out.add(name: name, value: value) }
             }
             out.add(name: "X-Environment", value: state.flaw == .liesAboutEnvironment ? "blue" : env.name)

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 /// How much of the machine a live test needs, so that `swift test` can run the rest in
@@ -23,7 +24,10 @@ package struct MachineLane: TestTrait, SuiteTrait, TestScoping {
         // A suite holds nothing itself; each test (each case of a parameterized one) holds its
         // lane while it runs, once, however the library nests its scopes.
         guard !test.isSuite, !Machine.held else { return try await function() }
+        let queued = ContinuousClock.now
         try await Machine.shared.hold(lanes: need == .wholeMachine ? Machine.lanes : 1, resource: resource) {
+            let started = ContinuousClock.now
+            defer { Machine.log(test: test, testCase: testCase, need: need, waited: started - queued, held: .now - started) }
             try await Machine.$held.withValue(true) { try await function() }
         }
     }
@@ -47,6 +51,18 @@ actor Machine {
     static let lanes = 2
     /// Set while a test holds its lane, so that a nested scope does not wait on itself.
     @TaskLocal static var held = false
+
+    /// `CUTOVER_LANE_LOG=<file>`: one line per live test (its need, seconds waited and held),
+    /// to see where `make test`'s time goes.
+    static let logPath = ProcessInfo.processInfo.environment["CUTOVER_LANE_LOG"]
+
+    nonisolated static func log(test: Test, testCase: Test.Case?, need: MachineLane.Need, waited: Duration, held: Duration) {
+        guard let logPath, let file = fopen(logPath, "a") else { return }
+        defer { fclose(file) }
+        let seconds = { (duration: Duration) in Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18 }
+        let need = need == .wholeMachine ? "whole" : "lane"
+        fputs("\(need)\t\(String(format: "%.1f\t%.1f", seconds(waited), seconds(held)))\t\(test.name)\(testCase == nil ? "" : " (a case)")\n", file)
+    }
 
     private var free = Machine.lanes
     private var busy: Set<String> = []

@@ -1,6 +1,6 @@
-import Cutover
 import ConfigInput
 import CurlHTTP
+import Cutover
 import HTTPServerCore
 import Testing
 

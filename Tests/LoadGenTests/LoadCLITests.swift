@@ -1,9 +1,9 @@
-import Cutover
 import ConfigInput
 import CurlHTTP
-import HTTPServerCore
+import Cutover
 import CutoverTestSupport
 import Foundation
+import HTTPServerCore
 import Testing
 
 /// `cutover load`: the JSON it prints and its answers to bad flags.
@@ -21,7 +21,8 @@ struct LoadCLITests {
             #expect(object["valid"] as? Bool == true)
             #expect(object["duration_s"] is Double && object["throughput_rps"] is Double)
             // SPEC §3's keys, and `cancelled` (abandoned on purpose) beside them.
-            #expect((object["outcomes"] as? [String: Int]) == ["ok": 100, "upstream-fault": 0, "router-error": 0, "transport": 0, "not-sent": 0, "cancelled": 0])
+            #expect(
+                (object["outcomes"] as? [String: Int]) == ["ok": 100, "upstream-fault": 0, "router-error": 0, "transport": 0, "not-sent": 0, "cancelled": 0])
             #expect((object["by_env"] as? [String: Int]) == ["blue": 100, "green": 0, "unknown": 0])
             let latency = try #require(object["latency_ms"] as? [String: Double])
             #expect(Set(latency.keys) == ["p50", "p90", "p99", "p999", "max"])
@@ -41,7 +42,10 @@ struct LoadCLITests {
         try await withMock { mock in
             let (status, out, err) = try Executable.run(
                 URL(fileURLWithPath: "/bin/sh"),
-                ["-c", "ulimit -Sn 48 && ulimit -Hn 48 && exec \"$0\" load --url \"$1\" --connections 100 --duration 1s --json", Executable.url("cutover").path, mock.url])
+                [
+                    "-c", "ulimit -Sn 48 && ulimit -Hn 48 && exec \"$0\" load --url \"$1\" --connections 100 --duration 1s --json",
+                    Executable.url("cutover").path, mock.url,
+                ])
             #expect(status == 3, "\(err)")
             let object = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
             let outcomes = try #require(object["outcomes"] as? [String: Int])

@@ -1,5 +1,8 @@
+import ConfigInput
+import CurlHTTP
 import CutoverTestSupport
 import Foundation
+import HTTPServerCore
 import Logging
 import MockUpstream
 import NIOCore
@@ -8,9 +11,6 @@ import NIOPosix
 import Testing
 
 @testable import Cutover
-import ConfigInput
-import CurlHTTP
-import HTTPServerCore
 
 /// Answers every request with a 502 that no upstream stamped: what a broken router does.
 final class UnstampedErrorResponder: HTTPResponder {
@@ -352,7 +352,8 @@ struct LoadGenTests {
             let result = await LoadGenerator.run(p)
             #expect(result.summary.outcomes[.ok] == result.ledger.records.count && result.ledger.records.count >= 6)
             try await Task.sleep(for: .milliseconds(100))
-            let bytes = Dictionary(uniqueKeysWithValues: mock.ledger.entries().map { (UInt64($0.requestID.dropFirst("turns-".count))!, ($0.requestBytes, $0.sessionID)) })
+            let bytes = Dictionary(
+                uniqueKeysWithValues: mock.ledger.entries().map { (UInt64($0.requestID.dropFirst("turns-".count))!, ($0.requestBytes, $0.sessionID)) })
             for seq in bytes.keys.sorted() where p.turn(ofSlot: seq) > 0 {
                 let previous = try #require(bytes[seq - 2], "turn \(p.turn(ofSlot: seq)) of slot \(seq) without its earlier turn")
                 #expect(bytes[seq]!.0 > previous.0 + 40, "slot \(seq) carries no more than slot \(seq - 2)")

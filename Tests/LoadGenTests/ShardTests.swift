@@ -70,7 +70,8 @@ struct ShardTests {
         return LedgerPart(
             header: LedgerPart.Header(
                 runID: "r", source: "load", seed: seed, schedule: schedule, shard: shard, shards: shards, scheduled: slots, connections: nil, startAtMs: nil,
-                wallStartMs: 0, wokeAtMs: 0, clockOffsetMs: nil, elapsedSeconds: 1, records: records.count, faultStamps: ["none", "slow-\(shard)"], errorHeaders: [:],
+                wallStartMs: 0, wokeAtMs: 0, clockOffsetMs: nil, elapsedSeconds: 1, records: records.count, faultStamps: ["none", "slow-\(shard)"],
+                errorHeaders: [:],
                 earlierAttempts: earlier),
             records: records)
     }
@@ -84,14 +85,15 @@ struct ShardTests {
         #expect(merged.ledger.earlierAttempts.keys.sorted() == [0, 1] && merged.ledger.earlierAttempts[1]?.first?.localPort == 40_000)
     }
 
-    @Test(arguments: [
-        ([("p0", part(0, of: 2))], "shard 1 of 2 missing"),
-        ([("p0", part(0, of: 2)), ("p0-again", part(0, of: 2))], "p0-again: shard 0 of 2 again (already in p0)"),
-        ([("p0", part(0, of: 2)), ("p1", part(1, of: 2, seed: 22))], "p1: part of another run"),
-        ([("p0", part(0, of: 2)), ("p1", part(1, of: 2, schedule: "other"))], "p1: another schedule"),
-        ([("p0", part(0, of: 2)), ("p1", part(1, of: 3))], "p1: shard 1 of 3"),
-        ([("p0", part(0, of: 2)), ("p1", part(1, of: 2, drop: 3))], "p1: shard 1/2 holds 17 of its 20 slots"),
-    ] as [([(String, LedgerPart)], String)])
+    @Test(
+        arguments: [
+            ([("p0", part(0, of: 2))], "shard 1 of 2 missing"),
+            ([("p0", part(0, of: 2)), ("p0-again", part(0, of: 2))], "p0-again: shard 0 of 2 again (already in p0)"),
+            ([("p0", part(0, of: 2)), ("p1", part(1, of: 2, seed: 22))], "p1: part of another run"),
+            ([("p0", part(0, of: 2)), ("p1", part(1, of: 2, schedule: "other"))], "p1: another schedule"),
+            ([("p0", part(0, of: 2)), ("p1", part(1, of: 3))], "p1: shard 1 of 3"),
+            ([("p0", part(0, of: 2)), ("p1", part(1, of: 2, drop: 3))], "p1: shard 1/2 holds 17 of its 20 slots"),
+        ] as [([(String, LedgerPart)], String)])
     func mergeRefusesPartsThatDoNotMakeOneRun(parts: [(String, LedgerPart)], message: String) {
         let error = #expect(throws: PartMerge.Problem.self) { try PartMerge.merge(parts.map { (file: $0.0, part: $0.1) }) }
         #expect(error?.description.contains(message) == true, "\(String(describing: error))")

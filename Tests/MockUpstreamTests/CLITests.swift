@@ -1,8 +1,8 @@
-import Cutover
 import ConfigInput
 import CurlHTTP
-import HTTPServerCore
+import Cutover
 import Foundation
+import HTTPServerCore
 import Testing
 
 /// The `mock-upstream` executable: ready line, signals, and exit 2 on bad input.

@@ -1,5 +1,5 @@
-import Cutover
 import CurlHTTP
+import Cutover
 import Foundation
 import HTTPServerCore
 import Testing
@@ -92,6 +92,9 @@ struct ExchangeEvidenceTests {
             #expect(mock.keepingUp.problem == nil)
         }
         let behind = MockKeepingUp(name: "green", loopLagP99Ms: 100, loopLagMaxMs: 412, pacingLateP99Ms: 2, acceptFailures: 3, lastAcceptFailure: "EMFILE")
-        #expect(behind.problem == "the green mock fell behind: its event loops ran up to 100.0 ms late (p99; max 412.0 ms); it failed to accept 3 connections (EMFILE); bound 50.0 ms")
+        #expect(
+            behind.problem
+                == "the green mock fell behind: its event loops ran up to 100.0 ms late (p99; max 412.0 ms); it failed to accept 3 connections (EMFILE); bound 50.0 ms"
+        )
     }
 }

@@ -1,9 +1,9 @@
-import Cutover
 import ConfigInput
 import CurlHTTP
-import HTTPServerCore
+import Cutover
 @_exported import CutoverTestSupport
 import Foundation
+import HTTPServerCore
 import MockUpstream
 import Testing
 

@@ -1,9 +1,9 @@
 import BlueGreenRouter
-import Cutover
 import ConfigInput
 import CurlHTTP
-import HTTPServerCore
+import Cutover
 import Foundation
+import HTTPServerCore
 import Testing
 
 /// The admin API's answers to good and bad input, its token, its metrics, and the state file.

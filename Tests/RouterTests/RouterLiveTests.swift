@@ -1,9 +1,9 @@
 import BlueGreenRouter
-import Cutover
 import ConfigInput
 import CurlHTTP
-import HTTPServerCore
+import Cutover
 import Foundation
+import HTTPServerCore
 import Testing
 
 /// The router between two live mocks: stickiness, movement, split, isolation, health gate,

@@ -1,10 +1,10 @@
 import BlueGreenRouter
-import Cutover
 import ConfigInput
 import CurlHTTP
-import HTTPServerCore
+import Cutover
 @_exported import CutoverTestSupport
 import Foundation
+import HTTPServerCore
 import Testing
 
 /// Two mock upstreams and a router in front of them, all on loopback port 0.

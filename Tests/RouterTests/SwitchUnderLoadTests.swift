@@ -1,9 +1,9 @@
 import BlueGreenRouter
-import Cutover
 import ConfigInput
 import CurlHTTP
-import HTTPServerCore
+import Cutover
 import Foundation
+import HTTPServerCore
 import Testing
 
 /// The parts together: the load generator drives the router through canary, promote and

@@ -180,7 +180,8 @@ struct WireFramingTests {
 
     @Test func theUpstreamGetsTheRequestWithTheRoutersFieldsOnly() throws {
         let head = try request(
-            "POST /v1/chat/completions?x=1 HTTP/1.1\nHost: router\nX-Environment: green\nConnection: X-Hop\nX-Hop: 1\nProxy-Authorization: p\nAuthorization: Bearer k\nContent-Length: 2\n\n")
+            "POST /v1/chat/completions?x=1 HTTP/1.1\nHost: router\nX-Environment: green\nConnection: X-Hop\nX-Hop: 1\nProxy-Authorization: p\nAuthorization: Bearer k\nContent-Length: 2\n\n"
+        )
         var out = ByteBuffer()
         head.writeUpstreamRequest(into: &out, host: "127.0.0.1:9", environment: .blue, generatedRequestID: ByteBuffer(string: "rtr-1"))
         #expect(

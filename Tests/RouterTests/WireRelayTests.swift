@@ -62,7 +62,8 @@ struct WireRelayTests {
         let chunked = "5\r\nhello\r\n6;x=y\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n"
         try await withRawRig({ _ in .init(bytes: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked) }) { router, upstream in
             let request = "GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n"
-            let reply = try RawSocket.exchange(port: UInt16(router.port), send: request + request + "GET /v1/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            let reply = try RawSocket.exchange(
+                port: UInt16(router.port), send: request + request + "GET /v1/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             #expect(reply.components(separatedBy: "\r\n\r\n" + chunked).count == 4, "\(reply)")
             #expect(upstream.requests.count == 3)
             #expect(upstream.connections == 1, "a chunked response that ended cleanly leaves its connection reusable")
@@ -74,7 +75,9 @@ struct WireRelayTests {
             let body = #"{"model":"gpt-4.1"}"#
             let reply = try RawSocket.exchange(
                 port: UInt16(router.port),
-                send: "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nConnection: close\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+                send:
+                    "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nConnection: close\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+            )
             #expect(reply.hasPrefix("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n"), "\(reply)")
             #expect(reply.hasSuffix("\r\n\r\ndone"))
         }
@@ -82,7 +85,8 @@ struct WireRelayTests {
 
     @Test func theAnswerToHEADHasNoBodyAndTheConnectionGoesOn() async throws {
         try await withRawRig({ request in
-            request.hasPrefix("HEAD") ? .init(bytes: "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n") : .init(bytes: "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
+            request.hasPrefix("HEAD")
+                ? .init(bytes: "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n") : .init(bytes: "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
         }) { router, upstream in
             let reply = try RawSocket.exchange(
                 port: UInt16(router.port), send: "HEAD /v1/models HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
@@ -125,7 +129,8 @@ struct WireRelayTests {
     func aBadRequestIsAnsweredWithItsStatusAndTheConnectionCloses(wire: String, status: Int) async throws {
         try await withRawRig({ _ in .init(bytes: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok") }) { router, upstream in
             // (The long head is made here: a 70 KiB argument would fill the test log.)
-            let bytes = wire.replacingOccurrences(of: "<70 KiB of fields>\r\n", with: String(repeating: "X-Pad: \(String(repeating: "a", count: 1000))\r\n", count: 70))
+            let bytes = wire.replacingOccurrences(
+                of: "<70 KiB of fields>\r\n", with: String(repeating: "X-Pad: \(String(repeating: "a", count: 1000))\r\n", count: 70))
             let reply = try RawSocket.exchange(port: UInt16(router.port), send: bytes + "GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(reply.hasPrefix("HTTP/1.1 \(status) "), "\(reply.prefix(200))")
             #expect(lines(reply).contains("connection: close"))
@@ -141,10 +146,13 @@ struct WireRelayTests {
             let half = body.utf8.count / 2
             let first = String(body.prefix(half))
             let second = String(body.dropFirst(half))
-            let chunked = String(first.utf8.count, radix: 16) + "\r\n" + first + "\r\n" + String(second.utf8.count, radix: 16) + "\r\n" + second + "\r\n0\r\n\r\n"
+            let chunked =
+                String(first.utf8.count, radix: 16) + "\r\n" + first + "\r\n" + String(second.utf8.count, radix: 16) + "\r\n" + second + "\r\n0\r\n\r\n"
             let reply = try RawSocket.exchange(
                 port: UInt16(rig.router.port),
-                send: "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + chunked)
+                send:
+                    "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                    + chunked)
             #expect(reply.hasPrefix("HTTP/1.1 200 OK\r\n"), "\(reply.prefix(300))")
             #expect(reply.contains(#""object":"chat.completion""#))
         }

@@ -33,7 +33,8 @@ struct HAProxyProfileTests {
     /// haproxy.cfg again, so without the saved server state green is back at 0 %.
     @Test func aReloadWithoutServerStateLosesTheRuntimeWeights() throws {
         let suite = try NginxProfileTests.suite(
-            "reload", duration: "8s", timeline: ["{at: 0s, phase: baseline}", "{at: 1s, action: canary, percent: 30, phase: canary-30}", "{at: 4s, action: restart}"],
+            "reload", duration: "8s",
+            timeline: ["{at: 0s, phase: baseline}", "{at: 1s, action: canary, percent: 30, phase: canary-30}", "{at: 4s, action: restart}"],
             checks: "[StateSurvivesRestart]")
         defer { try? FileManager.default.removeItem(at: suite.deletingLastPathComponent()) }
         let profile = try NginxProfileTests.profile("server_state: false", kind: "haproxy")
@@ -80,7 +81,8 @@ struct HAProxyProfileTests {
         let cutover = BuiltProduct.require("cutover")
         try #require(cutover.missing == nil, "\(cutover.missing ?? "")")
         let suite = try NginxProfileTests.suite(
-            "ending", duration: "8s", timeline: ["{at: 0s, phase: baseline}", "{at: 1s, action: canary, percent: 20, phase: canary-20}"], checks: "[ZeroDropped]")
+            "ending", duration: "8s", timeline: ["{at: 0s, phase: baseline}", "{at: 1s, action: canary, percent: 20, phase: canary-20}"],
+            checks: "[ZeroDropped]")
         defer { try? FileManager.default.removeItem(at: suite.deletingLastPathComponent()) }
         let report = suite.deletingLastPathComponent().appendingPathComponent("report")
         let process = Process()

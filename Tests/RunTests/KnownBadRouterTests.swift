@@ -1,9 +1,9 @@
-import Cutover
 import ConfigInput
 import CurlHTTP
-import HTTPServerCore
+import Cutover
 import CutoverTestSupport
 import Foundation
+import HTTPServerCore
 import Testing
 
 /// Every check catches the defect it is named after: short suites run against known-bad
@@ -213,7 +213,8 @@ struct KnownBadRouterTests {
             switch router {
             case .reference: "reference router passes \(suite.prefix { $0 != "\n" })"
             case .flawed(let flaw): mustFail.isEmpty ? "\(flaw) passes" : "\(flaw) fails \(mustFail.sorted().joined(separator: ", "))"
-            case .semantic(let flaw): mustFail.isEmpty ? "\(flaw) with relay: semantic passes" : "\(flaw) with relay: semantic fails \(mustFail.sorted().joined(separator: ", "))"
+            case .semantic(let flaw):
+                mustFail.isEmpty ? "\(flaw) with relay: semantic passes" : "\(flaw) with relay: semantic fails \(mustFail.sorted().joined(separator: ", "))"
             }
         }
     }
@@ -229,13 +230,11 @@ struct KnownBadRouterTests {
             suite: latency, router: .flawed(.slowAfterSwitch(delay: .milliseconds(30))), mustFail: ["LatencyBudget"],
             proof: { run in
                 let evidence = run.checks.first { $0.name == "LatencyBudget" }?.evidence as? LatencyBudget.Evidence
-                return evidence?.windows.contains { $0.verdict == "fail" && $0.routerAddedMs > 20 && !$0.machine.noisy } == true ? nil : "\(String(describing: evidence))"
+                return evidence?.windows.contains { $0.verdict == "fail" && $0.routerAddedMs > 20 && !$0.machine.noisy } == true
+                    ? nil : "\(String(describing: evidence))"
             }),
-        Case(suite: errors, router: .reference, mustFail: []),
         Case(suite: errors, router: .flawed(.retriesErrors), mustFail: ["NoDuplicateExecution", "FaithfulRelay"]),
-        Case(suite: gate, router: .reference, mustFail: []),
         Case(suite: gate, router: .flawed(.ignoresHealth), mustFail: ["HealthGate"]),
-        Case(suite: restart, router: .reference, mustFail: []),
         Case(suite: restart, router: .flawed(.forgetsOnRestart), mustFail: ["StateSurvivesRestart"]),
         // Holes a broken router could once pass through (issue 12).
         Case(
@@ -250,12 +249,12 @@ struct KnownBadRouterTests {
                 // Routing is judged from the upstream ledgers, so the lie changes no routing verdict.
                 let routing = run.checks.filter { ["Stickiness", "SplitAccuracy", "ZeroWeightIsolation", "MonotoneMovement"].contains($0.name) }
                 let evidence = run.checks.first { $0.name == "EnvironmentHeader" }?.evidence as? EnvironmentHeader.Evidence
-                guard routing.allSatisfy({ $0.status == .pass }), let evidence, evidence.disagreed > 0 else { return "\(routing.map(\.status)) \(String(describing: evidence))" }
+                guard routing.allSatisfy({ $0.status == .pass }), let evidence, evidence.disagreed > 0 else {
+                    return "\(routing.map(\.status)) \(String(describing: evidence))"
+                }
                 return run.reconciled.records.contains { $0.routerHeader == .blue && $0.servedBy == .green } ? nil : "no green request reconciled"
             }),
-        Case(suite: auth, router: .reference, mustFail: []),
         Case(suite: auth, router: .flawed(.stripsAuthorization), mustFail: ["ZeroDropped"], proof: { routerErrors($0, status: 401) }),
-        Case(suite: cancels, router: .reference, mustFail: []),
         // The flawed proxies buffer whole responses: none passes a client's cancel upstream.
         Case(
             suite: cancels, router: .flawed(.none), mustFail: ["CancelPropagation"],
@@ -263,7 +262,6 @@ struct KnownBadRouterTests {
                 let evidence = run.checks.first { $0.name == "CancelPropagation" }?.evidence as? CancelPropagation.Evidence
                 return (evidence?.keptGenerating ?? 0) > 10 && evidence?.examples.first?.contains("wrote all") == true ? nil : "\(String(describing: evidence))"
             }),
-        Case(suite: limits, router: .reference, mustFail: []),
         Case(
             suite: limits, router: .flawed(.stripsRetryAfter), mustFail: ["FaithfulRelay"],
             proof: { run in
@@ -272,8 +270,9 @@ struct KnownBadRouterTests {
             }),
         // Every exchange judged end to end (issue 26).
         Case(suite: exchanges, router: .reference, mustFail: []),
-        Case(suite: exchanges, router: .flawed(.none), mustFail: []),
-        Case(suite: exchanges, router: .flawed(.swapsAnswers), mustFail: ["ZeroDropped"], proof: { finding($0, \.anotherRequestsAnswer, "answer of another request") }),
+        Case(
+            suite: exchanges, router: .flawed(.swapsAnswers), mustFail: ["ZeroDropped"],
+            proof: { finding($0, \.anotherRequestsAnswer, "answer of another request") }),
         Case(
             suite: exchanges, router: .flawed(.rewritesModel(from: "gpt-4.1", to: "deepseek-v3.2")), mustFail: ["RequestIntegrity"],
             proof: { requestField($0, "model", "model gpt-4.1 became deepseek-v3.2") }),
@@ -282,7 +281,8 @@ struct KnownBadRouterTests {
             proof: { run in
                 let copies = (run.checks.first { $0.name == "NoDuplicateExecution" }?.evidence as? NoDuplicateExecution.Evidence)?.duplicatedIDs ?? []
                 let leaks = (run.checks.first { $0.name == "ZeroWeightIsolation" }?.evidence as? ZeroWeightIsolation.Evidence)?.examples ?? []
-                return copies.first?.contains("green as mirror-") == true && leaks.contains { $0.contains("a copy, as mirror-") } ? nil : "\(copies.prefix(2)) \(leaks.prefix(2))"
+                return copies.first?.contains("green as mirror-") == true && leaks.contains { $0.contains("a copy, as mirror-") }
+                    ? nil : "\(copies.prefix(2)) \(leaks.prefix(2))"
             }),
         Case(suite: exchanges, router: .semantic(.reencodes), mustFail: []),
     ]
@@ -291,6 +291,15 @@ struct KnownBadRouterTests {
     /// histories in the fast tests: all of them run live by `make known-bad`
     /// (`CUTOVER_ALL_KNOWN_BAD=1`), as a release check, not in every `make test`.
     static let moreCases: [Case] = [
+        // The reference router passing each of the short suites (make test keeps it for the
+        // switching, latency and exchange suites, where a false alarm would be likeliest).
+        Case(suite: errors, router: .reference, mustFail: []),
+        Case(suite: gate, router: .reference, mustFail: []),
+        Case(suite: restart, router: .reference, mustFail: []),
+        Case(suite: auth, router: .reference, mustFail: []),
+        Case(suite: cancels, router: .reference, mustFail: []),
+        Case(suite: limits, router: .reference, mustFail: []),
+        Case(suite: exchanges, router: .flawed(.none), mustFail: []),
         Case(suite: switching, router: .flawed(.none), mustFail: []),
         Case(suite: switching, router: .flawed(.skewedSplit(extra: 15)), mustFail: ["SplitAccuracy"]),
         Case(suite: switching, router: .flawed(.rehashesOnChange), mustFail: ["MonotoneMovement"]),
@@ -320,7 +329,8 @@ struct KnownBadRouterTests {
         Case(
             suite: switching, router: .flawed(.dropsLastEvent), mustFail: ["ZeroDropped", "StreamIntegrity"],
             proof: { run in
-                run.reconciled.records.contains { $0.endpoint == .chatStream && $0.status == 200 && !$0.sawDone && $0.outcome == .transport } ? nil
+                run.reconciled.records.contains { $0.endpoint == .chatStream && $0.status == 200 && !$0.sawDone && $0.outcome == .transport }
+                    ? nil
                     : "no stream without [DONE] classed transport"
             }),
         Case(
@@ -329,12 +339,19 @@ struct KnownBadRouterTests {
                 // Never forwarded twice: one execution each, but the first attempt was lost.
                 let evidence = run.checks.first { $0.name == "ZeroDropped" }?.evidence as? ZeroDropped.Evidence
                 let replayed = run.reconciled.records.filter { $0.attempts > 1 && $0.endpoint != .models }
-                guard let evidence, evidence.firstAttemptUnanswered > 0, evidence.firstAttemptUnanswered == replayed.count else { return "\(String(describing: evidence))" }
-                return replayed.allSatisfy { run.reconciled.executionCount($0.seq) == 1 } && run.checks.first { $0.name == "NoDuplicateExecution" }?.status == .pass
+                guard let evidence, evidence.firstAttemptUnanswered > 0, evidence.firstAttemptUnanswered == replayed.count else {
+                    return "\(String(describing: evidence))"
+                }
+                return replayed.allSatisfy { run.reconciled.executionCount($0.seq) == 1 }
+                    && run.checks.first { $0.name == "NoDuplicateExecution" }?.status == .pass
                     ? nil : "a replay the router never forwarded was executed twice"
             }),
-        Case(suite: exchanges, router: .flawed(.answersFromCache), mustFail: ["ZeroDropped"], proof: { finding($0, \.noUpstreamExecution, "no upstream execution") }),
-        Case(suite: exchanges, router: .flawed(.capsMaxTokens(limit: 8)), mustFail: ["RequestIntegrity"], proof: { requestField($0, "max_tokens", "max_tokens 12 became 8") }),
+        Case(
+            suite: exchanges, router: .flawed(.answersFromCache), mustFail: ["ZeroDropped"],
+            proof: { finding($0, \.noUpstreamExecution, "no upstream execution") }),
+        Case(
+            suite: exchanges, router: .flawed(.capsMaxTokens(limit: 8)), mustFail: ["RequestIntegrity"],
+            proof: { requestField($0, "max_tokens", "max_tokens 12 became 8") }),
         Case(
             suite: exchanges, router: .flawed(.stripsSessionHeader), mustFail: ["RequestIntegrity"],
             proof: { requestField($0, "session", "X-Session-ID s") }),
@@ -345,13 +362,17 @@ struct KnownBadRouterTests {
                 // Green kept serving for most of the 3 s the call blocked, timed from the call.
                 return rows.contains { $0.rollbackTimeMs > 2_000 && $0.returnedMs - $0.calledMs > 2_900 } ? nil : "\(rows)"
             }),
-        Case(suite: exchanges, router: .flawed(.reencodes), mustFail: ["ZeroDropped"], proof: { finding($0, \.alteredAnswer, "answer differs from the upstream's") }),
+        Case(
+            suite: exchanges, router: .flawed(.reencodes), mustFail: ["ZeroDropped"],
+            proof: { finding($0, \.alteredAnswer, "answer differs from the upstream's") }),
     ]
 
     /// ZeroDropped counted requests with `finding`, and names it in its examples.
     @Sendable static func finding(_ run: SuiteRun, _ count: KeyPath<ZeroDropped.Evidence, Int>, _ text: String) -> String? {
         let evidence = run.checks.first { $0.name == "ZeroDropped" }?.evidence as? ZeroDropped.Evidence
-        guard let evidence, evidence[keyPath: count] > 0, evidence.examples.contains(where: { $0.contains(text) }) else { return "\(String(describing: evidence))" }
+        guard let evidence, evidence[keyPath: count] > 0, evidence.examples.contains(where: { $0.contains(text) }) else {
+            return "\(String(describing: evidence))"
+        }
         return nil
     }
 
@@ -439,14 +460,15 @@ struct KnownBadRouterTests {
         let table = run.checks.map {
             "\($0.name) \($0.status.rawValue): \($0.summary)" + ($0.status != .pass ? " \($0.evidenceValue.text.prefix(600))" : "")
         }.joined(separator: "\n")
-        #expect(!failed.contains("GeneratorValid") && run.harnessProblems.isEmpty, "the run itself was invalid:\n\(table)")
+        #expect(!failed.contains("GeneratorValid") && run.harnessProblems.isEmpty, "the run itself was invalid: \(run.harnessProblems)\n\(table)")
         if testCase.mustFail.isEmpty {
             #expect(failed.isEmpty, "\(table)")
             // Every listed check judged; only an unlisted header check may skip, and only a
             // timing check may be inconclusive (the machine too noisy to judge), never fail.
             #expect(
                 run.checks.allSatisfy {
-                    $0.status == .pass || ($0.status == .skipped && $0.name == "EnvironmentHeader") || ($0.status == .inconclusive && $0.name == "LatencyBudget")
+                    $0.status == .pass || ($0.status == .skipped && $0.name == "EnvironmentHeader")
+                        || ($0.status == .inconclusive && $0.name == "LatencyBudget")
                 }, "\(table)")
         } else {
             #expect(testCase.mustFail.isSubset(of: failed), "expected \(testCase.mustFail.sorted()) to fail:\n\(table)")
@@ -465,7 +487,14 @@ struct KnownBadRouterTests {
         let run = try await SuiteRunner(suite: suite, router: FlawedRouter(.resetsReusedConnections)).run()
         let replayed = run.reconciled.records.filter { $0.attempts > 1 && $0.endpoint != .models }
         #expect(!replayed.isEmpty, "no request was sent twice by libcurl")
-        #expect(replayed.allSatisfy { run.reconciled.executionCount($0.seq) == 2 && $0.outcome == .transport })
+        // Each attempt was forwarded, so each executed (libcurl may land a replay on another
+        // reused connection, which the router closes the same way: three attempts, three
+        // executions), and the request counts as dropped.
+        let unlike = replayed.filter { run.reconciled.executionCount($0.seq) != Int($0.attempts) || $0.outcome != .transport }
+        #expect(
+            unlike.isEmpty,
+            "replayed but not executed once per attempt and dropped: \(unlike.prefix(3).map { "\($0.seq): \(run.reconciled.executionCount($0.seq)) executions, \($0.outcome)" })\n\(run.harnessProblems)"
+        )
         let duplicates = try #require(run.checks.first { $0.name == "NoDuplicateExecution" })
         let duplicateEvidence = try #require(duplicates.evidence as? NoDuplicateExecution.Evidence)
         #expect(duplicates.status == .fail && duplicateEvidence.duplicated >= replayed.count, "\(duplicates.summary)")

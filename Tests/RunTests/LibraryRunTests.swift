@@ -17,9 +17,10 @@ struct LibraryRunTests {
     /// The router processes whose parent is this test process (other tests' children, when
     /// suites run in parallel, are not this run's).
     static func children() -> Set<Int32> {
-        Set(ProcessGroup.children(of: getpid()).filter { pid in
-            ((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "").contains("bluegreen-router")
-        })
+        Set(
+            ProcessGroup.children(of: getpid()).filter { pid in
+                ((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "").contains("bluegreen-router")
+            })
     }
 
     @Test func aCancelledRunEndsAtOnceAndStopsEverything() async throws {

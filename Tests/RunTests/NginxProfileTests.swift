@@ -88,7 +88,8 @@ struct NginxProfileTests {
     /// old master closing an idle keep-alive connection (fixed in nginx 1.27.4).
     @Test func aHotRestartKeepsServing() throws {
         let suite = try Self.suite(
-            "restart", duration: "6s", timeline: ["{at: 0s, phase: baseline}", "{at: 1s, action: canary, percent: 30, phase: canary-30}", "{at: 3s, action: restart}"],
+            "restart", duration: "6s",
+            timeline: ["{at: 0s, phase: baseline}", "{at: 1s, action: canary, percent: 30, phase: canary-30}", "{at: 3s, action: restart}"],
             checks: "[ZeroDropped]")
         defer { try? FileManager.default.removeItem(at: suite.deletingLastPathComponent()) }
         let result = try Self.run(suite.path, router: "nginx")

@@ -1,9 +1,9 @@
-import Cutover
 import ConfigInput
 import CurlHTTP
-import HTTPServerCore
+import Cutover
 import CutoverTestSupport
 import Foundation
+import HTTPServerCore
 import Testing
 
 @testable import MockUpstream

@@ -104,12 +104,17 @@ struct ShardedRunTests {
             return process
         }
         let coordinator = try start(
-            ["run", suite.path, "--coordinator", "--shards", "2", "--parts-dir", parts.path, "--listen", "127.0.0.1:\(port)", "--start-delay", "3s",
-             "--report-dir", dir.appendingPathComponent("report").path], output: "coordinator.txt")
+            [
+                "run", suite.path, "--coordinator", "--shards", "2", "--parts-dir", parts.path, "--listen", "127.0.0.1:\(port)", "--start-delay", "3s",
+                "--report-dir", dir.appendingPathComponent("report").path,
+            ], output: "coordinator.txt")
         defer { if coordinator.isRunning { coordinator.terminate() } }
         let shards = try (0..<2).map { index in
             try start(
-                ["run", suite.path, "--shard", "\(index)/2", "--coordinator-url", "http://127.0.0.1:\(port)", "--part", parts.appendingPathComponent("part-\(index)").path],
+                [
+                    "run", suite.path, "--shard", "\(index)/2", "--coordinator-url", "http://127.0.0.1:\(port)", "--part",
+                    parts.appendingPathComponent("part-\(index)").path,
+                ],
                 output: "shard-\(index).txt", environment: index == 1 ? ["CUTOVER_TEST_CLOCK_SHIFT_MS": "400"] : [:])
         }
         for shard in shards {
@@ -127,21 +132,24 @@ struct ShardedRunTests {
         let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("report/report.json"))) as? [String: Any])
         #expect(report["verdict"] as? String == "invalid")
         #expect((report["checks"] as? [[String: Any]])?.allSatisfy { $0["status"] as? String == "pass" } == true, "\(report["checks"] ?? "")")
-        let header = try #require(String(decoding: try Data(contentsOf: parts.appendingPathComponent("part-0")).prefix { $0 != 10 }, as: UTF8.self).data(using: .utf8))
+        let header = try #require(
+            String(decoding: try Data(contentsOf: parts.appendingPathComponent("part-0")).prefix { $0 != 10 }, as: UTF8.self).data(using: .utf8))
         let offset = try #require((try JSONSerialization.jsonObject(with: header) as? [String: Any])?["clock_offset_ms"] as? Double)
         #expect(abs(offset) < 50, "shard 0 measured \(offset) ms")
 
         // The parts and the coordinator's part judge the run again, offline, to the same end.
         let partFiles = [parts.appendingPathComponent("part-0").path, parts.appendingPathComponent("part-1").path]
         let again = dir.appendingPathComponent("again")
-        let merged = try Executable.run(cutover.url, ["merge"] + partFiles + [parts.appendingPathComponent("coordinator.json").path, "--report-dir", again.path])
+        let merged = try Executable.run(
+            cutover.url, ["merge"] + partFiles + [parts.appendingPathComponent("coordinator.json").path, "--report-dir", again.path])
         #expect(merged.status == 3 && merged.out.contains("its clock is 40"), "\(merged.out.suffix(1_500))\n\(merged.err)")
         let rejudged = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: again.appendingPathComponent("report.json"))) as? [String: Any])
         #expect(rejudged["verdict"] as? String == "invalid")
         #expect(
             (rejudged["checks"] as? [[String: Any]])?.map { "\($0["name"] ?? "") \($0["status"] ?? "")" }
                 == (report["checks"] as? [[String: Any]])?.map { "\($0["name"] ?? "") \($0["status"] ?? "")" })
-        let missing = try Executable.run(cutover.url, ["merge", partFiles[0], parts.appendingPathComponent("coordinator.json").path, "--report-dir", again.path])
+        let missing = try Executable.run(
+            cutover.url, ["merge", partFiles[0], parts.appendingPathComponent("coordinator.json").path, "--report-dir", again.path])
         #expect(missing.status == 2 && missing.err.contains("shard 1 of 2 missing"), "\(missing.err)")
     }
 

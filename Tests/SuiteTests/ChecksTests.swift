@@ -1,17 +1,18 @@
-import Cutover
 import ConfigInput
 import CurlHTTP
+import Cutover
 import CutoverTestSupport
-import HTTPServerCore
 import Foundation
+import HTTPServerCore
 import Testing
 
 @testable import MockUpstream
 
 /// Each check as a pure function of a synthetic history: it passes on a correct router's
 /// history and fails on the known-bad one that its name is about.
-/// A lane of the machine, because the false-alarm test evaluates a thousand ledgers.
-@Suite("Checks", .sharesTheMachine)
+/// Pure, so they run whenever they like; the two statistical tests, which evaluate hundreds
+/// of ledgers, take a lane of the machine so as not to crowd the live tests.
+@Suite("Checks")
 struct ChecksTests {
     static func record(_ seq: UInt32, session: UInt32, _ env: ServedBy, _ outcome: Outcome = .ok, atMs: UInt32, lagUs: UInt32 = 100) -> LedgerRecord {
         var r = LedgerRecord.notSent(seq: seq, session: session, intendedUs: atMs * 1_000, endpoint: .chat)
@@ -193,14 +194,14 @@ struct ChecksTests {
         return SplitAccuracy().evaluate(Self.history(records, phases: [phase]), CheckSpec(name: "SplitAccuracy", alpha: alpha)).status
     }
 
-    @Test func splitAccuracyFalseAlarmsStayNearAlphaOnACorrectRouter() {
+    @Test(.sharesTheMachine) func splitAccuracyFalseAlarmsStayNearAlphaOnACorrectRouter() {
         let trials = 1_000
         let alarms = (0..<trials).filter { Self.splitResult(sessions: 1_000, share: 0.1, weight: 10, alpha: 0.01, seed: UInt64($0)) == .fail }.count
         // The exact test is conservative: at most alpha, and not far below it.
         #expect(alarms >= 2 && alarms <= 20, "\(alarms) false alarms in \(trials) runs at alpha 0.01")
     }
 
-    @Test func splitAccuracyCatchesFifteenPercentAgainstTenAtTheSuitesSampleSize() {
+    @Test(.sharesTheMachine) func splitAccuracyCatchesFifteenPercentAgainstTenAtTheSuitesSampleSize() {
         // canary-promote: 10 s at 300 req/s over a pool of 2,000 sessions, so ~1,500 sessions per phase.
         let caught = (0..<200).filter { Self.splitResult(sessions: 1_500, share: 0.15, weight: 10, alpha: 0.001, seed: 10_000 + UInt64($0)) == .fail }.count
         #expect(caught >= 198, "caught \(caught) of 200")

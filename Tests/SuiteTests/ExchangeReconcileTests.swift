@@ -145,7 +145,8 @@ struct ExchangeReconcileTests {
         starved[2].outcome = .notSent
         starved[2].flags |= LedgerRecord.descriptorsExhaustedFlag
         let starvedCheck = GeneratorValid().evaluate(ChecksTests.history(starved, phases: [ChecksTests.whole]), CheckSpec(name: "GeneratorValid"))
-        #expect(starvedCheck.summary.contains("ran out of file descriptors for 1") && (starvedCheck.evidence as? GeneratorValid.Evidence)?.generatorAtFault == true)
+        #expect(
+            starvedCheck.summary.contains("ran out of file descriptors for 1") && (starvedCheck.evidence as? GeneratorValid.Evidence)?.generatorAtFault == true)
     }
 
     /// The request must arrive as sent: a rewritten model, a capped `max_tokens`, a dropped

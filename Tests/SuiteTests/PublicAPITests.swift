@@ -54,7 +54,10 @@ struct PublicAPITests {
                 .at(.seconds(7), .promote, phase: "promoted"),
                 .at(.seconds(9), .rollback, phase: "rolled-back"),
             ],
-            checks: [.zeroDropped, Suite.Check("SplitAccuracy", phases: ["canary-25"], alpha: 0.01), Suite.Check("RollbackTime", max: .milliseconds(500)), Suite.Check("LatencyBudget", factor: 4)])
+            checks: [
+                .zeroDropped, Suite.Check("SplitAccuracy", phases: ["canary-25"], alpha: 0.01), Suite.Check("RollbackTime", max: .milliseconds(500)),
+                Suite.Check("LatencyBudget", factor: 4),
+            ])
     }
 
     /// A suite built in code is the suite its YAML twin describes, field for field.
@@ -63,9 +66,12 @@ struct PublicAPITests {
         let file = try Suite.parse(yaml: Self.canaryYAML, source: "coded.yaml")
         #expect(code.name == file.name && code.description == file.description && code.seed == file.seed && code.duration == file.duration)
         #expect(code.upstreams == file.upstreams)
-        #expect(code.timeline.map { TimelineStep(at: $0.at, phase: $0.phase, event: $0.event, expect: $0.expect) } == file.timeline.map { TimelineStep(at: $0.at, phase: $0.phase, event: $0.event, expect: $0.expect) })
-        #expect(code.checks.map { CheckSpec(name: $0.name, phases: $0.phases, alpha: $0.alpha, max: $0.max, factor: $0.factor, tolerance: $0.tolerance) }
-            == file.checks.map { CheckSpec(name: $0.name, phases: $0.phases, alpha: $0.alpha, max: $0.max, factor: $0.factor, tolerance: $0.tolerance) })
+        #expect(
+            code.timeline.map { TimelineStep(at: $0.at, phase: $0.phase, event: $0.event, expect: $0.expect) }
+                == file.timeline.map { TimelineStep(at: $0.at, phase: $0.phase, event: $0.event, expect: $0.expect) })
+        #expect(
+            code.checks.map { CheckSpec(name: $0.name, phases: $0.phases, alpha: $0.alpha, max: $0.max, factor: $0.factor, tolerance: $0.tolerance) }
+                == file.checks.map { CheckSpec(name: $0.name, phases: $0.phases, alpha: $0.alpha, max: $0.max, factor: $0.factor, tolerance: $0.tolerance) })
         #expect(code.load.model == file.load.model && code.load.sessions == file.load.sessions && code.load.timeout == file.load.timeout)
         #expect(code.load.mix.map(\.endpoint) == file.load.mix.map(\.endpoint) && code.load.mix.map(\.weight) == file.load.mix.map(\.weight))
         #expect(code.load.mix.map(\.tokens) == file.load.mix.map(\.tokens))
@@ -76,11 +82,34 @@ struct PublicAPITests {
         let cases: [(field: String, build: () throws -> Suite)] = [
             ("name", { try Suite(name: "bad name", duration: .seconds(5), load: .open(rate: 1), timeline: [.at(.zero, phase: "a")], checks: [.zeroDropped]) }),
             ("load.rate", { try Suite(name: "x", duration: .seconds(5), load: .open(rate: 0), timeline: [.at(.zero, phase: "a")], checks: [.zeroDropped]) }),
-            ("timeline[1].at", { try Suite(name: "x", duration: .seconds(5), load: .open(rate: 1), timeline: [.at(.seconds(2), phase: "a"), .at(.seconds(1), phase: "b")], checks: [.zeroDropped]) }),
-            ("timeline[0].at", { try Suite(name: "x", duration: .seconds(5), load: .open(rate: 1), timeline: [.at(.seconds(9), phase: "a")], checks: [.zeroDropped]) }),
-            ("timeline[0].percent", { try Suite(name: "x", duration: .seconds(5), load: .open(rate: 1), timeline: [.at(.zero, .canary(percent: 120))], checks: [.zeroDropped]) }),
-            ("checks[0].name", { try Suite(name: "x", duration: .seconds(5), load: .open(rate: 1), timeline: [.at(.zero, phase: "a")], checks: [Suite.Check("ZeroDroped")]) }),
-            ("checks[0].alpha", { try Suite(name: "x", duration: .seconds(5), load: .open(rate: 1), timeline: [.at(.zero, phase: "a")], checks: [Suite.Check("Stickiness", alpha: 0.1)]) }),
+            (
+                "timeline[1].at",
+                {
+                    try Suite(
+                        name: "x", duration: .seconds(5), load: .open(rate: 1), timeline: [.at(.seconds(2), phase: "a"), .at(.seconds(1), phase: "b")],
+                        checks: [.zeroDropped])
+                }
+            ),
+            (
+                "timeline[0].at",
+                { try Suite(name: "x", duration: .seconds(5), load: .open(rate: 1), timeline: [.at(.seconds(9), phase: "a")], checks: [.zeroDropped]) }
+            ),
+            (
+                "timeline[0].percent",
+                { try Suite(name: "x", duration: .seconds(5), load: .open(rate: 1), timeline: [.at(.zero, .canary(percent: 120))], checks: [.zeroDropped]) }
+            ),
+            (
+                "checks[0].name",
+                { try Suite(name: "x", duration: .seconds(5), load: .open(rate: 1), timeline: [.at(.zero, phase: "a")], checks: [Suite.Check("ZeroDroped")]) }
+            ),
+            (
+                "checks[0].alpha",
+                {
+                    try Suite(
+                        name: "x", duration: .seconds(5), load: .open(rate: 1), timeline: [.at(.zero, phase: "a")],
+                        checks: [Suite.Check("Stickiness", alpha: 0.1)])
+                }
+            ),
             ("checks", { try Suite(name: "x", duration: .seconds(5), load: .open(rate: 1), timeline: [.at(.zero, phase: "a")], checks: []) }),
         ]
         for (field, build) in cases {
@@ -108,7 +137,8 @@ struct PublicAPITests {
     /// Router profiles built in code meet the rules of profile files.
     @Test func routerProfilesBuiltInCode() throws {
         let exec = try RouterProfile.exec(
-            start: "my-router --blue {blue} --green {green} --port {port}", url: "http://127.0.0.1:{port}", canary: "set-weight {percent}", promote: "set-weight 100",
+            start: "my-router --blue {blue} --green {green} --port {port}", url: "http://127.0.0.1:{port}", canary: "set-weight {percent}",
+            promote: "set-weight 100",
             rollback: "set-weight 0", folder: "/tmp")
         #expect(exec.kind == .exec && exec.actions.count == 3 && exec.folder.path == "/tmp")
         let percentInPromote = #expect(throws: CutoverError.self) {
@@ -121,7 +151,8 @@ struct PublicAPITests {
         guard case .request(let promote)? = http.actions["promote"] else { Issue.record("promote is not a request"); return }
         #expect(http.kind == .http && promote.method == "PUT" && promote.url.text == "http://127.0.0.1:{admin_port}/promote")
         let notHTTP = #expect(throws: CutoverError.self) {
-            try RouterProfile.http(url: "http://127.0.0.1:{port}", canary: .init("ftp://x/{percent}"), promote: .init("http://x/p"), rollback: .init("http://x/r"))
+            try RouterProfile.http(
+                url: "http://127.0.0.1:{port}", canary: .init("ftp://x/{percent}"), promote: .init("http://x/p"), rollback: .init("http://x/r"))
         }
         #expect(notHTTP?.field == "actions.canary.url")
         #expect(throws: CutoverError.self) { try RouterProfile.nginx(workers: 0) }

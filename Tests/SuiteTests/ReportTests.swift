@@ -1,10 +1,10 @@
+import ConfigInput
+import CurlHTTP
 import Foundation
+import HTTPServerCore
 import Testing
 
 @testable import Cutover
-import ConfigInput
-import CurlHTTP
-import HTTPServerCore
 
 #if canImport(FoundationXML)
     import FoundationXML
@@ -45,7 +45,8 @@ struct ReportTests {
     static let skipped = CheckResult(
         name: "EnvironmentHeader", status: .skipped, summary: "no header", evidence: EnvironmentHeader.Evidence(compared: 0, disagreed: 0, examples: []))
     static let inconclusive = CheckResult(
-        name: "HealthGate", status: .inconclusive, summary: "no gated canary", evidence: HealthGate.Evidence(gatedCanaries: 0, greenServedWhileGated: 0, problems: []))
+        name: "HealthGate", status: .inconclusive, summary: "no gated canary",
+        evidence: HealthGate.Evidence(gatedCanaries: 0, greenServedWhileGated: 0, problems: []))
 
     @Test func verdictsAndExitCodes() throws {
         #expect(try Self.run("a", checks: [Self.pass, Self.skipped]).verdict == .pass)

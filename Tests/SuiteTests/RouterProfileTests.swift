@@ -1,8 +1,8 @@
 import ConfigInput
-import Cutover
 import CurlHTTP
-import HTTPServerCore
+import Cutover
 import Foundation
+import HTTPServerCore
 import Testing
 
 /// Router profiles (SPEC §5) read like suites: every shipped profile loads, and bad input
@@ -51,7 +51,10 @@ struct RouterProfileTests {
         ("no canary", exec.replacingOccurrences(of: "canary: \"./d canary {percent}\"\n", with: ""), nil, "", "missing 'canary'"),
         ("unknown placeholder", exec.replacingOccurrences(of: "./d promote", with: "./d promote {weight}"), 6, "promote", "unknown placeholder {weight}"),
         ("percent outside canary", exec.replacingOccurrences(of: "./d promote", with: "./d promote {percent}"), 6, "promote", "{percent} cannot be used here"),
-        ("pid without start", exec.replacingOccurrences(of: "start: \"./r --port {port}\"\n", with: "") + "stop: \"kill {pid}\"\n", 7, "stop", "{pid} cannot be used here"),
+        (
+            "pid without start", exec.replacingOccurrences(of: "start: \"./r --port {port}\"\n", with: "") + "stop: \"kill {pid}\"\n", 7, "stop",
+            "{pid} cannot be used here"
+        ),
         ("empty command", exec.replacingOccurrences(of: "\"./d promote\"", with: "\"  \""), 6, "promote", "non-empty"),
         (
             "http without actions", "name: r\nkind: http\nurl: \"http://127.0.0.1:{port}\"\n", nil, "", "missing 'actions'"
@@ -65,7 +68,8 @@ struct RouterProfileTests {
             "FETCH"
         ),
         (
-            "http missing promote", "name: r\nkind: http\nurl: \"http://x\"\nactions:\n  canary: {url: \"http://x/{percent}\"}\n  rollback: {url: \"http://x\"}\n", 5,
+            "http missing promote",
+            "name: r\nkind: http\nurl: \"http://x\"\nactions:\n  canary: {url: \"http://x/{percent}\"}\n  rollback: {url: \"http://x\"}\n", 5,
             "actions", "missing 'promote'"
         ),
         ("haproxy bad hash", "name: r\nkind: haproxy\nhash_type: random\n", 3, "hash_type", "map-based"),

@@ -1,8 +1,8 @@
-import Cutover
 import ConfigInput
 import CurlHTTP
-import HTTPServerCore
+import Cutover
 import Foundation
+import HTTPServerCore
 import Testing
 
 /// The suite format, read strictly: a good suite parses to what it says, and each kind of
@@ -74,7 +74,8 @@ struct SuiteParsingTests {
         func load(_ entry: String) throws -> Suite {
             try Suite.parse(yaml: Self.valid.replacingOccurrences(of: "load: {rate: 10}", with: "load: {rate: 10, mix: [\(entry)]}"), source: "t.yaml")
         }
-        let suite = try load("{endpoint: chat-stream, max_tokens: {type: uniform, min: 200, max: 2000}, prompt_bytes: {type: table, values: [[1024, 3], [65536, 1]]}}")
+        let suite = try load(
+            "{endpoint: chat-stream, max_tokens: {type: uniform, min: 200, max: 2000}, prompt_bytes: {type: table, values: [[1024, 3], [65536, 1]]}}")
         #expect(suite.load.mix[0].tokens == .uniform(min: 200, max: 2_000))
         #expect(suite.load.mix[0].promptBytes == .table([.init(value: 1_024, weight: 3), .init(value: 65_536, weight: 1)]))
         #expect(try load("{endpoint: chat, max_tokens: 32}").load.mix[0].tokens == .fixed(32))
@@ -137,7 +138,8 @@ struct SuiteParsingTests {
     }
 
     @Test func loadTimeoutsAreSettingsWithTheirErrors() throws {
-        let suite = try Suite.parse(yaml: Self.valid.replacingOccurrences(of: "load: {rate: 10}", with: "load: {rate: 10, timeout: 90s, connect_timeout: 250ms}"), source: "t.yaml")
+        let suite = try Suite.parse(
+            yaml: Self.valid.replacingOccurrences(of: "load: {rate: 10}", with: "load: {rate: 10, timeout: 90s, connect_timeout: 250ms}"), source: "t.yaml")
         #expect(suite.load.timeout == .seconds(90))
         #expect(suite.load.connectTimeout == .milliseconds(250))
         #expect {

@@ -1,8 +1,8 @@
-import Cutover
 import ConfigInput
 import CurlHTTP
-import HTTPServerCore
+import Cutover
 import Foundation
+import HTTPServerCore
 
 /// `bench/checks.sh`'s workload: every check over a synthetic run of N requests (default
 /// 1,000,000) with both upstream ledgers, phases, actions, a restart and a gated canary.
@@ -25,7 +25,8 @@ for (index, phase) in plan.enumerated() {
 var actions: [ActionRecord] = []
 for phase in phases.dropFirst() {
     let action: RouterAction = phase.greenWeight == 100 ? .promote : phase.greenWeight == 0 ? .rollback : .canary(percent: phase.greenWeight)
-    actions.append(ActionRecord(action: action, calledUs: phase.startUs - 3_000, returnedUs: phase.startUs, accepted: true, reportedWeightAfter: phase.greenWeight))
+    actions.append(
+        ActionRecord(action: action, calledUs: phase.startUs - 3_000, returnedUs: phase.startUs, accepted: true, reportedWeightAfter: phase.greenWeight))
 }
 actions.append(
     ActionRecord(

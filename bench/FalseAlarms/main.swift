@@ -1,9 +1,9 @@
-import Cutover
 import ConfigInput
 import CurlHTTP
-import HTTPServerCore
+import Cutover
 import CutoverTestSupport
 import Foundation
+import HTTPServerCore
 
 /// `bench/false-alarms.sh`'s runner: one suite (default canary-promote) N times against
 /// one router, with seeds derived as `--repeat` derives them, printing one JSON line per

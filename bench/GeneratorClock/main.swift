@@ -1,8 +1,8 @@
-import Cutover
 import ConfigInput
 import CurlHTTP
-import HTTPServerCore
+import Cutover
 import Foundation
+import HTTPServerCore
 import MockUpstream
 import Synchronization
 
@@ -53,7 +53,9 @@ func measure(mode: String, url given: String?, rate: Double, seconds: Double) as
 
     var plan = LoadPlan(url: url, model: .open(rate: rate), duration: .seconds(seconds))
     plan.sessions = 2_000
-    plan.mix = [.init(endpoint: .chat, weight: 70, maxTokens: 16), .init(endpoint: .chatStream, weight: 20, maxTokens: 32), .init(endpoint: .models, weight: 10)]
+    plan.mix = [
+        .init(endpoint: .chat, weight: 70, maxTokens: 16), .init(endpoint: .chatStream, weight: 20, maxTokens: 32), .init(endpoint: .models, weight: 10),
+    ]
     plan.models = [("gpt-4.1", 1), ("deepseek-v3.2", 1)]
     plan.seed = 42
     let clock = RunClock()
@@ -113,7 +115,8 @@ func measure(mode: String, url given: String?, rate: Double, seconds: Double) as
     let ok = sent.filter { $0.outcome == .ok }.count
     print(
         String(
-            format: #"{"mode":"%@","rate":%.0f,"sent":%d,"ok":%d,"not_sent":%d,"achieved_rps":%.1f,"lag_p50_ms":%.3f,"lag_p99_ms":%.3f,"lag_max_ms":%.3f,"worst_100ms_p99_ms":%.3f}"#,
+            format:
+                #"{"mode":"%@","rate":%.0f,"sent":%d,"ok":%d,"not_sent":%d,"achieved_rps":%.1f,"lag_p50_ms":%.3f,"lag_p99_ms":%.3f,"lag_max_ms":%.3f,"worst_100ms_p99_ms":%.3f}"#,
             mode, rate, sent.count, ok, notSent, Double(sent.count) / result.elapsedSeconds, at(0.5), at(0.99), Double(lags.last ?? 0) / 1000, worst))
 }
 

@@ -1,8 +1,9 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `bench/routers.sh`'s floor for SwiftNIO (as `bench/curl-floor.c` is libcurl's): a TCP

@@ -1,8 +1,8 @@
-import Cutover
 import ConfigInput
 import CurlHTTP
-import HTTPServerCore
+import Cutover
 import Foundation
+import HTTPServerCore
 import Synchronization
 
 /// `bench/routers.sh`'s router holder: starts one router profile (the same driver a
@@ -64,7 +64,11 @@ enum Stop {
 /// True the first time only: a continuation resumes once, whichever signal came.
 final class OnceFlag: Sendable {
     private let done = Mutex(false)
-    func first() -> Bool { done.withLock { was in defer { was = true }; return !was } }
+    func first() -> Bool {
+        done.withLock { was in
+            defer { was = true }; return !was
+        }
+    }
 }
 
 exit(await serve(arguments, percent: percent))

@@ -38,7 +38,9 @@ package struct CancelPropagation: Check {
             judged += 1
             let entry = execution.entry
             guard entry.outcome != .completed else {
-                kept.append("\(run.requestID(record)): the client left at \(Double(record.doneUs) / 1e6)s, \(execution.env.name) wrote all \(entry.chunks) events anyway")
+                kept.append(
+                    "\(run.requestID(record)): the client left at \(Double(record.doneUs) / 1e6)s, \(execution.env.name) wrote all \(entry.chunks) events anyway"
+                )
                 continue
             }
             let endedUs = entry.finishMs.map { run.runMicros(ofFinish: $0) } ?? .infinity
@@ -46,7 +48,11 @@ package struct CancelPropagation: Check {
                 passedOn += 1
             } else {
                 let lateMs = endedUs.isFinite ? "\(Int((endedUs - Double(record.doneUs)) / 1000)) ms" : "never"
-                late.append((run.requestID(record), record.doneUs, UInt32(clamping: Int(min(endedUs, 4e9))), "\(run.requestID(record)): \(execution.env.name) stopped \(lateMs) after the client left"))
+                late.append(
+                    (
+                        run.requestID(record), record.doneUs, UInt32(clamping: Int(min(endedUs, 4e9))),
+                        "\(run.requestID(record)): \(execution.env.name) stopped \(lateMs) after the client left"
+                    ))
             }
         }
         // Late only while the machine stalled is the machine's doing.
@@ -65,7 +71,8 @@ package struct CancelPropagation: Check {
             boundMs: boundUs / 1000, cancelled: cancelled.count, judged: judged, passedOn: passedOn, keptGenerating: kept.count, late: late.count,
             examples: (kept + late.map(\.text)).sample, machine: machine)
         guard judged > 0 else {
-            return .inconclusive(name, cancelled.isEmpty ? "no stream was abandoned (give the load a cancel:)" : "no abandoned stream had reached an upstream", evidence)
+            return .inconclusive(
+                name, cancelled.isEmpty ? "no stream was abandoned (give the load a cancel:)" : "no abandoned stream had reached an upstream", evidence)
         }
         if kept.isEmpty, lateCounted == 0, !late.isEmpty {
             return .inconclusive(name, "\(late.count) cancels reached the upstream late while the machine was slow: \(machine?.reason ?? "")", evidence)

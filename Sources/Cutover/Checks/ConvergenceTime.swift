@@ -1,5 +1,5 @@
-import Foundation
 import ConfigInput
+import Foundation
 
 /// How fast a weight change shows in the traffic: from the harness's call to the start
 /// of the first one-second window (sliding by 100 ms) whose green share is within

@@ -26,7 +26,8 @@ package struct EnvironmentHeader: Check {
         }
         return CheckResult(
             name: name, status: run.headerDisagreements.isEmpty ? .pass : .fail,
-            summary: "\(run.headerDisagreements.count) of \(compared) X-Environment headers named another environment than the one that executed the request; bound 0",
+            summary:
+                "\(run.headerDisagreements.count) of \(compared) X-Environment headers named another environment than the one that executed the request; bound 0",
             evidence: evidence)
     }
 }

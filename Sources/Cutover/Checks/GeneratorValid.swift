@@ -67,6 +67,7 @@ package struct GeneratorValid: Check {
             summary +=
                 "; the router held every transfer slot: \(held) slots never sent and \(pressure.sentLate.count) sent late while the machine was quiet (router back-pressure)"
         }
-        return CheckResult(name: name, status: generatorAtFault || held > 0 || (routers && pressure.sentLate.count > 0) ? .fail : .pass, summary: summary, evidence: evidence)
+        return CheckResult(
+            name: name, status: generatorAtFault || held > 0 || (routers && pressure.sentLate.count > 0) ? .fail : .pass, summary: summary, evidence: evidence)
     }
 }

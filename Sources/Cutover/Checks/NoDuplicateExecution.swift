@@ -69,7 +69,9 @@ package struct NoDuplicateExecution: Check {
                     "\(duplicated.count) requests executed more than once; \(unattributed.count) executions no request of the run accounts for; \(missing.count) of \(okCount) ok responses with no upstream execution; bound 0",
                 evidence: evidence)
         }
-        if !run.evidenceGaps.isEmpty { return .inconclusive(name, "the upstream evidence is incomplete: " + run.evidenceGaps.joined(separator: "; "), evidence) }
+        if !run.evidenceGaps.isEmpty {
+            return .inconclusive(name, "the upstream evidence is incomplete: " + run.evidenceGaps.joined(separator: "; "), evidence)
+        }
         if executed == 0 { return .inconclusive(name, "no request reached an upstream", evidence) }
         return CheckResult(
             name: name, status: .pass,

@@ -54,10 +54,13 @@ package struct RequestIntegrity: Check {
                         differences.append(("model", "model \(model) became \(entry.model ?? "absent")"))
                     }
                     if entry.messagesDigest != record.messagesDigest {
-                        differences.append(("messages", entry.messagesDigest == nil ? "the body no longer parses as a chat request" : "the messages were changed"))
+                        differences.append(
+                            ("messages", entry.messagesDigest == nil ? "the body no longer parses as a chat request" : "the messages were changed"))
                     }
                     let maxTokens = plan.maxTokens(forSlot: UInt64(record.seq), mixIndex: choice.mixIndex)
-                    if entry.maxTokens != maxTokens { differences.append(("max_tokens", "max_tokens \(maxTokens) became \(entry.maxTokens.map(String.init) ?? "absent")")) }
+                    if entry.maxTokens != maxTokens {
+                        differences.append(("max_tokens", "max_tokens \(maxTokens) became \(entry.maxTokens.map(String.init) ?? "absent")"))
+                    }
                     let stream = record.endpoint == .chatStream
                     if entry.stream != stream { differences.append(("stream", "stream \(stream) became \(entry.stream)")) }
                     if entry.includeUsage != stream {
@@ -78,7 +81,8 @@ package struct RequestIntegrity: Check {
         guard altered > 0 else {
             return CheckResult(
                 name: name, status: .pass,
-                summary: "\(checked) upstream executions received the request as the client sent it (path, model, messages, max_tokens, stream, stream_options, session)",
+                summary:
+                    "\(checked) upstream executions received the request as the client sent it (path, model, messages, max_tokens, stream, stream_options, session)",
                 evidence: evidence)
         }
         let named = fields.sorted { $0.value > $1.value }.map { "\($0.key) in \($0.value)" }.joined(separator: ", ")

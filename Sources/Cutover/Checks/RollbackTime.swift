@@ -51,7 +51,8 @@ package struct RollbackTime: Check {
             }
             rows.append(
                 Evidence.Rollback(
-                    calledMs: Double(rollback.calledUs) / 1000, returnedMs: Double(rollback.returnedUs) / 1000, requestsAfter: after.count, rollbackTimeMs: Double(elapsed) / 1000,
+                    calledMs: Double(rollback.calledUs) / 1000, returnedMs: Double(rollback.returnedUs) / 1000, requestsAfter: after.count,
+                    rollbackTimeMs: Double(elapsed) / 1000,
                     lastGreenRequest: lastGreen.map(run.requestID), machine: machine))
         }
         let evidence = Evidence(boundMs: Double(boundUs) / 1000, rollbacks: rows)
@@ -63,7 +64,8 @@ package struct RollbackTime: Check {
         }
         return CheckResult(
             name: name, status: worst <= boundUs ? .pass : .fail,
-            summary: "slowest rollback: green executed a request sent \(Double(worst) / 1000) ms after the rollback was called (bound \(DurationText.format(bound)))",
+            summary:
+                "slowest rollback: green executed a request sent \(Double(worst) / 1000) ms after the rollback was called (bound \(DurationText.format(bound)))",
             evidence: evidence)
     }
 }

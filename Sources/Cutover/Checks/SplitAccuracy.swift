@@ -53,7 +53,9 @@ package struct SplitAccuracy: Check {
             }
         }
         let evidence = Evidence(alpha: alpha, phases: rows)
-        if !failures.isEmpty { return CheckResult(name: name, status: .fail, summary: "share off the weight: " + failures.joined(separator: "; "), evidence: evidence) }
+        if !failures.isEmpty {
+            return CheckResult(name: name, status: .fail, summary: "share off the weight: " + failures.joined(separator: "; "), evidence: evidence)
+        }
         // Named phases must each be judged; of all phases, at least one must be.
         let judged = rows.filter(\.judged).count
         if rows.isEmpty || (!spec.phases.isEmpty && !small.isEmpty) || judged == 0 {

@@ -52,7 +52,8 @@ package struct StreamIntegrity: Check {
                 )
             }
         }
-        let evidence = Evidence(switches: switches.count, streamsAcrossSwitches: across, broken: broken.count, excludedInjected: excluded, examples: broken.sample)
+        let evidence = Evidence(
+            switches: switches.count, streamsAcrossSwitches: across, broken: broken.count, excludedInjected: excluded, examples: broken.sample)
         guard across > 0 else { return .inconclusive(name, "no stream was open across a switch", evidence) }
         return CheckResult(
             name: name, status: broken.isEmpty ? .pass : .fail,

@@ -50,7 +50,9 @@ package struct ZeroDropped: Check {
             dropped.prefix(CheckResult.sampleLimit).map { record in
                 "\(run.requestID(record)) \(record.endpoint.name): \(record.outcome.name)" + (run.finding(record.seq).map { " (\($0.text))" } ?? "")
                     + ", status \(record.status)" + (record.curlCode != 0 ? ", curl error \(record.curlCode)" : "") + ", \(record.bytes) bytes"
-                    + (run.answer(record.seq).map { ", upstream \($0.env.name) sent \($0.entry.status.map(String.init) ?? "no status") with \($0.entry.bytes) bytes" }
+                    + (run.answer(record.seq).map {
+                        ", upstream \($0.env.name) sent \($0.entry.status.map(String.init) ?? "no status") with \($0.entry.bytes) bytes"
+                    }
                         ?? ", no upstream execution")
                     + (record.attempts > 1
                         ? "; earlier attempts: " + (run.ledger.earlierAttempts[record.seq] ?? []).map(\.description).joined(separator: "; ") : "")

@@ -52,7 +52,8 @@ package struct ZeroWeightIsolation: Check {
                 }
             }
         }
-        let evidence = Evidence(switches: switches.count, boundMs: Double(bound.microseconds) / 1000, requestsAfter: checked, leaked: leaks.count, examples: leaks.sample)
+        let evidence = Evidence(
+            switches: switches.count, boundMs: Double(bound.microseconds) / 1000, requestsAfter: checked, leaked: leaks.count, examples: leaks.sample)
         guard !switches.isEmpty else { return .inconclusive(name, "no accepted switch to weight 0 or 100 in the run", evidence) }
         guard checked > 0 else { return .inconclusive(name, "no request was sent after a switch to weight 0 or 100", evidence) }
         return CheckResult(

@@ -49,7 +49,7 @@ package struct LedgerRecord: Sendable, Equatable, Codable {
     /// twice is for the upstream ledgers to say.
     package var attempts: UInt8 = 0
 
-    // Streams, as LLM load tools report them (definitions in the README).
+    // Streams, as LLM load tools report them (definitions in docs/load.md).
     /// The first event that carried content (the first token); 0 when none did.
     package var firstTokenUs: UInt32 = 0
     /// The last event that carried content.

@@ -143,7 +143,8 @@ final class LoadEngine {
                     if inFlight >= plan.maxInFlight { poolFullAtUs = now }
                     if now - due > maxLagMicros {
                         let choice = plan.choices(for: UInt64(next))
-                        var record = LedgerRecord.notSent(seq: UInt32(next), session: choice.session, intendedUs: UInt32(due), endpoint: plan.mix[choice.mixIndex].endpoint)
+                        var record = LedgerRecord.notSent(
+                            seq: UInt32(next), session: choice.session, intendedUs: UInt32(due), endpoint: plan.mix[choice.mixIndex].endpoint)
                         // Every transfer slot waited on the router since it fell due: its back-pressure, not the generator's lateness.
                         if let full = poolFullAtUs, full >= due { record.flags |= LedgerRecord.heldBackFlag }
                         records.append(record)
@@ -284,7 +285,8 @@ final class LoadEngine {
             let seq = UInt64(transfer.record.seq)
             let thinkUs =
                 plan.thinkTimeMs.map {
-                    UInt64($0.sample(SeededRandom.unit(seed: plan.seed, stream: 10, index: seq), SeededRandom.unit(seed: plan.seed, stream: 11, index: seq))) * 1_000
+                    UInt64($0.sample(SeededRandom.unit(seed: plan.seed, stream: 10, index: seq), SeededRandom.unit(seed: plan.seed, stream: 11, index: seq)))
+                        * 1_000
                 } ?? 0
             let answeredUs = UInt64(records.last?.doneUs ?? clock.nowMicros)
             readyClients.insert(ReadyClient(atUs: answeredUs + thinkUs, client: transfer.client))

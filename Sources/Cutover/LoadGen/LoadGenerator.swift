@@ -21,7 +21,8 @@ package enum LoadGenerator {
                     await withCheckedContinuation { continuation in
                         let worker = Thread {
                             let engine = LoadEngine(
-                                plan: plan, clock: clock, thread: thread, stamps: stamps, requests: requests, arrivals: arrivals, progress: progress, stop: stop)
+                                plan: plan, clock: clock, thread: thread, stamps: stamps, requests: requests, arrivals: arrivals, progress: progress, stop: stop
+                            )
                             engine.run()
                             continuation.resume(returning: (engine.records, engine.errorHeaders, engine.earlierAttempts))
                         }

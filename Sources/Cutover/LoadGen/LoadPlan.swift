@@ -145,7 +145,8 @@ package struct LoadPlan: Sendable {
 
     /// The prompt size in bytes of slot `seq`, or nil for the short fixed prompt.
     package func promptBytes(forSlot seq: UInt64) -> Int? {
-        mix[choices(for: seq).mixIndex].promptBytes?.sample(SeededRandom.unit(seed: seed, stream: 6, index: seq), SeededRandom.unit(seed: seed, stream: 7, index: seq))
+        mix[choices(for: seq).mixIndex].promptBytes?.sample(
+            SeededRandom.unit(seed: seed, stream: 6, index: seq), SeededRandom.unit(seed: seed, stream: 7, index: seq))
     }
 
     /// The endpoint, model and session chosen for slot `seq` (for tests and reports).

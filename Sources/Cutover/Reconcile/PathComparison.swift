@@ -79,7 +79,8 @@ package struct PathComparison: Sendable, Encodable {
     package var text: String {
         func f(_ value: Double) -> String { String(format: "%.2f", value) }
         let controlText = control.map { "control path (no router) p50 \(f($0.p50Ms)) ms p99 \(f($0.p99Ms)) ms" } ?? "no control path"
-        return "time to first byte: router path p50 \(f(router.p50Ms)) ms p99 \(f(router.p99Ms)) ms · \(controlText) · generator lag p99 \(f(generatorLagP99Ms)) ms max \(f(generatorLagMaxMs)) ms · \(noisySeconds) of \(seconds.count) s noisy"
+        return
+            "time to first byte: router path p50 \(f(router.p50Ms)) ms p99 \(f(router.p99Ms)) ms · \(controlText) · generator lag p99 \(f(generatorLagP99Ms)) ms max \(f(generatorLagMaxMs)) ms · \(noisySeconds) of \(seconds.count) s noisy"
     }
 
     /// Each record's time to first byte above its endpoint's median over `records`.

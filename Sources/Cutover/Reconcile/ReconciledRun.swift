@@ -214,9 +214,10 @@ package struct ReconciledRun: Sendable {
             guard let answered else { return false }
             return answered.entry.faults.contains { id in (relay == .semantic || stamped.contains(Substring(id))) && faults.has(answered.env, id, kind) }
         }
-        let sameAnswer = answered.map { answered in
-            record.answerDigest == digest(answered.entry, relay) && (relay == .semantic || Int(record.bytes) == answered.entry.bytes)
-        } ?? false
+        let sameAnswer =
+            answered.map { answered in
+                record.answerDigest == digest(answered.entry, relay) && (relay == .semantic || Int(record.bytes) == answered.entry.bytes)
+            } ?? false
         // The upstream went down under the exchange (an outage closed its port in flight).
         let cutByUpstream = answered.map { answered in answered.entry.interruptedBy.map { faults.has(answered.env, $0, \.isOutage) } ?? false } ?? false
         if record.curlCode != 0 || (200..<300).contains(record.status) {
@@ -248,7 +249,8 @@ package struct ReconciledRun: Sendable {
         var changes: [WeightChange] = []
         for (index, action) in actions.enumerated() {
             guard let to = action.greenWeight, to != weight else { continue }
-            changes.append(WeightChange(actionIndex: index, action: action.action, calledUs: action.calledUs, returnedUs: action.returnedUs, from: weight, to: to))
+            changes.append(
+                WeightChange(actionIndex: index, action: action.action, calledUs: action.calledUs, returnedUs: action.returnedUs, from: weight, to: to))
             weight = to
         }
         return changes

@@ -99,7 +99,8 @@ package enum HTMLReport {
         let maxValue = max(paths.noiseBoundMs * 2, seconds.map { max($0.routerExcessP90Ms, $0.controlExcessP90Ms, $0.generatorLagP99Ms) }.max() ?? 1)
         var out = "<h2>Router path and control path (ms above each endpoint's median, per second)</h2>\n"
         out += "<p class=\"meta\">\(e(paths.text)). The control path probes a fault-free mock straight, with no router; "
-        out += "shaded seconds are noisy (control p90 excess or generator lag p99 above \(f(paths.noiseBoundMs)) ms), where no timing check blames the router.</p>\n"
+        out +=
+            "shaded seconds are noisy (control p90 excess or generator lag p99 above \(f(paths.noiseBoundMs)) ms), where no timing check blames the router.</p>\n"
         out += legend([("#7c3aed", "router path p90"), ("#ea580c", "control path p90"), ("#6b7280", "generator lag p99"), ("#fde68a", "noisy second")])
         out += chart(run, seconds: seconds.count, maxValue: maxValue, unit: "ms") { x, width, y in
             var svg = seconds.filter(\.noisy).map { second in

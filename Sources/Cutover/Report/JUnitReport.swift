@@ -56,8 +56,11 @@ package enum JUnitReport {
             let text = MarkupText.escape("\(tally.countText) in \(set.runs.count) runs")
             out += #"    <testcase classname="\#(name)" name="\#(MarkupText.escape(tally.name))" time="0">"#
             switch tally.status {
-            case .fail: out += #"<failure message="\#(text)" type="\#(MarkupText.escape(tally.name))">failed in \#(MarkupText.escape(tally.suites.joined(separator: ", ")))</failure>"#
-            case .inconclusive: out += #"<error message="\#(text)" type="inconclusive">could not judge in \#(MarkupText.escape(tally.suites.joined(separator: ", ")))</error>"#
+            case .fail:
+                out +=
+                    #"<failure message="\#(text)" type="\#(MarkupText.escape(tally.name))">failed in \#(MarkupText.escape(tally.suites.joined(separator: ", ")))</failure>"#
+            case .inconclusive:
+                out += #"<error message="\#(text)" type="inconclusive">could not judge in \#(MarkupText.escape(tally.suites.joined(separator: ", ")))</error>"#
             case .skipped: out += #"<skipped message="\#(text)"/>"#
             case .pass: out += "<system-out>\(text)</system-out>"
             }

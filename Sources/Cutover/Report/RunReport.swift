@@ -18,7 +18,8 @@ package enum RunReport {
                 .array(
                     run.checks.map {
                         .object([
-                            ("name", .string($0.name)), ("status", .string($0.status.rawValue)), ("summary", .string($0.summary)), ("evidence", $0.evidenceValue),
+                            ("name", .string($0.name)), ("status", .string($0.status.rawValue)), ("summary", .string($0.summary)),
+                            ("evidence", $0.evidenceValue),
                         ])
                     })
             ),
@@ -49,7 +50,8 @@ package enum RunReport {
                 .array(
                     run.history.faults.map {
                         .object([
-                            ("target", .string($0.target.name)), ("id", .string($0.id)), ("kind", .string($0.fault.kind.name)), ("start_s", seconds($0.startUs)),
+                            ("target", .string($0.target.name)), ("id", .string($0.id)), ("kind", .string($0.fault.kind.name)),
+                            ("start_s", seconds($0.startUs)),
                             ("end_s", seconds($0.endUs)),
                         ])
                     })

@@ -3,7 +3,7 @@ import ConfigInput
 /// What users ask of an LLM load tool, from the reconciled records, overall, per environment,
 /// per phase and per second. The tools disagree on the words (vLLM's TPOT counts the first
 /// token, GuideLLM's does not; LLMPerf's "ITL" includes TTFT), so each is defined once here
-/// and in the README:
+/// and in docs/load.md:
 /// - time to headers: send → response headers (the router's delay shows here);
 /// - TTFT: send → the first event with content (the model's first-token delay on top);
 /// - ITL: (last token − first token) ÷ (tokens − 1), per stream: the first token left out;

@@ -82,7 +82,9 @@ package actor HAProxyRouter: RouterDriver {
         // The state file must exist for the first start to load it quietly.
         if settings.serverState { _ = FileManager.default.createFile(atPath: stateFile.path, contents: nil) }
         if let problem = try await render() { throw StartError(description: "haproxy refused its configuration: \(problem)") }
-        let launched = try ProcessGroup.launch("exec \(binary) -W -db -S \(folder.appendingPathComponent("master.sock").path) -f \(configFile.path)", in: folder, logFile: folder.appendingPathComponent("haproxy.out"))
+        let launched = try ProcessGroup.launch(
+            "exec \(binary) -W -db -S \(folder.appendingPathComponent("master.sock").path) -f \(configFile.path)", in: folder,
+            logFile: folder.appendingPathComponent("haproxy.out"))
         group = launched
         let deadline = ContinuousClock.now + .seconds(20)
         func serving() async -> Bool {
@@ -119,7 +121,9 @@ package actor HAProxyRouter: RouterDriver {
         }
         if settings.healthGate, target > weight {
             let healthy = await environment?.greenHealth(client) ?? (ok: false, detail: "not started")
-            guard healthy.ok else { return ActionOutcome(accepted: false, greenWeight: await greenWeight(), detail: "refused: green is unhealthy (\(healthy.detail))") }
+            guard healthy.ok else {
+                return ActionOutcome(accepted: false, greenWeight: await greenWeight(), detail: "refused: green is unhealthy (\(healthy.detail))")
+            }
         }
         let before = weight
         do {
@@ -165,7 +169,8 @@ package actor HAProxyRouter: RouterDriver {
             let fresh = Set(ProcessGroup.children(of: master)).subtracting(old)
             if let info = try? await worker("show info"), let pid = Self.field("Pid", in: info).flatMap(Int32.init), fresh.contains(pid) {
                 reloads += 1
-                return "haproxy reloaded (SIGUSR2 to master \(master)): worker \(pid) serving, \(settings.serverState ? "server state kept" : "no server state kept")"
+                return
+                    "haproxy reloaded (SIGUSR2 to master \(master)): worker \(pid) serving, \(settings.serverState ? "server state kept" : "no server state kept")"
             }
             try? await Task.sleep(for: .milliseconds(5))
         }
@@ -241,7 +246,8 @@ package actor HAProxyRouter: RouterDriver {
     package nonisolated func knownBehaviour(behind failure: CheckResult) -> String? {
         let check = failure.name
         if !settings.serverState, ["StateSurvivesRestart", "Stickiness", "SplitAccuracy"].contains(check) {
-            return "runtime weights live in the running worker: a reload reads haproxy.cfg again and loses them unless server-state-file and load-server-state-from-file carry them over"
+            return
+                "runtime weights live in the running worker: a reload reads haproxy.cfg again and loses them unless server-state-file and load-server-state-from-file carry them over"
         }
         if settings.hashType == .mapBased, ["SplitAccuracy", "MonotoneMovement", "ActionsHonoured", "ConvergenceTime"].contains(check) {
             return "balance hdr() without hash-type consistent is static: the runtime API refuses weights other than 0 % and 100 %"
@@ -251,9 +257,11 @@ package actor HAProxyRouter: RouterDriver {
         }
         switch check {
         case "ZeroDropped":
-            return "without health checks (check) HAProxy keeps sending to a failed server; retries (retry-on \(settings.retryOn)) stay on the same server unless option redispatch is set; a reload's soft-stop also closes the old worker's idle client connections"
+            return
+                "without health checks (check) HAProxy keeps sending to a failed server; retries (retry-on \(settings.retryOn)) stay on the same server unless option redispatch is set; a reload's soft-stop also closes the old worker's idle client connections"
         case "SplitAccuracy":
-            return "hash-type consistent places points on a ring in proportion to each server's weight: at low weights a server's share of sessions can be off its weight"
+            return
+                "hash-type consistent places points on a ring in proportion to each server's weight: at low weights a server's share of sessions can be off its weight"
         case "NoDuplicateExecution":
             return settings.retryOn == "conn-failure" ? nil : "retry-on \(settings.retryOn) resends a request the server already received"
         default:

@@ -34,7 +34,9 @@ struct HAProxyRuntimeAPI: Sendable {
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
-        guard connected == 0 else { return .failure(Failure(description: "cannot reach HAProxy's runtime API at \(path): \(String(cString: strerror(errno)))")) }
+        guard connected == 0 else {
+            return .failure(Failure(description: "cannot reach HAProxy's runtime API at \(path): \(String(cString: strerror(errno)))"))
+        }
         let line = Array((command + "\n").utf8)
         guard line.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == line.count else {
             return .failure(Failure(description: "cannot send '\(command)' to HAProxy: \(String(cString: strerror(errno)))"))

@@ -248,15 +248,20 @@ package actor NginxRouter: RouterDriver {
     package nonisolated func knownBehaviour(behind failure: CheckResult) -> String? {
         switch failure.name {
         case "Stickiness", "ZeroWeightIsolation", "RollbackTime":
-            return settings.deploy == .restart ? nil
+            return settings.deploy == .restart
+                ? nil
                 : "a reload (SIGHUP) is not an atomic switch: old workers finish the requests on the keep-alive connections they hold, under the old split_clients, until they exit"
         case "ZeroDropped":
             if settings.deploy == .restart { return "deploy: restart stops nginx and starts it again: connections are refused or reset in between" }
-            return "nginx has no active health checks and one server per environment: a request to a failed environment gets 502 unless proxy_next_upstream can pass it to a backup (failover); before 1.27.4 a reload also closes idle keep-alive connections, resetting a request sent on one at that moment"
+            return
+                "nginx has no active health checks and one server per environment: a request to a failed environment gets 502 unless proxy_next_upstream can pass it to a backup (failover); before 1.27.4 a reload also closes idle keep-alive connections, resetting a request sent on one at that moment"
         case "NoDuplicateExecution":
-            return settings.proxyNextUpstream.contains("non_idempotent") ? "proxy_next_upstream non_idempotent passes a POST that failed after it was sent to the next server, which runs it again" : nil
+            return settings.proxyNextUpstream.contains("non_idempotent")
+                ? "proxy_next_upstream non_idempotent passes a POST that failed after it was sent to the next server, which runs it again" : nil
         case "SplitAccuracy", "MonotoneMovement":
-            return settings.splitOn == .clientAddress ? "split_clients on $remote_addr: every client behind one address lands in one bucket" : "split_clients buckets are cumulative percentages in the order written: a reorder or a changed key moves sessions"
+            return settings.splitOn == .clientAddress
+                ? "split_clients on $remote_addr: every client behind one address lands in one bucket"
+                : "split_clients buckets are cumulative percentages in the order written: a reorder or a changed key moves sessions"
         case "StreamIntegrity":
             return settings.workerShutdownTimeout != nil ? "worker_shutdown_timeout closes the streams still open on old workers after a reload" : nil
         default:

@@ -59,7 +59,8 @@ package final class ProcessGroup: Sendable {
     /// `path`, then on PATH, then in the sbin folders (nginx and haproxy live there).
     package static func locate(_ name: String, relativeTo folder: URL, path: [String] = []) -> URL {
         guard !name.contains("/") else { return URL(fileURLWithPath: name, relativeTo: folder).standardizedFileURL }
-        let search = path + (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init) + ["/usr/local/sbin", "/usr/sbin", "/sbin"]
+        let search =
+            path + (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init) + ["/usr/local/sbin", "/usr/sbin", "/sbin"]
         let found = search.map { URL(fileURLWithPath: $0).appendingPathComponent(name) }.first { FileManager.default.isExecutableFile(atPath: $0.path) }
         return found ?? URL(fileURLWithPath: name, relativeTo: folder)
     }

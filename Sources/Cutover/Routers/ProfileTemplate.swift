@@ -1,5 +1,5 @@
-import Foundation
 import ConfigInput
+import Foundation
 
 /// A string of a router profile with placeholders (`{blue}`, `{port}`, `{percent}`, …),
 /// checked when the profile is read: an unknown placeholder, or one the field cannot
@@ -26,7 +26,8 @@ package struct ProfileTemplate: Sendable, Equatable {
                     throw node.error("unknown placeholder {\(name)}; expected one of " + Self.known.map { "{\($0)}" }.joined(separator: ", "))
                 }
                 guard allowed.contains(name) else {
-                    throw node.error("{\(name)} cannot be used here; this field has " + Self.known.filter(allowed.contains).map { "{\($0)}" }.joined(separator: ", "))
+                    throw node.error(
+                        "{\(name)} cannot be used here; this field has " + Self.known.filter(allowed.contains).map { "{\($0)}" }.joined(separator: ", "))
                 }
                 used.insert(name)
             }

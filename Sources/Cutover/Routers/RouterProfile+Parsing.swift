@@ -40,7 +40,9 @@ extension RouterProfile {
     /// rendered as JSON): both meet the same checks.
     package static func parse(root: ConfigNode, folder: URL) throws(ConfigError) -> RouterProfile {
         let source = root.source
-        guard let kindNode = try root.entries().first(where: { $0.key == "kind" })?.node else { throw root.error("missing 'kind' (expected \(Kind.allCases.map(\.rawValue).joined(separator: ", ")))") }
+        guard let kindNode = try root.entries().first(where: { $0.key == "kind" })?.node else {
+            throw root.error("missing 'kind' (expected \(Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
         let kindName = try kindNode.string()
         guard let kind = Kind(rawValue: kindName) else {
             throw kindNode.error("expected one of \(Kind.allCases.map(\.rawValue).joined(separator: ", ")), got '\(kindName)'")
@@ -51,9 +53,13 @@ extension RouterProfile {
         case .reference: fields = try root.object(allowed: common.union(["binary"]))
         case .nginx:
             fields = try root.object(
-                allowed: common.union(["binary", "workers", "keepalive", "keepalive_timeout", "split_on", "deploy", "health_gate", "proxy_next_upstream", "worker_shutdown_timeout", "failover"]))
+                allowed: common.union([
+                    "binary", "workers", "keepalive", "keepalive_timeout", "split_on", "deploy", "health_gate", "proxy_next_upstream",
+                    "worker_shutdown_timeout", "failover",
+                ]))
         case .haproxy:
-            fields = try root.object(allowed: common.union(["binary", "threads", "hash_type", "runtime_answers", "server_state", "health_gate", "retry_on", "redispatch"]))
+            fields = try root.object(
+                allowed: common.union(["binary", "threads", "hash_type", "runtime_answers", "server_state", "health_gate", "retry_on", "redispatch"]))
         case .exec: fields = try root.object(allowed: common.union(["start", "url", "ready", "stop", "status", "executable", "version"] + actionNames))
         case .http: fields = try root.object(allowed: common.union(["start", "url", "ready", "stop", "status", "executable", "version", "actions"]))
         }
@@ -95,7 +101,9 @@ extension RouterProfile {
             return try ProfileTemplate(node, allowed: allowed)
         }
         profile.start = try template("start", base)
-        guard let url = try template("url", ["port", "admin_port"]) else { throw root.error("missing 'url' (where the load goes, e.g. http://127.0.0.1:{port})") }
+        guard let url = try template("url", ["port", "admin_port"]) else {
+            throw root.error("missing 'url' (where the load goes, e.g. http://127.0.0.1:{port})")
+        }
         profile.url = url
         profile.ready = try template("ready", ["port", "admin_port"])
         profile.stop = try template("stop", afterStart)
@@ -104,7 +112,9 @@ extension RouterProfile {
         switch kind {
         case .exec:
             for action in actionNames {
-                if let node = fields[action] { profile.actions[action] = .command(try ProfileTemplate(node, allowed: action == "canary" ? afterStart.union(["percent"]) : afterStart)) }
+                if let node = fields[action] {
+                    profile.actions[action] = .command(try ProfileTemplate(node, allowed: action == "canary" ? afterStart.union(["percent"]) : afterStart))
+                }
             }
             if let node = fields["status"] { profile.status = .command(try ProfileTemplate(node, allowed: afterStart)) }
             if let node = fields["version"] { profile.version = .command(try ProfileTemplate(node, allowed: afterStart)) }
@@ -150,7 +160,10 @@ extension RouterProfile {
         if let node = fields["proxy_next_upstream"] {
             settings.proxyNextUpstream = try conditions(
                 node, "proxy_next_upstream",
-                ["error", "timeout", "invalid_header", "http_500", "http_502", "http_503", "http_504", "http_403", "http_404", "http_429", "non_idempotent", "off"])
+                [
+                    "error", "timeout", "invalid_header", "http_500", "http_502", "http_503", "http_504", "http_403", "http_404", "http_429", "non_idempotent",
+                    "off",
+                ])
         }
         return settings
     }
@@ -208,6 +221,8 @@ extension RouterProfile {
                 headers.append(Header(name: entry.key, value: try ProfileTemplate(entry.node, allowed: allowed)))
             }
         }
-        return Request(method: method, url: url, body: try fields["body"].map { node throws(ConfigError) in try ProfileTemplate(node, allowed: allowed) }, headers: headers)
+        return Request(
+            method: method, url: url, body: try fields["body"].map { node throws(ConfigError) in try ProfileTemplate(node, allowed: allowed) }, headers: headers
+        )
     }
 }

@@ -52,7 +52,8 @@ package actor ScriptedRouter: RouterDriver {
             // `ready` must answer 2xx; without one, any HTTP answer on `url` means it listens.
             if spec.ready != nil ? (200..<300).contains(response.status) : response.status > 0 { break }
             if let group, !group.isAlive {
-                throw StartError(description: "\(spec.name): the start command ended (exit \(group.exitStatus ?? -1)) before \(probe) answered: \(group.logTail)")
+                throw StartError(
+                    description: "\(spec.name): the start command ended (exit \(group.exitStatus ?? -1)) before \(probe) answered: \(group.logTail)")
             }
             guard ContinuousClock.now < deadline else {
                 await stop()
@@ -86,7 +87,9 @@ package actor ScriptedRouter: RouterDriver {
             let result = await run(step, values)
             // A JSON status with a `version` key (as the reference router's), or the first line.
             let object = (try? JSONSerialization.jsonObject(with: Data(result.output.utf8))) as? [String: Any]
-            if result.done, !result.output.isEmpty { version = String(((object?["version"] as? String) ?? String(result.output.prefix { $0 != "\n" })).prefix(80)) }
+            if result.done, !result.output.isEmpty {
+                version = String(((object?["version"] as? String) ?? String(result.output.prefix { $0 != "\n" })).prefix(80))
+            }
         }
         let file = spec.executable.map { ProcessGroup.locate($0.render(values), relativeTo: spec.folder, path: Self.searchPath) }
         return RouterBuild(profile: spec.name, version: version, sha256: file.flatMap { FileDigest.sha256(of: $0) } ?? "", executable: file?.path ?? "")

@@ -34,7 +34,8 @@ package final class CoordinatorAPI: Sendable {
             }
             guard var value = announcement.withLock({ $0 }) else { return .jsonError(.serviceUnavailable, "the run is not ready yet", field: nil) }
             value.nowMs = Date().timeIntervalSince1970 * 1_000
-            return .respond(PlannedResponse(status: .ok, headers: HTTPHeaders([("content-type", "application/json")]), body: .full(ByteBuffer(string: value.json))))
+            return .respond(
+                PlannedResponse(status: .ok, headers: HTTPHeaders([("content-type", "application/json")]), body: .full(ByteBuffer(string: value.json))))
         }
 
         func finished(ticket: UInt64, _ end: ExchangeEnd) {}

@@ -18,7 +18,9 @@ package struct CoordinatorClock: Sendable {
     /// Asks `url/run` until the run is announced (up to `timeout`), then measures the offset
     /// over `exchanges` more requests. `shiftMs` moves this machine's clock (a test of the
     /// skew bound, `CUTOVER_TEST_CLOCK_SHIFT_MS`).
-    package static func measure(_ url: String, timeout: Duration = .seconds(120), exchanges: Int = 7, shiftMs: Double = 0) async throws(Unreachable) -> CoordinatorClock {
+    package static func measure(_ url: String, timeout: Duration = .seconds(120), exchanges: Int = 7, shiftMs: Double = 0) async throws(Unreachable)
+        -> CoordinatorClock
+    {
         let client = CurlClient()
         let deadline = ContinuousClock.now + timeout
         var last = "no answer"

@@ -52,7 +52,10 @@ package struct CoordinatorPart: Codable, Sendable {
         var faultStamps: [String]
     }
 
-    package init(suite: Suite, suiteFile: String, seed: UInt64, maxClockSkewMs: Double, build: RouterBuild, history: RunHistory, log: [String], startedAt: Date, problems: [String]) {
+    package init(
+        suite: Suite, suiteFile: String, seed: UInt64, maxClockSkewMs: Double, build: RouterBuild, history: RunHistory, log: [String], startedAt: Date,
+        problems: [String]
+    ) {
         self.suiteFile = suiteFile
         self.suite = suite.name
         self.seed = seed
@@ -116,9 +119,10 @@ package struct CoordinatorPart: Codable, Sendable {
         }
         return RunHistory(
             client: client, upstream: ledgers, phases: phases, actions: actions, faults: windows, harnessFailures: harnessFailures,
-            upstreamLedgerDropped: Dictionary(uniqueKeysWithValues: upstreamDropped.compactMap { name, count in
-                ServedBy.allCases.first { $0.name == name }.map { ($0, count) }
-            }),
+            upstreamLedgerDropped: Dictionary(
+                uniqueKeysWithValues: upstreamDropped.compactMap { name, count in
+                    ServedBy.allCases.first { $0.name == name }.map { ($0, count) }
+                }),
             control: control.map { ClientLedger(runID: $0.runID, records: $0.records, faultStamps: $0.faultStamps) }, plan: plan, wallStartMs: wallStartMs,
             relay: relay)
     }

@@ -110,7 +110,9 @@ package struct LedgerPart: Sendable {
         }
         let body = data[(newline + 1)...]
         guard body.count == header.records * recordSize else {
-            throw ReadError(description: "\(file.path): cut short: \(body.count) bytes of records, the header promises \(header.records) (\(header.records * recordSize) bytes)")
+            throw ReadError(
+                description:
+                    "\(file.path): cut short: \(body.count) bytes of records, the header promises \(header.records) (\(header.records * recordSize) bytes)")
         }
         var records = [LedgerRecord]()
         records.reserveCapacity(header.records)

@@ -35,7 +35,8 @@ package enum PartMerge {
             if header.runID != reference.runID || header.source != reference.source || header.seed != reference.seed {
                 throw Problem(
                     description:
-                        "\(file): part of another run (\(header.source), seed \(header.seed), run \(header.runID)); \(firstFile) is of \(reference.source), seed \(reference.seed), run \(reference.runID)")
+                        "\(file): part of another run (\(header.source), seed \(header.seed), run \(header.runID)); \(firstFile) is of \(reference.source), seed \(reference.seed), run \(reference.runID)"
+                )
             }
             if header.schedule != reference.schedule {
                 throw Problem(description: "\(file): another schedule than \(firstFile)'s (the load or the suite differs)")

@@ -1,3 +1,4 @@
+import ConfigInput
 import Foundation
 
 /// A suite's load carried by N shards anywhere (`cutover run SUITE --coordinator --shards N`,
@@ -22,7 +23,8 @@ package struct RemoteShards: Sendable {
     package var maxClockSkewMs: Double
 
     package init(
-        count: Int, suiteFile: String, partsFolder: URL, listenHost: String, listenPort: Int, advertiseHost: String, startDelay: Duration, maxClockSkewMs: Double
+        count: Int, suiteFile: String, partsFolder: URL, listenHost: String, listenPort: Int, advertiseHost: String, startDelay: Duration,
+        maxClockSkewMs: Double
     ) {
         self.count = count
         self.suiteFile = suiteFile
@@ -52,7 +54,7 @@ package struct RemoteShards: Sendable {
     package func partFile(_ index: Int) -> URL { partsFolder.appendingPathComponent("part-\(index)") }
 
     /// Waits until every part is there (or `deadline`, or `stop`), then joins them.
-    package func collect(deadline: ContinuousClock.Instant, stop: StopSignal) async -> (ledger: ClientLedger, elapsedSeconds: Double, problems: [String], offsets: String) {
+    package func collect(deadline: ContinuousClock.Instant, stop: StopSignal) async -> CarriedLoad {
         while (0..<count).contains(where: { !FileManager.default.fileExists(atPath: partFile($0).path) }), ContinuousClock.now < deadline, !stop.isRaised {
             try? await Task.sleep(for: .milliseconds(100))
         }
@@ -73,7 +75,8 @@ package struct RemoteShards: Sendable {
         problems += Self.clockProblems(parts.map(\.part), bound: maxClockSkewMs)
         let joined = PartMerge.salvage(parts, requireEveryShard: parts.count == count)
         if let problem = joined.problem { problems.append(problem) }
-        return (joined.ledger, joined.elapsedSeconds, problems, Self.offsets(parts.map(\.part), bound: maxClockSkewMs))
+        return CarriedLoad(
+            ledger: joined.ledger, elapsedSeconds: joined.elapsedSeconds, problems: problems, notes: [Self.offsets(parts.map(\.part), bound: maxClockSkewMs)])
     }
 
     /// The shards whose clock was not measured, or is further off the coordinator's than
@@ -93,5 +96,49 @@ package struct RemoteShards: Sendable {
             }
         }
         return problems
+    }
+}
+
+extension RemoteShards: LoadCarrier {
+    /// Serves the run's announcement (the router's URL as the shards reach it, the common
+    /// start, this clock) until the parts are in; nil when it could not listen.
+    package func start(_ plan: LoadPlan, of suite: Suite, routerURL: String, workdir: URL) async -> LoadStart<CoordinatorAPI?> {
+        let wallStartMs = Date().timeIntervalSince1970 * 1_000 + Double(startDelay.milliseconds)
+        let api = CoordinatorAPI(host: listenHost)
+        do {
+            let port = try await api.start(port: listenPort)
+            api.announce(
+                RunAnnouncement(
+                    suite: suite.name, seed: plan.seed, runID: plan.runID, schedule: plan.scheduleDigest, shards: count, startAtMs: wallStartMs,
+                    target: advertised(routerURL), nowMs: 0, relay: plan.relay))
+            return LoadStart(
+                started: api, wallStartMs: wallStartMs,
+                notes: ["coordinator at http://\(listenHost):\(port)/run: \(count) shards start in \(DurationText.format(startDelay))"])
+        } catch {
+            await api.shutdown()
+            return LoadStart(started: nil, wallStartMs: wallStartMs, problems: ["cannot serve the coordinator on \(listenHost):\(listenPort): \(error)"])
+        }
+    }
+
+    /// Waits for the parts: they come once the last requests ended (the run, their timeout
+    /// and a margin).
+    package func carry(_ plan: LoadPlan, _ api: CoordinatorAPI?, clock: RunClock, progress: LoadProgress, stop: StopSignal) async -> CarriedLoad {
+        var carried = await collect(deadline: .now + plan.duration + plan.requestTimeout + .seconds(30), stop: stop)
+        await api?.shutdown()
+        carried.elapsedSeconds = max(carried.elapsedSeconds, Double(clock.nowMicros) / 1e6)
+        return carried
+    }
+
+    /// Writes what only the coordinator saw beside the parts: `cutover merge` judges again from them.
+    package func finish(_ run: UnjudgedRun) -> [String] {
+        let part = CoordinatorPart(
+            suite: run.suite, suiteFile: suiteFile, seed: run.seed, maxClockSkewMs: maxClockSkewMs, build: run.build, history: run.history, log: run.log,
+            startedAt: run.startedAt, problems: run.problems)
+        do {
+            try part.write(to: partsFolder.appendingPathComponent(CoordinatorPart.fileName))
+            return []
+        } catch {
+            return ["cannot write the coordinator's part: \(error.localizedDescription)"]
+        }
     }
 }

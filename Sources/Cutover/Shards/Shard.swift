@@ -21,7 +21,8 @@ package struct Shard: Sendable, Equatable, CustomStringConvertible {
     /// `K/N` with 0 ≤ K < N ≤ 1024; nil otherwise.
     package init?(_ text: String) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]), (1...Self.maximumCount).contains(count), (0..<count).contains(index) else {
+        guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]), (1...Self.maximumCount).contains(count), (0..<count).contains(index)
+        else {
             return nil
         }
         self.init(index: index, count: count)

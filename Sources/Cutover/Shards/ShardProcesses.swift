@@ -34,7 +34,7 @@ package struct ShardProcesses: Sendable {
 
     /// Waits for the shards (stopping them on `stop`), then joins their parts. A shard that
     /// failed or left no part is named in `problems`; the records of the others are kept.
-    package func collect(_ groups: [ProcessGroup], folder: URL, stop: StopSignal) async -> (ledger: ClientLedger, elapsedSeconds: Double, problems: [String]) {
+    package func collect(_ groups: [ProcessGroup], folder: URL, stop: StopSignal) async -> CarriedLoad {
         while groups.contains(where: \.isAlive) {
             if stop.isRaised { for group in groups { await group.stop(grace: .seconds(2)) } }
             try? await Task.sleep(for: .milliseconds(50))
@@ -48,7 +48,8 @@ package struct ShardProcesses: Sendable {
             if let status = group.exitStatus, status != 0 || !hasPart {
                 let tail = group.logTail.trimmingCharacters(in: .whitespacesAndNewlines).suffix(300)
                 problems.append(
-                    "shard \(index) of \(count) ended with status \(status)" + (hasPart ? "" : " and left no ledger part (killed?)") + (tail.isEmpty ? "" : ": \(tail)"))
+                    "shard \(index) of \(count) ended with status \(status)" + (hasPart ? "" : " and left no ledger part (killed?)")
+                        + (tail.isEmpty ? "" : ": \(tail)"))
             }
             guard hasPart else { continue }
             do {
@@ -59,10 +60,35 @@ package struct ShardProcesses: Sendable {
         }
         let joined = PartMerge.salvage(parts, requireEveryShard: problems.isEmpty)
         if let problem = joined.problem { problems.append(problem) }
-        return (joined.ledger, joined.elapsedSeconds, problems)
+        return CarriedLoad(ledger: joined.ledger, elapsedSeconds: joined.elapsedSeconds, problems: problems)
     }
 
     private func partFile(_ index: Int, in folder: URL) -> URL { folder.appendingPathComponent("part-\(index)") }
 
     private static func quoted(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+}
+
+extension ShardProcesses: LoadCarrier {
+    /// The shard processes and the folder their parts go to.
+    package struct Launched: Sendable {
+        var groups: [ProcessGroup]
+        var folder: URL
+    }
+
+    /// Launches every shard; each waits for the common start, a moment ahead.
+    package func start(_ plan: LoadPlan, of suite: Suite, routerURL: String, workdir: URL) async -> LoadStart<Launched> {
+        let wallStartMs = Date().timeIntervalSince1970 * 1_000 + Double(Self.startDelay.milliseconds)
+        do {
+            let groups = try launch(target: routerURL, seed: plan.seed, relay: plan.relay, startAtMs: wallStartMs, folder: workdir)
+            return LoadStart(started: Launched(groups: groups, folder: workdir), wallStartMs: wallStartMs)
+        } catch {
+            return LoadStart(started: Launched(groups: [], folder: workdir), wallStartMs: wallStartMs, problems: ["cannot start the shards: \(error)"])
+        }
+    }
+
+    package func carry(_ plan: LoadPlan, _ launched: Launched, clock: RunClock, progress: LoadProgress, stop: StopSignal) async -> CarriedLoad {
+        var carried = await collect(launched.groups, folder: launched.folder, stop: stop)
+        carried.elapsedSeconds = max(carried.elapsedSeconds, Double(clock.nowMicros) / 1e6)
+        return carried
+    }
 }

@@ -109,7 +109,9 @@ extension Suite {
 
         /// `rate` requests per second (ramping to `rampTo` by the end), spread over
         /// `sessions` session keys, with the traffic `mix`.
-        public static func open(rate: Double, rampTo: Double? = nil, sessions: Int = 1_000, mix: [Traffic] = [.chat()], timeout: Duration = .seconds(30)) -> Load {
+        public static func open(rate: Double, rampTo: Double? = nil, sessions: Int = 1_000, mix: [Traffic] = [.chat()], timeout: Duration = .seconds(30))
+            -> Load
+        {
             var fields: [(String, JSON)] = [("model", .string("open")), ("rate", .double(rate))]
             if let rampTo { fields.append(("ramp_to", .double(rampTo))) }
             return Load(fields: fields + common(sessions: sessions, mix: mix, timeout: timeout))
@@ -192,7 +194,7 @@ extension Suite {
         }
     }
 
-    /// A check the run must pass, with its parameters. The README says what each check means.
+    /// A check the run must pass, with its parameters. docs/checks.md says what each check means.
     public struct Check: Sendable {
         /// The check's name, as in suite files.
         public var name: String

@@ -113,7 +113,10 @@ extension Suite {
     }
 
     private static func parseLoad(_ node: ConfigNode) throws(ConfigError) -> LoadSpec {
-        let fields = try node.object(allowed: ["model", "rate", "ramp_to", "connections", "sessions", "mix", "models", "timeout", "connect_timeout", "max_in_flight", "arrival", "think_time_ms", "turns", "cancel"])
+        let fields = try node.object(allowed: [
+            "model", "rate", "ramp_to", "connections", "sessions", "mix", "models", "timeout", "connect_timeout", "max_in_flight", "arrival", "think_time_ms",
+            "turns", "cancel",
+        ])
         let kind = try fields["model"]?.choice(["open", "closed"]) ?? (fields["connections"] != nil ? "closed" : "open")
         let model: LoadPlan.Model
         if kind == "open" {
@@ -160,7 +163,8 @@ extension Suite {
                 spec.mix.append(
                     LoadPlan.MixEntry(
                         endpoint: endpoint, weight: try entry["weight"]?.double(in: 0.000_001...1e9) ?? 1,
-                        tokens: try entry["max_tokens"].map { node throws(ConfigError) in try LengthDistribution.parse(node, range: 1...100_000) } ?? .fixed(16),
+                        tokens: try entry["max_tokens"].map { node throws(ConfigError) in try LengthDistribution.parse(node, range: 1...100_000) }
+                            ?? .fixed(16),
                         promptBytes: try entry["prompt_bytes"].map { node throws(ConfigError) in try LengthDistribution.parse(node, range: 1...1_048_576) }))
             }
             guard !spec.mix.isEmpty else { throw mix.error("expected at least one endpoint") }
@@ -256,7 +260,9 @@ extension Suite {
             throw node.error("expected a check name or {name: …, parameters}")
         }
         let name = try nameNode.string()
-        guard let parameters = CheckCatalog.check(named: name)?.parameters else { throw nameNode.error("unknown check '\(name)' (known: \(known.joined(separator: ", ")))") }
+        guard let parameters = CheckCatalog.check(named: name)?.parameters else {
+            throw nameNode.error("unknown check '\(name)' (known: \(known.joined(separator: ", ")))")
+        }
         let fields = try node.object(allowed: parameters.union(["name"]))
         var check = CheckSpec(name: name, line: node.line)
         if let list = fields["phases"] {

@@ -22,6 +22,10 @@ public struct Suite: Sendable {
 
     /// The phase names the timeline declares, in order.
     package var phases: [String] { timeline.compactMap(\.phase) }
+
+    /// The key the suite's upstreams require, if any: the load sends it, and the router's
+    /// own health probes need it.
+    package var upstreamAPIKey: String? { upstreams[.blue]?.apiKey ?? upstreams[.green]?.apiKey }
 }
 
 /// One mock upstream's options.

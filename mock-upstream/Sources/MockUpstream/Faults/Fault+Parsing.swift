@@ -88,7 +88,8 @@ extension Fault {
                 throw node.error("kind 'stream-pace' needs 'ttft_ms' and/or 'tokens_per_second'")
             }
             let ttft = try fields["ttft_ms"].map { node throws(ConfigError) in try Self.range(node, in: 0...600_000) } ?? (low: 0, high: nil)
-            let tps = try fields["tokens_per_second"].map { node throws(ConfigError) in try Self.range(node, in: 0.001...1_000_000) } ?? (low: 1_000_000, high: nil)
+            let tps =
+                try fields["tokens_per_second"].map { node throws(ConfigError) in try Self.range(node, in: 0.001...1_000_000) } ?? (low: 1_000_000, high: nil)
             return .streamPace(
                 ttftMs: ttft.low, tokensPerSecond: tps.low, jitterMs: try fields["jitter_ms"]?.double(in: 0...600_000) ?? 0,
                 tokensPerChunk: try fields["tokens_per_chunk"]?.int(in: 1...10_000) ?? 1, ttftMaxMs: ttft.high, tokensPerSecondMax: tps.high
@@ -227,7 +228,8 @@ extension Fault {
         case .streamPace(let ttft, let tps, let jitter, let perChunk, let ttftMax, let tpsMax):
             func value(_ low: Double, _ high: Double?) -> JSON { high.map { .object([("min", .double(low)), ("max", .double($0))]) } ?? .double(low) }
             pairs += [
-                ("ttft_ms", value(ttft, ttftMax)), ("tokens_per_second", value(tps, tpsMax)), ("jitter_ms", .double(jitter)), ("tokens_per_chunk", .int(perChunk)),
+                ("ttft_ms", value(ttft, ttftMax)), ("tokens_per_second", value(tps, tpsMax)), ("jitter_ms", .double(jitter)),
+                ("tokens_per_chunk", .int(perChunk)),
             ]
         case .status(let code, let retryAfter, let headers, let message):
             pairs.append(("status", .int(code)))

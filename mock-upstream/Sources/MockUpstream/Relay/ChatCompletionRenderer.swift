@@ -34,7 +34,10 @@ package struct ChatCompletionRenderer: Sendable {
         self.request = request
         self.text = text
         let marker = "\u{0}"
-        let whole = "data: " + Self.chunk(id: id, created: created, model: model, fingerprint: fingerprint, includeUsage: request.includeUsage, delta: marker, finish: nil) + "\n\n"
+        let whole =
+            "data: "
+            + Self.chunk(id: id, created: created, model: model, fingerprint: fingerprint, includeUsage: request.includeUsage, delta: marker, finish: nil)
+            + "\n\n"
         let parts = whole.components(separatedBy: marker)
         tokenPrefix = Array(parts[0].utf8)
         tokenSuffix = Array(parts[1].utf8)

@@ -176,7 +176,8 @@ final class RelayAPI: HTTPResponder {
         var headers = headers
         headers.replaceOrAdd(name: "content-type", value: "application/json")
         return .respond(
-            PlannedResponse(status: error.status, headers: headers, delayMs: delay, body: .full(error.body), ticket: ticket, contentDigest: error.contentDigest))
+            PlannedResponse(status: error.status, headers: headers, delayMs: delay, body: .full(error.body), ticket: ticket, contentDigest: error.contentDigest)
+        )
     }
 
     /// A whole-body 200, broken as the decision's `body` fault says.
@@ -214,7 +215,8 @@ final class RelayAPI: HTTPResponder {
                     status: .ok, headers: headers, delayMs: delay, body: .full(garbage(decision.draw)), ticket: ticket, contentDigest: renderer.contentDigest))
         default: break
         }
-        return .respond(PlannedResponse(status: .ok, headers: headers, delayMs: delay, body: .stream(script), ticket: ticket, contentDigest: renderer.contentDigest))
+        return .respond(
+            PlannedResponse(status: .ok, headers: headers, delayMs: delay, body: .stream(script), ticket: ticket, contentDigest: renderer.contentDigest))
     }
 
     private func garbage(_ draw: UInt64) -> ByteBuffer {
