@@ -32,11 +32,11 @@ extension CutoverCommand {
                 throw ValidationError("--admin: expected an http:// URL, got '\(admin)'")
             }
             if let canaryPercentage {
-                guard phase == "canary" else { throw ValidationError("--canary-percentage: only applies to --phase canary") }
+                guard phase == RouterAction.Kind.canary.rawValue else { throw ValidationError("--canary-percentage: only applies to --phase canary") }
                 guard (1...100).contains(canaryPercentage) else {
                     throw ValidationError("--canary-percentage: expected 1...100, got \(canaryPercentage)")
                 }
-            } else if phase == "canary" {
+            } else if phase == RouterAction.Kind.canary.rawValue {
                 throw ValidationError("--phase canary needs --canary-percentage N (1...100)")
             }
         }

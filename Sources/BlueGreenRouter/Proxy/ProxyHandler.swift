@@ -27,14 +27,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The upstream connections of this connection's event loop.
     private var pool: UpstreamPool?
     private var exchange: Exchange?
+    /// Where the connection is in its exchange, and whether it is closing.
+    private var machine = StateMachine()
     /// Bytes read and not yet handled: a head still arriving, or pipelined requests.
     private var inbound: ByteBuffer?
     /// How far `MessageHead.take` has looked into `inbound` for a head's end.
     private var scanned = 0
-    /// The response being written is the connection's last (draining, `Connection: close`).
-    private var closeAfterResponse = false
-    /// The connection is being closed: nothing more is read or answered.
-    private var closing = false
     /// A `read()` held back (pipelined bytes waiting, or a slow upstream).
     private var readHeld = false
     /// Request body bytes written upstream since the last flush.
@@ -62,8 +60,6 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var pendingBytes = 0
         /// The upstream connection's handler; it holds the connection.
         var upstream: UpstreamHandler?
-        var responseStarted = false
-        var failedOver = false
         /// Upstream reads paused because the client is not keeping up.
         var upstreamPaused = false
 
@@ -94,7 +90,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: - Client side
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !closing else { return }
+        guard !machine.isClosed else { return }
         let buffer = unwrapInboundIn(data)
         if var waiting = inbound {
             inbound = nil
@@ -112,13 +108,13 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard var buffer = inbound else { return }
         inbound = nil
         defer {
-            if buffer.readableBytes > 0, !closing { inbound = buffer }
+            if buffer.readableBytes > 0, !machine.isClosed { inbound = buffer }
             if upstreamUnflushed {
                 upstreamUnflushed = false
                 exchange?.upstream?.channel?.flush()
             }
         }
-        while buffer.readableBytes > 0, !closing {
+        while buffer.readableBytes > 0, !machine.isClosed {
             if let exchange {
                 // Pipelined bytes wait for the response to end.
                 if exchange.body.isComplete { return }
@@ -126,7 +122,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 do {
                     used = try buffer.withUnsafeReadableBytes { try exchange.body.consume($0) }
                 } catch {
-                    abandon(exchange, reason: "the request's chunked body is malformed: \(error)")
+                    badBody(exchange, reason: "the request's chunked body is malformed: \(error)")
                     return
                 }
                 relayBody(buffer.readSlice(length: used)!, exchange)
@@ -154,6 +150,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         proxy.state.requestStarted()
+        machine.requestStarted()
         let clientID = head.value(of: .requestID)
         let requestID = clientID ?? proxy.generateRequestID()
         let environment = proxy.state.select(sessionKeyBytes: head.value(of: proxy.sessionHeaderBytes)?.readableBytesView)
@@ -228,14 +225,17 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Nothing was sent: retry once on the other environment, else answer 502.
     private func connectFailed(_ environment: Environment, _ error: any Error) {
-        guard let exchange, exchange.environment == environment, exchange.upstream == nil else { return }
-        logger.debug("connect to \(environment.rawValue) failed: \(error)")
-        if !exchange.failedOver {
-            exchange.failedOver = true
+        guard let exchange, exchange.environment == environment else { return }
+        switch machine.connectFailed() {
+        case .ignore:
+            return
+        case .tryTheOther:
+            logger.debug("connect to \(environment.rawValue) failed: \(error)")
             exchange.environment = environment.other
             proxy.state.countFailover()
             dispatch(to: environment.other)
-        } else {
+        case .answerBadGateway:
+            logger.debug("connect to \(environment.rawValue) failed: \(error)")
             proxy.state.countUpstreamError()
             respondWithError(
                 .badGateway, "No upstream environment could be reached (\(environment.other.rawValue) and \(environment.rawValue) refused the connection).",
@@ -245,7 +245,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func attach(_ upstream: UpstreamHandler, _ environment: Environment) {
         guard let channel = upstream.channel else { return }
-        guard let context, context.channel.isActive, let exchange, exchange.upstream == nil else {
+        guard let context, context.channel.isActive, let exchange, machine.upstreamAttached() else {
             // The client left while we connected; the connection is clean, keep it.
             if let pool, context != nil { pool.put(upstream) } else { channel.close(promise: nil) }
             return
@@ -272,8 +272,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// A 1xx response (100 Continue, 103 Early Hints), relayed as it came.
     func upstreamInterim(_ head: MessageHead) {
-        guard let context, let exchange else { return }
-        exchange.responseStarted = true
+        guard let context, exchange != nil else { return }
+        machine.interimResponse()
         var out = takeGathered(context, capacity: head.bytes.readableBytes)
         head.writeInterimResponse(into: &out)
         gathered = out
@@ -284,12 +284,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard let context, let exchange else { return }
         // A response before the whole request was read ends the connection: the rest of the
         // request body cannot be told from a next request.
-        if !exchange.clientKeepAlive || proxy.draining || endsAtClose || !exchange.body.isComplete {
-            closeAfterResponse = true
-        }
-        exchange.responseStarted = true
+        let last = machine.responseHead(endsConnection: !exchange.clientKeepAlive || proxy.draining || endsAtClose || !exchange.body.isComplete)
         var out = takeGathered(context, capacity: head.bytes.readableBytes + 1024)
-        head.writeClientResponse(into: &out, environment: exchange.environment, requestID: exchange.requestID, close: closeAfterResponse)
+        head.writeClientResponse(into: &out, environment: exchange.environment, requestID: exchange.requestID, close: last)
         gathered = out
     }
 
@@ -337,23 +334,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// The response ended; `reusable` when the upstream connection is clean for another.
     func upstreamEnd(reusable: Bool) {
-        guard let context, let exchange, let upstream = exchange.upstream, let channel = upstream.channel else { return }
-        self.exchange = nil
-        if reusable, exchange.body.isComplete {
-            if exchange.upstreamPaused { channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in } }
-            pool?.put(upstream)
-        } else {
-            channel.close(promise: nil)
-        }
-        proxy.state.requestEnded()
+        guard let context, let exchange, exchange.upstream?.channel != nil else { return }
+        let next = machine.responseEnded()
+        endExchange(exchange, upstream: reusable && exchange.body.isComplete ? .reuse : .close)
         writeGathered(context)
-        if closeAfterResponse {
-            closeAfterFlush(context)
-        } else {
-            context.flush()
-            process()
-            resumeReads()
-        }
+        carryOn(next, context)
     }
 
     /// The upstream connection closed (or sent what is not HTTP) before the response ended;
@@ -361,17 +346,16 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func upstreamFailed(_ reason: String, code: String) {
         guard let exchange else { return }
         proxy.state.countUpstreamError()
-        if exchange.responseStarted {
+        switch machine.upstreamFailed() {
+        case .truncate:
             // Part of the response is out: the client must see the truncation, not a made-up end.
-            self.exchange = nil
-            proxy.state.requestEnded()
-            closing = true
+            endExchange(exchange, upstream: .leave)
             if let context {
                 writeGathered(context)
                 context.flush()
                 context.close(promise: nil)
             }
-        } else {
+        case .answerBadGateway:
             respondWithError(.badGateway, "The \(exchange.environment.rawValue) upstream \(reason).", code: code)
         }
     }
@@ -381,15 +365,50 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// A JSON error in OpenAI's shape, made by the router (no upstream stamp).
     private func respondWithError(_ status: HTTPResponseStatus, _ message: String, code: String) {
         guard let context, let exchange else { return }
-        self.exchange = nil
-        exchange.upstream?.channel?.close(promise: nil)
-        proxy.state.requestEnded()
         // The rest of an unsent request body cannot be told from a next request.
-        let close = !exchange.clientKeepAlive || proxy.draining || closeAfterResponse || !exchange.body.isComplete
-        write(status, message, code: code, requestID: String(buffer: exchange.requestID), close: close, context: context)
-        if close {
+        let next = machine.routerAnswered(endsConnection: !exchange.clientKeepAlive || proxy.draining || !exchange.body.isComplete)
+        endExchange(exchange, upstream: .close)
+        write(status, message, code: code, requestID: String(buffer: exchange.requestID), close: next == .close, context: context)
+        carryOn(next, context)
+    }
+
+    /// How an ended exchange's upstream connection is left.
+    private enum UpstreamAfterExchange {
+        /// Clean: back to the pool (reads resumed if they were paused).
+        case reuse
+        /// In an unknown state: closed.
+        case close
+        /// The client left mid-exchange: the upstream handler lets go and closes it.
+        case abandon
+        /// Already broken off: nothing to do.
+        case leave
+    }
+
+    /// The one place an exchange ends: the in-flight gauge counts it out, and its upstream
+    /// connection is reused, closed, abandoned or left.
+    private func endExchange(_ exchange: Exchange, upstream disposition: UpstreamAfterExchange) {
+        self.exchange = nil
+        proxy.state.requestEnded()
+        guard let upstream = exchange.upstream else { return }
+        switch disposition {
+        case .reuse:
+            if exchange.upstreamPaused { upstream.channel?.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in } }
+            pool?.put(upstream)
+        case .close:
+            upstream.channel?.close(promise: nil)
+        case .abandon:
+            upstream.abandon()
+        case .leave:
+            break
+        }
+    }
+
+    /// After an exchange: the next request on this connection, or its close.
+    private func carryOn(_ next: StateMachine.AfterExchange, _ context: ChannelHandlerContext) {
+        switch next {
+        case .close:
             closeAfterFlush(context)
-        } else {
+        case .readNext:
             context.flush()
             process()
             resumeReads()
@@ -405,16 +424,13 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// The request's body broke off mid-way: nothing more on this connection can be trusted.
-    private func abandon(_ exchange: Exchange, reason: String) {
+    private func badBody(_ exchange: Exchange, reason: String) {
         logger.debug("request abandoned: \(reason)")
-        if exchange.responseStarted || exchange.upstream != nil {
-            self.exchange = nil
-            exchange.upstream?.channel?.close(promise: nil)
-            proxy.state.requestEnded()
-            closing = true
+        switch machine.badBody() {
+        case .dropAndClose:
+            endExchange(exchange, upstream: .close)
             context?.close(promise: nil)
-        } else {
-            closeAfterResponse = true
+        case .answerBadRequest:
             respondWithError(.badRequest, "Bad request: \(reason).", code: "bad_request")
         }
     }
@@ -434,7 +450,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// what the client still sends is read and dropped for a moment (a lingering close, as
     /// nginx does), so that a client still sending is not reset before it read the response.
     private func closeAfterFlush(_ context: ChannelHandlerContext) {
-        closing = true
+        machine.close()
         inbound = nil
         context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).assumeIsolated().whenComplete { _ in
             context.close(mode: .output).assumeIsolated().whenComplete { result in
@@ -467,21 +483,16 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             // still in the socket buffer, and closing under it loses that request (the
             // keep-alive race; a POST may not be resent). It is answered, and the connection
             // closes after; the drain closes what stays idle.
-            closeAfterResponse = true
+            machine.drain()
             return
         }
         context.fireUserInboundEventTriggered(event)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        closing = true
-        if let exchange {
+        if machine.clientClosed(), let exchange {
             // The client left mid-exchange: the upstream connection is in an unknown state.
-            self.exchange = nil
-            if let upstream = exchange.upstream {
-                upstream.abandon()
-            }
-            proxy.state.requestEnded()
+            endExchange(exchange, upstream: .abandon)
         }
         context.fireChannelInactive()
     }

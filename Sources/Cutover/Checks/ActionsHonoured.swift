@@ -7,8 +7,8 @@ import ConfigInput
 /// within 30 s (a graceful restart drains first). A router whose rollback errors, whose
 /// canary is always refused, or whose call hangs fails here instead of leaving the switch
 /// checks nothing to judge.
-package struct ActionsHonoured: Check {
-    package let name = "ActionsHonoured"
+package struct ActionsHonoured: RunCheck {
+    package let id = CheckID.actionsHonoured
     package let parameters: Set<String> = ["max"]
     package init() {}
 

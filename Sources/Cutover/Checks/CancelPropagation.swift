@@ -6,8 +6,8 @@ import ConfigInput
 /// keeps the relay generating, and billing, for nobody. An execution that ran to its end is
 /// a failure whatever the machine did; one that ended late only while the machine itself
 /// was slow is inconclusive.
-package struct CancelPropagation: Check {
-    package let name = "CancelPropagation"
+package struct CancelPropagation: RunCheck {
+    package let id = CheckID.cancelPropagation
     package let parameters: Set<String> = ["max", "phases"]
     package init() {}
 
@@ -84,4 +84,8 @@ package struct CancelPropagation: Check {
                 "\(failed) of \(judged) abandoned streams went on upstream (\(kept.count) ran to their end, \(lateCounted) stopped more than \(DurationText.format(bound)) after the client left); bound 0",
             evidence: evidence)
     }
+}
+
+extension CancelPropagation.Evidence {
+    package var offendingRequests: [String] { examples }
 }

@@ -3,7 +3,15 @@ import HTTPServerCore
 
 /// What a check measured, typed per check so that tests assert on fields and reports
 /// encode it as JSON.
-package protocol CheckEvidence: Encodable, Sendable {}
+package protocol CheckEvidence: Encodable, Sendable {
+    /// The first offending requests (id, what happened, where), for a test failure's text;
+    /// empty when the check judges no single request.
+    var offendingRequests: [String] { get }
+}
+
+extension CheckEvidence {
+    package var offendingRequests: [String] { [] }
+}
 
 /// A check's verdict with the evidence behind it, for the report and for CI.
 public struct CheckResult: Sendable {
@@ -30,6 +38,9 @@ public struct CheckResult: Sendable {
     /// Counts, statistics, bounds and (a sample of) the offending request ids.
     package var evidence: any CheckEvidence
 
+    /// The check, when it is one of the catalog's (always, for a result a check made).
+    package var id: CheckID? { CheckID(rawValue: name) }
+
     package init(name: String, status: Status, summary: String, evidence: any CheckEvidence) {
         self.name = name
         self.status = status
@@ -48,14 +59,7 @@ public struct CheckResult: Sendable {
 
     /// The first offending requests (id, what happened, where), as the evidence lists
     /// them; empty when the check found none or judges no single request.
-    public var offendingRequests: [String] {
-        let text = evidenceValue.text
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else { return [] }
-        for key in ["examples", "problems", "duplicated_ids", "request_ids"] {
-            if let items = object[key] as? [String], !items.isEmpty { return items }
-        }
-        return []
-    }
+    public var offendingRequests: [String] { evidence.offendingRequests }
 
     /// Offending ids are listed up to this many; the count says how many there were.
     static let sampleLimit = 20
@@ -66,15 +70,19 @@ public struct CheckResult: Sendable {
     }
 }
 
-/// A check: a pure function from the reconciled run (and its parameters) to a verdict.
-package protocol Check: Sendable {
-    var name: String { get }
+/// A check: a pure function from the reconciled run (and its parameters) to a verdict. (A
+/// suite names one with the public `Suite.Check`, its name and parameters.)
+package protocol RunCheck: Sendable {
+    var id: CheckID { get }
     /// The parameters a suite may give it besides `name`.
     var parameters: Set<String> { get }
     func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult
 }
 
-extension Check {
+extension RunCheck {
+    /// The check's name, as suites and reports spell it.
+    package var name: String { id.rawValue }
+
     /// Reconciles a raw history, then judges it (for tests and one-off use).
     package func evaluate(_ history: RunHistory, _ spec: CheckSpec) -> CheckResult { evaluate(ReconciledRun(history), spec) }
 }

@@ -7,8 +7,8 @@ import Foundation
 /// shrinks to half the change, so a change no larger than it (0 → 10 %) is still judged.
 /// A change that was late while the machine itself stalled (the control path or the
 /// generator slower than a quarter of the bound) is inconclusive, not failed.
-package struct ConvergenceTime: Check {
-    package let name = "ConvergenceTime"
+package struct ConvergenceTime: RunCheck {
+    package let id = CheckID.convergenceTime
     package let parameters: Set<String> = ["max", "tolerance"]
     package init() {}
 

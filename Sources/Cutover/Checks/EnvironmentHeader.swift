@@ -2,8 +2,8 @@
 /// execution: the router's word against the upstreams' evidence. Routing checks never
 /// trust the header; this check reports when it lies. A router that sends no such
 /// header is skipped (the feature is not offered), not passed.
-package struct EnvironmentHeader: Check {
-    package let name = "EnvironmentHeader"
+package struct EnvironmentHeader: RunCheck {
+    package let id = CheckID.environmentHeader
     package let parameters: Set<String> = []
     package init() {}
 
@@ -30,4 +30,8 @@ package struct EnvironmentHeader: Check {
                 "\(run.headerDisagreements.count) of \(compared) X-Environment headers named another environment than the one that executed the request; bound 0",
             evidence: evidence)
     }
+}
+
+extension EnvironmentHeader.Evidence {
+    package var offendingRequests: [String] { examples }
 }

@@ -3,8 +3,8 @@
 /// same status, the same body (its bytes and the upstream's fault stamp; for a `semantic`
 /// relay, the same OpenAI error fields), and the same `Retry-After` and `x-ratelimit-*`
 /// headers.
-package struct FaithfulRelay: Check {
-    package let name = "FaithfulRelay"
+package struct FaithfulRelay: RunCheck {
+    package let id = CheckID.faithfulRelay
     package let parameters: Set<String> = ["phases"]
     package init() {}
 
@@ -63,4 +63,8 @@ package struct FaithfulRelay: Check {
             summary: "\(altered.count) of \(injected) injected upstream errors reached the client altered (status, body, stamp or headers); bound 0",
             evidence: evidence)
     }
+}
+
+extension FaithfulRelay.Evidence {
+    package var offendingRequests: [String] { examples }
 }

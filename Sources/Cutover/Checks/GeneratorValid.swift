@@ -5,8 +5,8 @@ import ConfigInput
 /// own lateness (a busy machine, a lag with transfer slots free) voids the run; slots held
 /// back because every transfer slot was waiting on a router that stopped answering
 /// (`BackPressure`) are the router's, and fail it.
-package struct GeneratorValid: Check {
-    package let name = "GeneratorValid"
+package struct GeneratorValid: RunCheck {
+    package let id = CheckID.generatorValid
     package let parameters: Set<String> = ["max"]
     package init() {}
 

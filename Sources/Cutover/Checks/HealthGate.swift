@@ -1,8 +1,8 @@
 /// A canary asked for while green is unhealthy (an outage or 5xx on every request was
 /// injected) is refused, green's weight stays where it was, and green serves nothing
 /// (per its own ledger) until a later weight change is accepted.
-package struct HealthGate: Check {
-    package let name = "HealthGate"
+package struct HealthGate: RunCheck {
+    package let id = CheckID.healthGate
     package let parameters: Set<String> = []
     package init() {}
 
@@ -49,4 +49,8 @@ package struct HealthGate: Check {
             summary: "\(gated) canaries asked for while green was unhealthy; \(problems.count) problems (accepted, weight moved, or green served); bound 0",
             evidence: evidence)
     }
+}
+
+extension HealthGate.Evidence {
+    package var offendingRequests: [String] { problems }
 }

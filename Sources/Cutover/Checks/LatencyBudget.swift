@@ -11,8 +11,8 @@
 /// generator were quiet in it, and none of the run's own windows without an action (at
 /// least 10 of them: the null distribution) looks even half as bad. A window where the
 /// machine was slow, or that quiet windows come near, is inconclusive, never a fail.
-package struct LatencyBudget: Check {
-    package let name = "LatencyBudget"
+package struct LatencyBudget: RunCheck {
+    package let id = CheckID.latencyBudget
     package let parameters: Set<String> = ["factor", "phases"]
     package init() {}
 

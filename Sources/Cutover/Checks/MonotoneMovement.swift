@@ -1,7 +1,7 @@
 /// On a weight change, sessions move only in the weight's direction: when green's weight
 /// rises no session goes green→blue, when it falls none goes blue→green.
-package struct MonotoneMovement: Check {
-    package let name = "MonotoneMovement"
+package struct MonotoneMovement: RunCheck {
+    package let id = CheckID.monotoneMovement
     package let parameters: Set<String> = []
     package init() {}
 
@@ -39,4 +39,8 @@ package struct MonotoneMovement: Check {
             name: name, status: wrong.isEmpty ? .pass : .fail,
             summary: "\(wrong.count) of \(moved) moved sessions went against the weight change (\(changes) changes); bound 0", evidence: evidence)
     }
+}
+
+extension MonotoneMovement.Evidence {
+    package var offendingRequests: [String] { examples }
 }

@@ -4,8 +4,8 @@
 /// as much as one with the request's own id, and an execution of a request libcurl sent
 /// twice as much as any other: a replay the router never forwarded leaves one execution,
 /// one it forwarded twice was billed twice.
-package struct NoDuplicateExecution: Check {
-    package let name = "NoDuplicateExecution"
+package struct NoDuplicateExecution: RunCheck {
+    package let id = CheckID.noDuplicateExecution
     package let parameters: Set<String> = []
     package init() {}
 
@@ -78,4 +78,8 @@ package struct NoDuplicateExecution: Check {
             summary: "\(executed) upstream executions, each of one request once (\(replays.count) sent again by libcurl), every ok executed once",
             evidence: evidence)
     }
+}
+
+extension NoDuplicateExecution.Evidence {
+    package var offendingRequests: [String] { duplicatedIDs }
 }

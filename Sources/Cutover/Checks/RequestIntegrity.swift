@@ -8,8 +8,8 @@ import MockUpstream
 /// or truncates the conversation fails, naming the field and the first requests.
 /// `X-Request-ID` is not held to it: gateways replace it, and executions are attributed by
 /// the identity the body carries.
-package struct RequestIntegrity: Check {
-    package let name = "RequestIntegrity"
+package struct RequestIntegrity: RunCheck {
+    package let id = CheckID.requestIntegrity
     package let parameters: Set<String> = []
     package init() {}
 
@@ -102,4 +102,8 @@ package struct RequestIntegrity: Check {
         }
         return value == UInt64(index) && (header.utf8.count == 2 || header.utf8.dropFirst().first != UInt8(ascii: "0"))
     }
+}
+
+extension RequestIntegrity.Evidence {
+    package var offendingRequests: [String] { examples }
 }

@@ -7,8 +7,8 @@ import ConfigInput
 /// machine itself stalled (the control path or the generator slower than a quarter of the
 /// bound) is inconclusive: a slow machine can delay a router that applies weights in the
 /// background.
-package struct RollbackTime: Check {
-    package let name = "RollbackTime"
+package struct RollbackTime: RunCheck {
+    package let id = CheckID.rollbackTime
     package let parameters: Set<String> = ["max"]
     package init() {}
 

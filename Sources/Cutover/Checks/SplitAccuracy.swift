@@ -2,8 +2,8 @@
 /// two-sided binomial test on session keys (a session is one trial, since stickiness
 /// makes its requests one decision), failing when p < alpha (default 0.001). A phase with
 /// too few sessions to test says nothing, and is inconclusive rather than a pass.
-package struct SplitAccuracy: Check {
-    package let name = "SplitAccuracy"
+package struct SplitAccuracy: RunCheck {
+    package let id = CheckID.splitAccuracy
     package let parameters: Set<String> = ["phases", "alpha"]
     package init() {}
 

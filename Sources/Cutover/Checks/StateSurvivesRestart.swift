@@ -1,8 +1,8 @@
 /// A router restart keeps the deployment: green's weight after equals the weight before,
 /// and sessions served in the 5 s before the restart are served by the same environment
 /// (per the upstream ledgers) in the 5 s after it (both spans cut at any weight change).
-package struct StateSurvivesRestart: Check {
-    package let name = "StateSurvivesRestart"
+package struct StateSurvivesRestart: RunCheck {
+    package let id = CheckID.stateSurvivesRestart
     package let parameters: Set<String> = []
     package init() {}
 
@@ -54,4 +54,8 @@ package struct StateSurvivesRestart: Check {
             summary: "\(restarts.count) restarts; \(problems.count) problems (weights lost, sessions moved); \(moved) of \(compared) sessions moved",
             evidence: evidence)
     }
+}
+
+extension StateSurvivesRestart.Evidence {
+    package var offendingRequests: [String] { problems }
 }

@@ -1,7 +1,7 @@
 /// A session keeps its environment while the weights are unchanged: within each steady
 /// phase, no session key was served (per the upstream ledgers) by both environments.
-package struct Stickiness: Check {
-    package let name = "Stickiness"
+package struct Stickiness: RunCheck {
+    package let id = CheckID.stickiness
     package let parameters: Set<String> = ["phases"]
     package init() {}
 
@@ -46,4 +46,8 @@ package struct Stickiness: Check {
             name: name, status: split.isEmpty ? .pass : .fail,
             summary: "\(split.count) of \(repeated) returning sessions served by both environments within a phase; bound 0", evidence: evidence)
     }
+}
+
+extension Stickiness.Evidence {
+    package var offendingRequests: [String] { examples }
 }

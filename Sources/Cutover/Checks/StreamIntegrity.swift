@@ -5,8 +5,8 @@
 /// upstream wrote the whole stream. Streams that an injected upstream fault broke on
 /// purpose are the upstream's doing and are left out; delays and stalls break nothing, so
 /// they excuse nothing.
-package struct StreamIntegrity: Check {
-    package let name = "StreamIntegrity"
+package struct StreamIntegrity: RunCheck {
+    package let id = CheckID.streamIntegrity
     package let parameters: Set<String> = ["phases"]
     package init() {}
 
@@ -59,4 +59,8 @@ package struct StreamIntegrity: Check {
             name: name, status: broken.isEmpty ? .pass : .fail,
             summary: "\(broken.count) of \(across) streams open across a switch ended short or without [DONE]; bound 0", evidence: evidence)
     }
+}
+
+extension StreamIntegrity.Evidence {
+    package var offendingRequests: [String] { examples }
 }

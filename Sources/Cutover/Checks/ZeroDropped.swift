@@ -5,8 +5,8 @@
 /// first attempt the router closed unanswered is dropped whatever libcurl's replay got.
 /// Slots the router held back (every transfer slot waiting on it while the machine was
 /// quiet) are dropped too: no client could send them.
-package struct ZeroDropped: Check {
-    package let name = "ZeroDropped"
+package struct ZeroDropped: RunCheck {
+    package let id = CheckID.zeroDropped
     package let parameters: Set<String> = ["phases"]
     package init() {}
 
@@ -74,4 +74,8 @@ package struct ZeroDropped: Check {
         summary += "); bound 0"
         return CheckResult(name: name, status: total == 0 ? .pass : .fail, summary: summary, evidence: evidence)
     }
+}
+
+extension ZeroDropped.Evidence {
+    package var offendingRequests: [String] { examples.isEmpty ? requestIDs : examples }
 }

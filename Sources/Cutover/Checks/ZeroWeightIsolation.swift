@@ -6,8 +6,8 @@ import ConfigInput
 /// the time its call returned, and at most `max` (default 1 s) after the call: a router
 /// whose call blocks while the old weight still routes is timed from the call. Who
 /// executed is what the upstream ledgers say; the router's health probes are not traffic.
-package struct ZeroWeightIsolation: Check {
-    package let name = "ZeroWeightIsolation"
+package struct ZeroWeightIsolation: RunCheck {
+    package let id = CheckID.zeroWeightIsolation
     package let parameters: Set<String> = ["max"]
     package init() {}
 
@@ -62,4 +62,8 @@ package struct ZeroWeightIsolation: Check {
                 "\(leaks.count) executions on the environment at weight 0 after a switch took effect (its return, at most \(DurationText.format(bound)) after its call), of \(checked) requests sent meanwhile; bound 0",
             evidence: evidence)
     }
+}
+
+extension ZeroWeightIsolation.Evidence {
+    package var offendingRequests: [String] { examples }
 }

@@ -16,7 +16,9 @@ package struct DeploymentClient: Sendable {
         package init?(name: String, canaryPercentage: Int?) {
             if name == "status" {
                 self = .status
-            } else if let action = RouterAction(name: name, percent: name == "canary" ? canaryPercentage ?? 10 : nil), action != .restart {
+            } else if let action = RouterAction(name: name, percent: name == RouterAction.Kind.canary.rawValue ? canaryPercentage ?? 10 : nil),
+                action != .restart
+            {
                 self = .action(action)
             } else {
                 return nil

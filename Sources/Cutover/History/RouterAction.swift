@@ -12,30 +12,38 @@ package enum RouterAction: Sendable, Equatable, Hashable, Codable {
     /// Restart the router process; its weights must survive.
     case restart
 
-    /// Every action's name, as suites and `cutover deploy --phase` spell it.
-    package static let names = ["validate", "canary", "promote", "rollback", "restart"]
+    /// An action without its percentage: the one list of action names, as suites, profiles
+    /// and `cutover deploy --phase` spell them.
+    package enum Kind: String, CaseIterable, Sendable {
+        case validate, canary, promote, rollback, restart
+    }
+
+    /// Every action's name.
+    package static let names = Kind.allCases.map(\.rawValue)
 
     /// The action called `name`; `percent` is required for `canary` and refused for the rest.
     package init?(name: String, percent: Int? = nil) {
-        switch (name, percent) {
-        case ("canary", let percent?): self = .canary(percent: percent)
-        case ("validate", nil): self = .validate
-        case ("promote", nil): self = .promote
-        case ("rollback", nil): self = .rollback
-        case ("restart", nil): self = .restart
+        switch (Kind(rawValue: name), percent) {
+        case (.canary?, let percent?): self = .canary(percent: percent)
+        case (.validate?, nil): self = .validate
+        case (.promote?, nil): self = .promote
+        case (.rollback?, nil): self = .rollback
+        case (.restart?, nil): self = .restart
         default: return nil
         }
     }
 
-    package var name: String {
+    package var kind: Kind {
         switch self {
-        case .validate: "validate"
-        case .canary: "canary"
-        case .promote: "promote"
-        case .rollback: "rollback"
-        case .restart: "restart"
+        case .validate: .validate
+        case .canary: .canary
+        case .promote: .promote
+        case .rollback: .rollback
+        case .restart: .restart
         }
     }
+
+    package var name: String { kind.rawValue }
 
     /// For logs and evidence: `canary 10 %`, `promote`.
     package var label: String {

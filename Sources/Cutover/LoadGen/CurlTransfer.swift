@@ -184,8 +184,8 @@ final class CurlTransfer {
 
     /// Where this transfer's own bodies are assembled (its capacity is kept).
     private var scratch: [UInt8] = []
-    /// The client of the closed model that sent it (-1 in the open model).
-    var client = -1
+    /// The closed model's client whose request it carries (`ClosedClients` alone reads it).
+    var client = 0
 
     /// Builds this request's body in the transfer's own buffer (`RequestTemplates.body`): the
     /// template's start, the conversation so far, this turn's prompt, then `max_tokens`.

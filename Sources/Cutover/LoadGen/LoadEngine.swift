@@ -12,10 +12,7 @@ import Synchronization
 /// it hands libcurl only the sockets that are ready. So the cost of one event does not grow
 /// with the number of transfers in flight (`curl_multi_perform` visits every one).
 ///
-/// Open model: slot `i` (of this thread's stride) is sent when due; if no transfer is
-/// free it waits, and a slot more than `maxLag` late is recorded `not-sent`, never
-/// silently skipped. Closed model: `connections` transfers, each starting the next
-/// request as soon as the last one ended, until the duration is over.
+/// When to send is the sending model's: `OpenSchedule` or `ClosedClients`.
 final class LoadEngine {
     private let plan: LoadPlan
     private let clock: RunClock
@@ -25,9 +22,8 @@ final class LoadEngine {
     /// When libcurl wants `curl_multi_socket_action(CURL_SOCKET_TIMEOUT)`, in run-clock
     /// nanoseconds; nil when it has no timeout pending.
     fileprivate var curlDeadline: UInt64?
-    private let firstSlot: Int
-    private let stride: Int
-    private let pacer: Pacer?
+    /// The open model's schedule or the closed model's clients.
+    private var model: any SendingModel
     private let stamps: FaultStampTable
     private let requests: RequestTemplates
     /// Each template's URL parsed once into a libcurl URL handle (this thread's own copies).
@@ -39,13 +35,9 @@ final class LoadEngine {
     /// Every transfer made, kept alive here (libcurl and the callbacks only hold unretained
     /// pointers to them); a finished one is found again through `CURLOPT_PRIVATE`.
     private var transfers: [CurlTransfer] = []
-    private var inFlight = 0
-    /// Closed model: this thread's clients (client k is the run's client
-    /// `thread + k·threads`), when each is next ready, and how many requests each sent.
-    private var readyClients = Heap<ReadyClient>()
+    private(set) var inFlight = 0
     /// Streams the client will abandon, by when.
     private var cancels = Heap<PendingCancel>()
-    private var sentByClient: [UInt64] = []
     private(set) var records: [LedgerRecord] = []
     /// Relay headers of this thread's non-2xx responses, by sequence number.
     private(set) var errorHeaders: [UInt32: [String: String]] = [:]
@@ -65,8 +57,16 @@ final class LoadEngine {
         self.clock = clock
         // Thread t of T in shard K of N carries slots K + N·t, K + N·(t + T), …: the
         // shard's stripe of the global schedule, striped again over its threads.
-        self.firstSlot = plan.shard.index + thread * plan.shard.count
-        self.stride = plan.threads * plan.shard.count
+        let firstSlot = plan.shard.index + thread * plan.shard.count
+        let stride = plan.threads * plan.shard.count
+        switch plan.model {
+        case .open(let rate, let rampTo):
+            model = OpenSchedule(
+                pacer: Pacer(rate: rate, rampTo: rampTo, duration: plan.duration, arrivals: arrivals), plan: plan, firstSlot: firstSlot, stride: stride)
+        case .closed(let connections):
+            model = ClosedClients(plan: plan, connections: connections, firstSlot: firstSlot, stride: stride)
+        }
+        if let total = plan.scheduledCount { records.reserveCapacity(total / stride + 1) }
         self.stamps = stamps
         self.requests = requests
         // A URL libcurl cannot parse (the CLI refuses those) stays text, so every transfer
@@ -76,11 +76,6 @@ final class LoadEngine {
             if curl_url_set(url, CURLUPART_URL, template.url, 0) == CURLUE_OK { return url }
             curl_url_cleanup(url)
             return nil
-        }
-        if case .open(let rate, let rampTo) = plan.model {
-            pacer = Pacer(rate: rate, rampTo: rampTo, duration: plan.duration, arrivals: arrivals)
-        } else {
-            pacer = nil
         }
         guard let multi = curl_multi_init() else { fatalError("curl_multi_init failed: out of memory") }
         self.multi = multi
@@ -114,69 +109,15 @@ final class LoadEngine {
 
     /// Runs this thread's share to the end; its records and error headers are then read.
     func run() {
-        let durationMicros = plan.duration.microseconds
-        let maxLagMicros = plan.maxLag.microseconds
-        let total = plan.scheduledCount ?? Int.max
-        var next = firstSlot
-        if let total = plan.scheduledCount { records.reserveCapacity(total / stride + 1) }
-        var totalClients: UInt64 = 0
-        if case .closed(let count) = plan.model {
-            let mine = count / stride + (firstSlot < count % stride ? 1 : 0)
-            totalClients = UInt64(count)
-            sentByClient = Array(repeating: 0, count: mine)
-            for client in 0..<mine { readyClients.insert(ReadyClient(atUs: 0, client: client)) }
-        }
-        /// When the open model last found every transfer slot taken (µs): a slot due before
-        /// then waited on the router's back-pressure, whenever it was sent or given up.
-        var poolFullAtUs: UInt64?
         var readyFDs = [Int32](repeating: 0, count: 512)
         var readyFlags = [Int32](repeating: 0, count: 512)
         var running: Int32 = 0
 
-        /// Starts what is due now: open-model slots whose time has come (or records them
-        /// `not-sent` when too late), or closed-model clients that are free.
-        func startDue(_ now: UInt64) {
-            if let pacer {
-                while next < total {
-                    let due = pacer.dueMicros(next)
-                    if due > now { break }
-                    if inFlight >= plan.maxInFlight { poolFullAtUs = now }
-                    if now - due > maxLagMicros {
-                        let choice = plan.choices(for: UInt64(next))
-                        var record = LedgerRecord.notSent(
-                            seq: UInt32(next), session: choice.session, intendedUs: UInt32(due), endpoint: plan.mix[choice.mixIndex].endpoint)
-                        // Every transfer slot waited on the router since it fell due: its back-pressure, not the generator's lateness.
-                        if let full = poolFullAtUs, full >= due { record.flags |= LedgerRecord.heldBackFlag }
-                        records.append(record)
-                        next += stride
-                        continue
-                    }
-                    guard let transfer = takeTransfer() else {
-                        poolFullAtUs = now
-                        break
-                    }
-                    start(transfer, seq: UInt64(next), intendedUs: UInt32(due), heldBack: poolFullAtUs.map { $0 >= due } ?? false)
-                    next += stride
-                }
-            } else if now < durationMicros {
-                // A client whose think time is over sends its next request: its n-th is
-                // slot n·C + c, so its conversation's turns are C slots apart.
-                while let ready = readyClients.min, ready.atUs <= now, let transfer = takeTransfer() {
-                    readyClients.removeMin()
-                    let seq = sentByClient[ready.client] * totalClients + UInt64(firstSlot + ready.client * stride)
-                    sentByClient[ready.client] += 1
-                    transfer.client = ready.client
-                    start(transfer, seq: seq, intendedUs: UInt32(ready.atUs))
-                }
-            }
-        }
-
         while true {
             if let stop, stop.isRaised { break }
             let now = clock.nowNanos / 1_000
-            startDue(now)
-            let scheduleDone = pacer != nil ? next >= total : now >= durationMicros
-            if scheduleDone && inFlight == 0 { break }
+            model.startDue(now, engine: self)
+            if model.isDone(nowUs: now) && inFlight == 0 { break }
 
             // Wait for socket events until libcurl's timeout or the next due slot, whichever
             // comes first (a due slot with no free transfer waits for one to finish).
@@ -184,11 +125,7 @@ final class LoadEngine {
             var wake = nowNanos + Self.longestWaitNanos
             if let curlDeadline { wake = min(wake, curlDeadline) }
             if let cancel = cancels.min { wake = min(wake, cancel.atUs * 1_000) }
-            if let pacer, next < total, inFlight < plan.maxInFlight {
-                wake = min(wake, pacer.dueMicros(next) * 1_000)
-            } else if pacer == nil, now < durationMicros, let ready = readyClients.min {
-                wake = min(wake, max(ready.atUs, now) * 1_000, durationMicros * 1_000)
-            }
+            if let due = model.nextDueUs(nowUs: now, inFlight: inFlight) { wake = min(wake, due * 1_000) }
             let timeout = Int64(wake > nowNanos ? wake - nowNanos : 0)
             let ready = readyFDs.withUnsafeMutableBufferPointer { fds in
                 readyFlags.withUnsafeMutableBufferPointer { flags in
@@ -198,7 +135,7 @@ final class LoadEngine {
             for index in 0..<max(0, Int(ready)) {
                 curl_multi_socket_action(multi, readyFDs[index], readyFlags[index], &running)
                 // A long batch of events must not hold back the slots that fall due meanwhile.
-                if index % 16 == 15 { startDue(clock.nowNanos / 1_000) }
+                if index % 16 == 15 { model.startDue(clock.nowNanos / 1_000, engine: self) }
             }
             let afterWait = clock.nowNanos
             if let deadline = curlDeadline, afterWait >= deadline {
@@ -210,9 +147,9 @@ final class LoadEngine {
         }
     }
 
-    private func takeTransfer() -> CurlTransfer? {
+    /// A free transfer (a new one while fewer than `limit` exist), or nil.
+    func takeTransfer(limit: Int) -> CurlTransfer? {
         if let transfer = free.popLast() { return transfer }
-        let limit = pacer != nil ? plan.maxInFlight : Int.max
         guard transfers.count < limit else { return nil }
         let transfer = CurlTransfer(
             clock: clock, timeoutMs: plan.requestTimeout.milliseconds, connectTimeoutMs: plan.connectTimeout.milliseconds, runID: plan.runID,
@@ -221,8 +158,18 @@ final class LoadEngine {
         return transfer
     }
 
+    /// Slot `seq` fell due too long ago to be sent: recorded, never skipped.
+    func notSent(seq: Int, intendedUs: UInt64, heldBack: Bool) {
+        let choice = plan.choices(for: UInt64(seq))
+        var record = LedgerRecord.notSent(
+            seq: UInt32(seq), session: choice.session, intendedUs: UInt32(intendedUs), endpoint: plan.mix[choice.mixIndex].endpoint)
+        // Every transfer slot waited on the router since it fell due: its back-pressure, not the generator's lateness.
+        if heldBack { record.flags |= LedgerRecord.heldBackFlag }
+        records.append(record)
+    }
+
     /// Sends slot `seq`; `heldBack` when it waited for a transfer slot the router held.
-    private func start(_ transfer: CurlTransfer, seq: UInt64, intendedUs: UInt32, heldBack: Bool = false) {
+    func start(_ transfer: CurlTransfer, seq: UInt64, intendedUs: UInt32, heldBack: Bool = false) {
         let choice = plan.choices(for: seq)
         let templateIndex = requests.index(mix: choice.mixIndex, model: choice.modelIndex)
         transfer.record = LedgerRecord(
@@ -279,18 +226,10 @@ final class LoadEngine {
         }
     }
 
-    /// A transfer is free again; a closed-model client thinks, then asks again.
+    /// A transfer is free again; the sending model hears of it (a closed-model client
+    /// thinks, then asks again).
     private func released(_ transfer: CurlTransfer) {
-        if transfer.client >= 0 {
-            let seq = UInt64(transfer.record.seq)
-            let thinkUs =
-                plan.thinkTimeMs.map {
-                    UInt64($0.sample(SeededRandom.unit(seed: plan.seed, stream: 10, index: seq), SeededRandom.unit(seed: plan.seed, stream: 11, index: seq)))
-                        * 1_000
-                } ?? 0
-            let answeredUs = UInt64(records.last?.doneUs ?? clock.nowMicros)
-            readyClients.insert(ReadyClient(atUs: answeredUs + thinkUs, client: transfer.client))
-        }
+        model.released(transfer, answeredUs: UInt64(records.last?.doneUs ?? clock.nowMicros))
         free.append(transfer)
     }
 
@@ -347,32 +286,6 @@ private let engineSetTimer: cutover_curl_timer_cb = { _, timeoutMs, context in
     let engine = Unmanaged<LoadEngine>.fromOpaque(context).takeUnretainedValue()
     engine.curlDeadline = timeoutMs < 0 ? nil : engine.clockNanos + UInt64(timeoutMs) * 1_000_000
     return 0
-}
-
-/// Fault stamps seen in a run, interned to small integers for the compact ledger.
-final class FaultStampTable: Sendable {
-    private let table = Mutex<(names: [String], index: [String: UInt16])>((["none"], ["none": 0]))
-
-    func index(of stamp: String) -> UInt16 {
-        table.withLock { table in
-            if let index = table.index[stamp] { return index }
-            guard table.names.count < Int(UInt16.max) else { return UInt16.max }
-            let index = UInt16(table.names.count)
-            table.names.append(stamp)
-            table.index[stamp] = index
-            return index
-        }
-    }
-
-    var names: [String] { table.withLock { $0.names } }
-}
-
-/// A closed-model client and when it may send its next request.
-struct ReadyClient: Comparable {
-    let atUs: UInt64
-    let client: Int
-
-    static func < (lhs: ReadyClient, rhs: ReadyClient) -> Bool { (lhs.atUs, lhs.client) < (rhs.atUs, rhs.client) }
 }
 
 /// A stream the client will abandon at `atUs`, if the transfer still carries request `seq`.

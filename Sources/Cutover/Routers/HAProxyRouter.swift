@@ -51,10 +51,6 @@ package actor HAProxyRouter: RouterDriver {
 
     static let backend = "environments"
 
-    package struct StartError: Error, CustomStringConvertible {
-        package var description: String
-    }
-
     /// `folder`: where a relative `binary` is found (the profile file's folder).
     package nonisolated let relay: RelayTerms
 
@@ -81,7 +77,7 @@ package actor HAProxyRouter: RouterDriver {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         // The state file must exist for the first start to load it quietly.
         if settings.serverState { _ = FileManager.default.createFile(atPath: stateFile.path, contents: nil) }
-        if let problem = try await render() { throw StartError(description: "haproxy refused its configuration: \(problem)") }
+        if let problem = try await render() { throw RouterError(.configurationRefused, "haproxy refused its configuration: \(problem)") }
         let launched = try ProcessGroup.launch(
             "exec \(binary) -W -db -S \(folder.appendingPathComponent("master.sock").path) -f \(configFile.path)", in: folder,
             logFile: folder.appendingPathComponent("haproxy.out"))
@@ -95,7 +91,7 @@ package actor HAProxyRouter: RouterDriver {
             guard launched.isAlive, ContinuousClock.now < deadline else {
                 await launched.stop(grace: .seconds(1))
                 group = nil
-                throw StartError(description: "haproxy did not start serving on 127.0.0.1:\(port): \(launched.logTail)")
+                throw RouterError(.notReady, "haproxy did not start serving on 127.0.0.1:\(port): \(launched.logTail)")
             }
             try? await Task.sleep(for: .milliseconds(5))
         }
@@ -146,7 +142,7 @@ package actor HAProxyRouter: RouterDriver {
             let command = "set weight \(Self.backend)/\(server) \(value)"
             let answer = try await worker(command)
             guard !answer.isEmpty else { continue }
-            guard settings.runtimeAnswers == .ignored else { throw StartError(description: "HAProxy refused '\(command)': \(answer)") }
+            guard settings.runtimeAnswers == .ignored else { throw RouterError(.commandRefused, "HAProxy refused '\(command)': \(answer)") }
             if !ignored.contains(answer) { ignored.append(answer) }
         }
         if !ignored.isEmpty { return "HAProxy answered (ignored): \(ignored.joined(separator: " "))" }
@@ -156,12 +152,12 @@ package actor HAProxyRouter: RouterDriver {
     /// A seamless reload: the server state saved (when kept), the configuration re-rendered
     /// and checked, SIGUSR2 to the master; returns once the new worker answers the runtime API.
     private func reload() async throws -> String {
-        guard let master = group?.pid, group?.isAlive == true else { throw StartError(description: "haproxy is not running") }
+        guard let master = group?.pid, group?.isAlive == true else { throw RouterError(.notRunning, "haproxy is not running") }
         if settings.serverState {
             let state = try await worker("show servers state \(Self.backend)")
             try (state + "\n").write(to: stateFile, atomically: true, encoding: .utf8)
         }
-        if let problem = try await render() { throw StartError(description: "haproxy -c refused the new configuration: \(problem)") }
+        if let problem = try await render() { throw RouterError(.configurationRefused, "haproxy -c refused the new configuration: \(problem)") }
         let old = Set(ProcessGroup.children(of: master))
         kill(master, SIGUSR2)
         let deadline = ContinuousClock.now + .seconds(10)
@@ -174,7 +170,7 @@ package actor HAProxyRouter: RouterDriver {
             }
             try? await Task.sleep(for: .milliseconds(5))
         }
-        throw StartError(description: "haproxy's new worker did not answer within 10 s of the reload: \(group?.logTail ?? "")")
+        throw RouterError(.notReady, "haproxy's new worker did not answer within 10 s of the reload: \(group?.logTail ?? "")")
     }
 
     /// Green's share of the two servers' weights, as HAProxy's runtime API reports them.
@@ -244,25 +240,25 @@ package actor HAProxyRouter: RouterDriver {
 
     /// HAProxy's documented behaviours behind the failures the certification set finds.
     package nonisolated func knownBehaviour(behind failure: CheckResult) -> String? {
-        let check = failure.name
-        if !settings.serverState, ["StateSurvivesRestart", "Stickiness", "SplitAccuracy"].contains(check) {
+        guard let check = failure.id else { return nil }
+        if !settings.serverState, [.stateSurvivesRestart, .stickiness, .splitAccuracy].contains(check) {
             return
                 "runtime weights live in the running worker: a reload reads haproxy.cfg again and loses them unless server-state-file and load-server-state-from-file carry them over"
         }
-        if settings.hashType == .mapBased, ["SplitAccuracy", "MonotoneMovement", "ActionsHonoured", "ConvergenceTime"].contains(check) {
+        if settings.hashType == .mapBased, [.splitAccuracy, .monotoneMovement, .actionsHonoured, .convergenceTime].contains(check) {
             return "balance hdr() without hash-type consistent is static: the runtime API refuses weights other than 0 % and 100 %"
         }
-        if settings.redispatch, ["Stickiness", "NoDuplicateExecution"].contains(check) {
+        if settings.redispatch, [.stickiness, .noDuplicateExecution].contains(check) {
             return "option redispatch sends a retried request to another server, breaking stickiness"
         }
         switch check {
-        case "ZeroDropped":
+        case .zeroDropped:
             return
                 "without health checks (check) HAProxy keeps sending to a failed server; retries (retry-on \(settings.retryOn)) stay on the same server unless option redispatch is set; a reload's soft-stop also closes the old worker's idle client connections"
-        case "SplitAccuracy":
+        case .splitAccuracy:
             return
                 "hash-type consistent places points on a ring in proportion to each server's weight: at low weights a server's share of sessions can be off its weight"
-        case "NoDuplicateExecution":
+        case .noDuplicateExecution:
             return settings.retryOn == "conn-failure" ? nil : "retry-on \(settings.retryOn) resends a request the server already received"
         default:
             return nil

@@ -44,10 +44,6 @@ package actor NginxRouter: RouterDriver {
     private var generation = 0
     private let client = CurlClient()
 
-    package struct StartError: Error, CustomStringConvertible {
-        package var description: String
-    }
-
     /// `folder`: where a relative `binary` is found (the profile file's folder).
     package nonisolated let relay: RelayTerms
 
@@ -80,7 +76,7 @@ package actor NginxRouter: RouterDriver {
     /// or, beside a running master (`alongside`), until the new master's workers run.
     private func launch(alongside running: ProcessGroup? = nil) async throws {
         generation += 1
-        if let problem = try await render() { throw StartError(description: "nginx refused its configuration: \(problem)") }
+        if let problem = try await render() { throw RouterError(.configurationRefused, "nginx refused its configuration: \(problem)") }
         let launched = try ProcessGroup.launch(
             "exec \(binary) \(paths)", in: folder,
             logFile: folder.appendingPathComponent("logs/nginx-\(generation).out"))
@@ -94,7 +90,7 @@ package actor NginxRouter: RouterDriver {
             guard launched.isAlive, ContinuousClock.now < deadline else {
                 await launched.stop(grace: .seconds(1))
                 group = running
-                throw StartError(description: "nginx did not start serving on 127.0.0.1:\(port): \(errorLogTail) \(launched.logTail)")
+                throw RouterError(.notReady, "nginx did not start serving on 127.0.0.1:\(port): \(errorLogTail) \(launched.logTail)")
             }
             try? await Task.sleep(for: .milliseconds(5))
         }
@@ -105,7 +101,7 @@ package actor NginxRouter: RouterDriver {
     /// idle keep-alive connections). nginx's own binary upgrade (SIGUSR2) is refused by a
     /// master that is not daemonized, as the harness runs it.
     private func hotRestart() async throws -> ActionOutcome {
-        guard let old = group else { throw StartError(description: "nginx is not running") }
+        guard let old = group else { throw RouterError(.notRunning, "nginx is not running") }
         try await launch(alongside: old)
         kill(old.pid, SIGQUIT)
         let deadline = ContinuousClock.now + .seconds(15)
@@ -151,8 +147,8 @@ package actor NginxRouter: RouterDriver {
 
     /// Re-renders, checks, and SIGHUPs the master; returns once new workers run.
     private func reload(before: Int) async throws -> ActionOutcome {
-        if let problem = try await render() { throw StartError(description: "nginx -t refused the new configuration: \(problem)") }
-        guard let master = group?.pid else { throw StartError(description: "nginx is not running") }
+        if let problem = try await render() { throw RouterError(.configurationRefused, "nginx -t refused the new configuration: \(problem)") }
+        guard let master = group?.pid else { throw RouterError(.notRunning, "nginx is not running") }
         let old = Set(ProcessGroup.children(of: master))
         kill(master, SIGHUP)
         let deadline = ContinuousClock.now + .seconds(5)
@@ -160,7 +156,7 @@ package actor NginxRouter: RouterDriver {
             try? await Task.sleep(for: .milliseconds(2))
         }
         let fresh = Set(ProcessGroup.children(of: master)).subtracting(old).count
-        guard fresh >= settings.workers else { throw StartError(description: "nginx started no new worker within 5 s of the reload: \(errorLogTail)") }
+        guard fresh >= settings.workers else { throw RouterError(.notReady, "nginx started no new worker within 5 s of the reload: \(errorLogTail)") }
         return ActionOutcome(accepted: true, greenWeight: weight, detail: "nginx reloaded (green \(before) % → \(weight) %): \(fresh) new workers")
     }
 
@@ -246,23 +242,23 @@ package actor NginxRouter: RouterDriver {
 
     /// nginx's documented behaviours behind the failures the certification set finds.
     package nonisolated func knownBehaviour(behind failure: CheckResult) -> String? {
-        switch failure.name {
-        case "Stickiness", "ZeroWeightIsolation", "RollbackTime":
+        switch failure.id {
+        case .stickiness, .zeroWeightIsolation, .rollbackTime:
             return settings.deploy == .restart
                 ? nil
                 : "a reload (SIGHUP) is not an atomic switch: old workers finish the requests on the keep-alive connections they hold, under the old split_clients, until they exit"
-        case "ZeroDropped":
+        case .zeroDropped:
             if settings.deploy == .restart { return "deploy: restart stops nginx and starts it again: connections are refused or reset in between" }
             return
                 "nginx has no active health checks and one server per environment: a request to a failed environment gets 502 unless proxy_next_upstream can pass it to a backup (failover); before 1.27.4 a reload also closes idle keep-alive connections, resetting a request sent on one at that moment"
-        case "NoDuplicateExecution":
+        case .noDuplicateExecution:
             return settings.proxyNextUpstream.contains("non_idempotent")
                 ? "proxy_next_upstream non_idempotent passes a POST that failed after it was sent to the next server, which runs it again" : nil
-        case "SplitAccuracy", "MonotoneMovement":
+        case .splitAccuracy, .monotoneMovement:
             return settings.splitOn == .clientAddress
                 ? "split_clients on $remote_addr: every client behind one address lands in one bucket"
                 : "split_clients buckets are cumulative percentages in the order written: a reorder or a changed key moves sessions"
-        case "StreamIntegrity":
+        case .streamIntegrity:
             return settings.workerShutdownTimeout != nil ? "worker_shutdown_timeout closes the streams still open on old workers after a reload" : nil
         default:
             return nil

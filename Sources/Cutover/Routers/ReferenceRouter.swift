@@ -14,10 +14,6 @@ package actor ReferenceRouter: RouterDriver {
     private var adminURL = ""
     private var generation = 0
 
-    package struct StartError: Error, CustomStringConvertible {
-        package var description: String
-    }
-
     package nonisolated let relay: RelayTerms
 
     package init(executable: URL, relay: RelayTerms = RelayTerms()) {
@@ -44,7 +40,7 @@ package actor ReferenceRouter: RouterDriver {
     package func start(_ environment: RouterEnvironment) async throws -> String {
         let (blue, green, workdir) = (environment.blue, environment.green, environment.workdir)
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
-            throw StartError(description: "no bluegreen-router executable at \(executable.path) (build it with `swift build`)")
+            throw RouterError(.noExecutable, "no bluegreen-router executable at \(executable.path) (build it with `swift build`)")
         }
         self.workdir = workdir
         arguments = [
@@ -66,7 +62,7 @@ package actor ReferenceRouter: RouterDriver {
             let url = object["url"] as? String, let admin = object["admin"] as? String, let port = URLComponents(string: url)?.port
         else {
             await child.stop(grace: .seconds(2))
-            throw StartError(description: "bluegreen-router's ready line is not {\"url\":…,\"admin\":…}: \(child.readyLine.prefix(200))")
+            throw RouterError(.notReady, "bluegreen-router's ready line is not {\"url\":…,\"admin\":…}: \(child.readyLine.prefix(200))")
         }
         self.port = port
         self.adminURL = admin

@@ -113,7 +113,8 @@ extension RouterProfile {
         case .exec:
             for action in actionNames {
                 if let node = fields[action] {
-                    profile.actions[action] = .command(try ProfileTemplate(node, allowed: action == "canary" ? afterStart.union(["percent"]) : afterStart))
+                    profile.actions[action] = .command(
+                        try ProfileTemplate(node, allowed: action == RouterAction.Kind.canary.rawValue ? afterStart.union(["percent"]) : afterStart))
                 }
             }
             if let node = fields["status"] { profile.status = .command(try ProfileTemplate(node, allowed: afterStart)) }
@@ -124,7 +125,8 @@ extension RouterProfile {
         case .http:
             guard let actions = fields["actions"] else { throw root.error("missing 'actions' (canary, promote and rollback requests)") }
             for (action, node) in try actions.object(allowed: Set(actionNames)) {
-                profile.actions[action] = .request(try request(node, allowed: action == "canary" ? afterStart.union(["percent"]) : afterStart))
+                profile.actions[action] = .request(
+                    try request(node, allowed: action == RouterAction.Kind.canary.rawValue ? afterStart.union(["percent"]) : afterStart))
             }
             for action in requiredActions where profile.actions[action] == nil {
                 throw actions.error("missing '\(action)' (the request that carries out a \(action); 2xx means done)")

@@ -63,8 +63,8 @@ public struct RouterProfile: Sendable {
     package var relay = RelayTerms()
 
     /// The action steps a profile may have, and the ones an `exec` or `http` profile must have.
-    static let actionNames = ["validate", "canary", "promote", "rollback", "restart"]
-    static let requiredActions = ["canary", "promote", "rollback"]
+    static let actionNames = RouterAction.names
+    static let requiredActions = [RouterAction.Kind.canary, .promote, .rollback].map(\.rawValue)
 
     /// The built-in reference profile, for a run that names no profile file.
     package static let builtInReference = RouterProfile(

@@ -19,10 +19,6 @@ package actor ScriptedRouter: RouterDriver {
     /// Longest the router may take to answer `ready` (or `url`).
     static let readyTimeout: Duration = .seconds(30)
 
-    package struct StartError: Error, CustomStringConvertible {
-        package var description: String
-    }
-
     package nonisolated let relay: RelayTerms
 
     package init(_ profile: RouterProfile) {
@@ -52,12 +48,12 @@ package actor ScriptedRouter: RouterDriver {
             // `ready` must answer 2xx; without one, any HTTP answer on `url` means it listens.
             if spec.ready != nil ? (200..<300).contains(response.status) : response.status > 0 { break }
             if let group, !group.isAlive {
-                throw StartError(
-                    description: "\(spec.name): the start command ended (exit \(group.exitStatus ?? -1)) before \(probe) answered: \(group.logTail)")
+                throw RouterError(
+                    .notRunning, "\(spec.name): the start command ended (exit \(group.exitStatus ?? -1)) before \(probe) answered: \(group.logTail)")
             }
             guard ContinuousClock.now < deadline else {
                 await stop()
-                throw StartError(description: "\(spec.name): \(probe) did not answer \(spec.ready != nil ? "2xx " : "")within \(Self.readyTimeout)")
+                throw RouterError(.notReady, "\(spec.name): \(probe) did not answer \(spec.ready != nil ? "2xx " : "")within \(Self.readyTimeout)")
             }
             try? await Task.sleep(for: .milliseconds(100))
         }
@@ -142,7 +138,7 @@ package actor ScriptedRouter: RouterDriver {
     /// A free loopback port: bound, read and released.
     package static func freePort() throws -> Int {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socket >= 0 else { throw StartError(description: "cannot open a socket to find a free port") }
+        guard socket >= 0 else { throw RouterError(.noResource, "cannot open a socket to find a free port") }
         defer { close(socket) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -152,7 +148,7 @@ package actor ScriptedRouter: RouterDriver {
         let bound = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
         }
-        guard bound else { throw StartError(description: "cannot bind a loopback port") }
+        guard bound else { throw RouterError(.noResource, "cannot bind a loopback port") }
         return Int(UInt16(bigEndian: address.sin_port))
     }
 }

@@ -77,19 +77,13 @@ package enum PartMerge {
     /// The parts' records in sequence order, with their fault stamps interned into one table.
     private static func join(_ parts: [(file: String, part: LedgerPart)]) -> ClientLedger {
         // Fault stamps are interned per generator: re-intern them into one table.
-        var stamps = ["none"]
-        var index: [String: UInt16] = ["none": 0]
+        let stamps = FaultStampTable()
         var records: [LedgerRecord] = []
         records.reserveCapacity(parts.reduce(0) { $0 + $1.part.records.count })
         var errorHeaders: [UInt32: [String: String]] = [:]
         var earlierAttempts: [UInt32: [EarlierAttempt]] = [:]
         for (_, part) in parts {
-            let map: [UInt16] = part.header.faultStamps.map { stamp in
-                if let known = index[stamp] { return known }
-                stamps.append(stamp)
-                index[stamp] = UInt16(stamps.count - 1)
-                return UInt16(stamps.count - 1)
-            }
+            let map = part.header.faultStamps.map(stamps.index(of:))
             for var record in part.records {
                 record.fault = Int(record.fault) < map.count ? map[Int(record.fault)] : 0
                 records.append(record)
@@ -99,7 +93,8 @@ package enum PartMerge {
         }
         records.sort { $0.seq < $1.seq }
         return ClientLedger(
-            runID: parts.first?.part.header.runID ?? "", records: records, faultStamps: stamps, errorHeaders: errorHeaders, earlierAttempts: earlierAttempts)
+            runID: parts.first?.part.header.runID ?? "", records: records, faultStamps: stamps.names, errorHeaders: errorHeaders,
+            earlierAttempts: earlierAttempts)
     }
 
     /// A part holds its stripe: in the open model exactly its slots, each once; in the

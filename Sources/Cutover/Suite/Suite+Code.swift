@@ -179,7 +179,7 @@ extension Suite {
             switch event {
             case nil: break
             case .validate: pairs.append(("action", .string("validate")))
-            case .canary(let percent): pairs += [("action", .string("canary")), ("percent", .int(percent))]
+            case .canary(let percent): pairs += [("action", .string(RouterAction.Kind.canary.rawValue)), ("percent", .int(percent))]
             case .promote: pairs.append(("action", .string("promote")))
             case .rollback: pairs.append(("action", .string("rollback")))
             case .restart: pairs.append(("action", .string("restart")))
@@ -220,41 +220,41 @@ extension Suite {
         }
 
         /// No request in the checked phases was a router error or a transport failure.
-        public static let zeroDropped = Check("ZeroDropped")
+        public static let zeroDropped = Check(CheckID.zeroDropped.rawValue)
         /// No request executed upstream more often than the client sent it.
-        public static let noDuplicateExecution = Check("NoDuplicateExecution")
+        public static let noDuplicateExecution = Check(CheckID.noDuplicateExecution.rawValue)
         /// In each steady phase, green's share of sessions matches its weight (a binomial test at `alpha`).
-        public static let splitAccuracy = Check("SplitAccuracy")
+        public static let splitAccuracy = Check(CheckID.splitAccuracy.rawValue)
         /// Within a phase, no session was served by both environments.
-        public static let stickiness = Check("Stickiness")
+        public static let stickiness = Check(CheckID.stickiness.rawValue)
         /// Sessions move only in the direction of a weight change.
-        public static let monotoneMovement = Check("MonotoneMovement")
+        public static let monotoneMovement = Check(CheckID.monotoneMovement.rawValue)
         /// After a weight change, green's share reaches the weight within `max`.
-        public static let convergenceTime = Check("ConvergenceTime")
+        public static let convergenceTime = Check(CheckID.convergenceTime.rawValue)
         /// After a rollback, green serves nothing sent later than `max` after it.
-        public static let rollbackTime = Check("RollbackTime")
+        public static let rollbackTime = Check(CheckID.rollbackTime.rawValue)
         /// A canary asked for while green was down was refused, and green served nothing.
-        public static let healthGate = Check("HealthGate")
+        public static let healthGate = Check(CheckID.healthGate.rawValue)
         /// Around each action, what the router added to latency stays within its budget, judged against the control path.
-        public static let latencyBudget = Check("LatencyBudget")
+        public static let latencyBudget = Check(CheckID.latencyBudget.rawValue)
         /// Every stream open across a switch or restart ended whole.
-        public static let streamIntegrity = Check("StreamIntegrity")
+        public static let streamIntegrity = Check(CheckID.streamIntegrity.rawValue)
         /// The load generator delivered the plan; when it fails, the run is invalid, not failed.
-        public static let generatorValid = Check("GeneratorValid")
+        public static let generatorValid = Check(CheckID.generatorValid.rawValue)
         /// Every injected upstream error reached the client as the upstream sent it.
-        public static let faithfulRelay = Check("FaithfulRelay")
+        public static let faithfulRelay = Check(CheckID.faithfulRelay.rawValue)
         /// Green's weight and the sessions' environments survive a router restart.
-        public static let stateSurvivesRestart = Check("StateSurvivesRestart")
+        public static let stateSurvivesRestart = Check(CheckID.stateSurvivesRestart.rawValue)
         /// The router's `X-Environment` header names the environment that executed the request.
-        public static let environmentHeader = Check("EnvironmentHeader")
+        public static let environmentHeader = Check(CheckID.environmentHeader.rawValue)
         /// After a switch to 0 % or 100 %, the environment at weight 0 serves nothing sent later.
-        public static let zeroWeightIsolation = Check("ZeroWeightIsolation")
+        public static let zeroWeightIsolation = Check(CheckID.zeroWeightIsolation.rawValue)
         /// Every router action was accepted (or refused) as the suite expected, at the weight asked for.
-        public static let actionsHonoured = Check("ActionsHonoured")
+        public static let actionsHonoured = Check(CheckID.actionsHonoured.rawValue)
         /// A stream the client abandoned ended upstream too, within `max`.
-        public static let cancelPropagation = Check("CancelPropagation")
+        public static let cancelPropagation = Check(CheckID.cancelPropagation.rawValue)
         /// Every request reached the upstream as the client sent it (model, messages, `max_tokens`, stream options, session).
-        public static let requestIntegrity = Check("RequestIntegrity")
+        public static let requestIntegrity = Check(CheckID.requestIntegrity.rawValue)
 
         var json: JSON {
             var pairs: [(String, JSON)] = [("name", .string(name))]

@@ -207,7 +207,7 @@ extension Suite {
             guard events.count <= 1 else { throw item.error("one event per step: found \(events.joined(separator: " and "))") }
             if let action = fields["action"] {
                 let name = try action.choice(RouterAction.names)
-                if name == "canary" {
+                if name == RouterAction.Kind.canary.rawValue {
                     guard let percent = fields["percent"] else { throw item.error("action 'canary' needs 'percent' (0...100)") }
                     step.event = .action(.canary(percent: try percent.int(in: 0...100)))
                 } else {

@@ -41,7 +41,7 @@ package enum RunJudge {
         }
         // The run cannot vouch for anything when the generator or the harness failed it.
         var invalid: [String] = []
-        if let validity = checks.first(where: { $0.name == "GeneratorValid" }), validity.status == .fail,
+        if let validity = checks.first(where: { $0.id == .generatorValid }), validity.status == .fail,
             (validity.evidence as? GeneratorValid.Evidence)?.generatorAtFault ?? true
         {
             invalid.append("the load generator could not deliver the plan: \(validity.summary)")
