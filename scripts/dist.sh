@@ -40,4 +40,5 @@ for product in cutover bluegreen-router mock-upstream; do
 done
 
 tar -C "$out" -czf "$out/$name.tar.gz" "$name"
-echo "dist: $out/$name.tar.gz ($(du -h "$out/$name.tar.gz" | cut -f1)), needs: $(ldd "$stage/bin/cutover" | awk '{print $1}' | grep -v -E '^(linux-vdso|/lib64/ld-linux)' | tr '\n' ' ')"
+needed=$(readelf -d "$stage/bin/cutover" | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p' | tr '\n' ' ')
+echo "dist: $out/$name.tar.gz ($(du -h "$out/$name.tar.gz" | cut -f1)); cutover needs only the system's $needed"
