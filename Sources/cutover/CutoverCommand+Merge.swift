@@ -44,9 +44,7 @@ extension CutoverCommand {
                         continue
                     }
                     read.append((file, try LedgerPart.read(URL(fileURLWithPath: file))))
-                } catch let error as CoordinatorPart.ReadError {
-                    throw ValidationError(error.description)
-                } catch let error as LedgerPart.ReadError {
+                } catch let error as PartReadError {
                     throw ValidationError(error.description)
                 }
             }

@@ -15,10 +15,6 @@ package final class ChildProcess: Sendable {
     /// process group (`ProcessGroup`), which `kill` then signals as a whole.
     private static let live = Mutex<Set<Int32>>([])
 
-    package struct LaunchError: Error, CustomStringConvertible {
-        package var description: String
-    }
-
     /// Starts `executable` and waits up to `timeout` for its first stdout line; on failure
     /// the child is killed and the error quotes the end of its log.
     package static func launch(_ executable: URL, _ arguments: [String], logFile: URL, timeout: Duration = .seconds(20)) async throws -> ChildProcess {
@@ -34,7 +30,7 @@ package final class ChildProcess: Sendable {
         do {
             try process.run()
         } catch {
-            throw LaunchError(description: "cannot start \(executable.path): \(error.localizedDescription)")
+            throw LaunchError(executable.path, .cannotStart, detail: error.localizedDescription)
         }
         try? log.close()
         let pid = process.processIdentifier
@@ -62,7 +58,7 @@ package final class ChildProcess: Sendable {
         guard line != nil else {
             _ = await child.stop(grace: .seconds(1))
             let tail = (try? String(contentsOf: logFile, encoding: .utf8)).map { String($0.suffix(600)) } ?? ""
-            throw LaunchError(description: "\(executable.lastPathComponent) did not become ready within \(timeout) (log \(logFile.path)): \(tail)")
+            throw LaunchError(executable.lastPathComponent, .notReady(timeout: timeout, log: logFile.path), detail: tail)
         }
         return child
     }

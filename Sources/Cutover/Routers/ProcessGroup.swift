@@ -9,10 +9,6 @@ package final class ProcessGroup: Sendable {
     package let logFile: URL
     private let process: UncheckedBox<Process>
 
-    package struct LaunchError: Error, CustomStringConvertible {
-        package var description: String
-    }
-
     /// Starts `command` in `folder`, with `path` put first on PATH. Foundation's `Process`
     /// makes the shell the leader of a new process group (its PID is the group's ID) and
     /// closes every other descriptor in the child, so no listening socket of the harness
@@ -43,7 +39,7 @@ package final class ProcessGroup: Sendable {
         do {
             try process.run()
         } catch {
-            throw LaunchError(description: "cannot start '\(command)': \(error.localizedDescription)")
+            throw LaunchError("'\(command)'", .cannotStart, detail: error.localizedDescription)
         }
         ChildProcess.track(group: process.processIdentifier)
         return ProcessGroup(process, logFile: logFile)

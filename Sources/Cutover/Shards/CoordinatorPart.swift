@@ -82,22 +82,20 @@ package struct CoordinatorPart: Codable, Sendable {
         try encoder.encode(self).write(to: file, options: .atomic)
     }
 
-    package struct ReadError: Error, CustomStringConvertible {
-        package var description: String
-    }
+    package typealias ReadError = PartReadError
 
     /// Reads a coordinator part; nil when the file is another kind of part.
     package static func read(_ file: URL) throws(ReadError) -> CoordinatorPart? {
-        guard let handle = try? FileHandle(forReadingFrom: file) else { throw ReadError(description: "\(file.path): cannot read") }
+        guard let handle = try? FileHandle(forReadingFrom: file) else { throw ReadError(file.path, "cannot read") }
         // A shard's part opens with its own header line; only then is it not this kind.
         let head = (try? handle.read(upToCount: 4_096)) ?? Data()
         try? handle.close()
         if head.range(of: Data(LedgerPart.format.utf8)) != nil || head.first != UInt8(ascii: "{") { return nil }
-        guard let data = try? Data(contentsOf: file) else { throw ReadError(description: "\(file.path): cannot read") }
+        guard let data = try? Data(contentsOf: file) else { throw ReadError(file.path, "cannot read") }
         do {
             return try JSONDecoder().decode(CoordinatorPart.self, from: data)
         } catch {
-            throw ReadError(description: "\(file.path): not a coordinator part: \(error)")
+            throw ReadError(file.path, "not a coordinator part: \(error)")
         }
     }
 
@@ -109,7 +107,7 @@ package struct CoordinatorPart: Codable, Sendable {
                 let fault = try Fault.parse(try ConfigNode.parseJSON(Array(entry.fault.utf8), source: "coordinator.json"), defaultID: "fault")
                 windows.append(FaultWindow(target: entry.target, fault: fault, startUs: entry.startUs, endUs: entry.endUs))
             } catch {
-                throw ReadError(description: "coordinator.json: a fault that does not parse: \(error)")
+                throw ReadError(Self.fileName, "a fault that does not parse: \(error)")
             }
         }
         var ledgers: [ServedBy: [LedgerEntry]] = [:]

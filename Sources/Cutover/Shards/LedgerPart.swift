@@ -91,9 +91,7 @@ package struct LedgerPart: Sendable {
     }
 
     /// Why a file is not a readable part.
-    package struct ReadError: Error, CustomStringConvertible {
-        package var description: String
-    }
+    package typealias ReadError = PartReadError
 
     /// Reads a part; a file that is not one, or is cut short, is an error naming it.
     package static func read(_ file: URL) throws(ReadError) -> LedgerPart {
@@ -101,18 +99,17 @@ package struct LedgerPart: Sendable {
         do {
             data = try Data(contentsOf: file)
         } catch {
-            throw ReadError(description: "\(file.path): cannot read: \(error.localizedDescription)")
+            throw ReadError(file.path, "cannot read: \(error.localizedDescription)")
         }
-        guard let newline = data.firstIndex(of: UInt8(ascii: "\n")) else { throw ReadError(description: "\(file.path): not a ledger part (no header line)") }
+        guard let newline = data.firstIndex(of: UInt8(ascii: "\n")) else { throw ReadError(file.path, "not a ledger part (no header line)") }
         let decoder = JSONDecoder()
         guard let header = try? decoder.decode(Header.self, from: data[data.startIndex..<newline]), header.format == format else {
-            throw ReadError(description: "\(file.path): not a ledger part (expected a \(format) header)")
+            throw ReadError(file.path, "not a ledger part (expected a \(format) header)")
         }
         let body = data[(newline + 1)...]
         guard body.count == header.records * recordSize else {
             throw ReadError(
-                description:
-                    "\(file.path): cut short: \(body.count) bytes of records, the header promises \(header.records) (\(header.records * recordSize) bytes)")
+                file.path, "cut short: \(body.count) bytes of records, the header promises \(header.records) (\(header.records * recordSize) bytes)")
         }
         var records = [LedgerRecord]()
         records.reserveCapacity(header.records)

@@ -29,7 +29,7 @@ struct RunEnvironment: Sendable {
             for mock in mockList { try await mock.start() }
         } catch {
             await stop(mockList, router: nil)
-            throw StartError(description: "cannot start the mock upstreams: \(error)")
+            throw StartError(.mocks, cause: "\(error)")
         }
         do {
             let url = try await router.start(
@@ -38,7 +38,7 @@ struct RunEnvironment: Sendable {
             return RunEnvironment(mocks: mocks, control: control, router: router, routerURL: url, build: await router.build())
         } catch {
             await stop(mockList, router: router)
-            throw StartError(description: "cannot start the \(router.profile) router: \(error)")
+            throw StartError(.router(profile: router.profile), cause: "\(error)")
         }
     }
 

@@ -27,7 +27,28 @@ package struct SuiteRunner: Sendable {
 
     /// The environment could not be set up: the run is invalid (exit 3), not failed.
     package struct EnvironmentError: Error, CustomStringConvertible {
-        package var description: String
+        /// What could not be started.
+        package enum Part: Sendable, Equatable {
+            case mocks
+            /// The router, by its profile's name.
+            case router(profile: String)
+        }
+
+        package var part: Part
+        /// Why, in the words of what failed (a `RouterError`, a `LaunchError`, the mock's bind).
+        package var cause: String
+
+        package init(_ part: Part, cause: String) {
+            self.part = part
+            self.cause = cause
+        }
+
+        package var description: String {
+            switch part {
+            case .mocks: "cannot start the mock upstreams: \(cause)"
+            case .router(let profile): "cannot start the \(profile) router: \(cause)"
+            }
+        }
     }
 
     package func run() async throws(EnvironmentError) -> SuiteRun {
