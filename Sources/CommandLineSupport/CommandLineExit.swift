@@ -7,6 +7,10 @@ import Foundation
 /// where, instead of ArgumentParser's usage exit code.
 package enum CommandLineExit {
     package static func run<Command: ParsableCommand>(_ type: Command.Type, name: String) async {
+        // A reader that goes away (`cutover run … | head`) must not kill the process with
+        // SIGPIPE before it stopped the children it started: the write fails instead, and
+        // the run ends as it would have, stopping the router and its scratch folders.
+        signal(SIGPIPE, SIG_IGN)
         do {
             var command = try type.parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

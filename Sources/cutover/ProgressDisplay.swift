@@ -54,7 +54,8 @@ final class ProgressDisplay: Sendable {
         if lineOpen.withLock({ $0 }) { write("\r\u{1B}[2K") }
     }
 
-    private func write(_ text: String) { FileHandle.standardOutput.write(Data(text.utf8)) }
+    /// A reader that went away (`| head`) fails the write, and the run goes on to stop what it started.
+    private func write(_ text: String) { try? FileHandle.standardOutput.write(contentsOf: Data(text.utf8)) }
 }
 
 /// Ctrl-C and SIGTERM stop every child process (the router) and remove the scratch

@@ -138,6 +138,36 @@ private final class TestcaseCounter: NSObject, XMLParserDelegate {
 /// Ctrl-C stops the harness and every child it started.
 @Suite("Interrupts", .serialized, .sharesTheMachine)
 struct InterruptTests {
+    /// `cutover run … | head`: the reader goes away mid-run. The run goes on to its end and
+    /// stops the router (SIGPIPE would have killed cutover and left the router running).
+    @Test func aReaderThatGoesAwayLeavesNoRouterBehind() async throws {
+        let cutover = BuiltProduct.require("cutover")
+        try #require(cutover.missing == nil, "\(cutover.missing ?? "")")
+        let process = Process()
+        process.executableURL = cutover.url
+        process.arguments = ["run", "smoke"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["CUTOVER_SUITES": BuiltProduct.suites.path]) { $1 }
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = Pipe()
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        var seen = ""
+        while !seen.contains("router http://") {
+            let data = output.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            seen += String(decoding: data, as: UTF8.self)
+        }
+        let children = Self.children(of: process.processIdentifier)
+        try #require(children.count == 1, "expected the router as the only child, found \(children)")
+        try output.fileHandleForReading.close()
+        try await waitFor(timeout: .seconds(40)) { !process.isRunning }
+        #expect(!process.isRunning, "cutover did not end after its reader left")
+        #expect(process.terminationReason == .exit, "cutover was killed by signal \(process.terminationStatus)")
+        try await waitFor(timeout: .seconds(5)) { kill(children[0], 0) != 0 }
+        #expect(kill(children[0], 0) != 0, "the router (pid \(children[0])) outlived cutover")
+    }
+
     @Test func interruptStopsTheRouterAndExits130() async throws {
         let cutover = BuiltProduct.require("cutover")
         try #require(cutover.missing == nil, "\(cutover.missing ?? "")")
