@@ -1,3 +1,4 @@
+import ConfigInput
 import Foundation
 import Testing
 
@@ -59,7 +60,7 @@ actor Machine {
     nonisolated static func log(test: Test, testCase: Test.Case?, need: MachineLane.Need, waited: Duration, held: Duration) {
         guard let logPath, let file = fopen(logPath, "a") else { return }
         defer { fclose(file) }
-        let seconds = { (duration: Duration) in Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18 }
+        let seconds = { (duration: Duration) in Double(duration.microseconds) / 1e6 }
         let need = need == .wholeMachine ? "whole" : "lane"
         fputs("\(need)\t\(String(format: "%.1f\t%.1f", seconds(waited), seconds(held)))\t\(test.name)\(testCase == nil ? "" : " (a case)")\n", file)
     }

@@ -1,3 +1,4 @@
+import Cutover
 import CutoverTestSupport
 import Foundation
 import Testing
@@ -141,34 +142,19 @@ struct InterruptTests {
     /// `cutover run … | head`: the reader goes away mid-run. The run goes on to its end and
     /// stops the router (SIGPIPE would have killed cutover and left the router running).
     @Test func aReaderThatGoesAwayLeavesNoRouterBehind() async throws {
-        let cutover = BuiltProduct.require("cutover")
-        try #require(cutover.missing == nil, "\(cutover.missing ?? "")")
-        let process = Process()
-        process.executableURL = cutover.url
-        process.arguments = ["run", "smoke"]
-        process.environment = ProcessInfo.processInfo.environment.merging(["CUTOVER_SUITES": BuiltProduct.suites.path]) { $1 }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = Pipe()
-        try process.run()
+        let (process, output, router) = try Self.startSmokeAndFindItsRouter()
         defer { if process.isRunning { process.terminate() } }
-        var seen = ""
-        while !seen.contains("router http://") {
-            let data = output.fileHandleForReading.availableData
-            if data.isEmpty { break }
-            seen += String(decoding: data, as: UTF8.self)
-        }
-        let children = Self.children(of: process.processIdentifier)
-        try #require(children.count == 1, "expected the router as the only child, found \(children)")
         try output.fileHandleForReading.close()
         try await waitFor(timeout: .seconds(40)) { !process.isRunning }
         #expect(!process.isRunning, "cutover did not end after its reader left")
         #expect(process.terminationReason == .exit, "cutover was killed by signal \(process.terminationStatus)")
-        try await waitFor(timeout: .seconds(5)) { kill(children[0], 0) != 0 }
-        #expect(kill(children[0], 0) != 0, "the router (pid \(children[0])) outlived cutover")
+        try await waitFor(timeout: .seconds(5)) { kill(router, 0) != 0 }
+        #expect(kill(router, 0) != 0, "the router (pid \(router)) outlived cutover")
     }
 
-    @Test func interruptStopsTheRouterAndExits130() async throws {
+    /// `cutover run smoke` as a child of this test, once its router is up (its URL is
+    /// printed): the process, its output, and the router's pid (its only child).
+    static func startSmokeAndFindItsRouter() throws -> (Process, Pipe, Int32) {
         let cutover = BuiltProduct.require("cutover")
         try #require(cutover.missing == nil, "\(cutover.missing ?? "")")
         let process = Process()
@@ -179,17 +165,28 @@ struct InterruptTests {
         process.standardOutput = output
         process.standardError = Pipe()
         try process.run()
-        defer { if process.isRunning { process.terminate() } }
-
-        // Wait for the router to be up (its URL is printed), then find it among our children.
         var seen = ""
         while !seen.contains("router http://") {
             let data = output.fileHandleForReading.availableData
             if data.isEmpty { break }
             seen += String(decoding: data, as: UTF8.self)
         }
-        let children = Self.children(of: process.processIdentifier)
-        try #require(children.count == 1, "expected the router as the only child, found \(children)")
+        let children = ProcessGroup.children(of: process.processIdentifier)
+        guard children.count == 1 else {
+            process.terminate()
+            throw TestSetupError(description: "expected the router as the only child of cutover, found \(children)")
+        }
+        return (process, output, children[0])
+    }
+
+    struct TestSetupError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    @Test func interruptStopsTheRouterAndExits130() async throws {
+        let (process, _, router) = try Self.startSmokeAndFindItsRouter()
+        defer { if process.isRunning { process.terminate() } }
+        let children = [router]
         // Its scratch folder is named in its arguments (the state file's folder).
         let arguments = (try? String(contentsOfFile: "/proc/\(children[0])/cmdline", encoding: .utf8)) ?? ""
         let stateFile = try #require(arguments.split(separator: "\0").first { $0.hasSuffix("router-state.json") })
@@ -200,17 +197,5 @@ struct InterruptTests {
         #expect(process.terminationStatus == 130)
         try await waitFor(timeout: .seconds(5)) { kill(children[0], 0) != 0 }
         #expect(!FileManager.default.fileExists(atPath: folder.path))
-    }
-
-    /// PIDs whose parent is `pid`, from /proc.
-    static func children(of pid: Int32) -> [Int32] {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.compactMap(Int32.init).filter { candidate in
-            guard let stat = try? String(contentsOfFile: "/proc/\(candidate)/stat", encoding: .utf8),
-                let close = stat.lastIndex(of: ")")
-            else { return false }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            return fields.count > 1 && Int32(fields[1]) == pid
-        }
     }
 }

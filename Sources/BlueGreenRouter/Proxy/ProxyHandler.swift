@@ -226,16 +226,17 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Nothing was sent: retry once on the other environment, else answer 502.
     private func connectFailed(_ environment: Environment, _ error: any Error) {
         guard let exchange, exchange.environment == environment else { return }
-        switch machine.connectFailed() {
+        let next = machine.connectFailed()
+        guard next != .ignore else { return }
+        logger.debug("connect to \(environment.rawValue) failed: \(error)")
+        switch next {
         case .ignore:
             return
         case .tryTheOther:
-            logger.debug("connect to \(environment.rawValue) failed: \(error)")
             exchange.environment = environment.other
             proxy.state.countFailover()
             dispatch(to: environment.other)
         case .answerBadGateway:
-            logger.debug("connect to \(environment.rawValue) failed: \(error)")
             proxy.state.countUpstreamError()
             respondWithError(
                 .badGateway, "No upstream environment could be reached (\(environment.other.rawValue) and \(environment.rawValue) refused the connection).",

@@ -5,7 +5,7 @@ package struct LocalLoad: LoadCarrier {
     package init() {}
 
     package func start(_ plan: LoadPlan, of suite: Suite, routerURL: String, workdir: URL) async -> LoadStart<Void> {
-        LoadStart(started: (), wallStartMs: Date().timeIntervalSince1970 * 1_000)
+        LoadStart(started: (), wallStartMs: StartTime.nowMs)
     }
 
     package func carry(_ plan: LoadPlan, _ started: Void, clock: RunClock, progress: LoadProgress, stop: StopSignal) async -> CarriedLoad {

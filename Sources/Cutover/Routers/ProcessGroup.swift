@@ -95,6 +95,18 @@ package final class ProcessGroup: Sendable {
         (try? String(contentsOf: logFile, encoding: .utf8)).map { String($0.suffix(600)) } ?? ""
     }
 
+    /// Waits until the group ended; once `stopWhen` says so, stops it (SIGTERM, then
+    /// SIGKILL after `grace`) instead.
+    package func waitForEnd(stopWhen: () -> Bool, grace: Duration = .seconds(2)) async {
+        while isAlive {
+            if stopWhen() {
+                await stop(grace: grace)
+                return
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
     /// SIGTERM to the whole group, SIGKILL after `grace`.
     package func stop(grace: Duration = .seconds(10)) async {
         if isAlive { kill(-pid, SIGTERM) }

@@ -21,13 +21,7 @@ enum ReferenceRouterBuild {
         } catch {
             throw CutoverError.environment("cannot run `swift build --product bluegreen-router` in \(root.path): \(error)")
         }
-        while group.isAlive {
-            if Task.isCancelled {
-                await group.stop(grace: .seconds(2))
-                break
-            }
-            try? await Task.sleep(for: .milliseconds(200))
-        }
+        await group.waitForEnd(stopWhen: { Task.isCancelled })
         await group.stop()
         let built = root.appendingPathComponent(".build/debug/bluegreen-router")
         guard group.exitStatus == 0, FileManager.default.isExecutableFile(atPath: built.path) else {

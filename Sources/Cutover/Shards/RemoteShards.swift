@@ -103,7 +103,7 @@ extension RemoteShards: LoadCarrier {
     /// Serves the run's announcement (the router's URL as the shards reach it, the common
     /// start, this clock) until the parts are in; nil when it could not listen.
     package func start(_ plan: LoadPlan, of suite: Suite, routerURL: String, workdir: URL) async -> LoadStart<CoordinatorAPI?> {
-        let wallStartMs = Date().timeIntervalSince1970 * 1_000 + Double(startDelay.milliseconds)
+        let wallStartMs = StartTime.nowMs + Double(startDelay.milliseconds)
         let api = CoordinatorAPI(host: listenHost)
         do {
             let port = try await api.start(port: listenPort)

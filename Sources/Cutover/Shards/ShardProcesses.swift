@@ -35,10 +35,7 @@ package struct ShardProcesses: Sendable {
     /// Waits for the shards (stopping them on `stop`), then joins their parts. A shard that
     /// failed or left no part is named in `problems`; the records of the others are kept.
     package func collect(_ groups: [ProcessGroup], folder: URL, stop: StopSignal) async -> CarriedLoad {
-        while groups.contains(where: \.isAlive) {
-            if stop.isRaised { for group in groups { await group.stop(grace: .seconds(2)) } }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
+        for group in groups { await group.waitForEnd(stopWhen: { stop.isRaised }) }
         var problems: [String] = []
         var parts: [(file: String, part: LedgerPart)] = []
         for (index, group) in groups.enumerated() {
@@ -77,7 +74,7 @@ extension ShardProcesses: LoadCarrier {
 
     /// Launches every shard; each waits for the common start, a moment ahead.
     package func start(_ plan: LoadPlan, of suite: Suite, routerURL: String, workdir: URL) async -> LoadStart<Launched> {
-        let wallStartMs = Date().timeIntervalSince1970 * 1_000 + Double(Self.startDelay.milliseconds)
+        let wallStartMs = StartTime.nowMs + Double(Self.startDelay.milliseconds)
         do {
             let groups = try launch(target: routerURL, seed: plan.seed, relay: plan.relay, startAtMs: wallStartMs, folder: workdir)
             return LoadStart(started: Launched(groups: groups, folder: workdir), wallStartMs: wallStartMs)

@@ -12,9 +12,12 @@ package enum StartTime {
         return formatter.date(from: text).map { $0.timeIntervalSince1970 * 1_000 }
     }
 
+    /// The wall clock now, as Unix ms.
+    package static var nowMs: Double { Date().timeIntervalSince1970 * 1_000 }
+
     /// Sleeps until the wall clock reads `ms` (returns at once when that is past).
     package static func wait(untilMs ms: Double) async throws {
-        let left = ms - Date().timeIntervalSince1970 * 1_000
+        let left = ms - nowMs
         if left > 0 { try await Task.sleep(for: .milliseconds(left)) }
     }
 }

@@ -12,10 +12,9 @@ struct RunEnvironment: Sendable {
     let routerURL: String
     let build: RouterBuild
 
-    /// The environment could not be set up: the run is invalid (exit 3), not failed.
-    typealias StartError = SuiteRunner.EnvironmentError
-
-    static func start(suite: Suite, seed: UInt64, router: any RouterDriver, workdir: URL, listenHost: String) async throws(StartError) -> RunEnvironment {
+    static func start(suite: Suite, seed: UInt64, router: any RouterDriver, workdir: URL, listenHost: String) async throws(SuiteRunner.EnvironmentError)
+        -> RunEnvironment
+    {
         var mocks: [ServedBy: MockUpstream] = [:]
         for env in [ServedBy.blue, .green] {
             let spec = suite.upstreams[env] ?? UpstreamSpec()
@@ -29,7 +28,7 @@ struct RunEnvironment: Sendable {
             for mock in mockList { try await mock.start() }
         } catch {
             await stop(mockList, router: nil)
-            throw StartError(.mocks, cause: "\(error)")
+            throw SuiteRunner.EnvironmentError(.mocks, cause: "\(error)")
         }
         do {
             let url = try await router.start(
@@ -38,7 +37,7 @@ struct RunEnvironment: Sendable {
             return RunEnvironment(mocks: mocks, control: control, router: router, routerURL: url, build: await router.build())
         } catch {
             await stop(mockList, router: router)
-            throw StartError(.router(profile: router.profile), cause: "\(error)")
+            throw SuiteRunner.EnvironmentError(.router(profile: router.profile), cause: "\(error)")
         }
     }
 
