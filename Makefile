@@ -1,6 +1,6 @@
 # Cutover: two commands. `make demo` sets up, builds and shows the product; `make test`
 # sets up, builds and runs every test. Both install missing Debian packages themselves.
-.PHONY: setup build lint test known-bad demo demo-mock docs bench dist dist-check clean
+.PHONY: setup build lint test known-bad certify demo demo-mock docs bench dist dist-check clean
 
 setup:
 	@scripts/setup.sh
@@ -11,7 +11,8 @@ build: setup
 test: setup lint
 	# One build of everything, the tests included; the tests run the executables built beside
 	# them. Pure tests run in parallel; live tests take a lane of the machine, two at a time,
-	# and the ones that judge time against a quiet machine run alone (Tests/CutoverTestSupport/MachineLane.swift).
+	# and the ones that judge time against a quiet machine run alone, last
+	# (Tests/CutoverTestSupport/MachineLane.swift).
 	swift build --build-tests
 	swift test --skip-build
 	scripts/openai-compat.sh
@@ -32,6 +33,13 @@ lint:
 known-bad: setup
 	swift build --build-tests
 	CUTOVER_ALL_KNOWN_BAD=1 swift test --skip-build --filter KnownBadRouterTests
+
+# The reference router certified over the whole certification set, live (about 6 minutes):
+# the long named suites that make test leaves out (it runs smoke under the CLI).
+certify: setup
+	swift build -c release --product cutover
+	swift build -c release --product bluegreen-router
+	.build/release/cutover certify --report-dir .build/certify-report
 
 # The product: the canary-promote suite against the reference router, everything on loopback.
 demo: setup

@@ -4,28 +4,55 @@
 # (Swift Testing and XCTest), and checks that each test runner prints the known-bad
 # router's failure readably: the check, its bound, the measure and the first offending
 # requests (Swift Testing shows it as a known issue; XCTest runs its failing test alone).
+#
+# The example is its own root package, compiled against Cutover's modules as a dependency,
+# so its code sees only what is public. It is built in the checkout's scratch folder: the
+# commands that compile Cutover and its dependencies for it are the very ones the checkout's
+# build already ran, so SwiftPM compiles only the example's own code (16 s instead of a
+# second copy of every dependency, two minutes here). Its tests run from their bundle rather
+# than through `swift test`, which would hold the scratch folder's lock while they run.
+#
 # A dependent package needs no manual step for `.reference()`: with no bluegreen-router
 # build in the checkout, its first run has SwiftPM build one there. So the checkout's router
-# builds are set aside first (the debug one is rebuilt by the tests; a release one, from
-# make demo, is put back afterwards).
+# builds are set aside before the tests (the debug one is rebuilt by them; a release one,
+# from make demo, is put back afterwards).
+#
+# `example-package.sh build` only builds (make test does it beside its own tests), `test`
+# only runs the tests of that build; with no argument, both.
 set -euo pipefail
+step=${1:-all}
+case "$step" in build | test | all) ;; *)
+  echo "usage: scripts/example-package.sh [build|test]" >&2
+  exit 2
+  ;;
+esac
 cd "$(dirname "$0")/../Examples/CertifyReference"
-checkout=../..
+checkout=$(cd ../.. && pwd)
+scratch=(--scratch-path "$checkout/.build")
+if [ "$step" != test ]; then
+  swift build --build-tests "${scratch[@]}"
+fi
+[ "$step" != build ] || exit 0
+bundle="$(swift build --show-bin-path "${scratch[@]}")/CertifyReferencePackageTests.xctest"
 rm -f "$checkout/.build/debug/bluegreen-router"
 if [ -e "$checkout/.build/release/bluegreen-router" ]; then
   mv "$checkout/.build/release/bluegreen-router" "$checkout/.build/release/bluegreen-router.aside"
 fi
-
-swift build --build-tests
 out=$(mktemp)
 restore() {
-  rm -f "$out"
+  rm -f "$out" "$out.xctest"
   if [ -e "$checkout/.build/release/bluegreen-router.aside" ]; then
     mv "$checkout/.build/release/bluegreen-router.aside" "$checkout/.build/release/bluegreen-router"
   fi
 }
 trap restore EXIT
-swift test --skip-build 2>&1 | tee "$out"
+# Swift Testing, then XCTest (whose deliberately failing test skips itself unless asked).
+"$bundle" --testing-library swift-testing 2>&1 | tee "$out"
+if ! "$bundle" >"$out.xctest" 2>&1; then
+  cat "$out.xctest" >&2
+  exit 1
+fi
+tail -n 1 "$out.xctest"
 if [ ! -x "$checkout/.build/debug/bluegreen-router" ]; then
   echo "example-package: the tests passed, but no bluegreen-router was built in the checkout for them" >&2
   exit 1
@@ -50,7 +77,7 @@ expect_readable() { # framework, output file
 expect_readable "Swift Testing" "$out"
 for case in "XCTest:testFailureAsXCTestShowsIt"; do
   framework=${case%%:*}
-  if CUTOVER_SHOW_FAILURE=1 swift test --skip-build --filter "${case#*:}" >"$out" 2>&1; then
+  if CUTOVER_SHOW_FAILURE=1 "$bundle" "CertifyReferenceTests.CertifyReferenceXCTests/${case#*:}" >"$out" 2>&1; then
     echo "example-package: the known-bad router passed under $framework; it must fail" >&2
     cat "$out" >&2
     exit 1

@@ -45,7 +45,7 @@ extension Trait where Self == MachineLane {
     package static var needsTheWholeMachine: Self { MachineLane(need: .wholeMachine, resource: nil) }
 }
 
-/// The machine's lanes and named resources, handed out first come, first served.
+/// The machine's lanes and named resources, handed out lane tests first (see `dispatch`).
 actor Machine {
     static let shared = Machine()
     /// Live tests that may run at once.
@@ -67,7 +67,17 @@ actor Machine {
 
     private var free = Machine.lanes
     private var busy: Set<String> = []
-    private var waiting: [(lanes: Int, resource: String?, resume: CheckedContinuation<Void, Never>)] = []
+    /// A test waiting for its lanes.
+    private struct Waiter {
+        let lanes: Int
+        let resource: String?
+        let resume: CheckedContinuation<Void, Never>
+
+        /// Resource tests first, then the other lane tests, then whole-machine tests.
+        var rank: Int { lanes == Machine.lanes ? 2 : resource == nil ? 1 : 0 }
+    }
+
+    private var waiting: [Waiter] = []
 
     func hold<T: Sendable>(lanes: Int, resource: String?, _ body: @Sendable () async throws -> T) async throws -> T {
         await acquire(lanes: lanes, resource: resource)
@@ -83,14 +93,34 @@ actor Machine {
 
     private func available(_ lanes: Int, _ resource: String?) -> Bool { free >= lanes && !(resource.map(busy.contains) ?? false) }
 
+    /// When the first test asked for a lane: the run's start, give or take.
+    private let opened = ContinuousClock.now
+
     private func acquire(lanes: Int, resource: String?) async {
-        // First come, first served: nobody passes a test already waiting (a whole-machine
-        // test is never starved by a stream of lane tests).
-        if waiting.isEmpty, available(lanes, resource) {
-            take(lanes, resource)
-            return
+        // The tests start all at once; a whole-machine test that asks first waits a moment, so
+        // that it does not hold both lanes while the lane tests queue up behind it.
+        if lanes == Machine.lanes { try? await Task.sleep(until: opened + .seconds(2)) }
+        await withCheckedContinuation {
+            waiting.append(Waiter(lanes: lanes, resource: resource, resume: $0))
+            dispatch()
         }
-        await withCheckedContinuation { waiting.append((lanes, resource, $0)) }
+    }
+
+    /// Starts every waiting test that may start, in this order: tests that use a shared
+    /// resource (the longest chain, since they run one at a time), then the other lane tests,
+    /// first come first served, and the whole-machine tests only when no lane test is waiting.
+    /// So no lane idles behind a whole-machine test waiting for the other lane to empty, and
+    /// the tests that judge time run last, after the pure tests have finished, on a quiet machine.
+    private func dispatch() {
+        while true {
+            let order = waiting.indices.sorted { (waiting[$0].rank, $0) < (waiting[$1].rank, $1) }
+            let laneTestsWait = waiting.contains { $0.rank < 2 }
+            let startable = { (waiter: Waiter) in self.available(waiter.lanes, waiter.resource) && (waiter.rank < 2 || !laneTestsWait) }
+            guard let next = order.first(where: { startable(waiting[$0]) }) else { return }
+            let waiter = waiting.remove(at: next)
+            take(waiter.lanes, waiter.resource)
+            waiter.resume.resume()
+        }
     }
 
     private func take(_ lanes: Int, _ resource: String?) {
@@ -101,10 +131,6 @@ actor Machine {
     private func release(lanes: Int, resource: String?) {
         free += lanes
         if let resource { busy.remove(resource) }
-        while let first = waiting.first, available(first.lanes, first.resource) {
-            waiting.removeFirst()
-            take(first.lanes, first.resource)
-            first.resume.resume()
-        }
+        dispatch()
     }
 }

@@ -80,7 +80,11 @@ struct ExchangeEvidenceTests {
             #expect(((listed["entries"] as? [[String: Any]])?.first?["interrupted_by"] as? String) == "down")
         }
     }
+}
 
+/// Whether an idle mock kept up depends on the machine being quiet, so it is judged alone.
+@Suite("A mock keeping up", .needsTheWholeMachine)
+struct MockKeepingUpTests {
     /// The mock's own evidence that it kept up: its loops' lag and failed accepts, in its
     /// stats, and beyond the bound a reason that names the mock and the figure.
     @Test func aMockThatFellBehindSaysSo() async throws {

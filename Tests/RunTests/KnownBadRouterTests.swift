@@ -225,7 +225,6 @@ struct KnownBadRouterTests {
         Case(
             suite: switching, router: .flawed(.lateSwitch(delay: .milliseconds(1_500))), mustFail: ["ZeroWeightIsolation", "RollbackTime", "ConvergenceTime"]),
         Case(suite: switching, router: .flawed(.restartsOnSwitch), mustFail: ["ZeroDropped", "StreamIntegrity"]),
-        Case(suite: latency, router: .reference, mustFail: []),
         Case(
             suite: latency, router: .flawed(.slowAfterSwitch(delay: .milliseconds(30))), mustFail: ["LatencyBudget"],
             proof: { run in
@@ -292,7 +291,9 @@ struct KnownBadRouterTests {
     /// (`CUTOVER_ALL_KNOWN_BAD=1`), as a release check, not in every `make test`.
     static let moreCases: [Case] = [
         // The reference router passing each of the short suites (make test keeps it for the
-        // switching, latency and exchange suites, where a false alarm would be likeliest).
+        // switching and exchange suites, where a false alarm would be likeliest; on the latency
+        // suite, aBusyMachineIsNeverBlamedOnTheRouter runs it with noise added).
+        Case(suite: latency, router: .reference, mustFail: []),
         Case(suite: errors, router: .reference, mustFail: []),
         Case(suite: gate, router: .reference, mustFail: []),
         Case(suite: restart, router: .reference, mustFail: []),
@@ -508,7 +509,7 @@ struct KnownBadRouterTests {
         #expect(line.contains(#""attempts":2"#) && line.contains(#""earlier_attempts":[{"#), "\(line)")
     }
 
-    /// A router that stops answering (SIGSTOP for 20 s during a canary) fails: the requests
+    /// A router that stops answering (SIGSTOP for 10 s during a canary) fails: the requests
     /// it held past their timeout are dropped, and the slots the generator could not start
     /// because every transfer slot waited on it are its back-pressure, not the generator's
     /// lateness, so the verdict is `fail`, never `invalid`.
@@ -517,8 +518,8 @@ struct KnownBadRouterTests {
             yaml: """
                 name: frozen
                 seed: 15
-                duration: 26s
-                load: {rate: 150, sessions: 400, timeout: 8s, max_in_flight: 600}
+                duration: 16s
+                load: {rate: 150, sessions: 400, timeout: 4s, max_in_flight: 300}
                 timeline:
                   - {at: 0s, phase: baseline}
                   - {at: 2s, action: canary, percent: 10, phase: c10}
@@ -526,7 +527,7 @@ struct KnownBadRouterTests {
                 """, source: "test-suite")
         let router = BuiltProduct.require("bluegreen-router")
         try #require(router.missing == nil, "\(router.missing ?? "")")
-        let run = try await SuiteRunner(suite: suite, router: FreezingRouter(executable: router.url, freezeFor: .seconds(20))).run()
+        let run = try await SuiteRunner(suite: suite, router: FreezingRouter(executable: router.url, freezeFor: .seconds(10))).run()
         let table = run.checks.map { "\($0.name) \($0.status.rawValue): \($0.summary)" }.joined(separator: "\n")
         #expect(run.verdict == .fail && run.harnessProblems.isEmpty, "\(run.harnessProblems)\n\(table)")
         let dropped = try #require(run.checks.first { $0.name == "ZeroDropped" }?.evidence as? ZeroDropped.Evidence)

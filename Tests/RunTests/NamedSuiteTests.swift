@@ -8,10 +8,11 @@ import Testing
 #endif
 
 /// The named suites, end to end, exactly as a user runs them: `cutover run NAME` starts
-/// the mocks and the reference router, and must pass and write its reports.
-@Suite("Named suites", .serialized, .needsTheWholeMachine)
+/// the mocks and the reference router, and must pass and write its reports. `smoke` here;
+/// the whole certification set, `canary-promote` and its 40 s among them, is `make certify`.
+@Suite("Named suites", .serialized, .sharesTheMachine)
 struct NamedSuiteTests {
-    @Test(arguments: ["smoke", "canary-promote"])
+    @Test(arguments: ["smoke"])
     func passesAgainstTheReferenceRouter(suite: String) throws {
         let cutover = BuiltProduct.require("cutover")
         try #require(cutover.missing == nil, "\(cutover.missing ?? "")")
