@@ -35,6 +35,22 @@ package enum Executable {
         return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData.wait(), as: UTF8.self))
     }
 
+    /// Runs to completion on a thread of its own: an async test that waits for a child must
+    /// not hold one of the few cooperative threads (two here) that its in-process router and
+    /// mocks need to answer that child, or the child times out against a stalled server.
+    package static func runOnItsOwnThread(_ name: String, _ arguments: [String]) async throws -> (status: Int32, out: String, err: String) {
+        try await runOnItsOwnThread(url(name), arguments)
+    }
+
+    /// Runs the executable at `executable` to completion on a thread of its own.
+    package static func runOnItsOwnThread(
+        _ executable: URL, _ arguments: [String], environment: [String: String]? = nil
+    ) async throws -> (status: Int32, out: String, err: String) {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try run(executable, arguments, environment: environment) }) }.start()
+        }
+    }
+
     /// Starts a server executable and waits for its JSON ready line. The caller stops the
     /// process (`terminate()`), also when it fails.
     package static func start(_ name: String, _ arguments: [String]) throws -> (process: Process, readyLine: Data) {

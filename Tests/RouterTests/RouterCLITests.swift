@@ -63,25 +63,25 @@ struct RouterCLITests {
     @Test func deployDrivesARouterPhaseByPhase() async throws {
         try await withRig { rig in
             let admin = rig.adminURL
-            let validate = try Executable.run("cutover", ["deploy", "--admin", admin, "--phase", "validate"])
+            let validate = try await Executable.runOnItsOwnThread("cutover", ["deploy", "--admin", admin, "--phase", "validate"])
             #expect(validate.status == 0, "\(validate.out)\(validate.err)")
             #expect(validate.out.contains("validate: blue healthy"))
 
-            let canary = try Executable.run("cutover", ["deploy", "--admin", admin, "--phase", "canary", "--canary-percentage", "20"])
+            let canary = try await Executable.runOnItsOwnThread("cutover", ["deploy", "--admin", admin, "--phase", "canary", "--canary-percentage", "20"])
             #expect(canary.status == 0)
             #expect(canary.out.contains("Weights             blue 80 %, green 20 %"), "\(canary.out)")
             #expect(canary.out.range(of: #"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z  canary: done"#, options: .regularExpression) != nil, "\(canary.out)")
 
-            let promote = try Executable.run("cutover", ["deploy", "--admin", admin, "--phase", "promote"])
+            let promote = try await Executable.runOnItsOwnThread("cutover", ["deploy", "--admin", admin, "--phase", "promote"])
             #expect(promote.status == 0 && promote.out.contains("Active environment  green"), "\(promote.out)")
 
             try await rig.green.setFaults(faults("[{id: sick, kind: status, status: 500}]"))
-            _ = try Executable.run("cutover", ["deploy", "--admin", admin, "--phase", "rollback"])
-            let refused = try Executable.run("cutover", ["deploy", "--admin", admin, "--phase", "canary", "--canary-percentage", "10"])
+            _ = try await Executable.runOnItsOwnThread("cutover", ["deploy", "--admin", admin, "--phase", "rollback"])
+            let refused = try await Executable.runOnItsOwnThread("cutover", ["deploy", "--admin", admin, "--phase", "canary", "--canary-percentage", "10"])
             #expect(refused.status == 1)
             #expect(refused.out.contains("refused (409)") && refused.out.contains("green is unhealthy"), "\(refused.out)")
 
-            let status = try Executable.run("cutover", ["deploy", "--admin", admin, "--phase", "status"])
+            let status = try await Executable.runOnItsOwnThread("cutover", ["deploy", "--admin", admin, "--phase", "status"])
             #expect(status.status == 0 && status.out.contains("Last switch"))
         }
     }

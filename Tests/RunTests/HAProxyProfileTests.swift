@@ -19,8 +19,8 @@ struct HAProxyProfileTests {
         return String(decoding: data, as: UTF8.self)
     }
 
-    @Test func aRunCompletesAndLeavesNothing() throws {
-        let result = try NginxProfileTests.run("smoke", router: "haproxy")
+    @Test func aRunCompletesAndLeavesNothing() async throws {
+        let result = try await NginxProfileTests.run("smoke", router: "haproxy")
         #expect(result.status == 0 || result.status == 1, "\(result.out)")
         let router = try #require(result.report["router"] as? [String: Any])
         #expect(router["profile"] as? String == "haproxy" && (router["version"] as? String)?.first?.isNumber == true, "\(router)")
@@ -31,7 +31,7 @@ struct HAProxyProfileTests {
 
     /// Weights set over the runtime API live in the running worker. A reload reads
     /// haproxy.cfg again, so without the saved server state green is back at 0 %.
-    @Test func aReloadWithoutServerStateLosesTheRuntimeWeights() throws {
+    @Test func aReloadWithoutServerStateLosesTheRuntimeWeights() async throws {
         let suite = try NginxProfileTests.suite(
             "reload", duration: "8s",
             timeline: ["{at: 0s, phase: baseline}", "{at: 1s, action: canary, percent: 30, phase: canary-30}", "{at: 4s, action: restart}"],
@@ -39,36 +39,36 @@ struct HAProxyProfileTests {
         defer { try? FileManager.default.removeItem(at: suite.deletingLastPathComponent()) }
         let profile = try NginxProfileTests.profile("server_state: false", kind: "haproxy")
         defer { try? FileManager.default.removeItem(at: profile.deletingLastPathComponent()) }
-        let lost = try NginxProfileTests.run(suite.path, router: profile.path)
+        let lost = try await NginxProfileTests.run(suite.path, router: profile.path)
         #expect(lost.status == 1, "\(lost.out)")
         #expect(Self.status(lost.report, "StateSurvivesRestart") == "fail", "\(lost.out)")
         #expect(Self.evidence(lost.report, "StateSurvivesRestart").contains("came back as 0 %"), "\(lost.out)")
-        let kept = try NginxProfileTests.run(suite.path, router: "haproxy")
+        let kept = try await NginxProfileTests.run(suite.path, router: "haproxy")
         #expect(Self.status(kept.report, "StateSurvivesRestart") == "pass", "\(kept.out)")
         #expect(Self.leftoverHAProxy().isEmpty, "\(Self.leftoverHAProxy())")
     }
 
     /// `balance hdr()` without `hash-type consistent` is static: HAProxy refuses the canary's
     /// weights. A deploy that drops HAProxy's answer believes the canary happened.
-    @Test func aStaticHashIgnoresWeightChanges() throws {
+    @Test func aStaticHashIgnoresWeightChanges() async throws {
         let suite = try NginxProfileTests.suite(
             "static", duration: "6s", timeline: ["{at: 0s, phase: baseline}", "{at: 1s, action: canary, percent: 50, phase: canary-50}"],
             checks: "[{name: SplitAccuracy, phases: [canary-50]}]")
         defer { try? FileManager.default.removeItem(at: suite.deletingLastPathComponent()) }
         let careless = try NginxProfileTests.profile("hash_type: map-based\nruntime_answers: ignored", kind: "haproxy")
         defer { try? FileManager.default.removeItem(at: careless.deletingLastPathComponent()) }
-        let ignored = try NginxProfileTests.run(suite.path, router: careless.path)
+        let ignored = try await NginxProfileTests.run(suite.path, router: careless.path)
         #expect(ignored.status == 1, "\(ignored.out)")
         #expect(Self.status(ignored.report, "SplitAccuracy") == "fail", "\(ignored.out)")
         #expect(Self.evidence(ignored.report, "ActionsHonoured").contains("static LB algorithm"), "\(ignored.out)")
         // Checking the answer turns the same defect into a refused canary, in HAProxy's words.
         let checked = try NginxProfileTests.profile("hash_type: map-based", kind: "haproxy")
         defer { try? FileManager.default.removeItem(at: checked.deletingLastPathComponent()) }
-        let refused = try NginxProfileTests.run(suite.path, router: checked.path)
+        let refused = try await NginxProfileTests.run(suite.path, router: checked.path)
         #expect(Self.status(refused.report, "ActionsHonoured") == "fail", "\(refused.out)")
         #expect(Self.evidence(refused.report, "ActionsHonoured").contains("static LB algorithm"), "\(refused.out)")
         // Consistent hashing honours the same canary.
-        let honest = try NginxProfileTests.run(suite.path, router: "haproxy")
+        let honest = try await NginxProfileTests.run(suite.path, router: "haproxy")
         #expect(Self.status(honest.report, "SplitAccuracy") == "pass" && Self.status(honest.report, "ActionsHonoured") == "pass", "\(honest.out)")
     }
 

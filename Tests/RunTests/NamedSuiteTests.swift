@@ -13,13 +13,13 @@ import Testing
 @Suite("Named suites", .serialized, .sharesTheMachine)
 struct NamedSuiteTests {
     @Test(arguments: ["smoke"])
-    func passesAgainstTheReferenceRouter(suite: String) throws {
+    func passesAgainstTheReferenceRouter(suite: String) async throws {
         let cutover = BuiltProduct.require("cutover")
         try #require(cutover.missing == nil, "\(cutover.missing ?? "")")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cutover-report-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
 
-        let result = try Executable.run(
+        let result = try await Executable.runOnItsOwnThread(
             cutover.url, ["run", suite, "--report-dir", dir.path, "--ledger"], environment: ["CUTOVER_SUITES": BuiltProduct.suites.path])
         #expect(result.status == 0, "\(result.out)\n\(result.err)")
         #expect(result.out.contains("VERDICT: PASS"))
@@ -55,7 +55,7 @@ struct NamedSuiteTests {
     }
 
     /// `--repeat N` runs N times with derived seeds and counts each check's results.
-    @Test func repeatCountsEachCheckAcrossRuns() throws {
+    @Test func repeatCountsEachCheckAcrossRuns() async throws {
         let cutover = BuiltProduct.require("cutover")
         try #require(cutover.missing == nil, "\(cutover.missing ?? "")")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cutover-repeat-\(UUID().uuidString)")
@@ -73,7 +73,8 @@ struct NamedSuiteTests {
           - {at: 1s, action: canary, percent: 20, phase: canary}
         checks: [ZeroDropped, NoDuplicateExecution, GeneratorValid]
         """.write(to: suite, atomically: true, encoding: .utf8)
-        let result = try Executable.run(cutover.url, ["run", suite.path, "--repeat", "2", "--report-dir", dir.appendingPathComponent("reports").path])
+        let result = try await Executable.runOnItsOwnThread(
+            cutover.url, ["run", suite.path, "--repeat", "2", "--report-dir", dir.appendingPathComponent("reports").path])
         let reports = dir.appendingPathComponent("reports")
         #expect(result.status == 0, "\(result.out)\n\(result.err)")
         #expect(result.out.contains("[run 2/2] seed ") && result.out.contains("OVERALL: PASS"))

@@ -47,12 +47,12 @@ struct NginxProfileTests {
         }
     }
 
-    static func run(_ suite: String, router: String) throws -> (status: Int32, out: String, report: [String: Any]) {
+    static func run(_ suite: String, router: String) async throws -> (status: Int32, out: String, report: [String: Any]) {
         let cutover = BuiltProduct.require("cutover")
         try #require(cutover.missing == nil, "\(cutover.missing ?? "")")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cutover-nginx-report-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let result = try Executable.run(
+        let result = try await Executable.runOnItsOwnThread(
             cutover.url, ["run", suite, "--router", router, "--report-dir", dir.path], environment: ["CUTOVER_SUITES": BuiltProduct.suites.path])
         let report = (try? JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("report.json")))) as? [String: Any] ?? [:]
         return (result.status, result.out + result.err, report)
@@ -62,8 +62,8 @@ struct NginxProfileTests {
         ((report["checks"] as? [[String: Any]]) ?? []).first { $0["name"] as? String == check }?["status"] as? String
     }
 
-    @Test func aGracefulReloadRunCompletesAndLeavesNothing() throws {
-        let result = try Self.run("smoke", router: "nginx")
+    @Test func aGracefulReloadRunCompletesAndLeavesNothing() async throws {
+        let result = try await Self.run("smoke", router: "nginx")
         // nginx's verdict is a finding, not the test's: the run judged it (0 or 1), with every action done.
         #expect(result.status == 0 || result.status == 1, "\(result.out)")
         let router = try #require(result.report["router"] as? [String: Any])
@@ -73,10 +73,10 @@ struct NginxProfileTests {
         #expect(Self.leftoverNginx().isEmpty, "\(Self.leftoverNginx())")
     }
 
-    @Test func stopAndStartInsteadOfAReloadDropsRequests() throws {
+    @Test func stopAndStartInsteadOfAReloadDropsRequests() async throws {
         let profile = try Self.profile("deploy: restart")
         defer { try? FileManager.default.removeItem(at: profile.deletingLastPathComponent()) }
-        let result = try Self.run("smoke", router: profile.path)
+        let result = try await Self.run("smoke", router: profile.path)
         #expect(result.status == 1, "\(result.out)")
         #expect(Self.status(result.report, "ZeroDropped") == "fail", "\(result.out)")
         #expect(Self.leftoverNginx().isEmpty, "\(Self.leftoverNginx())")
@@ -86,39 +86,39 @@ struct NginxProfileTests {
     /// old one) keeps nginx serving and leaves nothing behind. Whether nginx drops a request
     /// there is nginx's finding, not this test's: 1.22 sometimes resets one that races the
     /// old master closing an idle keep-alive connection (fixed in nginx 1.27.4).
-    @Test func aHotRestartKeepsServing() throws {
+    @Test func aHotRestartKeepsServing() async throws {
         let suite = try Self.suite(
             "restart", duration: "6s",
             timeline: ["{at: 0s, phase: baseline}", "{at: 1s, action: canary, percent: 30, phase: canary-30}", "{at: 3s, action: restart}"],
             checks: "[ZeroDropped]")
         defer { try? FileManager.default.removeItem(at: suite.deletingLastPathComponent()) }
-        let result = try Self.run(suite.path, router: "nginx")
+        let result = try await Self.run(suite.path, router: "nginx")
         #expect(result.status == 0 || result.status == 1, "\(result.out)")
         #expect(Self.status(result.report, "ZeroDropped") != nil && Self.status(result.report, "ActionsHonoured") == "pass", "\(result.out)")
         #expect(result.out.contains("new nginx master") && result.out.contains("drained"), "\(result.out)")
         #expect(Self.leftoverNginx().isEmpty, "\(Self.leftoverNginx())")
     }
 
-    @Test func splittingOnTheClientAddressFailsSplitAccuracy() throws {
+    @Test func splittingOnTheClientAddressFailsSplitAccuracy() async throws {
         let suite = try Self.suite(
             "split", duration: "7s", timeline: ["{at: 0s, phase: baseline}", "{at: 1s, action: canary, percent: 50, phase: canary-50}"],
             checks: "[{name: SplitAccuracy, phases: [canary-50]}]")
         defer { try? FileManager.default.removeItem(at: suite.deletingLastPathComponent()) }
         let profile = try Self.profile("split_on: client_address")
         defer { try? FileManager.default.removeItem(at: profile.deletingLastPathComponent()) }
-        let result = try Self.run(suite.path, router: profile.path)
+        let result = try await Self.run(suite.path, router: profile.path)
         #expect(result.status == 1, "\(result.out)")
         // Every session comes from 127.0.0.1: one bucket, all on one side, whatever the weight.
         #expect(Self.status(result.report, "SplitAccuracy") == "fail", "\(result.out)")
         // The session key splits the same load as asked.
-        let honest = try Self.run(suite.path, router: "nginx")
+        let honest = try await Self.run(suite.path, router: "nginx")
         #expect(Self.status(honest.report, "SplitAccuracy") == "pass", "\(honest.out)")
     }
 
     /// nginx passes a failed request to the next server, but a POST only with
     /// `non_idempotent`: when green resets a chat request it has already received (and
     /// executed), nginx sends it again to blue, its backup, and the request runs twice.
-    @Test func retryingPostsAfterTheyWereSentFailsNoDuplicateExecution() throws {
+    @Test func retryingPostsAfterTheyWereSentFailsNoDuplicateExecution() async throws {
         let suite = try Self.suite(
             "replay", duration: "6s",
             timeline: [
@@ -129,13 +129,13 @@ struct NginxProfileTests {
         defer { try? FileManager.default.removeItem(at: suite.deletingLastPathComponent()) }
         let replaying = try Self.profile("failover: true\nproxy_next_upstream: error timeout non_idempotent")
         defer { try? FileManager.default.removeItem(at: replaying.deletingLastPathComponent()) }
-        let result = try Self.run(suite.path, router: replaying.path)
+        let result = try await Self.run(suite.path, router: replaying.path)
         #expect(result.status == 1, "\(result.out)")
         #expect(Self.status(result.report, "NoDuplicateExecution") == "fail", "\(result.out)")
         // Without non_idempotent nginx does not replay a POST (the client gets a 502 instead).
         let careful = try Self.profile("failover: true")
         defer { try? FileManager.default.removeItem(at: careful.deletingLastPathComponent()) }
-        let honest = try Self.run(suite.path, router: careful.path)
+        let honest = try await Self.run(suite.path, router: careful.path)
         #expect(Self.status(honest.report, "NoDuplicateExecution") == "pass", "\(honest.out)")
     }
 }

@@ -11,12 +11,12 @@ struct RouterProfileRunTests {
     static let examples = BuiltProduct.suites.appendingPathComponent("routers/examples")
 
     @Test(arguments: ["exec-bluegreen", "http-bluegreen"])
-    func theExampleProfilesPassSmoke(profile: String) throws {
+    func theExampleProfilesPassSmoke(profile: String) async throws {
         let cutover = BuiltProduct.require("cutover")
         try #require(cutover.missing == nil, "\(cutover.missing ?? "")")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cutover-profile-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let result = try Executable.run(
+        let result = try await Executable.runOnItsOwnThread(
             cutover.url, ["run", "smoke", "--router", Self.examples.appendingPathComponent("\(profile).yaml").path, "--report-dir", dir.path],
             environment: ["CUTOVER_SUITES": BuiltProduct.suites.path])
         #expect(result.status == 0, "\(result.out)\n\(result.err)")
@@ -59,20 +59,20 @@ struct RouterProfileRunTests {
 
     static let honestCanary = "cutover deploy --admin ADMIN --phase canary --canary-percentage {percent}"
 
-    @Test func aCanaryThatIgnoresGreensHealthFailsHealthGate() throws {
+    @Test func aCanaryThatIgnoresGreensHealthFailsHealthGate() async throws {
         let cutover = BuiltProduct.require("cutover")
         try #require(cutover.missing == nil, "\(cutover.missing ?? "")")
         // The deploy step swallows the router's refusal: it reports a canary done while green is down.
         let bad = try Self.scratch(canary: Self.honestCanary + " || true")
         defer { try? FileManager.default.removeItem(at: bad.dir) }
-        let result = try Executable.run(cutover.url, ["run", bad.suite.path, "--router", bad.profile.path])
+        let result = try await Executable.runOnItsOwnThread(cutover.url, ["run", bad.suite.path, "--router", bad.profile.path])
         #expect(result.status == 1, "\(result.out)\n\(result.err)")
         let gate = result.out.split(separator: "\n").first { $0.hasPrefix("HealthGate") } ?? ""
         #expect(gate.contains("FAIL"), "\(result.out)")
         // The honest profile passes the same suite.
         let good = try Self.scratch(canary: Self.honestCanary)
         defer { try? FileManager.default.removeItem(at: good.dir) }
-        let passed = try Executable.run(cutover.url, ["run", good.suite.path, "--router", good.profile.path])
+        let passed = try await Executable.runOnItsOwnThread(cutover.url, ["run", good.suite.path, "--router", good.profile.path])
         #expect(passed.status == 0, "\(passed.out)\n\(passed.err)")
         // Whatever the start command left in its group is gone when the run ends.
         for scratch in [bad, good] {
