@@ -40,10 +40,14 @@ struct LoadCLITests {
     /// cannot raise its soft limit past it.
     @Test func runningOutOfDescriptorsIsTheHarnessesNotTheTargets() async throws {
         try await withMock { mock in
-            let (status, out, err) = try Executable.run(
-                URL(fileURLWithPath: "/bin/sh"),
+            // The descriptors this busy test process leaves open are closed first, so that the
+            // generator starts with the limit to itself.
+            let (status, out, err) = try await Executable.runOnItsOwnThread(
+                URL(fileURLWithPath: "/bin/bash"),
                 [
-                    "-c", "ulimit -Sn 48 && ulimit -Hn 48 && exec \"$0\" load --url \"$1\" --connections 100 --duration 1s --json",
+                    "-c",
+                    "for fd in /proc/$$/fd/*; do fd=${fd##*/}; [ \"$fd\" -gt 2 ] && eval \"exec $fd>&-\"; done 2>/dev/null; "
+                        + "ulimit -Sn 48 && ulimit -Hn 48 && exec \"$0\" load --url \"$1\" --connections 100 --duration 1s --json",
                     Executable.url("cutover").path, mock.url,
                 ])
             #expect(status == 3, "\(err)")

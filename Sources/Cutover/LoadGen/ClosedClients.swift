@@ -58,6 +58,15 @@ struct ClosedClients: SendingModel {
     }
 }
 
+extension ClosedClients {
+    /// Each client's first request, never sent.
+    mutating func recordUnsendable(engine: LoadEngine) {
+        while let client = ready.popMin() {
+            engine.notSent(seq: UInt64(firstSlot + client.client * stride), intendedUs: client.atUs, heldBack: false, noDescriptors: true)
+        }
+    }
+}
+
 /// A closed-model client and when it may send its next request.
 struct ReadyClient: Comparable {
     let atUs: UInt64

@@ -79,8 +79,9 @@ final class LoadEngine {
         }
         guard let multi = curl_multi_init() else { fatalError("curl_multi_init failed: out of memory") }
         self.multi = multi
+        // With no descriptor left for the poll (the process's limit reached), the engine sends
+        // nothing and says so in its records (`run`), never traps.
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
-        guard epoll >= 0 else { fatalError("epoll_create1 failed: \(String(cString: strerror(errno)))") }
         cutover_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, plan.maxInFlight)
         let context = Unmanaged.passUnretained(self).toOpaque()
         cutover_multi_setopt_socket_cb(multi, engineWatchSocket)
@@ -94,7 +95,7 @@ final class LoadEngine {
         transfers.removeAll()
         free.removeAll()
         curl_multi_cleanup(multi)
-        close(epoll)
+        if epoll >= 0 { close(epoll) }
         for case let url? in urls { curl_url_cleanup(url) }
     }
 
@@ -109,6 +110,7 @@ final class LoadEngine {
 
     /// Runs this thread's share to the end; its records and error headers are then read.
     func run() {
+        guard epoll >= 0 else { return model.recordUnsendable(engine: self) }
         var readyFDs = [Int32](repeating: 0, count: 512)
         var readyFlags = [Int32](repeating: 0, count: 512)
         var running: Int32 = 0
@@ -158,13 +160,15 @@ final class LoadEngine {
         return transfer
     }
 
-    /// Slot `seq` fell due too long ago to be sent: recorded, never skipped.
-    func notSent(seq: Int, intendedUs: UInt64, heldBack: Bool) {
+    /// Slot `seq` fell due too long ago to be sent, or found no descriptor to be sent with:
+    /// recorded, never skipped.
+    func notSent<Seq: BinaryInteger>(seq: Seq, intendedUs: UInt64, heldBack: Bool, noDescriptors: Bool = false) {
         let choice = plan.choices(for: UInt64(seq))
         var record = LedgerRecord.notSent(
-            seq: UInt32(seq), session: choice.session, intendedUs: UInt32(intendedUs), endpoint: plan.mix[choice.mixIndex].endpoint)
+            seq: UInt32(seq), session: choice.session, intendedUs: UInt32(truncatingIfNeeded: intendedUs), endpoint: plan.mix[choice.mixIndex].endpoint)
         // Every transfer slot waited on the router since it fell due: its back-pressure, not the generator's lateness.
         if heldBack { record.flags |= LedgerRecord.heldBackFlag }
+        if noDescriptors { record.flags |= LedgerRecord.descriptorsExhaustedFlag }
         records.append(record)
     }
 

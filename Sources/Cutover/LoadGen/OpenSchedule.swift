@@ -47,4 +47,11 @@ struct OpenSchedule: SendingModel {
     }
 
     mutating func released(_ transfer: CurlTransfer, answeredUs: UInt64) {}
+
+    mutating func recordUnsendable(engine: LoadEngine) {
+        while next < total {
+            engine.notSent(seq: next, intendedUs: pacer.dueMicros(next), heldBack: false, noDescriptors: true)
+            next += stride
+        }
+    }
 }

@@ -13,4 +13,7 @@ protocol SendingModel {
     func nextDueUs(nowUs: UInt64, inFlight: Int) -> UInt64?
     /// `transfer`'s request was answered at `answeredUs`; the transfer is free again.
     mutating func released(_ transfer: CurlTransfer, answeredUs: UInt64)
+    /// The engine cannot send at all (no descriptor was left for its poll): each slot it would
+    /// have sent first is recorded `not-sent` through `engine`, the harness's fault.
+    mutating func recordUnsendable(engine: LoadEngine)
 }
