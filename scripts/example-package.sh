@@ -16,28 +16,12 @@
 # build in the checkout, its first run has SwiftPM build one there. So the checkout's router
 # builds are set aside before the tests (the debug one is rebuilt by them; a release one,
 # from make demo, is put back afterwards).
-#
-# `example-package.sh build` only builds (make test does it beside its own tests), `test`
-# only runs the tests of that build; with no argument, both.
 set -euo pipefail
-step=${1:-all}
-case "$step" in build | test | all) ;; *)
-  echo "usage: scripts/example-package.sh [build|test]" >&2
-  exit 2
-  ;;
-esac
 cd "$(dirname "$0")/../Examples/CertifyReference"
 checkout=$(cd ../.. && pwd)
 scratch=(--scratch-path "$checkout/.build")
-if [ "$step" != test ]; then
-  swift build --build-tests "${scratch[@]}"
-fi
-[ "$step" != build ] || exit 0
+swift build --build-tests "${scratch[@]}"
 bundle="$(swift build --show-bin-path "${scratch[@]}")/CertifyReferencePackageTests.xctest"
-rm -f "$checkout/.build/debug/bluegreen-router"
-if [ -e "$checkout/.build/release/bluegreen-router" ]; then
-  mv "$checkout/.build/release/bluegreen-router" "$checkout/.build/release/bluegreen-router.aside"
-fi
 out=$(mktemp)
 restore() {
   rm -f "$out" "$out.xctest"
@@ -46,6 +30,10 @@ restore() {
   fi
 }
 trap restore EXIT
+rm -f "$checkout/.build/debug/bluegreen-router"
+if [ -e "$checkout/.build/release/bluegreen-router" ]; then
+  mv "$checkout/.build/release/bluegreen-router" "$checkout/.build/release/bluegreen-router.aside"
+fi
 # Swift Testing, then XCTest (whose deliberately failing test skips itself unless asked).
 "$bundle" --testing-library swift-testing 2>&1 | tee "$out"
 if ! "$bundle" >"$out.xctest" 2>&1; then

@@ -73,22 +73,23 @@ actor Machine {
         let resource: String?
         let resume: CheckedContinuation<Void, Never>
 
-        /// Resource tests first, then the other lane tests, then whole-machine tests.
-        var rank: Int { lanes == Machine.lanes ? 2 : resource == nil ? 1 : 0 }
+        var turn: Turn { lanes == Machine.lanes ? .wholeMachine : resource == nil ? .lane : .resourceLane }
+    }
+
+    /// The order tests start in: resource tests first, then the other lane tests, then
+    /// whole-machine tests.
+    private enum Turn: Int, Comparable {
+        case resourceLane, lane, wholeMachine
+
+        static func < (lhs: Turn, rhs: Turn) -> Bool { lhs.rawValue < rhs.rawValue }
     }
 
     private var waiting: [Waiter] = []
 
     func hold<T: Sendable>(lanes: Int, resource: String?, _ body: @Sendable () async throws -> T) async throws -> T {
         await acquire(lanes: lanes, resource: resource)
-        do {
-            let value = try await body()
-            release(lanes: lanes, resource: resource)
-            return value
-        } catch {
-            release(lanes: lanes, resource: resource)
-            throw error
-        }
+        defer { release(lanes: lanes, resource: resource) }
+        return try await body()
     }
 
     private func available(_ lanes: Int, _ resource: String?) -> Bool { free >= lanes && !(resource.map(busy.contains) ?? false) }
@@ -113,9 +114,11 @@ actor Machine {
     /// the tests that judge time run last, after the pure tests have finished, on a quiet machine.
     private func dispatch() {
         while true {
-            let order = waiting.indices.sorted { (waiting[$0].rank, $0) < (waiting[$1].rank, $1) }
-            let laneTestsWait = waiting.contains { $0.rank < 2 }
-            let startable = { (waiter: Waiter) in self.available(waiter.lanes, waiter.resource) && (waiter.rank < 2 || !laneTestsWait) }
+            let order = waiting.indices.sorted { (waiting[$0].turn, $0) < (waiting[$1].turn, $1) }
+            let laneTestsWait = waiting.contains { $0.turn != .wholeMachine }
+            let startable = { (waiter: Waiter) in
+                self.available(waiter.lanes, waiter.resource) && (waiter.turn != .wholeMachine || !laneTestsWait)
+            }
             guard let next = order.first(where: { startable(waiting[$0]) }) else { return }
             let waiter = waiting.remove(at: next)
             take(waiter.lanes, waiter.resource)

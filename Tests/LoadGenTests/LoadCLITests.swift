@@ -59,6 +59,30 @@ struct LoadCLITests {
         }
     }
 
+    /// With no descriptor left even for its poll, the generator sends nothing and says so:
+    /// every slot is not-sent for want of descriptors, at once (it does not wait out the
+    /// duration), and the run is invalid (exit 3), never a crash.
+    @Test func aGeneratorWithNoDescriptorForItsPollSendsNothingAndSaysSo() async throws {
+        try await withMock { mock in
+            // All but two descriptors of a 64 limit are held open when the generator starts.
+            let (status, out, err) = try await Executable.runOnItsOwnThread(
+                URL(fileURLWithPath: "/bin/bash"),
+                [
+                    "-c",
+                    "for fd in /proc/$$/fd/*; do fd=${fd##*/}; [ \"$fd\" -gt 2 ] && eval \"exec $fd>&-\"; done 2>/dev/null; "
+                        + "ulimit -Sn 64 && ulimit -Hn 64 && for ((fd=3; fd<=61; fd++)); do eval \"exec $fd</dev/null\"; done; "
+                        + "exec \"$0\" load --url \"$1\" --rate 50 --duration 1s --json",
+                    Executable.url("cutover").path, mock.url,
+                ])
+            #expect(status == 3, "\(err)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
+            let outcomes = try #require(object["outcomes"] as? [String: Int])
+            let notSent = try #require(object["not_sent"] as? [String: Int])
+            #expect(object["requests"] as? Int == 50 && outcomes["not-sent"] == 50 && notSent["no_descriptors"] == 50, "\(out)")
+            #expect((object["duration_s"] as? Double ?? 1) < 0.5, "the generator waited out the run: \(out)")
+        }
+    }
+
     /// Two shards started together through the CLI, then merged: the one schedule a
     /// single generator carries, and a missing part refused by name.
     @Test func twoShardsMergeIntoOneRun() async throws {

@@ -7,6 +7,14 @@ import Testing
 struct ProxyStateMachineTests {
     typealias Machine = ProxyHandler.StateMachine
 
+    /// A connection whose request went upstream and awaits its response.
+    static func forwarded() -> Machine {
+        var machine = Machine()
+        machine.requestStarted()
+        _ = machine.upstreamAttached()
+        return machine
+    }
+
     @Test func aKeptAliveConnectionCarriesOneExchangeAfterAnother() {
         var machine = Machine()
         for _ in 0..<3 {
@@ -40,9 +48,7 @@ struct ProxyStateMachineTests {
 
     @Test func theLastResponseClosesTheConnectionWhoeverSaidSo() {
         // The client, the upstream or the request's framing, through the head.
-        var byHead = Machine()
-        byHead.requestStarted()
-        _ = byHead.upstreamAttached()
+        var byHead = Self.forwarded()
         let last = byHead.responseHead(endsConnection: true)
         #expect(last)
         #expect(byHead.responseEnded() == .close)
@@ -63,24 +69,18 @@ struct ProxyStateMachineTests {
     }
 
     @Test func anUpstreamThatBreaksOffTruncatesAStartedResponseAndIsA502Before() {
-        var started = Machine()
-        started.requestStarted()
-        _ = started.upstreamAttached()
+        var started = Self.forwarded()
         _ = started.responseHead(endsConnection: false)
         #expect(started.upstreamFailed() == .truncate)
         #expect(started.isClosed && !started.inExchange)
 
-        var before = Machine()
-        before.requestStarted()
-        _ = before.upstreamAttached()
+        var before = Self.forwarded()
         #expect(before.upstreamFailed() == .answerBadGateway)
         #expect(before.inExchange)
         #expect(before.routerAnswered(endsConnection: false) == .readNext)
 
         // An interim response (100 Continue) has started the response too.
-        var interim = Machine()
-        interim.requestStarted()
-        _ = interim.upstreamAttached()
+        var interim = Self.forwarded()
         interim.interimResponse()
         #expect(interim.upstreamFailed() == .truncate)
     }
@@ -92,17 +92,13 @@ struct ProxyStateMachineTests {
         #expect(unsent.lastResponse)
         #expect(unsent.routerAnswered(endsConnection: false) == .close)
 
-        var sent = Machine()
-        sent.requestStarted()
-        _ = sent.upstreamAttached()
+        var sent = Self.forwarded()
         #expect(sent.badBody() == .dropAndClose)
         #expect(sent.isClosed)
     }
 
     @Test func aClientThatLeavesEndsTheExchangeInFlightOnce() {
-        var midway = Machine()
-        midway.requestStarted()
-        _ = midway.upstreamAttached()
+        var midway = Self.forwarded()
         let hadExchange = midway.clientClosed()
         #expect(hadExchange)
         // Nothing is counted out twice, and a connection that comes up late is not attached.

@@ -227,8 +227,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func connectFailed(_ environment: Environment, _ error: any Error) {
         guard let exchange, exchange.environment == environment else { return }
         let next = machine.connectFailed()
-        guard next != .ignore else { return }
-        logger.debug("connect to \(environment.rawValue) failed: \(error)")
+        if next != .ignore { logger.debug("connect to \(environment.rawValue) failed: \(error)") }
         switch next {
         case .ignore:
             return

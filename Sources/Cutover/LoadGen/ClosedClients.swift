@@ -56,13 +56,11 @@ struct ClosedClients: SendingModel {
             } ?? 0
         ready.insert(ReadyClient(atUs: answeredUs + thinkUs, client: client))
     }
-}
 
-extension ClosedClients {
     /// Each client's first request, never sent.
     mutating func recordUnsendable(engine: LoadEngine) {
         while let client = ready.popMin() {
-            engine.notSent(seq: UInt64(firstSlot + client.client * stride), intendedUs: client.atUs, heldBack: false, noDescriptors: true)
+            engine.notSent(seq: firstSlot + client.client * stride, intendedUs: client.atUs, heldBack: false, noDescriptors: true)
         }
     }
 }

@@ -110,7 +110,10 @@ final class LoadEngine {
 
     /// Runs this thread's share to the end; its records and error headers are then read.
     func run() {
-        guard epoll >= 0 else { return model.recordUnsendable(engine: self) }
+        guard epoll >= 0 else {
+            model.recordUnsendable(engine: self)
+            return
+        }
         var readyFDs = [Int32](repeating: 0, count: 512)
         var readyFlags = [Int32](repeating: 0, count: 512)
         var running: Int32 = 0
@@ -162,10 +165,10 @@ final class LoadEngine {
 
     /// Slot `seq` fell due too long ago to be sent, or found no descriptor to be sent with:
     /// recorded, never skipped.
-    func notSent<Seq: BinaryInteger>(seq: Seq, intendedUs: UInt64, heldBack: Bool, noDescriptors: Bool = false) {
+    func notSent(seq: Int, intendedUs: UInt64, heldBack: Bool, noDescriptors: Bool = false) {
         let choice = plan.choices(for: UInt64(seq))
         var record = LedgerRecord.notSent(
-            seq: UInt32(seq), session: choice.session, intendedUs: UInt32(truncatingIfNeeded: intendedUs), endpoint: plan.mix[choice.mixIndex].endpoint)
+            seq: UInt32(seq), session: choice.session, intendedUs: UInt32(intendedUs), endpoint: plan.mix[choice.mixIndex].endpoint)
         // Every transfer slot waited on the router since it fell due: its back-pressure, not the generator's lateness.
         if heldBack { record.flags |= LedgerRecord.heldBackFlag }
         if noDescriptors { record.flags |= LedgerRecord.descriptorsExhaustedFlag }
