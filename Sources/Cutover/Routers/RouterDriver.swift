@@ -82,11 +82,18 @@ package protocol RouterDriver: Sendable {
     func knownBehaviour(behind failure: CheckResult) -> String?
     /// What the router may change of an exchange (its profile's `relay:` and `model_map:`).
     var relay: RelayTerms { get }
+    /// The router's own name in notes on its behaviour ("Known Envoy behaviour: …").
+    var routerName: String { get }
+    /// Headers the load sends the router on every request, in place of its own same-named
+    /// ones (a gateway's key of its own).
+    var loadHeaders: [(name: String, value: String)] { get }
 }
 
 extension RouterDriver {
     package func knownBehaviour(behind failure: CheckResult) -> String? { nil }
     package var relay: RelayTerms { RelayTerms() }
+    package var routerName: String { profile }
+    package var loadHeaders: [(name: String, value: String)] { [] }
 }
 
 extension RouterEnvironment {

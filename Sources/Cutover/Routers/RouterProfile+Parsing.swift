@@ -48,6 +48,9 @@ extension RouterProfile {
             throw kindNode.error("expected one of \(Kind.allCases.map(\.rawValue).joined(separator: ", ")), got '\(kindName)'")
         }
         let common: Set<String> = ["name", "kind", "description", "relay", "model_map"]
+        let scripted = [
+            "start", "url", "ready", "stop", "status", "executable", "version", "files", "path", "router", "known_behaviour", "load_headers", "gate",
+        ]
         let fields: [String: ConfigNode]
         switch kind {
         case .reference: fields = try root.object(allowed: common.union(["binary"]))
@@ -60,8 +63,8 @@ extension RouterProfile {
         case .haproxy:
             fields = try root.object(
                 allowed: common.union(["binary", "threads", "hash_type", "runtime_answers", "server_state", "health_gate", "retry_on", "redispatch"]))
-        case .exec: fields = try root.object(allowed: common.union(["start", "url", "ready", "stop", "status", "executable", "version"] + actionNames))
-        case .http: fields = try root.object(allowed: common.union(["start", "url", "ready", "stop", "status", "executable", "version", "actions"]))
+        case .exec: fields = try root.object(allowed: common.union(scripted + actionNames))
+        case .http: fields = try root.object(allowed: common.union(scripted + ["actions"]))
         }
         guard let nameNode = fields["name"] else { throw root.error("missing 'name'") }
         let name = try nameNode.string()
@@ -92,10 +95,19 @@ extension RouterProfile {
         }
 
         // What each field may refer to: ports and URLs everywhere; {percent} only in a
-        // canary; {pid} only once there is a started process to name.
+        // canary, the weights only where they move; {pid} only once there is a started
+        // process to name.
         let started = fields["start"] != nil
-        let base: Set<String> = ["blue", "green", "port", "admin_port", "workdir"]
+        let base = ProfileTemplate.upstreams.union(["port", "admin_port", "workdir"])
         let afterStart = started ? base.union(["pid"]) : base
+        func actionPlaceholders(_ action: String) -> Set<String> {
+            switch RouterAction.Kind(rawValue: action) {
+            case .canary: afterStart.union(["percent"]).union(ProfileTemplate.weights)
+            case .promote, .rollback: afterStart.union(ProfileTemplate.weights)
+            default: afterStart
+            }
+        }
+        try scriptedExtras(fields, into: &profile, folder: folder, allowed: base.union(ProfileTemplate.weights))
         func template(_ key: String, _ allowed: Set<String>) throws(ConfigError) -> ProfileTemplate? {
             guard let node = fields[key] else { return nil }
             return try ProfileTemplate(node, allowed: allowed)
@@ -108,13 +120,13 @@ extension RouterProfile {
         profile.ready = try template("ready", ["port", "admin_port"])
         profile.stop = try template("stop", afterStart)
         profile.executable = try template("executable", ["workdir"])
+        profile.gate = try template("gate", afterStart)
 
         switch kind {
         case .exec:
             for action in actionNames {
                 if let node = fields[action] {
-                    profile.actions[action] = .command(
-                        try ProfileTemplate(node, allowed: action == RouterAction.Kind.canary.rawValue ? afterStart.union(["percent"]) : afterStart))
+                    profile.actions[action] = .command(try ProfileTemplate(node, allowed: actionPlaceholders(action)))
                 }
             }
             if let node = fields["status"] { profile.status = .command(try ProfileTemplate(node, allowed: afterStart)) }
@@ -125,8 +137,7 @@ extension RouterProfile {
         case .http:
             guard let actions = fields["actions"] else { throw root.error("missing 'actions' (canary, promote and rollback requests)") }
             for (action, node) in try actions.object(allowed: Set(actionNames)) {
-                profile.actions[action] = .request(
-                    try request(node, allowed: action == RouterAction.Kind.canary.rawValue ? afterStart.union(["percent"]) : afterStart))
+                profile.actions[action] = .request(try request(node, allowed: actionPlaceholders(action)))
             }
             for action in requiredActions where profile.actions[action] == nil {
                 throw actions.error("missing '\(action)' (the request that carries out a \(action); 2xx means done)")
@@ -137,6 +148,48 @@ extension RouterProfile {
             break
         }
         return profile
+    }
+
+    /// The fields an `exec` or `http` profile has beyond its steps: `files`, `path`,
+    /// `router`, `known_behaviour` and `load_headers`.
+    private static func scriptedExtras(
+        _ fields: [String: ConfigNode], into profile: inout RouterProfile, folder: URL, allowed: Set<String>
+    ) throws(ConfigError) {
+        if let node = fields["files"] {
+            for item in try node.array() { profile.files.append(try ProfileFile(item, folder: folder, allowed: allowed)) }
+        }
+        if let node = fields["path"] {
+            for item in try node.array() {
+                let folderName = try item.string()
+                guard !folderName.isEmpty else { throw item.error("expected a folder (relative to the profile's), got ''") }
+                profile.searchPath.append(URL(fileURLWithPath: folderName, relativeTo: folder).standardizedFileURL.path)
+            }
+        }
+        if let node = fields["router"] {
+            let name = try node.string()
+            guard !name.isEmpty else { throw node.error("expected the router's name, such as Envoy") }
+            profile.routerName = name
+        }
+        if let node = fields["known_behaviour"] {
+            for entry in try node.entries() {
+                guard let check = CheckID(rawValue: entry.key) else {
+                    throw entry.node.error("unknown check '\(entry.key)'; expected one of \(CheckID.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                let text = try entry.node.string()
+                guard !text.isEmpty else { throw entry.node.error("expected the published behaviour that explains a failed \(entry.key)") }
+                profile.knownBehaviour[check] = text
+            }
+        }
+        if let node = fields["load_headers"] {
+            for entry in try node.entries() {
+                let value = try entry.node.string()
+                guard !entry.key.isEmpty, entry.key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+                    throw entry.node.error("expected a header name of letters, digits, '-' or '_', got '\(entry.key)'")
+                }
+                guard !value.contains("\r"), !value.contains("\n") else { throw entry.node.error("a header value cannot span lines") }
+                profile.loadHeaders.append((entry.key, value))
+            }
+        }
     }
 
     private static func nginxSettings(_ fields: [String: ConfigNode]) throws(ConfigError) -> NginxRouter.Settings {

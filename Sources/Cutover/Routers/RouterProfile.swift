@@ -61,6 +61,22 @@ public struct RouterProfile: Sendable {
     package var version: Step?
     /// What the router may change of an exchange (`relay:`, `model_map:`).
     package var relay = RelayTerms()
+    /// `exec`/`http`: configuration files rendered from templates at the start and before
+    /// each weight change.
+    package var files: [ProfileFile] = []
+    /// `exec`: run before a canary or a promote, ahead of any rendering; a failure refuses the
+    /// action with its output (a deploy pipeline's health gate, asking the router's own checks).
+    package var gate: ProfileTemplate?
+    /// `exec`/`http`: folders (relative to the profile's) searched first for the steps'
+    /// commands, such as the project's own install of the router.
+    package var searchPath: [String] = []
+    /// `exec`/`http`: the router's published behaviour behind a failed check, for the report.
+    package var knownBehaviour: [CheckID: String] = [:]
+    /// The router's own name, as notes on its behaviour say it ("Envoy").
+    package var routerName: String?
+    /// Headers the load sends to the router on every request (a gateway's own key), in
+    /// place of the same-named ones it would send.
+    package var loadHeaders: [(name: String, value: String)] = []
 
     /// The action steps a profile may have, and the ones an `exec` or `http` profile must have.
     static let actionNames = RouterAction.names

@@ -7,7 +7,7 @@ import Foundation
 /// router's "done"; anything else is its refusal, with its output as the detail.
 package actor ScriptedRouter: RouterDriver {
     package nonisolated let profile: String
-    private let spec: RouterProfile
+    private nonisolated let spec: RouterProfile
     private var group: ProcessGroup?
     private var values: [String: String] = [:]
     private var workdir: URL?
@@ -32,11 +32,21 @@ package actor ScriptedRouter: RouterDriver {
         values = [
             "blue": environment.blue, "green": environment.green, "port": String(try Self.freePort()), "admin_port": String(try Self.freePort()),
             "workdir": environment.workdir.path,
+            // A gateway needs some key for an upstream that asks for none.
+            "upstream_api_key": environment.upstreamAPIKey ?? "none",
         ]
+        for (name, url) in [("blue", environment.blue), ("green", environment.green)] {
+            let address = RouterEnvironment.address(url)
+            let colon = address.lastIndex(of: ":") ?? address.endIndex
+            values["\(name)_host"] = String(address[..<colon])
+            values["\(name)_port"] = colon < address.endIndex ? String(address[address.index(after: colon)...]) : "80"
+        }
+        // The run starts with everything on blue.
+        try renderFiles(greenWeight: 0, into: values)
         if let start = spec.start {
             let command = start.render(values)
             let launched = try ProcessGroup.launch(
-                command, in: spec.folder, logFile: environment.workdir.appendingPathComponent("router.log"), path: Self.searchPath)
+                command, in: spec.folder, logFile: environment.workdir.appendingPathComponent("router.log"), path: searchPath)
             group = launched
             values["pid"] = String(launched.pid)
         }
@@ -64,8 +74,23 @@ package actor ScriptedRouter: RouterDriver {
         guard let step = spec.actions[action.name] else {
             return ActionOutcome(accepted: false, greenWeight: await greenWeight(), detail: "profile \(spec.name) has no '\(action.name)' step")
         }
+        if let gate = spec.gate, action.kind == .canary || action.kind == .promote {
+            let result = await run(.command(gate), values)
+            guard result.done else {
+                return ActionOutcome(accepted: false, greenWeight: await greenWeight(), detail: "gate: " + String(result.output.suffix(600)))
+            }
+        }
         var stepValues = values
-        if let percent = action.intendedGreenWeight { stepValues["percent"] = String(percent) }
+        if let percent = action.intendedGreenWeight {
+            stepValues["percent"] = String(percent)
+            stepValues["green_weight"] = String(percent)
+            stepValues["blue_weight"] = String(100 - percent)
+            do {
+                try renderFiles(greenWeight: percent, into: values)
+            } catch {
+                return ActionOutcome(accepted: false, greenWeight: await greenWeight(), detail: "cannot render the configuration: \(error)")
+            }
+        }
         let result = await run(step, stepValues)
         // The whole output is the evidence of a status step; an action's detail keeps its end.
         return ActionOutcome(accepted: result.done, greenWeight: await greenWeight(), detail: String(result.output.suffix(600)))
@@ -87,7 +112,7 @@ package actor ScriptedRouter: RouterDriver {
                 version = String(((object?["version"] as? String) ?? String(result.output.prefix { $0 != "\n" })).prefix(80))
             }
         }
-        let file = spec.executable.map { ProcessGroup.locate($0.render(values), relativeTo: spec.folder, path: Self.searchPath) }
+        let file = spec.executable.map { ProcessGroup.locate($0.render(values), relativeTo: spec.folder, path: searchPath) }
         return RouterBuild(profile: spec.name, version: version, sha256: file.flatMap { FileDigest.sha256(of: $0) } ?? "", executable: file?.path ?? "")
     }
 
@@ -106,7 +131,7 @@ package actor ScriptedRouter: RouterDriver {
             steps += 1
             let output = (workdir ?? FileManager.default.temporaryDirectory).appendingPathComponent("step-\(steps).log")
             let command = template.render(values)
-            let (status, text) = await ProcessGroup.run(command, in: spec.folder, logFile: output, path: Self.searchPath, timeout: Self.stepTimeout)
+            let (status, text) = await ProcessGroup.run(command, in: spec.folder, logFile: output, path: searchPath, timeout: Self.stepTimeout)
             guard let status else { return (false, "'\(command)' did not finish within \(Self.stepTimeout): \(text.suffix(300))") }
             return (status == 0, status == 0 ? text : "'\(command)' exited \(status): \(text.suffix(300))")
         case .request(let request):
@@ -132,8 +157,24 @@ package actor ScriptedRouter: RouterDriver {
         return (value as? NSNumber)?.intValue
     }
 
-    /// Steps find `cutover`, `bluegreen-router` and `mock-upstream` beside this executable first.
-    static var searchPath: [String] { [RunningExecutable.url.deletingLastPathComponent().path] }
+    /// Renders the profile's configuration files for green at `greenWeight` percent.
+    private func renderFiles(greenWeight: Int, into values: [String: String]) throws {
+        guard let workdir else { return }
+        var values = values
+        values["green_weight"] = String(greenWeight)
+        values["blue_weight"] = String(100 - greenWeight)
+        for file in spec.files { try file.render(values, workdir: workdir) }
+    }
+
+    /// Steps find the profile's own folders (`path:`) first, then `cutover`,
+    /// `bluegreen-router` and `mock-upstream` beside this executable.
+    private nonisolated var searchPath: [String] { spec.searchPath + [RunningExecutable.url.deletingLastPathComponent().path] }
+
+    package nonisolated var routerName: String { spec.routerName ?? spec.name }
+
+    package nonisolated var loadHeaders: [(name: String, value: String)] { spec.loadHeaders }
+
+    package nonisolated func knownBehaviour(behind failure: CheckResult) -> String? { failure.id.flatMap { spec.knownBehaviour[$0] } }
 
     /// A free loopback port: bound, read and released.
     package static func freePort() throws -> Int {

@@ -17,10 +17,12 @@ package struct RunAnnouncement: Codable, Sendable, Equatable {
     package var nowMs: Double
     /// How the router relays answers, which decides how a shard's client reads them.
     package var relay: RelayKind? = nil
+    /// Headers the load sends the router (the suite's key, the router profile's `load_headers`).
+    package var loadHeaders: [String: String]? = nil
 
     enum CodingKeys: String, CodingKey {
         case suite, seed, schedule, shards, target, relay
-        case runID = "run_id", startAtMs = "start_at_ms", nowMs = "now_ms"
+        case runID = "run_id", startAtMs = "start_at_ms", nowMs = "now_ms", loadHeaders = "load_headers"
     }
 
     package var json: String {

@@ -21,12 +21,15 @@ package struct ShardProcesses: Sendable {
     }
 
     /// Starts every shard; each waits for `startAtMs`.
-    package func launch(target: String, seed: UInt64, relay: RelayKind, startAtMs: Double, folder: URL) throws -> [ProcessGroup] {
+    package func launch(
+        target: String, seed: UInt64, relay: RelayKind, loadHeaders: [(name: String, value: String)] = [], startAtMs: Double, folder: URL
+    ) throws -> [ProcessGroup] {
         try (0..<count).map { index in
-            let arguments = [
-                executable.path, "run", suiteFile, "--seed", String(seed), "--shard", "\(index)/\(count)", "--target", target, "--start-at",
-                String(format: "%.3f", startAtMs / 1_000), "--part", partFile(index, in: folder).path, "--relay", relay.rawValue,
-            ]
+            let arguments =
+                [
+                    executable.path, "run", suiteFile, "--seed", String(seed), "--shard", "\(index)/\(count)", "--target", target, "--start-at",
+                    String(format: "%.3f", startAtMs / 1_000), "--part", partFile(index, in: folder).path, "--relay", relay.rawValue,
+                ] + loadHeaders.flatMap { ["--load-header", "\($0.name): \($0.value)"] }
             return try ProcessGroup.launch(
                 "exec " + arguments.map(Self.quoted).joined(separator: " "), in: folder, logFile: folder.appendingPathComponent("shard-\(index).log"))
         }
@@ -76,7 +79,8 @@ extension ShardProcesses: LoadCarrier {
     package func start(_ plan: LoadPlan, of suite: Suite, routerURL: String, workdir: URL) async -> LoadStart<Launched> {
         let wallStartMs = StartTime.nowMs + Double(Self.startDelay.milliseconds)
         do {
-            let groups = try launch(target: routerURL, seed: plan.seed, relay: plan.relay, startAtMs: wallStartMs, folder: workdir)
+            let groups = try launch(
+                target: routerURL, seed: plan.seed, relay: plan.relay, loadHeaders: plan.headers, startAtMs: wallStartMs, folder: workdir)
             return LoadStart(started: Launched(groups: groups, folder: workdir), wallStartMs: wallStartMs)
         } catch {
             return LoadStart(started: Launched(groups: [], folder: workdir), wallStartMs: wallStartMs, problems: ["cannot start the shards: \(error)"])

@@ -85,6 +85,7 @@ package struct SuiteRunner: Sendable {
     package func plan(url: String) -> LoadPlan {
         var plan = Self.plan(suite, seed: seed, url: url)
         plan.relay = router.relay.kind
+        plan.headers = Self.merge(plan.headers, router.loadHeaders)
         return plan
     }
 
@@ -107,6 +108,11 @@ package struct SuiteRunner: Sendable {
             plan.headers = [("Authorization", "Bearer \(key)")]
         }
         return plan
+    }
+
+    /// The load's headers with the router profile's in place of same-named ones.
+    package static func merge(_ headers: [(name: String, value: String)], _ overrides: [(name: String, value: String)]) -> [(name: String, value: String)] {
+        headers.filter { header in !overrides.contains { $0.name.lowercased() == header.name.lowercased() } } + overrides
     }
 
     /// The control path's load: `GET /v1/models` at `controlRate`, on a thread of its own,
@@ -169,7 +175,7 @@ package struct SuiteRunner: Sendable {
             elapsedSeconds: load.elapsedSeconds, problems: problems)
         run.problems += carrier.finish(run)
         let router = router
-        return RunJudge.judge(run, explain: { router.knownBehaviour(behind: $0).map { ". Known \(router.profile) behaviour: \($0)" } })
+        return RunJudge.judge(run, explain: { router.knownBehaviour(behind: $0).map { ". Known \(router.routerName) behaviour: \($0)" } })
     }
 
     private func reportProgress(_ progress: LoadProgress, clock: RunClock, timeline: TimelineState) async {
