@@ -81,7 +81,57 @@ struct RouterProfileTests {
         ("bad relay", exec + "relay: loose\n", 8, "relay", "expected one of verbatim|semantic, got 'loose'"),
         ("model map not a map", exec + "model_map: [gpt-4.1]\n", 8, "model_map", "expected a map"),
         ("model map to nothing", exec + "model_map: {gpt-4.1: \"\"}\n", 8, "model_map.gpt-4.1", "expected a model name"),
+        ("weights outside an action", exec + "stop: \"kill {green_weight}\"\n", 8, "stop", "{green_weight} cannot be used here"),
+        ("unknown check in a note", exec + "known_behaviour:\n  Stickyness: sessions move\n", 9, "known_behaviour.Stickyness", "unknown check 'Stickyness'"),
+        ("empty note", exec + "known_behaviour: {Stickiness: \"\"}\n", 8, "known_behaviour.Stickiness", "expected the published behaviour"),
+        ("file without template", exec + "files:\n  - {path: \"{workdir}/r.yaml\"}\n", 9, "files[0]", "missing 'template'"),
+        ("file without path", exec + "files:\n  - {template: r.yaml}\n", 9, "files[0]", "missing 'path'"),
+        ("template not there", exec + "files:\n  - {template: no-such-template.yaml, path: r.yaml}\n", 9, "files[0].template", "cannot read the template"),
+        ("bad load header", exec + "load_headers: {\"Bad Name\": x}\n", 8, "load_headers.Bad Name", "expected a header name"),
+        ("gate with percent", exec + "gate: \"./d gate {percent}\"\n", 8, "gate", "{percent} cannot be used here"),
+        ("empty router name", exec + "router: \"\"\n", 8, "router", "expected the router's name"),
     ]
+
+    /// The profiles of the routers LLM teams run: each renders its router's own configuration
+    /// from templates beside it, and says what its router is and does.
+    @Test func thirdPartyProfilesLoadWithTheirFilesAndNotes() throws {
+        for name in ["envoy", "caddy", "traefik", "litellm"] {
+            let profile = try RouterProfile.resolve(name, suitesFolder: Self.suites)
+            #expect(profile.kind == .exec && !profile.files.isEmpty && profile.routerName != nil && !profile.knownBehaviour.isEmpty, "\(name)")
+            #expect(profile.searchPath.first?.hasSuffix(".build/routers/bin") == true, "\(name): \(profile.searchPath)")
+            #expect(profile.status != nil && profile.actions["restart"] != nil && profile.actions["validate"] != nil, "\(name)")
+        }
+        let envoy = try RouterProfile.resolve("envoy", suitesFolder: Self.suites)
+        #expect(envoy.gate != nil && envoy.files.map(\.template) == ["envoy/bootstrap.yaml", "envoy/route.yaml"])
+        #expect(envoy.files[1].text.placeholders == ["blue_weight", "green_weight"])
+        let litellm = try RouterProfile.resolve("litellm", suitesFolder: Self.suites)
+        #expect(litellm.relay.kind == .semantic && litellm.loadHeaders.map(\.name) == ["Authorization"])
+        let variant = try RouterProfile.load(file: Self.suites.appendingPathComponent("routers/variants/envoy-runtime.yaml").path)
+        #expect(variant.knownBehaviour[.stickiness] != nil && variant.files.count == 1)
+    }
+
+    /// A configuration template's own braces (Caddy's placeholders, JSON) stay as they are;
+    /// SPEC §5's names are replaced, and the rendered file replaces the old one whole.
+    @Test func aTemplateRendersOnlyTheProfilesPlaceholders() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cutover-template-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "header_up X-Env {http.request.header.X-Session-ID}\nto {green_host}:{green_port} weight {green_weight} {upstream}\n{\"json\": 1}\n"
+            .write(to: dir.appendingPathComponent("t.conf"), atomically: true, encoding: .utf8)
+        let profile = try RouterProfile.parse(yaml: Self.exec + "files:\n  - {template: t.conf, path: \"{workdir}/out/r.conf\"}\n", source: "p.yaml", folder: dir)
+        let file = try #require(profile.files.first)
+        try file.render(["green_host": "127.0.0.1", "green_port": "9", "green_weight": "20", "workdir": dir.path], workdir: dir)
+        let rendered = try String(contentsOf: dir.appendingPathComponent("out/r.conf"), encoding: .utf8)
+        #expect(rendered == "header_up X-Env {http.request.header.X-Session-ID}\nto 127.0.0.1:9 weight 20 {upstream}\n{\"json\": 1}\n")
+        // A placeholder the file cannot have names the template and its line.
+        try "ok\nlisten {port}\nkill {pid}\n".write(to: dir.appendingPathComponent("bad.conf"), atomically: true, encoding: .utf8)
+        do {
+            _ = try RouterProfile.parse(yaml: Self.exec + "files:\n  - {template: bad.conf, path: r.conf}\n", source: "p.yaml", folder: dir)
+            Issue.record("a template with {pid} was accepted")
+        } catch {
+            #expect(error.source.hasSuffix("bad.conf") && error.line == 3 && error.description.contains("{pid} cannot be used here"), "\(error)")
+        }
+    }
 
     /// A gateway's profile says it re-encodes answers and which model names it may map;
     /// every driver the profile makes carries that to the run.

@@ -7,7 +7,9 @@ import MockUpstream
 /// that rewrites the model, caps the output, drops the stream options or the session key,
 /// or truncates the conversation fails, naming the field and the first requests.
 /// `X-Request-ID` is not held to it: gateways replace it, and executions are attributed by
-/// the identity the body carries.
+/// the identity the body carries. Nor is `X-Session-ID` for a `semantic` gateway (LiteLLM):
+/// it makes requests of its own and forwards no client header by design, so it is held to
+/// the body alone.
 package struct RequestIntegrity: RunCheck {
     package let id = CheckID.requestIntegrity
     package let parameters: Set<String> = []
@@ -44,7 +46,7 @@ package struct RequestIntegrity: RunCheck {
                 var differences: [(field: String, text: String)] = []
                 let path = record.endpoint == .models ? "/v1/models" : "/v1/chat/completions"
                 if entry.path != path { differences.append(("path", "path \(path) became \(entry.path)")) }
-                if !Self.isSession(entry.sessionID, record.session) {
+                if run.relay == .verbatim, !Self.isSession(entry.sessionID, record.session) {
                     differences.append(("session", "X-Session-ID s\(record.session) became \(entry.sessionID.map { "'\($0)'" } ?? "absent")"))
                 }
                 if record.endpoint != .models, entry.path == path {

@@ -1,6 +1,8 @@
 /// Per steady phase, the share of sessions green served matches green's weight: an exact
-/// two-sided binomial test on session keys (a session is one trial, since stickiness
-/// makes its requests one decision), failing when p < alpha (default 0.001). A phase with
+/// two-sided binomial test on session keys, failing when p < alpha (default 0.001). A
+/// session is one trial, decided by its first request in the phase: for a sticky router
+/// that is every request's decision, and a router that picks per request is judged on an
+/// unbiased draw too (its splitting is Stickiness's finding, not a skewed share). A phase with
 /// too few sessions to test says nothing, and is inconclusive rather than a pass.
 package struct SplitAccuracy: RunCheck {
     package let id = CheckID.splitAccuracy
@@ -33,8 +35,12 @@ package struct SplitAccuracy: RunCheck {
         var failures: [String] = []
         var small: [String] = []
         for phase in run.phases(named: spec.phases) {
-            let map = SessionMap(run.routedRecords(in: [phase]))
-            let decided = map.served.keys.compactMap { map.environment($0) }
+            var first: [UInt32: LedgerRecord] = [:]
+            for record in run.routedRecords(in: [phase]) where record.servedBy != .unknown {
+                if let seen = first[record.session], seen.sentUs <= record.sentUs { continue }
+                first[record.session] = record
+            }
+            let decided = first.values.map(\.servedBy)
             let green = decided.filter { $0 == .green }.count
             let p = Double(phase.greenWeight) / 100
             let n = Double(decided.count)

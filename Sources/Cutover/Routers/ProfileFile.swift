@@ -19,7 +19,7 @@ package struct ProfileFile: Sendable, Equatable {
         guard let templateNode = fields["template"] else { throw node.error("missing 'template' (a file beside the profile, rendered with its placeholders)") }
         guard let pathNode = fields["path"] else { throw node.error("missing 'path' (where the rendered file goes, e.g. {workdir}/router.yaml)") }
         template = try templateNode.string()
-        let file = URL(fileURLWithPath: template, relativeTo: folder).standardizedFileURL
+        let file = (template.hasPrefix("/") ? URL(fileURLWithPath: template) : folder.appendingPathComponent(template)).standardizedFileURL
         let content: String
         do {
             content = try String(contentsOf: file, encoding: .utf8)
@@ -32,8 +32,9 @@ package struct ProfileFile: Sendable, Equatable {
 
     /// Renders the template to its path (made absolute under `workdir`) through a temporary
     /// file in the same folder and one rename.
-    func render(_ values: [String: String], workdir: URL) throws {
-        let target = URL(fileURLWithPath: path.render(values), relativeTo: workdir).standardizedFileURL
+    package func render(_ values: [String: String], workdir: URL) throws {
+        let rendered = path.render(values)
+        let target = (rendered.hasPrefix("/") ? URL(fileURLWithPath: rendered) : workdir.appendingPathComponent(rendered)).standardizedFileURL
         try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
         let scratch = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).\(getpid()).tmp")
         try Data(text.render(values).utf8).write(to: scratch)

@@ -162,7 +162,8 @@ extension RouterProfile {
             for item in try node.array() {
                 let folderName = try item.string()
                 guard !folderName.isEmpty else { throw item.error("expected a folder (relative to the profile's), got ''") }
-                profile.searchPath.append(URL(fileURLWithPath: folderName, relativeTo: folder).standardizedFileURL.path)
+                let url = folderName.hasPrefix("/") ? URL(fileURLWithPath: folderName) : folder.appendingPathComponent(folderName)
+                profile.searchPath.append(url.standardizedFileURL.path)
             }
         }
         if let node = fields["router"] {

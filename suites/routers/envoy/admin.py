@@ -5,6 +5,7 @@
   admin.py PORT await PERCENT    waits (10 s at most) until Envoy serves green at PERCENT
   admin.py PORT epoch N          waits (30 s at most) until restart epoch N answers
   admin.py PORT runtime PERCENT  sets the runtime weights (the runtime_modify variant)
+  admin.py PORT runtime-weight   green's weight in Envoy's runtime (that variant)
   admin.py PORT healthy ENV…     exits 1 unless Envoy's health checks find each ENV healthy
 """
 import json
@@ -66,6 +67,11 @@ def main():
         if sick:
             raise SystemExit("Envoy's health checks fail " + "; ".join(sick))
         print("healthy: " + ", ".join(sys.argv[3:]))
+    elif command == "runtime-weight":
+        entries = json.loads(get(port, "/runtime"))["entries"]
+        value = lambda key, default: int(entries.get(key, {}).get("final_value") or default)
+        blue, green = value("routing.split.blue", 100), value("routing.split.green", 0)
+        print(round(100 * green / (blue + green)) if blue + green else 0)
     elif command == "runtime":
         green = int(sys.argv[3])
         print(get(port, f"/runtime_modify?routing.split.blue={100 - green}&routing.split.green={green}", "POST"))
