@@ -118,7 +118,8 @@ struct RouterProfileTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         try "header_up X-Env {http.request.header.X-Session-ID}\nto {green_host}:{green_port} weight {green_weight} {upstream}\n{\"json\": 1}\n"
             .write(to: dir.appendingPathComponent("t.conf"), atomically: true, encoding: .utf8)
-        let profile = try RouterProfile.parse(yaml: Self.exec + "files:\n  - {template: t.conf, path: \"{workdir}/out/r.conf\"}\n", source: "p.yaml", folder: dir)
+        let profile = try RouterProfile.parse(
+            yaml: Self.exec + "files:\n  - {template: t.conf, path: \"{workdir}/out/r.conf\"}\n", source: "p.yaml", folder: dir)
         let file = try #require(profile.files.first)
         try file.render(["green_host": "127.0.0.1", "green_port": "9", "green_weight": "20", "workdir": dir.path], workdir: dir)
         let rendered = try String(contentsOf: dir.appendingPathComponent("out/r.conf"), encoding: .utf8)
