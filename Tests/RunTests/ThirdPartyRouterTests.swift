@@ -93,6 +93,111 @@ struct ThirdPartyRouterTests {
         #expect(Self.leftover("litellm.yaml").isEmpty, "\(Self.leftover("litellm.yaml"))")
     }
 
+    /// A shipped profile with one line of its router's configuration changed: the profiles'
+    /// folder copied to a scratch one (the caller removes it), the line replaced in the
+    /// template, and the copy's `path` made absolute. Returns the copied profile's path.
+    static func variant(of router: String, template: String, replacing old: String, with new: String) throws -> (profile: String, folder: URL) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cutover-variant-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: BuiltProduct.suites.appendingPathComponent("routers"), to: folder)
+        let templateFile = folder.appendingPathComponent(template)
+        let text = try String(contentsOf: templateFile, encoding: .utf8)
+        try #require(text.contains(old), "\(template) has no '\(old)'")
+        try text.replacingOccurrences(of: old, with: new).write(to: templateFile, atomically: true, encoding: .utf8)
+        let profile = folder.appendingPathComponent("\(router).yaml")
+        let yaml = try String(contentsOf: profile, encoding: .utf8)
+        try yaml.replacingOccurrences(of: "path: [../../.build/routers/bin]", with: "path: [\(installed.path)]").write(
+            to: profile, atomically: true, encoding: .utf8)
+        return (profile.path, folder)
+    }
+
+    /// A suite file in a fresh folder (the caller removes it).
+    static func suite(_ name: String, _ yaml: String) throws -> (path: String, folder: URL) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cutover-\(name)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let file = folder.appendingPathComponent("\(name).yaml")
+        try "name: \(name)\n\(yaml)".write(to: file, atomically: true, encoding: .utf8)
+        return (file.path, folder)
+    }
+
+    /// Known-bad, from green-5xx-storm at LiteLLM's scale: LiteLLM with num_retries runs a
+    /// chat completion again after green answered it 500.
+    @Test func liteLLMWithRetriesRunsRequestsTwiceInA5xxStorm() async throws {
+        try Self.requireInstalled()
+        let suite = try Self.suite(
+            "litellm-5xx-storm",
+            """
+            duration: 24s
+            upstreams:
+              blue:  {models: [gpt-4.1, deepseek-v3.2]}
+              green: {models: [gpt-4.1, deepseek-v3.2]}
+            load: {model: open, rate: 15, sessions: 100, timeout: 30s, mix: [{endpoint: chat, weight: 4}, {endpoint: chat-stream, weight: 1}]}
+            timeline:
+              - {at: 0s, phase: baseline}
+              - {at: 1s, action: canary, percent: 50, phase: canary-50}
+              - {at: 13s, fault: {target: green, id: storm, kind: status, status: 500, probability: 0.5}, phase: storm}
+            checks: [NoDuplicateExecution, FaithfulRelay]
+            """)
+        defer { try? FileManager.default.removeItem(at: suite.folder) }
+        let variant = BuiltProduct.suites.appendingPathComponent("routers/variants/litellm-retries.yaml").path
+        let result = try await NginxProfileTests.run(suite.path, router: variant)
+        #expect(result.status == 1, "\(result.out)")
+        #expect(NginxProfileTests.status(result.report, "NoDuplicateExecution") == "fail", "\(result.out)")
+        #expect(Self.failures(result.report).unexplained.isEmpty, "\(result.out)")
+        #expect(Self.leftover("litellm.yaml").isEmpty, "\(Self.leftover("litellm.yaml"))")
+    }
+
+    /// Known-bad: Caddy hashing the session header (`lb_policy header`) is sticky, but its
+    /// hashing policies take no weights: green keeps its share of sessions at 0 %.
+    @Test func caddyHashingTheSessionIgnoresTheWeights() async throws {
+        try Self.requireInstalled()
+        let caddy = try Self.variant(
+            of: "caddy", template: "caddy/Caddyfile", replacing: "lb_policy weighted_round_robin {blue_weight} {green_weight}",
+            with: "lb_policy header X-Session-ID")
+        defer { try? FileManager.default.removeItem(at: caddy.folder) }
+        let suite = try Self.suite(
+            "caddy-hash",
+            """
+            duration: 6s
+            load: {model: open, rate: 150, sessions: 600, mix: [{endpoint: chat, weight: 1}]}
+            timeline:
+              - {at: 0s, phase: baseline}
+              - {at: 1s, action: promote, phase: promoted}
+              - {at: 3s, action: rollback, phase: rolled-back}
+            checks: [ZeroWeightIsolation, Stickiness]
+            """)
+        defer { try? FileManager.default.removeItem(at: suite.folder) }
+        let result = try await NginxProfileTests.run(suite.path, router: caddy.profile)
+        #expect(result.status == 1, "\(result.out)")
+        #expect(NginxProfileTests.status(result.report, "ZeroWeightIsolation") == "fail", "\(result.out)")
+        #expect(NginxProfileTests.status(result.report, "Stickiness") == "pass", "\(result.out)")
+        #expect(Self.leftover("Caddyfile").isEmpty, "\(Self.leftover("Caddyfile"))")
+    }
+
+    /// Known-bad: Traefik with its default providersThrottleDuration (2 s) applies a rollback
+    /// late; green serves for over a second after the call.
+    @Test func traefikWithItsDefaultThrottleRollsBackLate() async throws {
+        try Self.requireInstalled()
+        let traefik = try Self.variant(
+            of: "traefik", template: "traefik/traefik.yaml", replacing: "providersThrottleDuration: 100ms", with: "providersThrottleDuration: 2s")
+        defer { try? FileManager.default.removeItem(at: traefik.folder) }
+        let suite = try Self.suite(
+            "traefik-rollback",
+            """
+            duration: 8s
+            load: {model: open, rate: 150, sessions: 600, mix: [{endpoint: chat, weight: 1}]}
+            timeline:
+              - {at: 0s, phase: baseline}
+              - {at: 1s, action: promote, phase: promoted}
+              - {at: 4s, action: rollback, phase: rolled-back}
+            checks: [{name: RollbackTime, max: 700ms}]
+            """)
+        defer { try? FileManager.default.removeItem(at: suite.folder) }
+        let result = try await NginxProfileTests.run(suite.path, router: traefik.profile)
+        #expect(result.status == 1, "\(result.out)")
+        #expect(NginxProfileTests.status(result.report, "RollbackTime") == "fail", "\(result.out)")
+        #expect(Self.leftover("traefik.yaml").isEmpty, "\(Self.leftover("traefik.yaml"))")
+    }
+
     /// An interrupted harness stops the router's whole process group: the supervisor script
     /// and every router process it started.
     @Test(arguments: [("envoy", "envoy.yaml", SIGINT), ("traefik", "traefik.yaml", SIGTERM)])
