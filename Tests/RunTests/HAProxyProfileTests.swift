@@ -1,3 +1,4 @@
+import Cutover
 import CutoverTestSupport
 import Foundation
 import Testing
@@ -70,6 +71,30 @@ struct HAProxyProfileTests {
         // Consistent hashing honours the same canary.
         let honest = try await NginxProfileTests.run(suite.path, router: "haproxy")
         #expect(Self.status(honest.report, "SplitAccuracy") == "pass" && Self.status(honest.report, "ActionsHonoured") == "pass", "\(honest.out)")
+    }
+
+    /// `cutover certify` drives every suite with one driver: each run must start with
+    /// everything on blue, not at the weights the last suite left (a promote left nginx's
+    /// and HAProxy's drivers at 100 %, so the next suite's canary skipped their health gate).
+    @Test(arguments: ["nginx", "haproxy"])
+    func aDriverStartsEveryRunOnBlue(kind: String) async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cutover-driver-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let profile = try RouterProfile.parse(yaml: "name: \(kind)\nkind: \(kind)\nhealth_gate: false\n", source: "test", folder: dir)
+        let driver = profile.driver()
+        // One mock is both environments: the routers must reach an upstream to serve.
+        try await withMock { mock in
+            for run in 1...2 {
+                let workdir = dir.appendingPathComponent("run-\(run)")
+                try FileManager.default.createDirectory(at: workdir, withIntermediateDirectories: true)
+                _ = try await driver.start(RouterEnvironment(blue: mock.url, green: mock.url, workdir: workdir))
+                #expect(await driver.greenWeight() == 0, "\(kind), run \(run)")
+                #expect(await driver.perform(.promote).accepted, "\(kind), run \(run)")
+                #expect(await driver.greenWeight() == 100, "\(kind), run \(run)")
+                await driver.stop()
+            }
+        }
     }
 
     /// How a run is ended early: a signal to the harness, or SIGKILL to the router's master.

@@ -73,6 +73,9 @@ package actor HAProxyRouter: RouterDriver {
 
     package func start(_ environment: RouterEnvironment) async throws -> String {
         self.environment = environment
+        // Every run starts with everything on blue, also when one driver runs a whole
+        // certification: the last suite's weights are not this one's.
+        weight = 0
         port = try ScriptedRouter.freePort()
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         // The state file must exist for the first start to load it quietly.
