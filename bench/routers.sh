@@ -44,7 +44,8 @@ for router in $routers; do
   "$BIN/routers-bench" "$profile" "$BLUE_URL" "$GREEN_URL" 50 "$bench_work/$router" >"$bench_work/$router.ready" 2>"$bench_work/$router.err" &
   bench_pids+=($!)
   holder[$router]=$!
-  for _ in $(seq 1 400); do [ -s "$bench_work/$router.ready" ] && break; sleep 0.05; done
+  # LiteLLM takes about 10 s to start, and as long again to restart for green 50 %.
+  for _ in $(seq 1 1200); do [ -s "$bench_work/$router.ready" ] && break; sleep 0.05; done
   [ -s "$bench_work/$router.ready" ] || { echo "$router did not start:" >&2; cat "$bench_work/$router.err" >&2; exit 1; }
   url[$router]=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["url"])' "$bench_work/$router.ready")
   version[$router]=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["version"])' "$bench_work/$router.ready")
