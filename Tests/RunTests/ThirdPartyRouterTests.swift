@@ -138,8 +138,9 @@ struct ThirdPartyRouterTests {
             checks: [NoDuplicateExecution, FaithfulRelay]
             """)
         defer { try? FileManager.default.removeItem(at: suite.folder) }
-        let variant = BuiltProduct.suites.appendingPathComponent("routers/variants/litellm-retries.yaml").path
-        let result = try await NginxProfileTests.run(suite.path, router: variant)
+        let retrying = try Self.variant(of: "litellm", template: "litellm/config.yaml", replacing: "num_retries: 0", with: "num_retries: 2")
+        defer { try? FileManager.default.removeItem(at: retrying.folder) }
+        let result = try await NginxProfileTests.run(suite.path, router: retrying.profile)
         #expect(result.status == 1, "\(result.out)")
         #expect(NginxProfileTests.status(result.report, "NoDuplicateExecution") == "fail", "\(result.out)")
         #expect(Self.failures(result.report).unexplained.isEmpty, "\(result.out)")
