@@ -16,8 +16,11 @@ import Synchronization
 final class LoadEngine {
     private let plan: LoadPlan
     private let clock: RunClock
-    private let multi: UnsafeMutableRawPointer
-    /// This engine's epoll instance, watching the sockets libcurl asks for.
+    /// nil only when the process had no descriptor left for it (libcurl opens a wake-up
+    /// socket pair in `curl_multi_init`); then `epoll` is -1 too and the engine never uses it.
+    private let multi: UnsafeMutableRawPointer!
+    /// This engine's epoll instance, watching the sockets libcurl asks for; -1 when the
+    /// process had no descriptor for it or for the multi handle.
     private let epoll: Int32
     /// When libcurl wants `curl_multi_socket_action(CURL_SOCKET_TIMEOUT)`, in run-clock
     /// nanoseconds; nil when it has no timeout pending.
@@ -77,11 +80,12 @@ final class LoadEngine {
             curl_url_cleanup(url)
             return nil
         }
-        guard let multi = curl_multi_init() else { fatalError("curl_multi_init failed: out of memory") }
-        self.multi = multi
-        // With no descriptor left for the poll (the process's limit reached), the engine sends
-        // nothing and says so in its records (`run`), never traps.
-        epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
+        // With no descriptor left for the multi handle or the poll (the process's limit
+        // reached), the engine sends nothing and says so in its records (`run`), never traps.
+        multi = curl_multi_init()
+        let poll = multi == nil ? -1 : epoll_create1(Int32(EPOLL_CLOEXEC))
+        epoll = poll
+        guard let multi, poll >= 0 else { return }
         cutover_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, plan.maxInFlight)
         let context = Unmanaged.passUnretained(self).toOpaque()
         cutover_multi_setopt_socket_cb(multi, engineWatchSocket)
@@ -91,10 +95,12 @@ final class LoadEngine {
     }
 
     deinit {
-        for transfer in transfers where transfer.inMulti { curl_multi_remove_handle(multi, transfer.handle) }
+        if let multi {
+            for transfer in transfers where transfer.inMulti { curl_multi_remove_handle(multi, transfer.handle) }
+            curl_multi_cleanup(multi)
+        }
         transfers.removeAll()
         free.removeAll()
-        curl_multi_cleanup(multi)
         if epoll >= 0 { close(epoll) }
         for case let url? in urls { curl_url_cleanup(url) }
     }
