@@ -15,8 +15,12 @@ package final class ProcessGroup: Sendable {
     /// (a mock's, which an outage closes) leaks into the router's processes.
     package static func launch(_ command: String, in folder: URL, logFile: URL, path: [String] = []) throws -> ProcessGroup {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
+        // Every signal at its default in the command's processes: a disposition the harness
+        // inherited or set (SIGHUP ignored under nohup; SIGINT, SIGTERM and SIGPIPE, which the
+        // CLI reads or ignores) would pass on to them, and a shell cannot trap a signal that
+        // was ignored when it started (a restarter's HUP and TERM would do nothing).
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["--default-signal", "/bin/sh", "-c", command]
         process.currentDirectoryURL = folder
         var environment = ProcessInfo.processInfo.environment
         environment["PATH"] = (path + [environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"]).joined(separator: ":")
@@ -120,6 +124,29 @@ package final class ProcessGroup: Sendable {
             while isAlive, ContinuousClock.now < hard { try? await Task.sleep(for: .milliseconds(10)) }
         }
         ChildProcess.untrack(group: pid)
+    }
+
+    /// SIGKILL to the whole group at once, as a crash of the host process would leave it:
+    /// no drain, no goodbye. Returns once the group's leader has exited.
+    package func crash() async {
+        kill(-pid, SIGKILL)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while isAlive, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(2)) }
+        ChildProcess.untrack(group: pid)
+    }
+
+    /// The processes in the group, each as `pid@starttime` (so a reused pid is a new one),
+    /// from /proc: what a restart must change.
+    package var members: Set<String> {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        var found = Set<String>()
+        for candidate in entries.compactMap(Int32.init) {
+            guard let stat = try? String(contentsOfFile: "/proc/\(candidate)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            // After the name: state, ppid, pgrp, … starttime is the 20th.
+            if fields.count > 19, Int32(fields[2]) == pid { found.insert("\(candidate)@\(fields[19])") }
+        }
+        return found
     }
 
     /// PIDs whose parent is `pid` (the master's workers), from /proc.
