@@ -4,7 +4,8 @@ import NIOHTTP1
 import NIOPosix
 
 /// Carries out `ResponsePlan`s on one connection: delays, paced streams with
-/// backpressure, and the transport faults (cut, reset, hang) that need the socket.
+/// backpressure, and the transport faults (cut, reset, hang, the byte-level shaping and
+/// the idle close) that need the socket.
 final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandler, PacingWheel.Sleeper {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -28,6 +29,13 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     private var requestsSeen = 0
     /// The paced stream being written, if any.
     private var stream: PacedStream?
+    /// The byte-level faults on the body being written, if any.
+    private var shaper: WireShaper?
+    /// The idle close armed after the last answer (idle-close), until a request comes.
+    private var idleTimer: Scheduled<Void>?
+    /// Whether body writes keep their future: only a response that may be cut (truncated,
+    /// a stream with a cut, any shaped one) waits for its last write before the close.
+    private var tracksWrites = false
 
     /// A stream in progress: the next frame and when it is due. Due times are absolute (the
     /// head's time plus the delays before each frame), so frames that fell due while the
@@ -63,6 +71,10 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         var interruptedBy: String?
         var keepAlive: Bool
         var timer: Scheduled<Void>?
+        /// Close the connection once it has been idle this long after this answer.
+        var idleCloseMs: Double?
+        /// The latest body write, which a cut waits for.
+        var lastWrite: EventLoopFuture<Void>?
     }
 
     init(responder: any HTTPResponder, registry: ConnectionRegistry, wheel: PacingWheel, pacing: LatenessStats, logger: Logger) {
@@ -85,6 +97,8 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let requestHead):
+            idleTimer?.cancel()
+            idleTimer = nil
             head = requestHead
             body = nil
             bodyTooLarge = false
@@ -157,36 +171,129 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         guard context.channel.isActive, var exchange = current else { return }
         exchange.status = Int(response.status.code)
         exchange.contentDigest = response.contentDigest
+        exchange.idleCloseMs = response.wire.idleCloseMs
+        shaper = response.wire.shapesBody ? WireShaper(response.wire) : nil
+        switch response.body {
+        case .truncated: tracksWrites = true
+        case .stream(let script): tracksWrites = shaper != nil || { if case .cut = script.fault { true } else { false } }()
+        case .full: tracksWrites = shaper != nil
+        }
         var headers = response.headers
         if !exchange.keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
         let version = HTTPVersion(major: 1, minor: 1)
         switch response.body {
         case .full(let buffer):
             headers.replaceOrAdd(name: "content-length", value: String(buffer.readableBytes))
-            exchange.bytes = buffer.readableBytes
-            buffer.withUnsafeReadableBytes { exchange.digest.add($0) }
             current = exchange
             context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: response.status, headers: headers))), promise: nil)
-            if buffer.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil) }
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { result in
-                self.completed(context: context, result)
-            }
+            // Head, body and end leave in one flush (the end's).
+            emitBody(context: context, buffer, flush: false)
+            finishBody(context: context, .end)
         case .truncated(let buffer, let promised):
             headers.replaceOrAdd(name: "content-length", value: String(promised))
-            exchange.bytes = buffer.readableBytes
-            buffer.withUnsafeReadableBytes { exchange.digest.add($0) }
             current = exchange
             context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: response.status, headers: headers))), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(buffer)))).assumeIsolated().whenComplete { _ in
-                self.end(.cut)
-                context.close(promise: nil)
-            }
+            emitBody(context: context, buffer, flush: false)
+            finishBody(context: context, .cut)
         case .stream(let script):
             headers.remove(name: "content-length")
             current = exchange
             context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: response.status, headers: headers))), promise: nil)
             stream = PacedStream(script: script, due: .now() + Self.delay(script, before: 0))
             pump(context: context)
+        }
+    }
+
+    /// Writes body bytes, now or through the shaper, and counts them as they go out: the
+    /// ledger holds what left, not what was planned. Without `flush`, the next flush (the
+    /// end's) takes them.
+    private func emitBody(context: ChannelHandlerContext, _ buffer: ByteBuffer, flush: Bool = true) {
+        guard buffer.readableBytes > 0 else { return }
+        if let shaper {
+            shaper.enqueue(buffer)
+            drain(context: context)
+        } else {
+            writeBody(context: context, buffer, flush: flush)
+        }
+    }
+
+    private func writeBody(context: ChannelHandlerContext, _ buffer: ByteBuffer, flush: Bool = true) {
+        current?.bytes += buffer.readableBytes
+        buffer.withUnsafeReadableBytes { current?.digest.add($0) }
+        let part = wrapOutboundOut(.body(.byteBuffer(buffer)))
+        if tracksWrites {
+            current?.lastWrite = flush ? context.writeAndFlush(part) : context.write(part)
+        } else if flush {
+            context.writeAndFlush(part, promise: nil)
+        } else {
+            context.write(part, promise: nil)
+        }
+    }
+
+    /// Ends the body once every byte handed over is out: cleanly, or by closing the
+    /// connection (a truncated body, a stream cut).
+    private func finishBody(context: ChannelHandlerContext, _ finish: WireShaper.Finish) {
+        if let shaper {
+            shaper.finish = finish
+            drain(context: context)
+            return
+        }
+        switch finish {
+        case .end:
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { result in
+                self.completed(context: context, result)
+            }
+        case .cut:
+            cut(context: context)
+        }
+    }
+
+    /// Closes the connection mid-body, once the last write is out.
+    private func cut(context: ChannelHandlerContext) {
+        stream = nil
+        shaper = nil
+        context.flush()
+        guard let lastWrite = current?.lastWrite else {
+            end(.cut)
+            context.close(promise: nil)
+            return
+        }
+        lastWrite.assumeIsolated().whenComplete { _ in
+            self.end(.cut)
+            context.close(promise: nil)
+        }
+    }
+
+    /// Writes what the shaper lets out now, then waits for its next piece's time.
+    private func drain(context: ChannelHandlerContext) {
+        guard let shaper, context.channel.isActive, current != nil else { return }
+        shaper.timer = nil
+        while true {
+            switch shaper.next(now: .now()) {
+            case .write(let piece, let cutAfter):
+                writeBody(context: context, piece)
+                if cutAfter { return cut(context: context) }
+            case .cut:
+                return cut(context: context)
+            case .wait(let deadline):
+                shaper.timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { self.drain(context: context) }
+                return
+            case .drained:
+                switch shaper.finish {
+                case .end?:
+                    self.shaper = nil
+                    finishBody(context: context, .end)
+                case .cut?:
+                    cut(context: context)
+                case nil:
+                    // A stream waits for its next frames.
+                    if let paced = stream, paced.waitingForClient {
+                        paced.waitingForClient = false
+                        pump(context: context)
+                    }
+                }
+                return
+            }
         }
     }
 
@@ -204,26 +311,23 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         func send() {
             if let buffer = out {
                 out = nil
-                context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+                emitBody(context: context, buffer)
             }
         }
         let now = NIODeadline.now()
         while true {
             let index = paced.index
             if index == paced.frameCount {
-                send()
                 stream = nil
-                context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { result in
-                    self.completed(context: context, result)
-                }
+                send()
+                finishBody(context: context, .end)
                 return
             }
             switch script.fault {
             case .cut(let count) where index == count:
-                send()
                 stream = nil
-                end(.cut)
-                context.close(promise: nil)
+                send()
+                finishBody(context: context, .cut)
                 return
             case .stall(let count, let stallMs) where index == count && !paced.stalled:
                 // The stall pushes the rest of the stream back.
@@ -231,15 +335,12 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                 paced.due = max(paced.due, now) + .nanoseconds(Int64(stallMs * 1_000_000))
                 continue
             case .error(let count, let frame) where index == count:
-                send()
                 stream = nil
-                current?.bytes += frame.utf8.count
+                if out == nil { out = context.channel.allocator.buffer(capacity: frame.utf8.count) }
+                out!.writeString(frame)
                 current?.chunks += 1
-                current?.digest.add(frame)
-                context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: frame)))), promise: nil)
-                context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { result in
-                    self.completed(context: context, result)
-                }
+                send()
+                finishBody(context: context, .end)
                 return
             default:
                 break
@@ -247,16 +348,14 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             guard paced.due <= now else { break }
             if script.pace != nil { pacing.record(lateUs: UInt64(max(0, (now - paced.due).nanoseconds / 1_000))) }
             if out == nil { out = context.channel.allocator.buffer(capacity: 512) }
-            let before = out!.readableBytes
             script.frames.write(index, into: &out!)
-            current?.bytes += out!.readableBytes - before
-            out!.withUnsafeReadableBytes { current?.digest.add(UnsafeRawBufferPointer(rebasing: $0[before...])) }
             current?.chunks += 1
             paced.index += 1
             paced.due = paced.due + Self.delay(script, before: paced.index)
         }
         send()
-        if context.channel.isWritable {
+        guard stream != nil else { return }  // a limit cut it while sending
+        if context.channel.isWritable, !(shaper?.hasPending ?? false) {
             paced.waitingForClient = false
             paced.ticket = wheel.ticket()
             wheel.wake(self, ticket: paced.ticket, at: paced.due)
@@ -278,9 +377,25 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         switch result {
         case .success:
             end(.completed)
-            if !exchange.keepAlive { context.close(promise: nil) }
+            if !exchange.keepAlive {
+                context.close(promise: nil)
+            } else if let idleMs = exchange.idleCloseMs {
+                armIdleClose(context: context, afterMs: idleMs)
+            }
         case .failure:
             end(.clientGone)
+        }
+    }
+
+    /// Closes the connection (a FIN, no `Connection: close` before it) if no request has
+    /// begun by then: the upstream's side of the keep-alive race.
+    private func armIdleClose(context: ChannelHandlerContext, afterMs idleMs: Double) {
+        idleTimer?.cancel()
+        idleTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64(idleMs * 1_000_000))) {
+            self.idleTimer = nil
+            guard self.head == nil, self.current == nil, context.channel.isActive else { return }
+            self.responder.closedIdle()
+            context.close(promise: nil)
         }
     }
 
@@ -300,6 +415,8 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         guard let exchange = current else { return }
         current = nil
         stream = nil
+        shaper?.timer?.cancel()
+        shaper = nil
         exchange.timer?.cancel()
         if let ticket = exchange.ticket {
             responder.finished(
@@ -328,6 +445,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        idleTimer?.cancel()
         if current?.ticket != nil, registry.isHung(context.channel) {
             end(.hung)
         } else {

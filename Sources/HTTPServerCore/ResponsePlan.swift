@@ -28,6 +28,8 @@ package struct PlannedResponse: Sendable {
     /// What the answer says, in the shape both ends of an exchange can compute
     /// (`ExchangeFingerprint`): handed back in `ExchangeEnd` for the ledger.
     package var contentDigest: UInt64?
+    /// Byte-level faults on the way out and the idle close after it.
+    package var wire = WireShaping()
 
     package enum Body: Sendable {
         /// The whole body at once, with Content-Length.
@@ -38,13 +40,17 @@ package struct PlannedResponse: Sendable {
         case stream(StreamScript)
     }
 
-    package init(status: HTTPResponseStatus, headers: HTTPHeaders, delayMs: Double = 0, body: Body, ticket: UInt64? = nil, contentDigest: UInt64? = nil) {
+    package init(
+        status: HTTPResponseStatus, headers: HTTPHeaders, delayMs: Double = 0, body: Body, ticket: UInt64? = nil, contentDigest: UInt64? = nil,
+        wire: WireShaping = WireShaping()
+    ) {
         self.status = status
         self.headers = headers
         self.delayMs = delayMs
         self.body = body
         self.ticket = ticket
         self.contentDigest = contentDigest
+        self.wire = wire
     }
 }
 
@@ -102,6 +108,12 @@ package protocol HTTPResponder: Sendable {
     func plan(for request: HTTPRequest, on eventLoop: any EventLoop) -> ResponsePlan
     /// Called once for every plan with a ticket, when its response or connection ends.
     func finished(ticket: UInt64, _ end: ExchangeEnd)
+    /// Called when a connection is closed for an idle-close fault.
+    func closedIdle()
+}
+
+extension HTTPResponder {
+    package func closedIdle() {}
 }
 
 /// How one exchange ended on the server side, as its connection saw it.

@@ -26,11 +26,13 @@ package actor FlawedRouter: RouterDriver {
         case lateSwitch(delay: Duration)
         /// Applies a weight change by restarting: the listener closes and connections are cut.
         case restartsOnSwitch
-        /// Holds every request for `delay` during the 1 s after a weight change.
-        case slowAfterSwitch(delay: Duration)
+        /// Holds requests for `delay` during the 1 s after a weight change: every one, or a
+        /// `share` of them (a reload that stalls only some workers or the new connections).
+        case slowAfterSwitch(delay: Duration, share: Double = 1)
         /// Accepts a canary without looking at green's health.
         case ignoresHealth
-        /// Resends a request that got a 5xx to the other environment.
+        /// Resends a request that got a 5xx, or whose connection the upstream reset, to the
+        /// other environment.
         case retriesErrors
         /// Replaces an upstream 5xx with its own 502 and body.
         case rewritesErrors
@@ -84,6 +86,17 @@ package actor FlawedRouter: RouterDriver {
         /// spacing) and every stream re-framed with CRLF line ends and `:` comment lines,
         /// with no change to what the answers say.
         case reencodes
+        /// Answers 413 to a request body larger than `bytes` (nginx's `client_max_body_size`
+        /// is 1 MiB by default).
+        case rejectsBodiesOver(bytes: Int)
+        /// Never fails over: a refused connection is answered 502.
+        case noFailover
+        /// Reuses kept-alive upstream connections without a look at whether the upstream
+        /// closed one meanwhile, and answers 502 when it had (whole answers; streams go as usual).
+        case reusesClosedConnections
+        /// Answers an HTTP/1.0 request 426 Upgrade Required (Envoy's default,
+        /// `accept_http_10: false`).
+        case refusesHTTP10
     }
 
     package nonisolated let profile: String
@@ -117,6 +130,8 @@ package actor FlawedRouter: RouterDriver {
         case .restart:
             if flaw == .forgetsOnRestart { state.setWeight(0) }
             return ActionOutcome(accepted: true, greenWeight: state.weight, detail: "restarted")
+        case .crash:
+            return ActionOutcome(accepted: false, greenWeight: state.weight, detail: "an in-process router cannot be killed apart from the harness")
         case .canary, .promote, .rollback:
             var target = action.intendedGreenWeight!
             if flaw == .refusesRollback, action == .rollback {
@@ -173,6 +188,8 @@ package actor FlawedRouter: RouterDriver {
         let flaw: Flaw
         private let values = Mutex<(blue: String, green: String, weight: Int, salt: UInt64, changedAt: ContinuousClock.Instant?)>(("", "", 0, 0, nil))
         let clients = (0..<256).map { _ in CurlClient() }
+        /// `reusesClosedConnections`: the pool that does not look.
+        let naivePool = NaiveUpstreamPool()
         private let next = Atomic<Int>(0)
         /// Streams being forwarded, with the promise that answers the client; whoever takes
         /// one out first (the answer, or a cut) completes it.
@@ -268,10 +285,11 @@ package actor FlawedRouter: RouterDriver {
         }
 
         var slowNow: Duration? {
-            guard case .slowAfterSwitch(let delay) = flaw, let changed = values.withLock({ $0.changedAt }), ContinuousClock.now - changed < .seconds(1) else {
+            guard case .slowAfterSwitch(let delay, let share) = flaw, let changed = values.withLock({ $0.changedAt }), ContinuousClock.now - changed < .seconds(1)
+            else {
                 return nil
             }
-            return delay
+            return share >= 1 || Double.random(in: 0..<1) < share ? delay : nil
         }
     }
 
@@ -288,6 +306,15 @@ package actor FlawedRouter: RouterDriver {
             let state = self.state
             let isChat = request.head.method == .POST
             let chatKind = state.flaw == .answersFromCache && isChat ? Self.cacheKey(request.bodyBytes) : ""
+            if case .rejectsBodiesOver(let limit) = state.flaw, request.body.readableBytes > limit {
+                return .respond(
+                    PlannedResponse(
+                        status: .payloadTooLarge, headers: ["Content-Type": "application/json"],
+                        body: .full(ByteBuffer(string: #"{"error":{"message":"request body too large"}}"#))))
+            }
+            if state.flaw == .refusesHTTP10, request.head.version == .http1_0 {
+                return .respond(PlannedResponse(status: .upgradeRequired, headers: ["Content-Type": "text/plain"], body: .full(ByteBuffer(string: "Upgrade Required"))))
+            }
             if state.flaw == .closesReusedBeforeForwarding, isChat, request.indexOnConnection > 0, request.indexOnConnection % 3 == 0 {
                 // The request never reaches an upstream; the client never hears back on this connection.
                 return .close(ticket: nil)
@@ -355,15 +382,18 @@ package actor FlawedRouter: RouterDriver {
 
         static func forward(_ request: HTTPRequest, to chosen: ServedBy, after delay: Duration?, state: Shared) async -> ResponsePlan {
             if let delay { try? await Task.sleep(for: delay) }
+            if state.flaw == .reusesClosedConnections, !String(decoding: request.bodyBytes, as: UTF8.self).contains(#""stream":true"#) {
+                return await naive(request, to: chosen, state: state)
+            }
             var env = chosen
             func send(to env: ServedBy) async -> CurlResponse { await Self.send(request, to: env, state: state) }
             var response = await send(to: env)
             // Fail over only when the connection was refused: nothing reached the upstream.
-            if response.status == 0, response.error?.errorClass == .refused {
+            if response.status == 0, response.error?.errorClass == .refused, state.flaw != .noFailover {
                 env = env == .green ? .blue : .green
                 response = await send(to: env)
             }
-            if response.status >= 500, state.flaw == .retriesErrors {
+            if state.flaw == .retriesErrors, response.status >= 500 || (response.status == 0 && response.error?.errorClass == .reset) {
                 env = env == .green ? .blue : .green
                 response = await send(to: env)
             }
@@ -394,6 +424,38 @@ package actor FlawedRouter: RouterDriver {
             }
             if state.flaw == .reencodes { body = isStream ? Self.reframed(response.events) : Self.reencoded(body) }
             return .respond(PlannedResponse(status: HTTPResponseStatus(statusCode: response.status), headers: out, body: .full(ByteBuffer(bytes: body))))
+        }
+
+        /// Forwards on the naive pool: a connection the upstream closed is a 502.
+        static func naive(_ request: HTTPRequest, to env: ServedBy, state: Shared) async -> ResponsePlan {
+            let passed = ["x-request-id", "x-session-id", "content-type", "authorization"]
+            let url = URLComponents(string: state.url(env))
+            let (host, port) = (url?.host ?? "127.0.0.1", url?.port ?? 80)
+            let address = "\(host):\(port)"
+            var head = HTTPRequestHead(version: .http1_1, method: request.head.method, uri: request.head.uri)
+            for (name, value) in request.head.headers where passed.contains(name.lowercased()) { head.headers.add(name: name, value: value) }
+            head.headers.add(name: "Host", value: address)
+            head.headers.add(name: "Content-Length", value: String(request.body.readableBytes))
+            let answer = await state.naivePool.send(
+                host: host, port: port, head: head,
+                body: request.body.readableBytes > 0 ? request.body : nil)
+            guard case .response(let response, let body) = answer else {
+                let reason: String
+                if case .failed(let text) = answer { reason = text } else { reason = "" }
+                return .respond(
+                    PlannedResponse(
+                        status: .badGateway, headers: ["Content-Type": "application/json"],
+                        body: .full(ByteBuffer(string: #"{"error":{"message":"upstream failed: \#(reason)"}}"#))))
+            }
+            var out = HTTPHeaders()
+            for (name, value) in response.headers {
+                let lower = name.lowercased()
+                if ["content-type", "x-upstream-env", "x-mock-fault", "x-request-id", "retry-after"].contains(lower) || lower.hasPrefix("x-ratelimit-") {
+                    out.add(name: name, value: value)
+                }
+            }
+            out.add(name: "X-Environment", value: env.name)
+            return .respond(PlannedResponse(status: response.status, headers: out, body: .full(body)))
         }
 
         /// A JSON body re-serialized as a gateway would: its own key order and spacing.

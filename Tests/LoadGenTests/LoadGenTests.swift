@@ -227,6 +227,41 @@ struct LoadGenTests {
         }
     }
 
+    /// Client kinds reach the upstream as what they are: `Connection: close` and HTTP/1.0
+    /// clients open a connection per request, kept-alive ones reuse theirs, and a slow
+    /// reader takes a stream that arrives over time no faster than its rate.
+    @Test func clientKindsTalkToTheTargetTheirOwnWay() async throws {
+        try await withMock { mock in
+            try await mock.setFaults(faults("[{id: pace, kind: stream-pace, ttft_ms: 10, tokens_per_second: 400}]"))
+            var p = plan(mock.url, rate: 40, seconds: 2, .chat)
+            p.mix = [
+                .init(endpoint: .chat, weight: 1, tokens: .fixed(8), client: .keepAlive),
+                .init(endpoint: .chat, weight: 1, tokens: .fixed(8), client: .close),
+                .init(endpoint: .chatStream, weight: 1, tokens: .fixed(8), client: .http10),
+                .init(endpoint: .chatStream, weight: 1, tokens: .fixed(60), client: .slowReader(bytesPerSecond: 8_000)),
+            ]
+            p.runID = "kinds"
+            let result = await LoadGenerator.run(p)
+            #expect(result.summary.outcomes == [.ok: 80], "\(result.summary.outcomes)")
+            try await Task.sleep(for: .milliseconds(100))
+            var byKind: [String: [LedgerEntry]] = [:]
+            for entry in mock.ledger.entries() {
+                let seq = try #require(UInt64(entry.requestID.dropFirst("kinds-".count)))
+                byKind[p.mix[p.mixIndex(forSlot: seq)].client.description, default: []].append(entry)
+            }
+            let close = byKind["close"] ?? [], http10 = byKind["http1.0"] ?? [], kept = byKind["keep-alive"] ?? []
+            #expect(!close.isEmpty && close.allSatisfy { $0.connectionIndex == 0 && $0.httpVersion == "HTTP/1.1" })
+            #expect(!http10.isEmpty && http10.allSatisfy { $0.connectionIndex == 0 && $0.httpVersion == "HTTP/1.0" })
+            #expect(kept.contains { $0.connectionIndex > 0 }, "kept-alive clients reuse their connections")
+            // A 60-token stream is about 16 KB, paced over 150 ms: at 8,000 B/s it takes two seconds.
+            let slow = result.ledger.records.filter { p.mix[p.mixIndex(forSlot: UInt64($0.seq))].client == .slowReader(bytesPerSecond: 8_000) }
+            #expect(!slow.isEmpty)
+            for record in slow {
+                #expect(Double(record.doneUs - record.sentUs) / 1e6 >= Double(record.bytes) / 8_000 * 0.7, "\(record.bytes) bytes in \(record.doneUs - record.sentUs) µs")
+            }
+        }
+    }
+
     @Test func lengthDistributionsStayInTheirBoundsAndKeepTheirShape() {
         let draws = (0..<20_000).map { (SeededRandom.unit(seed: 1, stream: 1, index: $0), SeededRandom.unit(seed: 1, stream: 2, index: $0)) }
         let uniform = draws.map { LengthDistribution.uniform(min: 200, max: 2_000).sample($0.0, $0.1) }

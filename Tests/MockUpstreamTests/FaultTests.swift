@@ -175,6 +175,78 @@ struct FaultTests {
         }
     }
 
+    /// idle-close ends a kept-alive connection with a bare FIN once it has been idle the
+    /// drawn time, and not while requests keep coming sooner than that.
+    @Test func idleCloseClosesAKeptAliveConnectionOnceIdle() async throws {
+        try await withMock { mock in
+            try await mock.setFaults(faults("[{id: idle, kind: idle-close, idle_ms: {type: fixed, ms: 300}}]"))
+            let connection = try RawConnection(port: mock.port)
+            for _ in 0..<4 {
+                let head = try connection.get("/v1/models")
+                #expect(head.hasPrefix("HTTP/1.1 200"))
+                #expect(!head.lowercased().contains("connection: close"), "an idle close gives no warning")
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(mock.ledger.idleCloses == 0)
+            let idleFrom = ContinuousClock.now
+            #expect(try connection.waitForClose())
+            let idle = ContinuousClock.now - idleFrom
+            #expect(idle >= .milliseconds(180) && idle < .seconds(2), "closed after \(idle)")
+            #expect(mock.ledger.idleCloses == 1)
+            #expect(mock.ledger.entries().allSatisfy { $0.faults == ["idle"] && $0.outcome == .completed })
+        }
+    }
+
+    /// limit-data cuts the connection after exactly that many body bytes, whole body or
+    /// stream, and the ledger holds what left: the bytes and their digest.
+    @Test func limitDataCutsAfterThatManyBodyBytes() async throws {
+        try await withMock { mock in
+            try await mock.setFaults(faults("[{id: limit, kind: limit-data, bytes: 57}]"))
+            for stream in [false, true] {
+                let response = await client.post(mock.url + "/v1/chat/completions", json: chatBody(maxTokens: 40, stream: stream))
+                #expect(response.status == 200)
+                #expect(response.error?.errorClass == .partial, "\(String(describing: response.error))")
+                #expect(response.body.count == 57)
+                let entry = try #require(mock.ledger.entries().last)
+                #expect(entry.outcome == .cut && entry.bytes == 57 && entry.faults == ["limit"])
+                var digest = Digest64()
+                response.body.withUnsafeBytes { digest.add($0) }
+                #expect(entry.bodyDigest == digest.value)
+            }
+            // A body shorter than the limit goes through whole.
+            try await mock.setFaults(faults("[{id: roomy, kind: limit-data, bytes: 100000}]"))
+            let whole = await client.post(mock.url + "/v1/chat/completions", json: chatBody(maxTokens: 4, stream: true))
+            #expect(whole.error == nil && whole.events.last?.isDone == true)
+            #expect(mock.ledger.entries().last?.outcome == .completed)
+        }
+    }
+
+    /// slicer delivers the body in pieces with pauses between them; bandwidth paces it;
+    /// both deliver every byte, and the answer is the same as without them.
+    @Test func slicerAndBandwidthDeliverTheWholeBodySlowly() async throws {
+        try await withMock { mock in
+            let plain = await client.post(mock.url + "/v1/chat/completions", json: chatBody(maxTokens: 30))
+            #expect(plain.error == nil)
+            let size = plain.body.count
+            #expect(size > 400)
+
+            try await mock.setFaults(faults("[{id: slices, kind: slicer, size_bytes: 100, delay_ms: 60}]"))
+            let sliced = await client.post(mock.url + "/v1/chat/completions", json: chatBody(maxTokens: 30))
+            #expect(sliced.error == nil && sliced.body.count == size)
+            #expect(sliced.header("X-Mock-Fault") == "slices")
+            let pauses = (size - 1) / 100
+            #expect(sliced.total >= .milliseconds(60 * pauses - 30), "\(sliced.total) for \(pauses) pauses")
+            #expect(sliced.chunks.count >= 3, "the pieces arrive apart")
+
+            try await mock.setFaults(faults("[{id: slow, kind: bandwidth, bytes_per_second: 2000}]"))
+            let paced = await client.post(mock.url + "/v1/chat/completions", json: chatBody(maxTokens: 30))
+            #expect(paced.error == nil && paced.body.count == size)
+            let expected = Double(size) / 2_000 - 0.01 - 0.05
+            #expect(paced.total >= .milliseconds(Int(expected * 1_000)), "\(paced.total) for \(size) bytes at 2,000 B/s")
+            #expect(mock.ledger.entries().suffix(2).allSatisfy { $0.outcome == .completed && $0.bytes == size })
+        }
+    }
+
     @Test func streamStallPausesThenResumes() async throws {
         try await withMock { mock in
             try await mock.setFaults(faults("[{id: stall, kind: stream-stall, after_chunks: 2, stall_ms: 300}]"))

@@ -112,6 +112,10 @@ struct LedgerAndAdminTests {
             - {id: f, kind: stream-stall, after_chunks: 2, stall_ms: 50}
             - {id: g, kind: stream-error, after_chunks: 1}
             - {id: h, kind: stream-no-done}
+            - {id: i, kind: idle-close, probability: 0.25, idle_ms: {type: uniform, min_ms: 5, max_ms: 80}}
+            - {id: j, kind: slicer, size_bytes: 7, delay_ms: 3}
+            - {id: k, kind: limit-data, bytes: 120, match: {stream: true}}
+            - {id: l, kind: bandwidth, bytes_per_second: 5000}
             """)
         let json = JSON.array(list.map(\.json)).text
         let again = try Fault.parseList(ConfigNode.parseJSON(Array(json.utf8), source: "round trip"))
@@ -127,10 +131,15 @@ struct LedgerAndAdminTests {
         (#"{"kind":"outage","mode":"refuse","probability":0.5}"#, "'probability' and 'match' do not apply", ""),
         (#"{"kind":"stream-cut","after_chunks":"three"}"#, "expected an integer", "after_chunks"),
         (#"{"kind":"body","mode":"empty","colour":"red"}"#, "unknown key 'colour'", "colour"),
-        (#"{"kind":"telepathy"}"#, "expected one of body|latency|outage", "kind"),
+        (#"{"kind":"telepathy"}"#, "expected one of bandwidth|body|idle-close|latency", "kind"),
         (#"{"kind":"status","status":429,"retry_after":"soon"}"#, "expected seconds or an HTTP date", "retry_after"),
         (#"{"kind":"body","mode":"empty","match":{"colour":"red"}}"#, "unknown key 'colour'", "match.colour"),
         (#"{"kind":"body""#, "not valid JSON", ""),
+        (#"{"kind":"idle-close","idle_ms":40}"#, "expected a mapping with 'type'", "idle_ms"),
+        (#"{"kind":"slicer","size_bytes":0,"delay_ms":5}"#, "expected an integer in 1...1048576", "size_bytes"),
+        (#"{"kind":"slicer","size_bytes":10}"#, "kind 'slicer' needs 'delay_ms'", ""),
+        (#"{"kind":"limit-data","bytes":-1}"#, "expected an integer in 0...1073741824", "bytes"),
+        (#"{"kind":"bandwidth","bytes_per_second":"fast"}"#, "expected an integer", "bytes_per_second"),
         (#"[1]"#, "expected a fault mapping", "[0]"),
     ])
     func badFaultBodiesAre400NamingTheField(body: String, message: String, field: String) async throws {

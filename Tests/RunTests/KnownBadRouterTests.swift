@@ -65,7 +65,7 @@ struct KnownBadRouterTests {
           - {at: 0s, phase: baseline}
           - {at: 8s, action: canary, percent: 10, phase: c10}
           - {at: 14s, action: canary, percent: 50, phase: c50}
-        checks: [{name: LatencyBudget, factor: 3}, ZeroDropped, GeneratorValid]
+        checks: [{name: LatencyBudget, factor: 3}, SwitchTail, ZeroDropped, GeneratorValid]
         """
 
     static let errors = """
@@ -180,6 +180,27 @@ struct KnownBadRouterTests {
         checks: [ZeroDropped, NoDuplicateExecution, GeneratorValid]
         """
 
+    /// A canary, then the router killed with chat and streams in flight and started again.
+    static let crash = """
+        name: crash
+        seed: 16
+        duration: 9s
+        upstreams:
+          blue: {faults: [{id: pace, kind: stream-pace, ttft_ms: 50, tokens_per_second: 40}]}
+          green: {faults: [{id: pace, kind: stream-pace, ttft_ms: 50, tokens_per_second: 40}]}
+        load:
+          rate: 120
+          sessions: 400
+          mix:
+            - {endpoint: chat, weight: 70, max_tokens: 8}
+            - {endpoint: chat-stream, weight: 30, max_tokens: 40}
+        timeline:
+          - {at: 0s, phase: baseline}
+          - {at: 1s, action: canary, percent: 30, phase: canary-30}
+          - {at: 4s, action: crash}
+        checks: [{name: CrashRecovery, max: 2s}, StateSurvivesRestart, ZeroDropped, GeneratorValid]
+        """
+
     /// A promote then a rollback with a second of traffic after each: for copies sent to an
     /// environment at weight 0, and a rollback that takes effect late.
     static let rollback = """
@@ -204,6 +225,8 @@ struct KnownBadRouterTests {
 
         enum Router: Sendable {
             case reference
+            /// The reference router without its state file: a new process starts at blue.
+            case referenceWithoutState
             case flawed(FlawedRouter.Flaw)
             /// A flawed router whose profile says it is a re-encoding gateway.
             case semantic(FlawedRouter.Flaw)
@@ -212,6 +235,7 @@ struct KnownBadRouterTests {
         var testDescription: String {
             switch router {
             case .reference: "reference router passes \(suite.prefix { $0 != "\n" })"
+            case .referenceWithoutState: "reference router without its state file fails \(mustFail.sorted().joined(separator: ", "))"
             case .flawed(let flaw): mustFail.isEmpty ? "\(flaw) passes" : "\(flaw) fails \(mustFail.sorted().joined(separator: ", "))"
             case .semantic(let flaw):
                 mustFail.isEmpty ? "\(flaw) with relay: semantic passes" : "\(flaw) with relay: semantic fails \(mustFail.sorted().joined(separator: ", "))"
@@ -232,9 +256,28 @@ struct KnownBadRouterTests {
                 return evidence?.windows.contains { $0.verdict == "fail" && $0.routerAddedMs > 20 && !$0.machine.noisy } == true
                     ? nil : "\(String(describing: evidence))"
             }),
+        // A twentieth of the requests held 150 ms after each switch: the p90 cannot see it, the tail can.
+        Case(
+            suite: latency, router: .flawed(.slowAfterSwitch(delay: .milliseconds(150), share: 0.05)), mustFail: ["SwitchTail"],
+            proof: { run in
+                let budget = run.checks.first { $0.name == "LatencyBudget" }
+                let evidence = run.checks.first { $0.name == "SwitchTail" }?.evidence as? SwitchTail.Evidence
+                guard budget?.status != .fail else { return "LatencyBudget failed too: the share stalled is not the tail alone" }
+                return evidence?.windows.contains { $0.verdict == "fail" && $0.routerAddedMs > 100 && !$0.machine.noisy } == true
+                    ? nil : "\(String(describing: evidence))"
+            }),
         Case(suite: errors, router: .flawed(.retriesErrors), mustFail: ["NoDuplicateExecution", "FaithfulRelay"]),
         Case(suite: gate, router: .flawed(.ignoresHealth), mustFail: ["HealthGate"]),
         Case(suite: restart, router: .flawed(.forgetsOnRestart), mustFail: ["StateSurvivesRestart"]),
+        // Killed with requests in flight and started again: back within 2 s with its weights,
+        // and what it lost is the crash's; without its state file it comes back at blue.
+        Case(
+            suite: crash, router: .reference, mustFail: [],
+            proof: { run in
+                let evidence = run.checks.first { $0.name == "CrashRecovery" }?.evidence as? CrashRecovery.Evidence
+                return evidence?.crashes.count == 1 && evidence?.crashes.first?.inFlightAtKill ?? 0 > 0 ? nil : "\(String(describing: evidence))"
+            }),
+        Case(suite: crash, router: .referenceWithoutState, mustFail: ["StateSurvivesRestart"]),
         // Holes a broken router could once pass through (issue 12).
         Case(
             suite: switching, router: .flawed(.misreportsWeight(extra: 10)), mustFail: ["ActionsHonoured", "SplitAccuracy"],
@@ -443,6 +486,52 @@ struct KnownBadRouterTests {
         arguments: moreCases.filter { $0.suite == latency })
     func timingCheckCatchesTheFlawToo(_ testCase: Case) async throws { try await Self.judge(testCase) }
 
+    /// Each certification suite as it ships, against the known-bad router its name promises
+    /// to catch, with the check that must fail (the reference router passes the whole set:
+    /// `cutover certify --router reference`). Long suites keep their shape at a smaller scale
+    /// where their length is only for statistics. `make known-bad` runs these.
+    static let namedSuiteProofs: [(suite: String, router: Case.Router, mustFail: Set<String>)] = [
+        ("canary-promote", .flawed(.randomSplit), ["Stickiness"]),
+        ("rollback", .flawed(.lateSwitch(delay: .milliseconds(1_500))), ["RollbackTime"]),
+        ("green-outage-during-canary", .flawed(.noFailover), ["ZeroDropped"]),
+        ("green-5xx-storm", .flawed(.retriesErrors), ["NoDuplicateExecution"]),
+        ("rate-limit-429", .flawed(.stripsRetryAfter), ["FaithfulRelay"]),
+        ("latency-spike", .flawed(.lateSwitch(delay: .milliseconds(1_500))), ["RollbackTime"]),
+        ("streaming-cutover", .flawed(.cutsOldStreamsAtSwitch), ["StreamIntegrity"]),
+        ("long-streams-cutover", .flawed(.cutsOldStreamsAtSwitch), ["StreamIntegrity"]),
+        ("drain", .flawed(.cutsOldStreamsAtSwitch), ["StreamIntegrity"]),
+        ("health-gate", .flawed(.ignoresHealth), ["HealthGate"]),
+        ("flapping", .flawed(.rehashesOnChange), ["MonotoneMovement"]),
+        ("restart-persistence", .flawed(.forgetsOnRestart), ["StateSurvivesRestart"]),
+        ("cancel-during-switch", .flawed(.none), ["CancelPropagation"]),
+        ("large-bodies", .flawed(.rejectsBodiesOver(bytes: 1 << 20)), ["ZeroDropped"]),
+        ("green-hang-during-canary", .flawed(.lateSwitch(delay: .milliseconds(1_500))), ["RollbackTime"]),
+        ("green-reset-during-canary", .flawed(.retriesErrors), ["NoDuplicateExecution"]),
+        ("broken-streams-across-switch", .flawed(.dropsLastEvent), ["StreamIntegrity"]),
+        ("keepalive-race", .flawed(.reusesClosedConnections), ["ZeroDropped"]),
+        ("client-mix", .flawed(.refusesHTTP10), ["ZeroDropped"]),
+        ("crash-recovery", .referenceWithoutState, ["StateSurvivesRestart"]),
+    ]
+
+    /// A named suite's text, at a smaller scale where its length is only for statistics.
+    static func namedSuite(_ name: String) throws -> String {
+        var text = try String(contentsOf: BuiltProduct.suites.appendingPathComponent("\(name).yaml"), encoding: .utf8)
+        if name == "long-streams-cutover" {
+            // Hundreds of streams open at each switch rather than thousands.
+            text = text.replacingOccurrences(of: "rate: 150", with: "rate: 30")
+            text = text.replacingOccurrences(of: "max_tokens: {type: uniform, min: 200, max: 2000}", with: "max_tokens: {type: uniform, min: 200, max: 600}")
+        }
+        return text
+    }
+
+    @Test(
+        .enabled(if: ProcessInfo.processInfo.environment["CUTOVER_ALL_KNOWN_BAD"] != nil, "make known-bad runs these"), .needsTheWholeMachine,
+        arguments: namedSuiteProofs.map(\.suite))
+    func namedSuiteCatchesWhatItsNamePromises(suite name: String) async throws {
+        let proof = try #require(Self.namedSuiteProofs.first { $0.suite == name })
+        try await Self.judge(Case(suite: try Self.namedSuite(name), router: proof.router, mustFail: proof.mustFail))
+    }
+
     static func judge(_ testCase: Case) async throws {
         let suite = try Suite.parse(yaml: testCase.suite, source: "test-suite")
         let driver: any RouterDriver
@@ -451,6 +540,10 @@ struct KnownBadRouterTests {
             let router = BuiltProduct.require("bluegreen-router")
             try #require(router.missing == nil, "\(router.missing ?? "")")
             driver = ReferenceRouter(executable: router.url)
+        case .referenceWithoutState:
+            let router = BuiltProduct.require("bluegreen-router")
+            try #require(router.missing == nil, "\(router.missing ?? "")")
+            driver = ReferenceRouter(executable: router.url, keepsState: false)
         case .flawed(let flaw):
             driver = FlawedRouter(flaw)
         case .semantic(let flaw):
@@ -469,7 +562,7 @@ struct KnownBadRouterTests {
             #expect(
                 run.checks.allSatisfy {
                     $0.status == .pass || ($0.status == .skipped && $0.name == "EnvironmentHeader")
-                        || ($0.status == .inconclusive && $0.name == "LatencyBudget")
+                        || ($0.status == .inconclusive && ["LatencyBudget", "SwitchTail"].contains($0.name))
                 }, "\(table)")
         } else {
             #expect(testCase.mustFail.isSubset(of: failed), "expected \(testCase.mustFail.sorted()) to fail:\n\(table)")

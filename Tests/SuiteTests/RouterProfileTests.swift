@@ -90,6 +90,7 @@ struct RouterProfileTests {
         ("bad load header", exec + "load_headers: {\"Bad Name\": x}\n", 8, "load_headers.Bad Name", "expected a header name"),
         ("gate with percent", exec + "gate: \"./d gate {percent}\"\n", 8, "gate", "{percent} cannot be used here"),
         ("empty router name", exec + "router: \"\"\n", 8, "router", "expected the router's name"),
+        ("health gate not a boolean", exec + "health_gate: sometimes\n", 8, "health_gate", "expected true or false"),
     ]
 
     /// The profiles of the routers LLM teams run: each renders its router's own configuration

@@ -162,7 +162,7 @@ struct SuiteParsingTests {
         ("!checks: [ZeroDropped]", 7, "checks[0]", "unknown check 'ZeroDroped'"),
         ("!checks: [ZeroDropped]", 7, "checks[0].phases[0]", "no phase 'canary-50' in the timeline"),
         ("!checks: [ZeroDropped]", 7, "checks[0].alpha", "unknown key 'alpha'"),
-        ("!- {at: 0s, phase: baseline}", 5, "timeline[0].fault.kind", "expected one of body|latency|outage"),
+        ("!- {at: 0s, phase: baseline}", 5, "timeline[0].fault.kind", "expected one of bandwidth|body|idle-close|latency"),
         ("!- {at: 5s, action: canary, percent: 10, phase: canary}", 6, "timeline[1].at", "after the suite's duration"),
         ("!- {at: 5s, action: canary, percent: 10, phase: canary}", 6, "timeline[1].expect", "expected one of accepted|refused"),
         ("!- {at: 0s, phase: baseline}", 5, "timeline[0].expect", "'expect' applies only to a step with an 'action'"),

@@ -117,6 +117,75 @@ extension ChecksTests {
         #expect(HealthGate().evaluate(history, CheckSpec(name: "HealthGate")).status == .inconclusive)
     }
 
+    /// A router without a gate of its own makes HealthGate not applicable, never a pass:
+    /// the same refused canary that passes for a router that refused it itself.
+    @Test func healthGateIsNotApplicableWithoutTheRoutersOwnGate() {
+        let outage = FaultWindow(target: .green, fault: Fault(id: "down", kind: .outage(.refuse)), startUs: 1_000_000, endUs: 5_000_000)
+        var history = Self.history(Self.steady(fromMs: 0, toMs: 6_000, perSecond: 100, weight: 0, firstSeq: 0), phases: [Self.whole])
+        history.faults = [outage]
+        history.actions = [Self.action(.canary(percent: 10), atMs: 2_000, ok: false, after: 0)]
+        history.gate = .none(reason: "open-source nginx has no active health checks")
+        let result = HealthGate().evaluate(history, CheckSpec(name: "HealthGate"))
+        #expect(result.status == .skipped)
+        #expect(result.summary.hasPrefix("not applicable") && result.summary.contains("nginx has no active health checks"), "\(result.summary)")
+    }
+
+    /// Convergence must hold: a router that reaches the weight, then drifts back (a reload
+    /// whose old workers keep the old split) fails; noise within chance does not.
+    @Test func convergenceThatDoesNotHoldFails() {
+        let canary = Self.action(.canary(percent: 50), atMs: 2_000)
+        let held =
+            Self.steady(fromMs: 0, toMs: 2_000, perSecond: 200, weight: 0, firstSeq: 0)
+            + Self.steady(fromMs: 2_010, toMs: 9_000, perSecond: 200, weight: 50, firstSeq: 1_000)
+        var history = Self.history(held, phases: [Self.whole])
+        history.actions = [canary]
+        #expect(ConvergenceTime().evaluate(history, CheckSpec(name: "ConvergenceTime")).status == .pass)
+
+        let drifted =
+            Self.steady(fromMs: 0, toMs: 2_000, perSecond: 200, weight: 0, firstSeq: 0)
+            + Self.steady(fromMs: 2_010, toMs: 5_000, perSecond: 200, weight: 50, firstSeq: 1_000)
+            + Self.steady(fromMs: 5_000, toMs: 9_000, perSecond: 200, weight: 10, firstSeq: 3_000)
+        history = Self.history(drifted, phases: [Self.whole])
+        history.actions = [canary]
+        let result = ConvergenceTime().evaluate(history, CheckSpec(name: "ConvergenceTime"))
+        #expect(result.status == .fail, "\(result.summary)")
+        #expect(result.summary.contains("left its weight"), "\(result.summary)")
+        let evidence = result.evidence as? ConvergenceTime.Evidence
+        #expect(evidence?.changes.first?.leftShare.map { $0 < 0.2 } == true)
+    }
+
+    /// SwitchTail sees what LatencyBudget's p90 cannot: a few requests held 150 ms at a
+    /// switch. Held as long in a window without an action, it cannot tell: inconclusive.
+    @Test func switchTailCatchesAFewRequestsHeldAtASwitch() {
+        let canary = Self.action(.canary(percent: 50), atMs: 10_000)
+        func run(slowAtMs: [UInt32]) -> RunHistory {
+            var records = Self.steady(fromMs: 0, toMs: 20_000, perSecond: 200, weight: 0, firstSeq: 0)
+            for index in records.indices {
+                let ms = records[index].intendedUs / 1_000
+                if slowAtMs.contains(where: { ms >= $0 && ms < $0 + 25 }) { records[index].doneUs += 150_000 }
+            }
+            var history = Self.history(records, phases: [Self.whole])
+            history.actions = [canary]
+            return history
+        }
+        let quiet = SwitchTail().evaluate(run(slowAtMs: []), CheckSpec(name: "SwitchTail"))
+        #expect(quiet.status == .pass, "\(quiet.summary)")
+
+        let held = run(slowAtMs: [10_200])
+        let tail = SwitchTail().evaluate(held, CheckSpec(name: "SwitchTail"))
+        #expect(tail.status == .fail, "\(tail.summary)")
+        let evidence = tail.evidence as? SwitchTail.Evidence
+        #expect(evidence?.windows.first.map { $0.routerAddedMs > 140 && $0.verdict == "fail" } == true, "\(String(describing: evidence))")
+        // Five of 200 requests in the window: the p90 does not move.
+        #expect(LatencyBudget().evaluate(held, CheckSpec(name: "LatencyBudget")).status != .fail)
+        // A bound above the stall passes it.
+        #expect(SwitchTail().evaluate(held, CheckSpec(name: "SwitchTail", max: .milliseconds(200))).status == .pass)
+
+        // The same stall without an action too: the run's own tails are that bad.
+        let noisy = SwitchTail().evaluate(run(slowAtMs: [10_200, 3_000, 16_000]), CheckSpec(name: "SwitchTail"))
+        #expect(noisy.status == .inconclusive, "\(noisy.summary)")
+    }
+
     @Test func streamIntegrityCatchesStreamsCutAtASwitch() {
         var plan = LoadPlan(url: "http://127.0.0.1:1", model: .open(rate: 10), duration: .seconds(5))
         plan.mix = [LoadPlan.MixEntry(endpoint: .chatStream, weight: 1, maxTokens: 8)]

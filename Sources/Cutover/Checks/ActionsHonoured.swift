@@ -41,7 +41,7 @@ package struct ActionsHonoured: RunCheck {
         for action in run.actions {
             var problem: String?
             let tookUs = UInt64(action.returnedUs &- action.calledUs)
-            let limit = action.action == .restart ? Self.restartBound : bound
+            let limit = action.action.replacesProcess ? Self.restartBound : bound
             switch (action.expect, action.accepted) {
             case (.accepted, false):
                 problem = "refused, but the suite expected it to be accepted"

@@ -3,7 +3,7 @@
 package enum CheckCatalog {
     package static let all: [any RunCheck] = [
         ZeroDropped(), NoDuplicateExecution(), FaithfulRelay(), SplitAccuracy(), ZeroWeightIsolation(), Stickiness(), MonotoneMovement(),
-        RollbackTime(), ConvergenceTime(), HealthGate(), StreamIntegrity(), LatencyBudget(), StateSurvivesRestart(), GeneratorValid(),
+        RollbackTime(), ConvergenceTime(), HealthGate(), StreamIntegrity(), LatencyBudget(), SwitchTail(), StateSurvivesRestart(), CrashRecovery(), GeneratorValid(),
         ActionsHonoured(), EnvironmentHeader(), CancelPropagation(), RequestIntegrity(),
     ]
 

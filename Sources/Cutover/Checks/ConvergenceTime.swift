@@ -6,7 +6,10 @@ import Foundation
 /// `tolerance` (default 0.1) of the new weight; within `max` (default 1s). The tolerance
 /// shrinks to half the change, so a change no larger than it (0 → 10 %) is still judged.
 /// A change that was late while the machine itself stalled (the control path or the
-/// generator slower than a quarter of the bound) is inconclusive, not failed.
+/// generator slower than a quarter of the bound) is inconclusive, not failed. Convergence
+/// must hold: a later whole window up to the next change whose share is outside the
+/// tolerance, by more than chance allows (an exact binomial test at p < 0.001), fails too
+/// (a weight that reverts, a reload whose old workers keep the old split).
 package struct ConvergenceTime: RunCheck {
     package let id = CheckID.convergenceTime
     package let parameters: Set<String> = ["max", "tolerance"]
@@ -16,6 +19,8 @@ package struct ConvergenceTime: RunCheck {
     static let stepUs: UInt32 = 100_000
     /// Fewer requests than this in a window say nothing about its share.
     static let minimumRequests = 30
+    /// A converged share that later strays this improbably from the weight has left it.
+    static let holdAlpha = 0.001
 
     package struct Evidence: CheckEvidence {
         package struct Change: Encodable, Sendable {
@@ -23,6 +28,9 @@ package struct ConvergenceTime: RunCheck {
             package var tolerance: Double
             package var convergenceMs: Double?
             package var lastShare: Double?
+            /// The first later window that left the tolerance: its start (ms) and share.
+            package var leftAtMs: Double?
+            package var leftShare: Double?
             /// The machine over the span the change was judged in (when it was late).
             package var machine: MachineNoise?
         }
@@ -61,14 +69,35 @@ package struct ConvergenceTime: RunCheck {
             }
             let label = "\(change.action.label) (\(change.from) → \(change.to) %) at \(Double(change.calledUs) / 1e6)s"
             let elapsedUs = converged.map { $0 > change.calledUs ? $0 - change.calledUs : 0 }
+            // It must stay: every later whole window up to the next change.
+            var left: (atUs: UInt32, share: Double)?
+            if let converged {
+                var next = converged + Self.windowUs
+                while left == nil, next + Self.windowUs <= segmentEnd {
+                    let window = served.counts(from: next, to: next + Self.windowUs)
+                    let share = window.total > 0 ? Double(window.green) / Double(window.total) : target
+                    if window.total >= Self.minimumRequests, abs(share - target) > within,
+                        BinomialTest.pValue(successes: window.green, trials: window.total, probability: min(max(target, 0.001), 0.999)) < Self.holdAlpha
+                    {
+                        left = (next, share)
+                    }
+                    next += Self.windowUs
+                }
+            }
             var machine: MachineNoise?
             var failure: String?
-            if let elapsedUs, UInt64(elapsedUs) > bound.microseconds {
+            if let left {
+                failure =
+                    "\(label): converged, then left its weight: the window from \(Double(left.atUs) / 1e6)s had green at \(String(format: "%.3f", left.share)) (tolerance \(within) of \(target))"
+            } else if let elapsedUs, UInt64(elapsedUs) > bound.microseconds {
                 failure = "\(label): converged after \(Double(elapsedUs) / 1000) ms"
             } else if elapsedUs == nil {
                 failure = "\(label): never within \(within) of \(target) (last window \(String(format: "%.3f", lastShare)))"
             }
-            if let failure {
+            if let failure, left != nil {
+                // Where sessions go is the router's doing, however slow the machine.
+                failures.append(failure)
+            } else if let failure {
                 let spanEnd = change.calledUs &+ UInt32(min(UInt64(UInt32.max / 2), bound.microseconds)) &+ Self.windowUs
                 let noise = run.machine.noise(fromUs: change.calledUs, toUs: spanEnd, boundUs: UInt32(min(UInt64(UInt32.max), bound.microseconds / 4)))
                 machine = noise
@@ -77,7 +106,7 @@ package struct ConvergenceTime: RunCheck {
             rows.append(
                 Evidence.Change(
                     action: label, tolerance: within, convergenceMs: elapsedUs.map { Double($0) / 1000 }, lastShare: converged == nil ? lastShare : nil,
-                    machine: machine))
+                    leftAtMs: left.map { Double($0.atUs) / 1000 }, leftShare: left?.share, machine: machine))
         }
         let evidence = Evidence(boundMs: Double(bound.microseconds) / 1000, tolerance: tolerance, changes: rows, failures: failures)
         guard !rows.isEmpty else {
@@ -88,7 +117,9 @@ package struct ConvergenceTime: RunCheck {
         }
         return CheckResult(
             name: name, status: failures.isEmpty ? .pass : .fail,
-            summary: "\(failures.count) of \(rows.count) weight changes took longer than \(DurationText.format(bound)) to show within their tolerance",
+            summary:
+                "\(failures.count) of \(rows.count) weight changes took longer than \(DurationText.format(bound)) to show within their tolerance or did not stay there"
+                + (failures.isEmpty ? "" : ": " + failures.prefix(3).joined(separator: "; ")),
             evidence: evidence)
     }
 }

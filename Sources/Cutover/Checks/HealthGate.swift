@@ -1,6 +1,7 @@
 /// A canary asked for while green is unhealthy (an outage or 5xx on every request was
 /// injected) is refused, green's weight stays where it was, and green serves nothing
-/// (per its own ledger) until a later weight change is accepted.
+/// (per its own ledger) until a later weight change is accepted. Not applicable (skipped,
+/// never passed) when the router has no gate of its own: a refusal would be the harness's.
 package struct HealthGate: RunCheck {
     package let id = CheckID.healthGate
     package let parameters: Set<String> = []
@@ -13,6 +14,11 @@ package struct HealthGate: RunCheck {
     }
 
     package func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
+        if case .none(let reason) = run.gate {
+            return CheckResult(
+                name: name, status: .skipped, summary: "not applicable: the router has no health gate of its own (\(reason))",
+                evidence: Evidence(gatedCanaries: 0, greenServedWhileGated: 0, problems: []))
+        }
         var gated = 0
         var problems: [String] = []
         var weightBefore = 0

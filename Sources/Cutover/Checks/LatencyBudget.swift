@@ -70,7 +70,7 @@ package struct LatencyBudget: RunCheck {
         let factor = spec.factor ?? 3
         let windows = run.phases(named: spec.phases)
         let actions = run.actions.filter { action in
-            action.accepted && action.action != .validate
+            action.accepted && action.action != .validate && action.action != .crash
                 && (spec.phases.isEmpty || windows.contains { action.calledUs >= $0.openedUs && action.calledUs < $0.closedUs })
         }
         let spans = actions.map { (from: $0.calledUs, to: $0.returnedUs &+ Self.afterUs) }

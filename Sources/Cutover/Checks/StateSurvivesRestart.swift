@@ -1,6 +1,7 @@
-/// A router restart keeps the deployment: green's weight after equals the weight before,
-/// and sessions served in the 5 s before the restart are served by the same environment
-/// (per the upstream ledgers) in the 5 s after it (both spans cut at any weight change).
+/// A router restart (or a crash and the start after it) keeps the deployment: green's
+/// weight after equals the weight before, and sessions served in the 5 s before the restart
+/// are served by the same environment (per the upstream ledgers) in the 5 s after it (both
+/// spans cut at any weight change).
 package struct StateSurvivesRestart: RunCheck {
     package let id = CheckID.stateSurvivesRestart
     package let parameters: Set<String> = []
@@ -16,12 +17,12 @@ package struct StateSurvivesRestart: RunCheck {
     }
 
     package func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
-        let restarts = run.actions.filter { $0.action == .restart }
+        let restarts = run.actions.filter { $0.action.replacesProcess }
         var problems: [String] = []
         var compared = 0
         var moved = 0
         for restart in restarts {
-            let label = "restart at \(Double(restart.calledUs) / 1e6)s"
+            let label = "\(restart.action.name) at \(Double(restart.calledUs) / 1e6)s"
             if !restart.accepted { problems.append("\(label) failed: \(restart.detail)") }
             switch (restart.reportedWeightBefore, restart.reportedWeightAfter) {
             case (let before?, let after?) where before != after:

@@ -4,7 +4,9 @@
 /// request (another request's, a made-up one, an altered or short one), and a POST whose
 /// first attempt the router closed unanswered is dropped whatever libcurl's replay got.
 /// Slots the router held back (every transfer slot waiting on it while the machine was
-/// quiet) are dropped too: no client could send them.
+/// quiet) are dropped too: no client could send them. What a `crash` lost (in flight at
+/// the kill, or sent before the router's call to start again returned) is CrashRecovery's,
+/// counted here apart.
 package struct ZeroDropped: RunCheck {
     package let id = CheckID.zeroDropped
     package let parameters: Set<String> = ["phases"]
@@ -25,6 +27,11 @@ package struct ZeroDropped: RunCheck {
         package var replayedGets = 0
         /// Slots never sent because the router held every transfer slot.
         package var heldBack = 0
+        /// Dropped with no upstream execution while an upstream closed idle connections
+        /// (idle-close): the keep-alive race, lost by the router.
+        package var duringIdleClose = 0
+        /// Lost to a crash (CrashRecovery's): not counted in `dropped`.
+        package var lostToCrash = 0
         /// The first dropped requests: id, outcome, status, curl error, environment.
         package var requestIDs: [String]
         package var examples: [String]
@@ -33,11 +40,19 @@ package struct ZeroDropped: RunCheck {
     package func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
         let windows = run.phases(named: spec.phases)
         let inScope: (LedgerRecord) -> Bool = { record in spec.phases.isEmpty || windows.contains { $0.contains(record) } }
+        let crashes = run.actions.filter { $0.action == .crash && $0.accepted }.map { (from: $0.calledUs, to: $0.returnedUs) }
         var judged = 0
         var dropped: [LedgerRecord] = []
+        var lostToCrash = 0
         for record in run.records where record.outcome != .notSent && inScope(record) {
             judged += 1
-            if record.outcome.isDropped { dropped.append(record) }
+            guard record.outcome.isDropped else { continue }
+            let end = record.doneUs == 0 ? UInt32.max : record.doneUs
+            if crashes.contains(where: { record.sentUs < $0.to && end > $0.from }) {
+                lostToCrash += 1
+            } else {
+                dropped.append(record)
+            }
         }
         let held = run.backPressure.routerDropped.map { run.records[$0] }.filter(inScope)
         let routerErrors = dropped.filter { $0.outcome == .routerError }.count
@@ -60,10 +75,14 @@ package struct ZeroDropped: RunCheck {
             + held.prefix(max(0, CheckResult.sampleLimit - dropped.count)).map { record in
                 "\(run.requestID(record)) \(record.endpoint.name): never sent, due at \(Double(record.intendedUs) / 1e6)s while every transfer slot waited on the router"
             }
+        // Drops no upstream saw while an upstream was closing idle connections: what the
+        // report can say about them (they stay the router's: it reused a closed connection).
+        let idleCloses = run.faults.filter { if case .idleClose = $0.fault.kind { true } else { false } }
+        let raced = dropped.filter { record in run.answer(record.seq) == nil && idleCloses.contains { $0.covers(record.sentUs) } }.count
         let evidence = Evidence(
             requests: judged + held.count, dropped: dropped.count + held.count, routerError: routerErrors, transport: dropped.count - routerErrors,
             anotherRequestsAnswer: count(.anotherRequestsAnswer), noUpstreamExecution: count(.noUpstreamExecution), alteredAnswer: count(.alteredAnswer),
-            firstAttemptUnanswered: count(.firstAttemptUnanswered), replayedGets: count(.replayedGet), heldBack: held.count,
+            firstAttemptUnanswered: count(.firstAttemptUnanswered), replayedGets: count(.replayedGet), heldBack: held.count, duringIdleClose: raced, lostToCrash: lostToCrash,
             requestIDs: (dropped + held).prefix(CheckResult.sampleLimit).map(run.requestID), examples: examples)
         guard judged > 0 || !held.isEmpty else {
             return .inconclusive(name, "no request was sent in the checked phases", evidence)
@@ -72,6 +91,11 @@ package struct ZeroDropped: RunCheck {
         var summary = "\(total) of \(judged + held.count) requests dropped (\(routerErrors) router errors, \(dropped.count - routerErrors) transport"
         if !held.isEmpty { summary += ", \(held.count) held back by the router" }
         summary += "); bound 0"
+        if lostToCrash > 0 { summary += "; \(lostToCrash) more lost to a crash (CrashRecovery's)" }
+        if raced > 0 {
+            summary +=
+                "; \(raced) reached no upstream while the upstreams closed idle connections: the keep-alive race (the router sent them on connections the upstream had closed; an upstream idle timeout shorter than the upstream's avoids it)"
+        }
         return CheckResult(name: name, status: total == 0 ? .pass : .fail, summary: summary, evidence: evidence)
     }
 }

@@ -11,13 +11,13 @@ package struct DeploymentClient: Sendable {
         case status
 
         /// The phases `--phase` takes (restart is the supervisor's, not the admin API's).
-        package static let names = RouterAction.names.filter { $0 != RouterAction.restart.name } + ["status"]
+        package static let names = RouterAction.names.filter { $0 != RouterAction.restart.name && $0 != RouterAction.crash.name } + ["status"]
 
         package init?(name: String, canaryPercentage: Int?) {
             if name == "status" {
                 self = .status
             } else if let action = RouterAction(name: name, percent: name == RouterAction.Kind.canary.rawValue ? canaryPercentage ?? 10 : nil),
-                action != .restart
+                !action.replacesProcess
             {
                 self = .action(action)
             } else {
@@ -82,8 +82,8 @@ package struct DeploymentClient: Sendable {
         case .action(.rollback):
             note("rollback: moving all traffic back to blue")
             succeeded = describe(await send("POST", "/admin/rollback", body: nil), action: .rollback, note: note)
-        case .action(.restart):
-            note("restart: the admin API cannot restart a router; its supervisor does")
+        case .action(.restart), .action(.crash):
+            note("the admin API cannot restart (or crash) a router; its supervisor does")
             succeeded = false
         }
 

@@ -36,6 +36,15 @@ package struct FaultWindow: Sendable, Equatable {
     /// The upstream is down: what it cut in flight is its own doing.
     package var isOutage: Bool { if case .outage = fault.kind { true } else { false } }
 
+    /// It makes the upstream slow to answer on purpose (a delay, a hang, a stall, a slow
+    /// body): a timing check leaves what it slowed out.
+    package var delaysAnswer: Bool {
+        switch fault.kind {
+        case .latency, .streamStall, .slicer, .bandwidth, .outage(.hang): true
+        default: false
+        }
+    }
+
     /// It answers with an error status: the only kind that excuses a non-2xx.
     package var isStatus: Bool { if case .status = fault.kind { true } else { false } }
 
@@ -43,8 +52,8 @@ package struct FaultWindow: Sendable, Equatable {
     /// a short 200 (a stall only pauses, and a delay breaks nothing).
     package var breaksBody: Bool {
         switch fault.kind {
-        case .body, .streamCut, .streamError, .streamNoDone: true
-        case .latency, .streamPace, .status, .outage, .streamStall: false
+        case .body, .streamCut, .streamError, .streamNoDone, .limitData: true
+        case .latency, .streamPace, .status, .outage, .streamStall, .idleClose, .slicer, .bandwidth: false
         }
     }
 }

@@ -11,11 +11,15 @@ package enum RouterAction: Sendable, Equatable, Hashable, Codable {
     case rollback
     /// Restart the router process; its weights must survive.
     case restart
+    /// Kill the router's processes (SIGKILL to its process group) with requests in flight,
+    /// then start it again on the same state, as a supervisor would: what it loses is
+    /// bounded to the crash, and its weights must survive.
+    case crash
 
     /// An action without its percentage: the one list of action names, as suites, profiles
     /// and `cutover deploy --phase` spell them.
     package enum Kind: String, CaseIterable, Sendable {
-        case validate, canary, promote, rollback, restart
+        case validate, canary, promote, rollback, restart, crash
     }
 
     /// Every action's name.
@@ -29,6 +33,7 @@ package enum RouterAction: Sendable, Equatable, Hashable, Codable {
         case (.promote?, nil): self = .promote
         case (.rollback?, nil): self = .rollback
         case (.restart?, nil): self = .restart
+        case (.crash?, nil): self = .crash
         default: return nil
         }
     }
@@ -40,6 +45,7 @@ package enum RouterAction: Sendable, Equatable, Hashable, Codable {
         case .promote: .promote
         case .rollback: .rollback
         case .restart: .restart
+        case .crash: .crash
         }
     }
 
@@ -57,9 +63,12 @@ package enum RouterAction: Sendable, Equatable, Hashable, Codable {
         case .canary(let percent): percent
         case .promote: 100
         case .rollback: 0
-        case .validate, .restart: nil
+        case .validate, .restart, .crash: nil
         }
     }
+
+    /// A new router process takes over (restart, crash): the weights must survive it.
+    package var replacesProcess: Bool { self == .restart || self == .crash }
 
     package var isCanary: Bool { if case .canary = self { true } else { false } }
 }

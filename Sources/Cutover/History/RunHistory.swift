@@ -28,13 +28,16 @@ package struct RunHistory: Sendable {
     package var wallStartMs: Double
     /// What the router may change of an exchange (its profile's `relay:` and `model_map:`).
     package var relay: RelayTerms
+    /// Whose health gate the canaries met: the router's, or none.
+    package var gate: RouterGate
 
     package init(
         client: ClientLedger, upstream: [ServedBy: [LedgerEntry]], phases: [PhaseWindow], actions: [ActionRecord] = [], faults: [FaultWindow] = [],
         harnessFailures: [String] = [], upstreamLedgerDropped: [ServedBy: UInt64] = [:], control: ClientLedger? = nil, plan: LoadPlan? = nil,
-        wallStartMs: Double = 0, relay: RelayTerms = RelayTerms()
+        wallStartMs: Double = 0, relay: RelayTerms = RelayTerms(), gate: RouterGate = .router
     ) {
         self.relay = relay
+        self.gate = gate
         self.control = control
         self.client = client
         self.upstream = upstream

@@ -100,8 +100,7 @@ final class CurlTransfer {
     deinit {
         socketError.deallocate()
         free(ownBody)
-        curl_slist_free_all(getHeaders?.list)
-        curl_slist_free_all(postHeaders?.list)
+        for lines in headerLines { curl_slist_free_all(lines?.list) }
         curl_easy_cleanup(handle)
     }
 
@@ -117,30 +116,27 @@ final class CurlTransfer {
         let requestID: NumberedLine
         let session: NumberedLine
 
-        init(withBody: Bool, runID: String, extraHeaders: [String]) {
+        init(withBody: Bool, close: Bool, runID: String, extraHeaders: [String]) {
             var list: UnsafeMutablePointer<curl_slist>?
             requestID = NumberedLine.append("X-Request-ID: \(runID)-", to: &list)
             session = NumberedLine.append("X-Session-ID: s", to: &list)
             if withBody { list = curl_slist_append(list, "Content-Type: application/json") }
+            if close { list = curl_slist_append(list, "Connection: close") }
             for header in extraHeaders { list = curl_slist_append(list, header) }
             self.list = list!
         }
     }
-    private var getHeaders: HeaderLines?
-    private var postHeaders: HeaderLines?
+    /// The header lists by kind of request: with a body or not, `Connection: close` or not.
+    private var headerLines: [HeaderLines?] = [nil, nil, nil, nil]
 
     /// Points the handle at request `seq`. `template`'s buffers and `url` outlive the
     /// transfer (the engine owns them).
     func prepare(template index: Int, _ template: RequestTemplates.Template, url: OpaquePointer?, seq: UInt64, session: UInt32) {
         let withBody = template.bodyHead != nil
-        let lines: HeaderLines
-        if withBody {
-            lines = postHeaders ?? HeaderLines(withBody: true, runID: runID, extraHeaders: extraHeaders)
-            postHeaders = lines
-        } else {
-            lines = getHeaders ?? HeaderLines(withBody: false, runID: runID, extraHeaders: extraHeaders)
-            getHeaders = lines
-        }
+        let close = template.client == .close
+        let kind = (withBody ? 1 : 0) + (close ? 2 : 0)
+        let lines = headerLines[kind] ?? HeaderLines(withBody: withBody, close: close, runID: runID, extraHeaders: extraHeaders)
+        headerLines[kind] = lines
         lines.requestID.write(seq)
         lines.session.write(UInt64(session))
         if index != lastTemplate {
@@ -157,12 +153,30 @@ final class CurlTransfer {
             } else {
                 cutover_easy_setopt_long(handle, CURLOPT_HTTPGET, 1)
             }
+            setClient(template.client)
         }
         self.seq = seq
         socketError.pointee = 0
         earlierAttempts.removeAll()
+        (readStartUs, readSoFar, pausedUntilUs) = (0, 0, 0)
         requestBytesBefore = 0
         startResponse()
+    }
+
+    /// How the client talks: the HTTP version, whether the connection is kept, how fast the
+    /// answer is read. Set with the template, so a handle that changes kinds changes all three.
+    private func setClient(_ client: ClientKind) {
+        let version: Int
+        switch client {
+        case .http10: version = Int(CURL_HTTP_VERSION_1_0)
+        case .http2: version = Int(CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE)
+        default: version = Int(CURL_HTTP_VERSION_1_1)
+        }
+        cutover_easy_setopt_long(handle, CURLOPT_HTTP_VERSION, version)
+        // A connection of its own, closed after it: neither taken from the pool nor left in it.
+        cutover_easy_setopt_long(handle, CURLOPT_FRESH_CONNECT, client.reusesConnections ? 0 : 1)
+        cutover_easy_setopt_long(handle, CURLOPT_FORBID_REUSE, client.reusesConnections ? 0 : 1)
+        if case .slowReader(let rate) = client { readRate = rate } else { readRate = 0 }
     }
 
     /// Forgets what an attempt's response said: a new request, or libcurl's replay.
@@ -186,6 +200,15 @@ final class CurlTransfer {
     private var scratch: [UInt8] = []
     /// The closed model's client whose request it carries (`ClosedClients` alone reads it).
     var client = 0
+
+    // A slow reader: the answer is taken no faster than `readRate` bytes a second.
+    /// Bytes a second this transfer reads at most (0: as fast as they come).
+    private(set) var readRate = 0
+    /// When the paused transfer may read again (run clock, µs); 0 while it reads.
+    var pausedUntilUs: UInt64 = 0
+    /// When its first body byte arrived, and the body bytes taken since.
+    private var readStartUs: UInt64 = 0
+    private var readSoFar = 0
 
     /// Builds this request's body in the transfer's own buffer (`RequestTemplates.body`): the
     /// template's start, the conversation so far, this turn's prompt, then `max_tokens`.
@@ -279,6 +302,23 @@ final class CurlTransfer {
         case "retry-after": relayHeaders[name] = value()
         default: if name.hasPrefix("x-ratelimit-") { relayHeaders[name] = value() }
         }
+    }
+
+    /// Whether a slow reader takes these bytes now; if not, the transfer pauses (libcurl
+    /// stops reading its socket, so the router meets back-pressure) until they are due, and
+    /// libcurl hands the same bytes over again then.
+    fileprivate func takesBody(_ count: Int) -> Bool {
+        guard readRate > 0 else { return true }
+        let now = UInt64(clock.nowMicros)
+        if readStartUs == 0 { readStartUs = now }
+        let dueUs = readStartUs + UInt64(readSoFar + count) * 1_000_000 / UInt64(readRate)
+        // Within 2 ms of its time: read now rather than pause for nothing.
+        guard dueUs > now + 2_000 else {
+            readSoFar += count
+            return true
+        }
+        pausedUntilUs = dueUs
+        return false
     }
 
     fileprivate func onBody(_ bytes: UnsafeRawBufferPointer) {
@@ -391,7 +431,9 @@ private struct NumberedLine {
 private let transferWriteBody: cutover_curl_data_cb = { data, size, count, context in
     let length = size * count
     guard let context, let data else { return length }
-    Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue().onBody(UnsafeRawBufferPointer(start: data, count: length))
+    let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
+    guard transfer.takesBody(length) else { return Int(CURL_WRITEFUNC_PAUSE) }
+    transfer.onBody(UnsafeRawBufferPointer(start: data, count: length))
     return length
 }
 

@@ -136,6 +136,7 @@ final class LoadEngine {
             var wake = nowNanos + Self.longestWaitNanos
             if let curlDeadline { wake = min(wake, curlDeadline) }
             if let cancel = cancels.min { wake = min(wake, cancel.atUs * 1_000) }
+            if !slowReaders.isEmpty, let resume = resumeSlowReaders(nowNanos: nowNanos) { wake = min(wake, resume) }
             if let due = model.nextDueUs(nowUs: now, inFlight: inFlight) { wake = min(wake, due * 1_000) }
             let timeout = Int64(wake > nowNanos ? wake - nowNanos : 0)
             let ready = readyFDs.withUnsafeMutableBufferPointer { fds in
@@ -205,6 +206,29 @@ final class LoadEngine {
         transfer.inMulti = true
         curl_multi_add_handle(multi, transfer.handle)
         inFlight += 1
+        if transfer.readRate > 0 { slowReaders.append(transfer) }
+    }
+
+    /// Slow readers in flight: each pauses when ahead of its rate and is resumed here.
+    private var slowReaders: [CurlTransfer] = []
+
+    /// Lets the paused slow readers whose time has come read again; returns the next time
+    /// one is due (ns), if any.
+    private func resumeSlowReaders(nowNanos: UInt64) -> UInt64? {
+        slowReaders.removeAll { !$0.inMulti }
+        var next: UInt64?
+        for transfer in slowReaders where transfer.pausedUntilUs != 0 {
+            if transfer.pausedUntilUs * 1_000 <= nowNanos {
+                transfer.pausedUntilUs = 0
+                // CURLPAUSE_CONT (0): read again; libcurl hands over the bytes it held.
+                curl_easy_pause(transfer.handle, 0)
+            } else {
+                next = min(next ?? .max, transfer.pausedUntilUs * 1_000)
+            }
+        }
+        // A resumed transfer may have paused again at once.
+        for transfer in slowReaders where transfer.pausedUntilUs != 0 { next = min(next ?? .max, transfer.pausedUntilUs * 1_000) }
+        return next
     }
 
     private func collectFinished() {

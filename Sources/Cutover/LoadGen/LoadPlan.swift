@@ -55,16 +55,21 @@ package struct LoadPlan: Sendable {
         /// Prompt size in bytes of message content, drawn per request; nil sends a short
         /// fixed prompt.
         package var promptBytes: LengthDistribution?
+        /// How the client of these requests talks to the router.
+        package var client = ClientKind.keepAlive
 
         package init(endpoint: Endpoint, weight: Double, maxTokens: Int = 16) {
             self.init(endpoint: endpoint, weight: weight, tokens: .fixed(maxTokens))
         }
 
-        package init(endpoint: Endpoint, weight: Double, tokens: LengthDistribution, promptBytes: LengthDistribution? = nil) {
+        package init(
+            endpoint: Endpoint, weight: Double, tokens: LengthDistribution, promptBytes: LengthDistribution? = nil, client: ClientKind = .keepAlive
+        ) {
             self.endpoint = endpoint
             self.weight = weight
             self.tokens = tokens
             self.promptBytes = promptBytes
+            self.client = client
         }
 
         /// The fixed output length, or the largest one the distribution can draw.
@@ -156,6 +161,9 @@ package struct LoadPlan: Sendable {
         mix[choices(for: seq).mixIndex].promptBytes?.sample(
             SeededRandom.unit(seed: seed, stream: 6, index: seq), SeededRandom.unit(seed: seed, stream: 7, index: seq))
     }
+
+    /// The mix entry chosen for slot `seq`.
+    package func mixIndex(forSlot seq: UInt64) -> Int { choices(for: seq).mixIndex }
 
     /// The endpoint, model and session chosen for slot `seq` (for tests and reports).
     package func choice(forSlot seq: UInt64) -> Choice {

@@ -14,6 +14,8 @@ final class RequestTemplates: @unchecked Sendable {
         /// `max_tokens` and `stream` per request (`CurlTransfer.setBody`). Nil for a GET.
         let bodyHead: [UInt8]?
         let stream: Bool
+        /// How this entry's client talks to the router.
+        let client: ClientKind
     }
 
     /// Prompt content for drawn sizes: plain words, cut to the size.
@@ -56,7 +58,7 @@ final class RequestTemplates: @unchecked Sendable {
                 let url = strdup(plan.url + path)!
                 allocations.append(UnsafeMutableRawPointer(url))
                 let bodyHead = entry.endpoint == .models ? nil : Array(#"{"model":\#(JSON.quoted(model.name)),"messages":["#.utf8)
-                templates.append(Template(url: UnsafePointer(url), bodyHead: bodyHead, stream: entry.endpoint == .chatStream))
+                templates.append(Template(url: UnsafePointer(url), bodyHead: bodyHead, stream: entry.endpoint == .chatStream, client: entry.client))
             }
         }
     }

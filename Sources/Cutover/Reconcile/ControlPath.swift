@@ -51,4 +51,12 @@ package struct ControlPath: Sendable {
             fromMs: Double(from) / 1000, toMs: Double(to) / 1000, controlSamples: inSpan.count, controlExcessP90Ms: Double(excess) / 1000,
             generatorLagP99Ms: Double(lag) / 1000, noisy: reason != nil, reason: reason)
     }
+
+    /// The worst control probe in `[from, to)`: its time to first byte above the control
+    /// path's median (µs), or nil when fewer than `minimumProbes` ran there.
+    package func worstExcessUs(fromUs from: UInt32, toUs to: UInt32) -> UInt32? {
+        let inSpan = probeWaits[probeTimes.insertionIndex(of: from)..<probeTimes.insertionIndex(of: max(from, to))]
+        guard inSpan.count >= Self.minimumProbes, let worst = inSpan.max() else { return nil }
+        return worst > medianUs ? worst - medianUs : 0
+    }
 }

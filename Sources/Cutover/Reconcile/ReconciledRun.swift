@@ -66,6 +66,8 @@ package struct ReconciledRun: Sendable {
     package var phases: [PhaseWindow] { history.phases }
     package var actions: [ActionRecord] { history.actions }
     package var faults: [FaultWindow] { history.faults }
+    /// Whose health gate the canaries met.
+    package var gate: RouterGate { history.gate }
     package var plan: LoadPlan? { history.plan }
     package var runID: String { ledger.runID }
 
@@ -218,8 +220,14 @@ package struct ReconciledRun: Sendable {
             answered.map { answered in
                 record.answerDigest == digest(answered.entry, relay) && (relay == .semantic || Int(record.bytes) == answered.entry.bytes)
             } ?? false
-        // The upstream went down under the exchange (an outage closed its port in flight).
-        let cutByUpstream = answered.map { answered in answered.entry.interruptedBy.map { faults.has(answered.env, $0, \.isOutage) } ?? false } ?? false
+        // The upstream went down under the exchange (an outage closed its port in flight), or
+        // an outage fault reset or hung this very execution: no router can answer for it.
+        let cutByUpstream =
+            answered.map { answered in
+                if let cause = answered.entry.interruptedBy { return faults.has(answered.env, cause, \.isOutage) }
+                guard answered.entry.outcome == .reset || answered.entry.outcome == .hung else { return false }
+                return answered.entry.faults.contains { faults.has(answered.env, $0, \.isOutage) }
+            } ?? false
         if record.curlCode != 0 || (200..<300).contains(record.status) {
             let complete = record.curlCode == 0 && (record.endpoint != .chatStream || record.sawDone)
             guard let answered else {

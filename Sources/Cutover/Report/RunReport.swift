@@ -58,6 +58,7 @@ package enum RunReport {
             ),
             ("machine", JSON.encoding(run.paths) ?? .null),
             ("streams", JSON.encoding(run.streams) ?? .null),
+            ("exposure", JSON.encoding(run.exposure) ?? .null),
             ("timeline", .array(run.log.map { .string($0) })),
             ("load", run.summary.json(valid: run.invalidReason == nil)),
         ])

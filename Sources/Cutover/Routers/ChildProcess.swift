@@ -89,6 +89,18 @@ package final class ChildProcess: Sendable {
         return process.terminationStatus
     }
 
+    /// SIGKILL, as a crash or the OOM killer would: no drain, no goodbye. Returns once it
+    /// has exited.
+    package func crash() async {
+        let process = self.process.value
+        if process.isRunning { kill(pid, SIGKILL) }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while process.isRunning, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+        Self.live.withLock { _ = $0.remove(pid) }
+    }
+
     static func track(group: Int32) { live.withLock { _ = $0.insert(-group) } }
     static func untrack(group: Int32) { live.withLock { _ = $0.remove(-group) } }
 

@@ -23,7 +23,8 @@ package actor HAProxyRouter: RouterDriver {
         package var runtimeAnswers = RuntimeAnswers.checked
         /// Save the runtime weights before a reload and load them after it.
         package var serverState = true
-        /// Refuse a canary or promote while green does not answer `GET /v1/models` 2xx.
+        /// Health-check both servers (`option httpchk GET /v1/models`) and refuse a canary or
+        /// promote while HAProxy has green down.
         package var healthGate = true
         /// HAProxy's `retry-on` conditions (`retries 3`); beyond `conn-failure` they replay requests.
         package var retryOn = "conn-failure"
@@ -47,6 +48,8 @@ package actor HAProxyRouter: RouterDriver {
     /// at 0 %): later ones live only in HAProxy, and in its server state when that is kept.
     private var weight = 0
     private var reloads = 0
+    /// Masters started so far (each logs to its own file).
+    private var generation = 0
     private let client = CurlClient()
 
     static let backend = "environments"
@@ -81,9 +84,17 @@ package actor HAProxyRouter: RouterDriver {
         // The state file must exist for the first start to load it quietly.
         if settings.serverState { _ = FileManager.default.createFile(atPath: stateFile.path, contents: nil) }
         if let problem = try await render() { throw RouterError(.configurationRefused, "haproxy refused its configuration: \(problem)") }
+        try await launch()
+        return "http://127.0.0.1:\(port)"
+    }
+
+    /// Starts the master and its worker from haproxy.cfg as it is on disk, and waits until
+    /// it serves and answers the runtime API.
+    private func launch() async throws {
+        generation += 1
         let launched = try ProcessGroup.launch(
             "exec \(binary) -W -db -S \(folder.appendingPathComponent("master.sock").path) -f \(configFile.path)", in: folder,
-            logFile: folder.appendingPathComponent("haproxy.out"))
+            logFile: folder.appendingPathComponent("haproxy-\(generation).out"))
         group = launched
         let deadline = ContinuousClock.now + .seconds(20)
         func serving() async -> Bool {
@@ -98,18 +109,39 @@ package actor HAProxyRouter: RouterDriver {
             }
             try? await Task.sleep(for: .milliseconds(5))
         }
-        return "http://127.0.0.1:\(port)"
+    }
+
+    /// SIGKILL to the master and its worker, then HAProxy started again from what is on
+    /// disk, as a supervisor would: haproxy.cfg, and the server state last saved (at a
+    /// reload), so runtime weights set since are HAProxy's to lose.
+    private func crash() async -> ActionOutcome {
+        guard let old = group else { return ActionOutcome(accepted: false, greenWeight: nil, detail: "haproxy is not running") }
+        let killed = ContinuousClock.now
+        await old.crash()
+        do {
+            try await launch()
+            let took = (ContinuousClock.now - killed).microseconds / 1_000
+            let now = await greenWeight()
+            weight = now ?? 0
+            return ActionOutcome(
+                accepted: true, greenWeight: now,
+                detail: "killed haproxy's group \(old.pid) (SIGKILL); master \(group?.pid ?? 0) serving \(took) ms later, green at \(now.map { "\($0) %" } ?? "an unknown weight")")
+        } catch {
+            return ActionOutcome(accepted: false, greenWeight: nil, detail: "killed haproxy's group \(old.pid) (SIGKILL); starting it again failed: \(error)")
+        }
     }
 
     package func perform(_ action: RouterAction) async -> ActionOutcome {
         let target: Int
         switch action {
         case .validate:
-            let healthy = await environment?.greenHealth(client) ?? (ok: false, detail: "not started")
+            let healthy = settings.healthGate ? await greenCheck() : await environment?.greenHealth(client) ?? (ok: false, detail: "not started")
             return ActionOutcome(accepted: healthy.ok, greenWeight: await greenWeight(), detail: healthy.detail)
         case .canary(let percent): target = percent
         case .promote: target = 100
         case .rollback: target = 0
+        case .crash:
+            return await crash()
         case .restart:
             do {
                 let detail = try await reload()
@@ -119,7 +151,7 @@ package actor HAProxyRouter: RouterDriver {
             }
         }
         if settings.healthGate, target > weight {
-            let healthy = await environment?.greenHealth(client) ?? (ok: false, detail: "not started")
+            let healthy = await greenCheck()
             guard healthy.ok else {
                 return ActionOutcome(accepted: false, greenWeight: await greenWeight(), detail: "refused: green is unhealthy (\(healthy.detail))")
             }
@@ -176,6 +208,21 @@ package actor HAProxyRouter: RouterDriver {
         throw RouterError(.notReady, "haproxy's new worker did not answer within 10 s of the reload: \(group?.logTail ?? "")")
     }
 
+    /// Green's health as HAProxy's own checks have it: `srv_op_state` in `show servers state`
+    /// (2 is running; 0 is stopped, which a failed check makes it).
+    private func greenCheck() async -> (ok: Bool, detail: String) {
+        guard let state = try? await worker("show servers state \(Self.backend)") else { return (false, "HAProxy's runtime API did not answer") }
+        let lines = state.split(separator: "\n")
+        guard let header = lines.first(where: { $0.hasPrefix("# ") })?.dropFirst(2).split(separator: " "),
+            let nameAt = header.firstIndex(of: "srv_name"), let stateAt = header.firstIndex(of: "srv_op_state"),
+            let green = lines.map({ $0.split(separator: " ") }).first(where: { $0.count > max(nameAt, stateAt) && $0[nameAt] == "green" })
+        else { return (false, "HAProxy's server state names no green server: \(state.prefix(300))") }
+        let op = green[stateAt]
+        return op == "2"
+            ? (true, "HAProxy's health check has green up (srv_op_state 2)")
+            : (false, "HAProxy's health check has green down (srv_op_state \(op))")
+    }
+
     /// Green's share of the two servers' weights, as HAProxy's runtime API reports them.
     package func greenWeight() async -> Int? {
         guard let green = try? await worker("get weight \(Self.backend)/green"), let blue = try? await worker("get weight \(Self.backend)/blue"),
@@ -200,9 +247,24 @@ package actor HAProxyRouter: RouterDriver {
         return status == 0 ? nil : output
     }
 
+    /// HAProxy's own health checks of both servers, when it gates: `GET /v1/models` every
+    /// 500 ms, down after two failures, up after two answers.
+    private func healthChecks(_ environment: RouterEnvironment) -> String {
+        guard settings.healthGate else { return "" }
+        let key = environment.upstreamAPIKey.map { #" hdr Authorization "Bearer \#($0)""# } ?? ""
+        return """
+                option httpchk
+                http-check send meth GET uri /v1/models\(key)
+                http-check expect status 200
+                default-server inter 500ms fall 2 rise 2
+
+            """
+    }
+
     /// The configuration: blue at 100, green at 0, as at the start.
     func config(_ environment: RouterEnvironment) -> String {
         let state = settings.serverState
+        let check = settings.healthGate ? " check" : ""
         return """
             # Rendered by cutover for profile \(profile): green at 0 % (later weights are set over the runtime API).
             global
@@ -230,8 +292,8 @@ package actor HAProxyRouter: RouterDriver {
                 balance hdr(X-Session-ID)
                 hash-type \(settings.hashType.rawValue)
                 http-response set-header X-Environment %[srv_name]
-                server blue \(RouterEnvironment.address(environment.blue)) weight 100
-                server green \(RouterEnvironment.address(environment.green)) weight 0
+            \(healthChecks(environment))    server blue \(RouterEnvironment.address(environment.blue)) weight 100\(check)
+                server green \(RouterEnvironment.address(environment.green)) weight 0\(check)
 
             """
     }
@@ -239,6 +301,11 @@ package actor HAProxyRouter: RouterDriver {
     /// `Name: value` from `show info`.
     static func field(_ name: String, in info: String) -> String? {
         info.split(separator: "\n").first { $0.hasPrefix("\(name): ") }.map { String($0.dropFirst(name.count + 2)) }
+    }
+
+    /// With `health_gate: true` HAProxy's own checks decide; without, nothing gates.
+    package nonisolated var gate: RouterGate {
+        settings.healthGate ? .router : .none(reason: "health_gate: false: HAProxy's health checks are off, and nothing refuses a canary")
     }
 
     /// HAProxy's documented behaviours behind the failures the certification set finds.
@@ -256,8 +323,12 @@ package actor HAProxyRouter: RouterDriver {
         }
         switch check {
         case .zeroDropped:
+            let checks =
+                settings.healthGate
+                ? "HAProxy's health checks (every 500 ms, down after 2 failures) take a failed server out only after about a second, and until then"
+                : "without health checks (check) HAProxy keeps sending to a failed server, and"
             return
-                "without health checks (check) HAProxy keeps sending to a failed server; retries (retry-on \(settings.retryOn)) stay on the same server unless option redispatch is set; a reload's soft-stop also closes the old worker's idle client connections"
+                "\(checks) retries (retry-on \(settings.retryOn)) stay on the same server unless option redispatch is set; a reload's soft-stop also closes the old worker's idle client connections"
         case .splitAccuracy:
             return
                 "hash-type consistent places points on a ring in proportion to each server's weight: at low weights a server's share of sessions can be off its weight"

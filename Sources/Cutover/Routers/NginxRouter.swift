@@ -126,6 +126,7 @@ package actor NginxRouter: RouterDriver {
         case .promote: target = 100
         case .rollback: target = 0
         case .restart: target = weight
+        case .crash: return await crash()
         }
         if settings.healthGate, target > weight, action != .restart {
             let healthy = await environment?.greenHealth(client) ?? (ok: false, detail: "not started")
@@ -145,6 +146,23 @@ package actor NginxRouter: RouterDriver {
             weight = before
             _ = try? await render()
             return ActionOutcome(accepted: false, greenWeight: weight, detail: "\(error)")
+        }
+    }
+
+    /// SIGKILL to the master and its workers, then nginx started again from its
+    /// configuration on disk (the last weight rendered), as a supervisor would.
+    private func crash() async -> ActionOutcome {
+        guard let old = group else { return ActionOutcome(accepted: false, greenWeight: weight, detail: "nginx is not running") }
+        let killed = ContinuousClock.now
+        await old.crash()
+        do {
+            try await launch()
+            let took = (ContinuousClock.now - killed).microseconds / 1_000
+            return ActionOutcome(
+                accepted: true, greenWeight: weight,
+                detail: "killed nginx's group \(old.pid) (SIGKILL); master \(group?.pid ?? 0) serving \(took) ms later (green at \(weight) %)")
+        } catch {
+            return ActionOutcome(accepted: false, greenWeight: weight, detail: "killed nginx's group \(old.pid) (SIGKILL); starting it again failed: \(error)")
         }
     }
 
@@ -243,6 +261,15 @@ package actor NginxRouter: RouterDriver {
     /// A duration as nginx writes it.
     static func milliseconds(_ duration: Duration) -> String { "\(duration.microseconds / 1_000)ms" }
 
+    /// Open-source nginx has no active health checks: with `health_gate: true` the driver asks
+    /// green itself before a canary, which certifies the harness, not nginx.
+    package nonisolated var gate: RouterGate {
+        .none(
+            reason: settings.healthGate
+                ? "open-source nginx has no active health checks; the refusals came from Cutover's driver, which asked green itself before each canary (health_gate: true)"
+                : "open-source nginx has no active health checks, and the profile asks the driver for none (health_gate: false)")
+    }
+
     /// nginx's documented behaviours behind the failures the certification set finds.
     package nonisolated func knownBehaviour(behind failure: CheckResult) -> String? {
         switch failure.id {
@@ -262,7 +289,10 @@ package actor NginxRouter: RouterDriver {
                 ? "split_clients on $remote_addr: every client behind one address lands in one bucket"
                 : "split_clients buckets are cumulative percentages in the order written: a reorder or a changed key moves sessions"
         case .streamIntegrity:
-            return settings.workerShutdownTimeout != nil ? "worker_shutdown_timeout closes the streams still open on old workers after a reload" : nil
+            let race =
+                "before 1.27.4 a reload closes idle keep-alive client connections, so a stream requested on one at that moment gets no answer (a client may not send a POST again, RFC 9112 §9.3.1)"
+            return settings.workerShutdownTimeout != nil
+                ? race + "; and worker_shutdown_timeout closes the streams still open on old workers after a reload" : race
         default:
             return nil
         }

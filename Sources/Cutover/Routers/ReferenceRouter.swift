@@ -15,10 +15,14 @@ package actor ReferenceRouter: RouterDriver {
     private var generation = 0
 
     package nonisolated let relay: RelayTerms
+    /// Whether the router keeps its weights in a state file (without one, a new process
+    /// starts at blue 100 %: the known-bad router of a crash).
+    private let keepsState: Bool
 
-    package init(executable: URL, relay: RelayTerms = RelayTerms()) {
+    package init(executable: URL, relay: RelayTerms = RelayTerms(), keepsState: Bool = true) {
         self.executable = executable
         self.relay = relay
+        self.keepsState = keepsState
     }
 
     /// The router next to the running executable (`cutover` and `bluegreen-router` are
@@ -44,9 +48,9 @@ package actor ReferenceRouter: RouterDriver {
         }
         self.workdir = workdir
         arguments = [
-            "--blue", blue, "--green", green, "--admin", "127.0.0.1:0", "--state-file", workdir.appendingPathComponent("router-state.json").path,
-            "--health-interval", "1s", "--drain-timeout", "10s", "--log-level", "warning",
+            "--blue", blue, "--green", green, "--admin", "127.0.0.1:0", "--health-interval", "1s", "--drain-timeout", "10s", "--log-level", "warning",
         ]
+        if keepsState { arguments += ["--state-file", workdir.appendingPathComponent("router-state.json").path] }
         if let key = environment.upstreamAPIKey { arguments += ["--health-api-key", key] }
         listenHost = environment.listenHost
         let child = try await launch(listen: "\(listenHost):0")
@@ -71,6 +75,7 @@ package actor ReferenceRouter: RouterDriver {
 
     package func perform(_ action: RouterAction) async -> ActionOutcome {
         if action == .restart { return await restart() }
+        if action == .crash { return await crash() }
         let result = await DeploymentClient(adminURL: adminURL).perform(action)
         return ActionOutcome(accepted: result.succeeded, greenWeight: result.status?.weights.green, detail: result.entries.map(\.text).joined(separator: "; "))
     }
@@ -85,6 +90,24 @@ package actor ReferenceRouter: RouterDriver {
             return ActionOutcome(accepted: true, greenWeight: weight, detail: "new process \(fresh.pid) serving; old \(old.pid) drained, exit \(status)")
         } catch {
             return ActionOutcome(accepted: false, greenWeight: await greenWeight(), detail: "restart failed: \(error)")
+        }
+    }
+
+    /// SIGKILL with requests in flight, then a new process on the same port and state file,
+    /// as its supervisor would start it.
+    private func crash() async -> ActionOutcome {
+        guard let old = child else { return ActionOutcome(accepted: false, greenWeight: nil, detail: "the router is not running") }
+        let killed = ContinuousClock.now
+        await old.crash()
+        do {
+            let fresh = try await launch(listen: "\(listenHost):\(port)")
+            child = fresh
+            let took = (ContinuousClock.now - killed).microseconds / 1_000
+            return ActionOutcome(
+                accepted: true, greenWeight: await greenWeight(), detail: "killed \(old.pid) (SIGKILL); new process \(fresh.pid) serving \(took) ms later")
+        } catch {
+            child = nil
+            return ActionOutcome(accepted: false, greenWeight: nil, detail: "killed \(old.pid) (SIGKILL); starting it again failed: \(error)")
         }
     }
 

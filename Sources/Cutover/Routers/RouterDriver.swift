@@ -87,6 +87,9 @@ package protocol RouterDriver: Sendable {
     /// Headers the load sends the router on every request, in place of its own same-named
     /// ones (a gateway's key of its own).
     var loadHeaders: [(name: String, value: String)] { get }
+    /// Whose health gate a canary meets: the router's own, or none (HealthGate is then not
+    /// applicable: a refusal could only be the harness's).
+    var gate: RouterGate { get }
 }
 
 extension RouterDriver {
@@ -94,6 +97,7 @@ extension RouterDriver {
     package var relay: RelayTerms { RelayTerms() }
     package var routerName: String { profile }
     package var loadHeaders: [(name: String, value: String)] { [] }
+    package var gate: RouterGate { .router }
 }
 
 extension RouterEnvironment {

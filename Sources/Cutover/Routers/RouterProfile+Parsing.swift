@@ -50,6 +50,7 @@ extension RouterProfile {
         let common: Set<String> = ["name", "kind", "description", "relay", "model_map"]
         let scripted = [
             "start", "url", "ready", "stop", "status", "executable", "version", "files", "path", "router", "known_behaviour", "load_headers", "gate",
+            "health_gate",
         ]
         let fields: [String: ConfigNode]
         switch kind {
@@ -166,6 +167,7 @@ extension RouterProfile {
                 profile.searchPath.append(url.standardizedFileURL.path)
             }
         }
+        if let node = fields["health_gate"] { profile.hasHealthGate = try node.bool() }
         if let node = fields["router"] {
             let name = try node.string()
             guard !name.isEmpty else { throw node.error("expected the router's name, such as Envoy") }

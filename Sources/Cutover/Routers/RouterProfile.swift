@@ -67,6 +67,9 @@ public struct RouterProfile: Sendable {
     /// `exec`: run before a canary or a promote, ahead of any rendering; a failure refuses the
     /// action with its output (a deploy pipeline's health gate, asking the router's own checks).
     package var gate: ProfileTemplate?
+    /// `exec`/`http`: whether the router has a health gate of its own (it refuses a canary
+    /// itself, or `gate:` asks its health checks); without one HealthGate is not applicable.
+    package var hasHealthGate = true
     /// `exec`/`http`: folders (relative to the profile's) searched first for the steps'
     /// commands, such as the project's own install of the router.
     package var searchPath: [String] = []
@@ -79,7 +82,8 @@ public struct RouterProfile: Sendable {
     package var loadHeaders: [(name: String, value: String)] = []
 
     /// The action steps a profile may have, and the ones an `exec` or `http` profile must have.
-    static let actionNames = RouterAction.names
+    /// (`crash` is the harness's own doing: SIGKILL to the router's processes, then `start`.)
+    static let actionNames = RouterAction.names.filter { $0 != RouterAction.crash.name }
     static let requiredActions = [RouterAction.Kind.canary, .promote, .rollback].map(\.rawValue)
 
     /// The built-in reference profile, for a run that names no profile file.

@@ -12,6 +12,8 @@ package actor ScriptedRouter: RouterDriver {
     private var values: [String: String] = [:]
     private var workdir: URL?
     private var steps = 0
+    /// Times `start` has run (a crash runs it again).
+    private var generation = 0
     private let client = CurlClient()
 
     /// Longest a step may run before it counts as refused.
@@ -43,10 +45,18 @@ package actor ScriptedRouter: RouterDriver {
         }
         // The run starts with everything on blue.
         try renderFiles(greenWeight: 0, into: values)
-        if let start = spec.start {
+        return try await launch()
+    }
+
+    /// Runs `start` (when the profile has one) and waits until the router answers `ready`
+    /// (or `url`); returns the URL load goes to.
+    private func launch() async throws -> String {
+        if let start = spec.start, let workdir {
+            generation += 1
             let command = start.render(values)
             let launched = try ProcessGroup.launch(
-                command, in: spec.folder, logFile: environment.workdir.appendingPathComponent("router.log"), path: searchPath)
+                command, in: spec.folder, logFile: workdir.appendingPathComponent(generation == 1 ? "router.log" : "router-\(generation).log"),
+                path: searchPath)
             group = launched
             values["pid"] = String(launched.pid)
         }
@@ -71,6 +81,7 @@ package actor ScriptedRouter: RouterDriver {
     }
 
     package func perform(_ action: RouterAction) async -> ActionOutcome {
+        if action == .crash { return await crash() }
         guard let step = spec.actions[action.name] else {
             return ActionOutcome(accepted: false, greenWeight: await greenWeight(), detail: "profile \(spec.name) has no '\(action.name)' step")
         }
@@ -91,9 +102,36 @@ package actor ScriptedRouter: RouterDriver {
                 return ActionOutcome(accepted: false, greenWeight: await greenWeight(), detail: "cannot render the configuration: \(error)")
             }
         }
+        let before = action == .restart ? group?.members : nil
         let result = await run(step, stepValues)
+        // A restart must show a new process serving: the step's exit alone is the script's word.
+        if let before, result.done, let after = group?.members, after.isSubset(of: before) {
+            return ActionOutcome(
+                accepted: false, greenWeight: await greenWeight(),
+                detail: "restart: no new process in the router's group (\(before.sorted().joined(separator: ", "))): the step did not restart it")
+        }
         // The whole output is the evidence of a status step; an action's detail keeps its end.
         return ActionOutcome(accepted: result.done, greenWeight: await greenWeight(), detail: String(result.output.suffix(600)))
+    }
+
+    /// SIGKILL to the router's whole group, then `start` again with the configuration files
+    /// as they are on disk (the last weights rendered), as a supervisor would.
+    private func crash() async -> ActionOutcome {
+        guard let old = group else {
+            return ActionOutcome(
+                accepted: false, greenWeight: await greenWeight(), detail: "profile \(spec.name) has no start command: the harness has no process to kill")
+        }
+        let killed = ContinuousClock.now
+        await old.crash()
+        do {
+            _ = try await launch()
+            let took = (ContinuousClock.now - killed).microseconds / 1_000
+            return ActionOutcome(
+                accepted: true, greenWeight: await greenWeight(),
+                detail: "killed the router's group \(old.pid) (SIGKILL); started again (group \(group?.pid ?? 0)), serving \(took) ms later")
+        } catch {
+            return ActionOutcome(accepted: false, greenWeight: await greenWeight(), detail: "killed the router's group \(old.pid) (SIGKILL); starting it again failed: \(error)")
+        }
     }
 
     package func greenWeight() async -> Int? {
@@ -171,6 +209,10 @@ package actor ScriptedRouter: RouterDriver {
     private nonisolated var searchPath: [String] { spec.searchPath + [RunningExecutable.url.deletingLastPathComponent().path] }
 
     package nonisolated var routerName: String { spec.routerName ?? spec.name }
+    package nonisolated var gate: RouterGate {
+        spec.hasHealthGate
+            ? .router : .none(reason: spec.knownBehaviour[.healthGate] ?? "the profile says \(routerName) has none (health_gate: false)")
+    }
 
     package nonisolated var loadHeaders: [(name: String, value: String)] { spec.loadHeaders }
 

@@ -33,6 +33,8 @@ package struct CoordinatorPart: Codable, Sendable {
     package var problems: [String]
     /// What the router may change of an exchange: how its answers were read and matched.
     package var relay: RelayTerms
+    /// Whose health gate the canaries met (absent from parts written before it was kept).
+    package var gate: RouterGate?
 
     package struct Build: Codable, Sendable {
         var profile, version, sha256, executable: String
@@ -74,6 +76,7 @@ package struct CoordinatorPart: Codable, Sendable {
         control = history.control.map { Control(runID: $0.runID, records: $0.records, faultStamps: $0.faultStamps) }
         self.problems = problems
         relay = history.relay
+        gate = history.gate
     }
 
     package func write(to file: URL) throws {
@@ -122,7 +125,7 @@ package struct CoordinatorPart: Codable, Sendable {
                     ServedBy.allCases.first { $0.name == name }.map { ($0, count) }
                 }),
             control: control.map { ClientLedger(runID: $0.runID, records: $0.records, faultStamps: $0.faultStamps) }, plan: plan, wallStartMs: wallStartMs,
-            relay: relay)
+            relay: relay, gate: gate ?? .router)
     }
 
     package var routerBuild: RouterBuild { RouterBuild(profile: build.profile, version: build.version, sha256: build.sha256, executable: build.executable) }

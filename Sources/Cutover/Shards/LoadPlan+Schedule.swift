@@ -7,7 +7,7 @@ extension LoadPlan {
         let text = [
             "\(model)", "\(duration)", "\(seed)", "\(sessions)", "\(arrival)", "\(String(describing: thinkTimeMs))", "\(turns)",
             "\(String(describing: cancellation))",
-            mix.map { "\($0.endpoint.name):\($0.weight):\($0.tokens):\(String(describing: $0.promptBytes))" }.joined(separator: ","),
+            mix.map { "\($0.endpoint.name):\($0.weight):\($0.tokens):\(String(describing: $0.promptBytes)):\($0.client)" }.joined(separator: ","),
             models.map { "\($0.name):\($0.weight)" }.joined(separator: ","), runID,
         ].joined(separator: "|")
         // FNV-1a, 64 bits: stable across processes and machines, unlike Hasher.

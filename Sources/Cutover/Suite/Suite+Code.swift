@@ -159,6 +159,9 @@ extension Suite {
         case rollback
         /// Restart the router; its weights must survive.
         case restart
+        /// Kill the router's processes with requests in flight and start it again on the
+        /// same state; it must serve again soon, with its weights.
+        case crash
         /// Start a fault on one upstream.
         case fault(Fault, on: Environment)
         /// End every fault on one upstream.
@@ -183,6 +186,7 @@ extension Suite {
             case .promote: pairs.append(("action", .string("promote")))
             case .rollback: pairs.append(("action", .string("rollback")))
             case .restart: pairs.append(("action", .string("restart")))
+            case .crash: pairs.append(("action", .string("crash")))
             case .fault(let fault, let env):
                 guard case .object(let faultPairs) = fault.json else { break }
                 pairs.append(("fault", .object([("target", .string(env.rawValue))] + faultPairs)))
@@ -237,6 +241,8 @@ extension Suite {
         public static let healthGate = Check(CheckID.healthGate.rawValue)
         /// Around each action, what the router added to latency stays within its budget, judged against the control path.
         public static let latencyBudget = Check(CheckID.latencyBudget.rawValue)
+        /// At each action, no request waits more than `max` longer than the control path's slowest at the same moment.
+        public static let switchTail = Check(CheckID.switchTail.rawValue)
         /// Every stream open across a switch or restart ended whole.
         public static let streamIntegrity = Check(CheckID.streamIntegrity.rawValue)
         /// The load generator delivered the plan; when it fails, the run is invalid, not failed.
@@ -245,6 +251,8 @@ extension Suite {
         public static let faithfulRelay = Check(CheckID.faithfulRelay.rawValue)
         /// Green's weight and the sessions' environments survive a router restart.
         public static let stateSurvivesRestart = Check(CheckID.stateSurvivesRestart.rawValue)
+        /// A router killed with requests in flight serves again within `max`; what it lost is bounded to the crash.
+        public static let crashRecovery = Check(CheckID.crashRecovery.rawValue)
         /// The router's `X-Environment` header names the environment that executed the request.
         public static let environmentHeader = Check(CheckID.environmentHeader.rawValue)
         /// After a switch to 0 % or 100 %, the environment at weight 0 serves nothing sent later.

@@ -157,7 +157,7 @@ extension Suite {
         if let mix = fields["mix"] {
             spec.mix = []
             for item in try mix.array() {
-                let entry = try item.object(allowed: ["endpoint", "weight", "max_tokens", "prompt_bytes"])
+                let entry = try item.object(allowed: ["endpoint", "weight", "max_tokens", "prompt_bytes", "client"])
                 guard let endpointNode = entry["endpoint"] else { throw item.error("missing 'endpoint' (models|chat|chat-stream)") }
                 let endpoint = Endpoint(name: try endpointNode.choice(Endpoint.allCases.map(\.name)))!
                 spec.mix.append(
@@ -165,7 +165,8 @@ extension Suite {
                         endpoint: endpoint, weight: try entry["weight"]?.double(in: 0.000_001...1e9) ?? 1,
                         tokens: try entry["max_tokens"].map { node throws(ConfigError) in try LengthDistribution.parse(node, range: 1...100_000) }
                             ?? .fixed(16),
-                        promptBytes: try entry["prompt_bytes"].map { node throws(ConfigError) in try LengthDistribution.parse(node, range: 1...1_048_576) }))
+                        promptBytes: try entry["prompt_bytes"].map { node throws(ConfigError) in try LengthDistribution.parse(node, range: 1...1_048_576) },
+                        client: try entry["client"].map { node throws(ConfigError) in try parseClient(node) } ?? .keepAlive))
             }
             guard !spec.mix.isEmpty else { throw mix.error("expected at least one endpoint") }
         }
@@ -183,6 +184,26 @@ extension Suite {
             guard !spec.models.isEmpty else { throw models.error("expected at least one model") }
         }
         return spec
+    }
+
+    /// `keep-alive`, `close`, `http1.0`, `h2`, or `{type: slow-reader, bytes_per_second: N}`.
+    private static func parseClient(_ node: ConfigNode) throws(ConfigError) -> ClientKind {
+        let kinds = ["keep-alive", "close", "http1.0", "h2", "slow-reader"]
+        if case .string = node.value {
+            switch try node.choice(kinds) {
+            case "keep-alive": return .keepAlive
+            case "close": return .close
+            case "http1.0": return .http10
+            case "h2": return .http2
+            default: throw node.error("a slow reader needs its rate: {type: slow-reader, bytes_per_second: 2000}")
+            }
+        }
+        let fields = try node.object(allowed: ["type", "bytes_per_second"])
+        guard let type = fields["type"] else { throw node.error("missing 'type' (\(kinds.joined(separator: "|")))") }
+        guard try type.choice(["slow-reader"]) == "slow-reader", let rate = fields["bytes_per_second"] else {
+            throw node.error("a slow reader needs 'bytes_per_second'")
+        }
+        return .slowReader(bytesPerSecond: try rate.int(in: 1...1_000_000_000))
     }
 
     private static func parseTimeline(_ node: ConfigNode, duration: Duration) throws(ConfigError) -> [TimelineStep] {

@@ -23,6 +23,8 @@ package struct SuiteRun: Sendable {
     /// TTFT, ITL, chunk gaps, tokens/s, usage and goodput (overall, per environment, phase
     /// and second).
     package let streams: StreamMetrics
+    /// Requests and streams exposed to a router action: how hard the suite pressed.
+    package let exposure: SwitchExposure
 
     package init(
         suite: Suite, seed: UInt64, build: RouterBuild, reconciled: ReconciledRun, summary: LoadSummary, checks: [CheckResult], log: [String],
@@ -40,6 +42,7 @@ package struct SuiteRun: Sendable {
         self.harnessProblems = harnessProblems
         self.paths = PathComparison(reconciled)
         self.streams = StreamMetrics(reconciled, slo: suite.slo)
+        self.exposure = SwitchExposure(reconciled)
     }
 
     /// Why the run was invalid, when it was: the harness's problems, else the listed

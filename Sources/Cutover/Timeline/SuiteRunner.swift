@@ -169,7 +169,8 @@ package struct SuiteRunner: Sendable {
         let history = RunHistory(
             client: load.ledger, upstream: upstream, phases: await timeline.phaseWindows(endUs: endUs), actions: await timeline.actions,
             faults: await timeline.faultWindows(endUs: endUs), harnessFailures: await timeline.harnessFailures, upstreamLedgerDropped: dropped,
-            control: controlLedger, plan: plan, wallStartMs: start.wallStartMs, relay: router.relay)
+            control: controlLedger, plan: plan, wallStartMs: start.wallStartMs, relay: router.relay,
+            gate: router.gate)
         var run = UnjudgedRun(
             suite: suite, seed: seed, build: environment.build, history: history, log: await timeline.log, startedAt: startedAt,
             elapsedSeconds: load.elapsedSeconds, problems: problems)

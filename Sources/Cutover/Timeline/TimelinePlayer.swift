@@ -76,7 +76,7 @@ package struct TimelinePlayer: Sendable {
             }
             await note(atUs: at, text)
         case .action(let action):
-            let before = action == .restart ? await router.greenWeight() : nil
+            let before = action.replacesProcess ? await router.greenWeight() : nil
             let called = clock.nowMicros
             let outcome = await router.perform(action)
             let returned = clock.nowMicros

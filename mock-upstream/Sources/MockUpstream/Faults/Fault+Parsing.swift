@@ -17,6 +17,10 @@ extension Fault {
         "stream-stall": ["after_chunks", "stall_ms"],
         "stream-error": ["after_chunks"],
         "stream-no-done": [],
+        "idle-close": ["idle_ms"],
+        "slicer": ["size_bytes", "delay_ms"],
+        "limit-data": ["bytes"],
+        "bandwidth": ["bytes_per_second"],
     ]
 
     /// A number, or `{min: A, max: B}` drawn per request.
@@ -143,6 +147,14 @@ extension Fault {
             )
         case "stream-error":
             return .streamError(afterChunks: try required("after_chunks").int(in: 0...1_000_000))
+        case "idle-close":
+            return .idleClose(try parseDistribution(try required("idle_ms")))
+        case "slicer":
+            return .slicer(sizeBytes: try required("size_bytes").int(in: 1...1 << 20), delayMs: try required("delay_ms").double(in: 0...60_000))
+        case "limit-data":
+            return .limitData(bytes: try required("bytes").int(in: 0...1 << 30))
+        case "bandwidth":
+            return .bandwidth(bytesPerSecond: try required("bytes_per_second").int(in: 1...1 << 30))
         default:
             return .streamNoDone
         }
@@ -250,6 +262,14 @@ extension Fault {
             pairs += [("after_chunks", .int(after)), ("stall_ms", .double(stall))]
         case .streamNoDone:
             break
+        case .idleClose(let distribution):
+            pairs.append(("idle_ms", distribution.json))
+        case .slicer(let size, let delay):
+            pairs += [("size_bytes", .int(size)), ("delay_ms", .double(delay))]
+        case .limitData(let bytes):
+            pairs.append(("bytes", .int(bytes)))
+        case .bandwidth(let rate):
+            pairs.append(("bytes_per_second", .int(rate)))
         }
         return .object(pairs)
     }

@@ -61,6 +61,16 @@ public struct Fault: Sendable, Equatable {
         case streamError(afterChunks: Int)
         /// The stream ends cleanly but without `data: [DONE]`.
         case streamNoDone
+        /// Close a kept-alive connection once it has been idle this long after the answer,
+        /// without `Connection: close`: how real upstreams and their load balancers end idle
+        /// connections, and the source of the keep-alive race a router must survive.
+        case idleClose(LatencyDistribution)
+        /// Deliver the body in pieces of `sizeBytes`, `delayMs` apart (Toxiproxy's slicer).
+        case slicer(sizeBytes: Int, delayMs: Double)
+        /// Close the connection once this many body bytes are out (Toxiproxy's limit_data).
+        case limitData(bytes: Int)
+        /// Pace the body at this many bytes a second (Toxiproxy's bandwidth).
+        case bandwidth(bytesPerSecond: Int)
 
         /// The name used in config files and the admin API.
         public var name: String {
@@ -74,13 +84,18 @@ public struct Fault: Sendable, Equatable {
             case .streamStall: "stream-stall"
             case .streamError: "stream-error"
             case .streamNoDone: "stream-no-done"
+            case .idleClose: "idle-close"
+            case .slicer: "slicer"
+            case .limitData: "limit-data"
+            case .bandwidth: "bandwidth"
             }
         }
 
-        /// Shaping faults (delays) combine with at most one outcome fault per request.
+        /// Shaping faults (delays, and the idle close after the answer) break nothing and
+        /// combine with at most one outcome fault per request.
         package var isShaping: Bool {
             switch self {
-            case .latency, .streamPace: true
+            case .latency, .streamPace, .idleClose, .slicer, .bandwidth: true
             default: false
             }
         }

@@ -88,10 +88,20 @@ package final class FaultPlan: Sendable {
                     let ttft = ttftHigh.map { ttftLow + ($0 - ttftLow) * u1 } ?? ttftLow
                     let tps = tpsHigh.map { tpsLow + ($0 - tpsLow) * u2 } ?? tpsLow
                     decision.pace = StreamPace(ttftMs: ttft, intervalMs: Double(perChunk) * 1000 / tps, jitterMs: jitter, seed: draw, tokensPerChunk: perChunk)
+                case .idleClose(let distribution):
+                    guard decision.wire.idleCloseMs == nil else { continue }
+                    decision.wire.idleCloseMs = distribution.sample(u1, u2)
+                case .slicer(let size, let delay):
+                    guard decision.wire.sliceBytes == nil else { continue }
+                    (decision.wire.sliceBytes, decision.wire.sliceDelayMs) = (size, delay)
+                case .bandwidth(let rate):
+                    guard decision.wire.bytesPerSecond == nil else { continue }
+                    decision.wire.bytesPerSecond = rate
                 default:
                     guard decision.outcome == nil else { continue }
                     decision.outcome = fault
                     decision.draw = draw
+                    if case .limitData(let bytes) = fault.kind { decision.wire.limitBytes = bytes }
                 }
                 decision.ids.append(fault.id)
             }
@@ -110,6 +120,8 @@ package struct FaultDecision: Sendable {
     package var outcome: Fault?
     /// Seeded bits for the outcome fault (garbage bytes and the like).
     package var draw: UInt64 = 0
+    /// The byte-level faults and the idle close, for the connection to carry out.
+    package var wire = WireShaping()
     /// Ids of every applied fault, in list order; `X-Mock-Fault` and the ledger carry them.
     package var ids: [String] = []
 

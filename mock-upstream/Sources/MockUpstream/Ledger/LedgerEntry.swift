@@ -35,6 +35,11 @@ public struct LedgerEntry: Sendable, Equatable {
     public var chunks: Int
     /// Request body bytes received (the prompt's size on the wire).
     public var requestBytes = 0
+    /// Requests its connection carried before it: 0 on a new connection. How a router
+    /// reuses (or does not reuse) its upstream connections, as the upstream saw it.
+    public var connectionIndex = 0
+    /// The request line's HTTP version, such as `HTTP/1.1`.
+    public var httpVersion = "HTTP/1.1"
     /// The headers an injected error status carried besides the stamps (`retry-after`,
     /// `x-ratelimit-*`, the fault's own), lowercased: what a faithful relay passes on.
     public var faultHeaders: [String: String] = [:]
@@ -112,7 +117,7 @@ extension LedgerEntry: Codable {
         case requestID = "request_id", sessionID = "session_id", arrivalMs = "arrival_ms", finishMs = "finish_ms", faults = "fault"
         case requestBytes = "request_bytes", faultHeaders = "fault_headers", bodyRequestID = "body_request_id", messagesDigest = "messages_digest"
         case maxTokens = "max_tokens", includeUsage = "include_usage", bodyDigest = "body_digest", contentDigest = "content_digest"
-        case interruptedBy = "interrupted_by"
+        case interruptedBy = "interrupted_by", connectionIndex = "connection_index", httpVersion = "http_version"
     }
 
     /// Encodes the entry as `/_mock/ledger` lists it: snake_case keys, digests as 16 hex digits.
@@ -141,6 +146,8 @@ extension LedgerEntry: Codable {
         try c.encode(ExchangeFingerprint.hex(bodyDigest), forKey: .bodyDigest)
         try c.encode(contentDigest.map(ExchangeFingerprint.hex), forKey: .contentDigest)
         try c.encode(interruptedBy, forKey: .interruptedBy)
+        try c.encode(connectionIndex, forKey: .connectionIndex)
+        try c.encode(httpVersion, forKey: .httpVersion)
     }
 
     /// Reads an entry as `/_mock/ledger` lists it.
@@ -175,5 +182,7 @@ extension LedgerEntry: Codable {
         bodyDigest = try digest(.bodyDigest) ?? Digest64().value
         contentDigest = try digest(.contentDigest)
         interruptedBy = try c.decodeIfPresent(String.self, forKey: .interruptedBy)
+        connectionIndex = try c.decodeIfPresent(Int.self, forKey: .connectionIndex) ?? 0
+        httpVersion = try c.decodeIfPresent(String.self, forKey: .httpVersion) ?? "HTTP/1.1"
     }
 }

@@ -19,6 +19,8 @@ public final class MockLedger: Sendable {
         var byFault: [String: Int] = [:]
         var byPath: [String: Int] = [:]
         var byStatus: [Int: Int] = [:]
+        /// Kept-alive connections closed by an idle-close fault.
+        var idleCloses = 0
     }
 
     package let capacity: Int
@@ -128,6 +130,15 @@ public final class MockLedger: Sendable {
         }
     }
 
+    /// Counts a connection an idle-close fault closed (after the answer whose entry
+    /// carries the fault's id).
+    func noteIdleClose() {
+        state.withLockedValue { $0.idleCloses += 1 }
+    }
+
+    /// Connections closed by an idle-close fault so far.
+    public var idleCloses: Int { state.withLockedValue { $0.idleCloses } }
+
     /// Entries dropped because the ledger was full.
     public var dropped: UInt64 { state.withLockedValue { $0.dropped } }
 
@@ -142,6 +153,7 @@ public final class MockLedger: Sendable {
                 ("by_status", .object(state.byStatus.keys.sorted().map { (String($0), .int(state.byStatus[$0]!)) })),
                 ("by_path", .object(state.byPath.keys.sorted().map { ($0, .int(state.byPath[$0]!)) })),
                 ("by_fault", .object(state.byFault.keys.sorted().map { ($0, .int(state.byFault[$0]!)) })),
+                ("idle_closes", .int(state.idleCloses)),
                 ("ledger_dropped", .int(Int(state.dropped))),
             ])
         }

@@ -77,6 +77,8 @@ final class RelayAPI: HTTPResponder {
             seq: 0, requestID: requestID, sessionID: request.head.headers.first(name: "x-session-id"), method: request.method.rawValue, path: path,
             model: model, stream: stream, arrivalMs: 0, finishMs: nil, faults: decision.ids, status: nil, outcome: .inFlight, bytes: 0, chunks: 0)
         arrival.requestBytes = request.body.readableBytes
+        arrival.connectionIndex = request.indexOnConnection
+        arrival.httpVersion = "HTTP/\(request.head.version.major).\(request.head.version.minor)"
         if case .success(let chat) = parsed {
             arrival.bodyRequestID = chat.identity
             arrival.messagesDigest = chat.messagesDigest
@@ -113,7 +115,7 @@ final class RelayAPI: HTTPResponder {
                     }
                 }
                 if !relayed.isEmpty { ledger.noteFaultHeaders(ticket, relayed) }
-                return errorPlan(error, headers: headers, delay: delay, ticket: ticket)
+                return errorPlan(error, headers: headers, delay: delay, ticket: ticket, wire: decision.wire)
             default:
                 break
             }
@@ -124,19 +126,19 @@ final class RelayAPI: HTTPResponder {
                 request.head.headers.first(name: "authorization") == nil
                 ? "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
                 : "Incorrect API key provided."
-            return errorPlan(OpenAIError(status: .unauthorized, message: presented, code: "invalid_api_key"), headers: headers, delay: delay, ticket: ticket)
+            return errorPlan(OpenAIError(status: .unauthorized, message: presented, code: "invalid_api_key"), headers: headers, delay: delay, ticket: ticket, wire: decision.wire)
         }
 
         switch route {
         case .unknown(let status):
             let error = OpenAIError(status: status, message: "Invalid URL (\(request.method.rawValue) \(path))")
-            return errorPlan(error, headers: headers, delay: delay, ticket: ticket)
+            return errorPlan(error, headers: headers, delay: delay, ticket: ticket, wire: decision.wire)
         case .models:
             headers.add(name: "content-type", value: "application/json")
             return shaped(modelsBody, headers: headers, decision: decision, delay: delay, ticket: ticket, content: modelsDigest)
         case .model(let id):
             guard modelSet.contains(id), let index = configuration.models.firstIndex(of: id) else {
-                return errorPlan(modelNotFound(id), headers: headers, delay: delay, ticket: ticket)
+                return errorPlan(modelNotFound(id), headers: headers, delay: delay, ticket: ticket, wire: decision.wire)
             }
             headers.add(name: "content-type", value: "application/json")
             return shaped(
@@ -146,11 +148,11 @@ final class RelayAPI: HTTPResponder {
             let chat: ChatRequest
             switch parsed {
             case .success(let request): chat = request
-            case .failure(let error): return errorPlan(error, headers: headers, delay: delay, ticket: ticket)
+            case .failure(let error): return errorPlan(error, headers: headers, delay: delay, ticket: ticket, wire: decision.wire)
             case nil: preconditionFailure("every chat request is parsed before faults are decided")
             }
             guard modelSet.contains(chat.model) else {
-                return errorPlan(modelNotFound(chat.model), headers: headers, delay: delay, ticket: ticket)
+                return errorPlan(modelNotFound(chat.model), headers: headers, delay: delay, ticket: ticket, wire: decision.wire)
             }
             var renderer = ChatCompletionRenderer(
                 id: "chatcmpl-" + String(SeededRandom.bits(seed: configuration.seed, stream: 0xC4A7, index: ticket), radix: 16),
@@ -170,13 +172,18 @@ final class RelayAPI: HTTPResponder {
         ledger.finish(ticket, end)
     }
 
+    func closedIdle() {
+        ledger.noteIdleClose()
+    }
+
     // MARK: - Plans
 
-    private func errorPlan(_ error: OpenAIError, headers: HTTPHeaders, delay: Double, ticket: UInt64) -> ResponsePlan {
+    private func errorPlan(_ error: OpenAIError, headers: HTTPHeaders, delay: Double, ticket: UInt64, wire: WireShaping) -> ResponsePlan {
         var headers = headers
         headers.replaceOrAdd(name: "content-type", value: "application/json")
         return .respond(
-            PlannedResponse(status: error.status, headers: headers, delayMs: delay, body: .full(error.body), ticket: ticket, contentDigest: error.contentDigest)
+            PlannedResponse(
+                status: error.status, headers: headers, delayMs: delay, body: .full(error.body), ticket: ticket, contentDigest: error.contentDigest, wire: wire)
         )
     }
 
@@ -191,7 +198,8 @@ final class RelayAPI: HTTPResponder {
             case .garbage: shapedBody = .full(garbage(decision.draw))
             }
         }
-        return .respond(PlannedResponse(status: .ok, headers: headers, delayMs: delay, body: shapedBody, ticket: ticket, contentDigest: content))
+        return .respond(
+            PlannedResponse(status: .ok, headers: headers, delayMs: delay, body: shapedBody, ticket: ticket, contentDigest: content, wire: decision.wire))
     }
 
     private func streamPlan(_ renderer: ChatCompletionRenderer, headers: HTTPHeaders, decision: FaultDecision, delay: Double, ticket: UInt64) -> ResponsePlan {
@@ -212,11 +220,13 @@ final class RelayAPI: HTTPResponder {
         case .body(.garbage):
             return .respond(
                 PlannedResponse(
-                    status: .ok, headers: headers, delayMs: delay, body: .full(garbage(decision.draw)), ticket: ticket, contentDigest: renderer.contentDigest))
+                    status: .ok, headers: headers, delayMs: delay, body: .full(garbage(decision.draw)), ticket: ticket, contentDigest: renderer.contentDigest,
+                    wire: decision.wire))
         default: break
         }
         return .respond(
-            PlannedResponse(status: .ok, headers: headers, delayMs: delay, body: .stream(script), ticket: ticket, contentDigest: renderer.contentDigest))
+            PlannedResponse(
+                status: .ok, headers: headers, delayMs: delay, body: .stream(script), ticket: ticket, contentDigest: renderer.contentDigest, wire: decision.wire))
     }
 
     private func garbage(_ draw: UInt64) -> ByteBuffer {
