@@ -285,7 +285,8 @@ package actor FlawedRouter: RouterDriver {
         }
 
         var slowNow: Duration? {
-            guard case .slowAfterSwitch(let delay, let share) = flaw, let changed = values.withLock({ $0.changedAt }), ContinuousClock.now - changed < .seconds(1)
+            guard case .slowAfterSwitch(let delay, let share) = flaw, let changed = values.withLock({ $0.changedAt }),
+                ContinuousClock.now - changed < .seconds(1)
             else {
                 return nil
             }
@@ -313,7 +314,8 @@ package actor FlawedRouter: RouterDriver {
                         body: .full(ByteBuffer(string: #"{"error":{"message":"request body too large"}}"#))))
             }
             if state.flaw == .refusesHTTP10, request.head.version == .http1_0 {
-                return .respond(PlannedResponse(status: .upgradeRequired, headers: ["Content-Type": "text/plain"], body: .full(ByteBuffer(string: "Upgrade Required"))))
+                return .respond(
+                    PlannedResponse(status: .upgradeRequired, headers: ["Content-Type": "text/plain"], body: .full(ByteBuffer(string: "Upgrade Required"))))
             }
             if state.flaw == .closesReusedBeforeForwarding, isChat, request.indexOnConnection > 0, request.indexOnConnection % 3 == 0 {
                 // The request never reaches an upstream; the client never hears back on this connection.

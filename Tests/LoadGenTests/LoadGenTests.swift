@@ -257,7 +257,9 @@ struct LoadGenTests {
             let slow = result.ledger.records.filter { p.mix[p.mixIndex(forSlot: UInt64($0.seq))].client == .slowReader(bytesPerSecond: 8_000) }
             #expect(!slow.isEmpty)
             for record in slow {
-                #expect(Double(record.doneUs - record.sentUs) / 1e6 >= Double(record.bytes) / 8_000 * 0.7, "\(record.bytes) bytes in \(record.doneUs - record.sentUs) µs")
+                #expect(
+                    Double(record.doneUs - record.sentUs) / 1e6 >= Double(record.bytes) / 8_000 * 0.7,
+                    "\(record.bytes) bytes in \(record.doneUs - record.sentUs) µs")
             }
         }
     }

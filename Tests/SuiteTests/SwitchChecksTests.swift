@@ -128,6 +128,14 @@ extension ChecksTests {
         let result = HealthGate().evaluate(history, CheckSpec(name: "HealthGate"))
         #expect(result.status == .skipped)
         #expect(result.summary.hasPrefix("not applicable") && result.summary.contains("nginx has no active health checks"), "\(result.summary)")
+        // Nor does ActionsHonoured ask it again: a gateless router's accepted canary, where the
+        // suite expected a gate's refusal, is no problem of its own; with a gate it is.
+        history.actions = [
+            ActionRecord(action: .canary(percent: 10), expect: .refused, calledUs: 2_000_000, returnedUs: 2_002_000, accepted: true, reportedWeightAfter: 10)
+        ]
+        #expect(ActionsHonoured().evaluate(history, CheckSpec(name: "ActionsHonoured")).status == .pass)
+        history.gate = .router
+        #expect(ActionsHonoured().evaluate(history, CheckSpec(name: "ActionsHonoured")).status == .fail)
     }
 
     /// Convergence must hold: a router that reaches the weight, then drifts back (a reload

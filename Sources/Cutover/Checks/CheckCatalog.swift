@@ -3,7 +3,8 @@
 package enum CheckCatalog {
     package static let all: [any RunCheck] = [
         ZeroDropped(), NoDuplicateExecution(), FaithfulRelay(), SplitAccuracy(), ZeroWeightIsolation(), Stickiness(), MonotoneMovement(),
-        RollbackTime(), ConvergenceTime(), HealthGate(), StreamIntegrity(), LatencyBudget(), SwitchTail(), StateSurvivesRestart(), CrashRecovery(), GeneratorValid(),
+        RollbackTime(), ConvergenceTime(), HealthGate(), StreamIntegrity(), LatencyBudget(), SwitchTail(), StateSurvivesRestart(), CrashRecovery(),
+        GeneratorValid(),
         ActionsHonoured(), EnvironmentHeader(), CancelPropagation(), RequestIntegrity(),
     ]
 

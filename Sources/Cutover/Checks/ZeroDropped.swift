@@ -82,7 +82,8 @@ package struct ZeroDropped: RunCheck {
         let evidence = Evidence(
             requests: judged + held.count, dropped: dropped.count + held.count, routerError: routerErrors, transport: dropped.count - routerErrors,
             anotherRequestsAnswer: count(.anotherRequestsAnswer), noUpstreamExecution: count(.noUpstreamExecution), alteredAnswer: count(.alteredAnswer),
-            firstAttemptUnanswered: count(.firstAttemptUnanswered), replayedGets: count(.replayedGet), heldBack: held.count, duringIdleClose: raced, lostToCrash: lostToCrash,
+            firstAttemptUnanswered: count(.firstAttemptUnanswered), replayedGets: count(.replayedGet), heldBack: held.count, duringIdleClose: raced,
+            lostToCrash: lostToCrash,
             requestIDs: (dropped + held).prefix(CheckResult.sampleLimit).map(run.requestID), examples: examples)
         guard judged > 0 || !held.isEmpty else {
             return .inconclusive(name, "no request was sent in the checked phases", evidence)

@@ -125,7 +125,9 @@ package actor HAProxyRouter: RouterDriver {
             weight = now ?? 0
             return ActionOutcome(
                 accepted: true, greenWeight: now,
-                detail: "killed haproxy's group \(old.pid) (SIGKILL); master \(group?.pid ?? 0) serving \(took) ms later, green at \(now.map { "\($0) %" } ?? "an unknown weight")")
+                detail:
+                    "killed haproxy's group \(old.pid) (SIGKILL); master \(group?.pid ?? 0) serving \(took) ms later, green at \(now.map { "\($0) %" } ?? "an unknown weight")"
+            )
         } catch {
             return ActionOutcome(accepted: false, greenWeight: nil, detail: "killed haproxy's group \(old.pid) (SIGKILL); starting it again failed: \(error)")
         }

@@ -130,7 +130,8 @@ package actor ScriptedRouter: RouterDriver {
                 accepted: true, greenWeight: await greenWeight(),
                 detail: "killed the router's group \(old.pid) (SIGKILL); started again (group \(group?.pid ?? 0)), serving \(took) ms later")
         } catch {
-            return ActionOutcome(accepted: false, greenWeight: await greenWeight(), detail: "killed the router's group \(old.pid) (SIGKILL); starting it again failed: \(error)")
+            return ActionOutcome(
+                accepted: false, greenWeight: await greenWeight(), detail: "killed the router's group \(old.pid) (SIGKILL); starting it again failed: \(error)")
         }
     }
 

@@ -126,7 +126,9 @@ final class RelayAPI: HTTPResponder {
                 request.head.headers.first(name: "authorization") == nil
                 ? "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
                 : "Incorrect API key provided."
-            return errorPlan(OpenAIError(status: .unauthorized, message: presented, code: "invalid_api_key"), headers: headers, delay: delay, ticket: ticket, wire: decision.wire)
+            return errorPlan(
+                OpenAIError(status: .unauthorized, message: presented, code: "invalid_api_key"), headers: headers, delay: delay, ticket: ticket,
+                wire: decision.wire)
         }
 
         switch route {
@@ -226,7 +228,8 @@ final class RelayAPI: HTTPResponder {
         }
         return .respond(
             PlannedResponse(
-                status: .ok, headers: headers, delayMs: delay, body: .stream(script), ticket: ticket, contentDigest: renderer.contentDigest, wire: decision.wire))
+                status: .ok, headers: headers, delayMs: delay, body: .stream(script), ticket: ticket, contentDigest: renderer.contentDigest, wire: decision.wire
+            ))
     }
 
     private func garbage(_ draw: UInt64) -> ByteBuffer {
