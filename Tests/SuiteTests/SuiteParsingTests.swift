@@ -27,8 +27,8 @@ struct SuiteParsingTests {
         #expect(suite.timeline.map(\.line) == [18, 19, 20, 21, 22])
         #expect(
             suite.checks.map(\.name) == [
-                "ZeroDropped", "NoDuplicateExecution", "SplitAccuracy", "Stickiness", "MonotoneMovement", "ConvergenceTime", "LatencyBudget",
-                "GeneratorValid",
+                "ZeroDropped", "NoDuplicateExecution", "SplitAccuracy", "Stickiness", "MonotoneMovement", "ZeroWeightIsolation", "ConvergenceTime",
+                "LatencyBudget", "SwitchTail", "GeneratorValid",
             ])
         let split = try #require(suite.checks.first { $0.name == "SplitAccuracy" })
         #expect(split.phases == ["canary-10", "canary-50"] && split.alpha == 0.001)
