@@ -217,6 +217,7 @@ struct FaultTests {
             try await mock.setFaults(faults("[{id: roomy, kind: limit-data, bytes: 100000}]"))
             let whole = await client.post(mock.url + "/v1/chat/completions", json: chatBody(maxTokens: 4, stream: true))
             #expect(whole.error == nil && whole.events.last?.isDone == true)
+            await mock.ledger.waitUntilSettled(timeout: .seconds(2))
             #expect(mock.ledger.entries().last?.outcome == .completed)
         }
     }
@@ -243,6 +244,8 @@ struct FaultTests {
             #expect(paced.error == nil && paced.body.count == size)
             let expected = Double(size) / 2_000 - 0.01 - 0.05
             #expect(paced.total >= .milliseconds(Int(expected * 1_000)), "\(paced.total) for \(size) bytes at 2,000 B/s")
+            // The client may have the last byte a moment before the mock records the end.
+            await mock.ledger.waitUntilSettled(timeout: .seconds(2))
             #expect(mock.ledger.entries().suffix(2).allSatisfy { $0.outcome == .completed && $0.bytes == size })
         }
     }

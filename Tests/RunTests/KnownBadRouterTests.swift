@@ -472,8 +472,9 @@ struct KnownBadRouterTests {
     @Test(.sharesTheMachine, arguments: cases.filter { $0.suite != latency })
     func checkCatchesTheFlaw(_ testCase: Case) async throws { try await Self.judge(testCase) }
 
-    /// LatencyBudget's cases judge time against the run's own quiet windows: alone.
-    @Test(.needsTheWholeMachine, arguments: cases.filter { $0.suite == latency })
+    /// LatencyBudget's and SwitchTail's cases judge time against the run's own quiet windows:
+    /// alone, one after the other (a parameterized test's cases run in parallel otherwise).
+    @Test(.needsTheWholeMachine, .serialized, arguments: cases.filter { $0.suite == latency })
     func timingCheckCatchesTheFlaw(_ testCase: Case) async throws { try await Self.judge(testCase) }
 
     @Test(
@@ -482,7 +483,7 @@ struct KnownBadRouterTests {
     func checkCatchesTheFlawToo(_ testCase: Case) async throws { try await Self.judge(testCase) }
 
     @Test(
-        .enabled(if: ProcessInfo.processInfo.environment["CUTOVER_ALL_KNOWN_BAD"] != nil, "make known-bad runs these"), .needsTheWholeMachine,
+        .enabled(if: ProcessInfo.processInfo.environment["CUTOVER_ALL_KNOWN_BAD"] != nil, "make known-bad runs these"), .needsTheWholeMachine, .serialized,
         arguments: moreCases.filter { $0.suite == latency })
     func timingCheckCatchesTheFlawToo(_ testCase: Case) async throws { try await Self.judge(testCase) }
 
@@ -525,7 +526,7 @@ struct KnownBadRouterTests {
     }
 
     @Test(
-        .enabled(if: ProcessInfo.processInfo.environment["CUTOVER_ALL_KNOWN_BAD"] != nil, "make known-bad runs these"), .needsTheWholeMachine,
+        .enabled(if: ProcessInfo.processInfo.environment["CUTOVER_ALL_KNOWN_BAD"] != nil, "make known-bad runs these"), .needsTheWholeMachine, .serialized,
         arguments: namedSuiteProofs.map(\.suite))
     func namedSuiteCatchesWhatItsNamePromises(suite name: String) async throws {
         let proof = try #require(Self.namedSuiteProofs.first { $0.suite == name })
