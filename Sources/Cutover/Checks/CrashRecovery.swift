@@ -4,7 +4,8 @@ import ConfigInput
 /// serves again soon, with what it lost bounded to the crash. From the kill to the first
 /// answer an upstream gave a request sent after it (the router serving again, per the
 /// upstreams' evidence, never its word): within `max` (default 2 s). What it lost is
-/// counted: the requests in flight at the kill, and those sent before it served again
+/// counted, exactly what ZeroDropped leaves out (`ReconciledRun.metCrash`): the requests in
+/// flight at the kill, and those sent before the harness's call to start it again returned
 /// (refused while no process listened: the supervisor's doing, which only a listening
 /// socket held across the crash avoids). Everything sent later is ZeroDropped's, and the
 /// weights StateSurvivesRestart's.
@@ -24,7 +25,7 @@ package struct CrashRecovery: RunCheck {
             package var inFlightAtKill: Int
             /// Of those, the ones the crash lost (dropped).
             package var lostInFlight: Int
-            /// Requests sent after the kill and before it served again that were dropped.
+            /// Requests sent after the kill, before the call that started it again returned, that were dropped.
             package var lostWhileDown: Int
             package var problem: String?
         }
@@ -44,7 +45,7 @@ package struct CrashRecovery: RunCheck {
             let back = served.map(\.routedByUs).min()
             let inFlight = run.records.filter { $0.outcome != .notSent && $0.sentUs < kill && ($0.doneUs == 0 || $0.doneUs > kill) }
             let lostInFlight = inFlight.filter { $0.outcome.isDropped }.count
-            let lostWhileDown = run.records.filter { $0.sentUs >= kill && $0.sentUs < (back ?? .max) && $0.outcome.isDropped }.count
+            let lostWhileDown = run.records.filter { $0.sentUs >= kill && $0.outcome.isDropped && run.metCrash($0, [(kill, crash.returnedUs)]) }.count
             var problem: String?
             if !crash.accepted {
                 problem = "\(label): the router was not started again: \(crash.detail.prefix(200))"

@@ -16,12 +16,8 @@ package struct LatencyBudget: RunCheck {
     package let parameters: Set<String> = ["factor", "phases"]
     package init() {}
 
-    static let afterUs: UInt32 = 1_000_000
     static let floorUs: UInt32 = 5_000
     static let minimumRequests = 10
-    static let minimumQuietWindows = 10
-    /// Quiet windows keep this far from any action.
-    static let marginUs: UInt32 = 500_000
 
     package struct Evidence: CheckEvidence {
         package struct Window: Encodable, Sendable {
@@ -68,12 +64,7 @@ package struct LatencyBudget: RunCheck {
 
     package func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
         let factor = spec.factor ?? 3
-        let windows = run.phases(named: spec.phases)
-        let actions = run.actions.filter { action in
-            action.accepted && action.action != .validate && action.action != .crash
-                && (spec.phases.isEmpty || windows.contains { action.calledUs >= $0.openedUs && action.calledUs < $0.closedUs })
-        }
-        let spans = actions.map { (from: $0.calledUs, to: $0.returnedUs &+ Self.afterUs) }
+        let timeLine = ActionWindows(run, phases: spec.phases)
         // Only what the windows read, 12 bytes a request: a million-request run's filters and
         // sort then move 12 MB, not 80.
         var sent: [Timed] = []
@@ -81,12 +72,8 @@ package struct LatencyBudget: RunCheck {
         for record in run.records where record.outcome != .notSent {
             sent.append(Timed(intendedUs: record.intendedUs, waitedUs: record.waitedUs, endpoint: record.endpoint))
         }
-        let allActions = run.actions.filter { $0.action != .validate }.map { (from: $0.calledUs, to: $0.returnedUs &+ Self.afterUs) }
-        func nearAction(_ us: UInt32, margin: UInt32) -> Bool {
-            allActions.contains { us &+ margin >= $0.from && us < $0.to &+ margin }
-        }
         // Each endpoint's typical time, from the requests far from every action.
-        let quiet = sent.filter { !nearAction($0.intendedUs, margin: 0) }
+        let quiet = sent.filter { !timeLine.nearAction($0.intendedUs) }
         var medians: [Endpoint: UInt32] = [:]
         for endpoint in Endpoint.allCases {
             medians[endpoint] = Percentile.of(quiet.filter { $0.endpoint == endpoint }.map(\.waitedUs), 0.5)
@@ -112,54 +99,35 @@ package struct LatencyBudget: RunCheck {
         }
 
         // The null distribution: windows of the actions' length that hold no action.
-        let lengthUs = spans.isEmpty ? Self.afterUs : UInt32(spans.map { Double($0.to - $0.from) }.reduce(0, +) / Double(spans.count))
-        let runStart = run.phases.first?.openedUs ?? 0
-        let runEnd = (sent.map(\.intendedUs).max() ?? 0)
-        var quietAdded: [Int] = []
-        var start = runStart
-        while start &+ lengthUs <= runEnd {
-            if !nearAction(start, margin: Self.marginUs), !nearAction(start &+ lengthUs, margin: Self.marginUs),
-                !allActions.contains(where: { $0.from >= start && $0.from < start &+ lengthUs }), let quietFigures = figures(from: start, to: start &+ lengthUs)
-            {
-                quietAdded.append(quietFigures.addedUs)
-            }
-            start &+= lengthUs
+        let quietAdded = timeLine.quietWindows(fromUs: run.phases.first?.openedUs ?? 0, toUs: sent.map(\.intendedUs).max() ?? 0).compactMap {
+            figures(from: $0.from, to: $0.to)?.addedUs
         }
         let sortedQuiet = quietAdded.sorted()
 
         var rows: [Evidence.Window] = []
         var failed: [String] = []
         var unjudged: [String] = []
-        for (action, span) in zip(actions, spans) {
-            let label = action.action.label
-            guard let window = figures(from: span.from, to: span.to) else {
-                unjudged.append("\(label) at \(Double(action.calledUs) / 1e6)s: fewer than \(Self.minimumRequests) requests in its window")
+        for (action, from, to) in timeLine.judged {
+            let label = "\(action.action.label) at \(Double(action.calledUs) / 1e6)s"
+            guard let window = figures(from: from, to: to) else {
+                unjudged.append("\(label): fewer than \(Self.minimumRequests) requests in its window")
                 continue
             }
-            let asBad = quietAdded.filter { $0 * 2 >= window.addedUs }.count
-            let verdict: String
-            if window.addedUs <= Int(budgetUs) {
-                verdict = "pass"
-            } else if window.noise.noisy {
-                verdict = "inconclusive: \(window.noise.reason ?? "the machine was slow")"
-                unjudged.append("\(label) at \(Double(action.calledUs) / 1e6)s: \(window.noise.reason ?? "")")
-            } else if quietAdded.count < Self.minimumQuietWindows {
-                verdict = "inconclusive: only \(quietAdded.count) windows without an action to compare with"
-                unjudged.append("\(label) at \(Double(action.calledUs) / 1e6)s: only \(quietAdded.count) quiet windows")
-            } else if asBad > 0 {
-                verdict = "inconclusive: \(asBad) of \(quietAdded.count) windows without an action are at least half as slow"
-                unjudged.append("\(label) at \(Double(action.calledUs) / 1e6)s: \(asBad) of \(quietAdded.count) quiet windows at least half as slow")
-            } else {
-                verdict = "fail"
+            let (verdict, asBad) = ActionWindows.verdict(
+                addedUs: window.addedUs, boundUs: budgetUs, noise: window.noise, quietAdded: quietAdded, halfAsBad: "are at least half as slow")
+            switch verdict {
+            case .pass: break
+            case .inconclusive(_, let short): unjudged.append("\(label): \(short)")
+            case .fail:
                 failed.append(
-                    "\(label) at \(Double(action.calledUs) / 1e6)s: the router added \(Double(window.addedUs) / 1000) ms (p90) against a budget of \(Double(budgetUs) / 1000) ms, with the control path quiet"
+                    "\(label): the router added \(Double(window.addedUs) / 1000) ms (p90) against a budget of \(Double(budgetUs) / 1000) ms, with the control path quiet"
                 )
             }
             rows.append(
                 Evidence.Window(
-                    action: label, atMs: Double(action.calledUs) / 1000, requests: window.requests, routerP99Ms: Double(window.routerP99) / 1000,
+                    action: action.action.label, atMs: Double(action.calledUs) / 1000, requests: window.requests, routerP99Ms: Double(window.routerP99) / 1000,
                     routerExcessP90Ms: Double(window.routerExcessP90) / 1000, machine: window.noise, routerAddedMs: Double(window.addedUs) / 1000,
-                    quietWindowsHalfAsBad: asBad, verdict: verdict))
+                    quietWindowsHalfAsBad: asBad, verdict: verdict.text))
         }
         let evidence = Evidence(
             factor: factor, budgetMs: Double(budgetUs) / 1000, quietMedianMs: Double(quietMedian) / 1000, quietWindows: quietAdded.count,
@@ -167,7 +135,7 @@ package struct LatencyBudget: RunCheck {
         if !failed.isEmpty {
             return CheckResult(name: name, status: .fail, summary: failed.joined(separator: "; "), evidence: evidence)
         }
-        guard !actions.isEmpty else { return .inconclusive(name, "no accepted action to judge", evidence) }
+        guard !timeLine.judged.isEmpty else { return .inconclusive(name, "no accepted action to judge", evidence) }
         if !unjudged.isEmpty { return .inconclusive(name, "the machine was too noisy to judge: " + unjudged.joined(separator: "; "), evidence) }
         return CheckResult(
             name: name, status: .pass,

@@ -19,9 +19,7 @@ package struct SwitchTail: RunCheck {
     package init() {}
 
     static let defaultBoundUs: UInt32 = 50_000
-    static let afterUs = LatencyBudget.afterUs
     static let minimumRequests = LatencyBudget.minimumRequests
-    static let minimumQuietWindows = LatencyBudget.minimumQuietWindows
 
     package struct Evidence: CheckEvidence {
         package struct Window: Encodable, Sendable {
@@ -61,22 +59,15 @@ package struct SwitchTail: RunCheck {
 
     package func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
         let boundUs = spec.max.map { UInt32(clamping: $0.microseconds) } ?? Self.defaultBoundUs
-        let windows = run.phases(named: spec.phases)
-        let actions = run.actions.filter { action in
-            // A crash's own toll is CrashRecovery's.
-            action.accepted && action.action != .validate && action.action != .crash
-                && (spec.phases.isEmpty || windows.contains { action.calledUs >= $0.openedUs && action.calledUs < $0.closedUs })
-        }
-        let allSpans = run.actions.filter { $0.action != .validate }.map { (from: $0.calledUs, to: $0.returnedUs &+ Self.afterUs) }
-        func nearAction(_ us: UInt32, margin: UInt32) -> Bool {
-            allSpans.contains { us &+ margin >= $0.from && us < $0.to &+ margin }
-        }
+        let timeLine = ActionWindows(run, phases: spec.phases)
 
         // The requests judged, by intended time: sent, and not slowed by an upstream on purpose.
         var judged: [Int] = []
         var delayed = 0
+        // Each request's executions are read only when some fault delays answers at all.
+        let delaying = run.faults.contains(where: \.delaysAnswer)
         for (index, record) in run.records.enumerated() where record.outcome != .notSent {
-            if record.outcome == .upstreamFault || delayedByUpstream(record, run) {
+            if record.outcome == .upstreamFault || (delaying && delayedByUpstream(record, run)) {
                 delayed += 1
             } else {
                 judged.append(index)
@@ -87,7 +78,7 @@ package struct SwitchTail: RunCheck {
 
         var medians: [Endpoint: UInt32] = [:]
         for endpoint in Endpoint.allCases {
-            let quiet = judged.lazy.map { run.records[$0] }.filter { $0.endpoint == endpoint && !nearAction($0.intendedUs, margin: 0) }.map(\.waitedUs)
+            let quiet = judged.lazy.map { run.records[$0] }.filter { $0.endpoint == endpoint && !timeLine.nearAction($0.intendedUs) }.map(\.waitedUs)
             medians[endpoint] = Percentile.of(Array(quiet), 0.5)
         }
         func excess(_ record: LedgerRecord) -> UInt32 {
@@ -107,47 +98,28 @@ package struct SwitchTail: RunCheck {
         }
 
         // The null distribution: windows of the actions' length that hold no action.
-        let spans = actions.map { (from: $0.calledUs, to: $0.returnedUs &+ Self.afterUs) }
-        let lengthUs = spans.isEmpty ? Self.afterUs : UInt32(spans.map { Double($0.to - $0.from) }.reduce(0, +) / Double(spans.count))
-        var quietAdded: [Int] = []
-        var start = run.phases.first?.openedUs ?? 0
-        let end = times.last ?? 0
-        while start &+ lengthUs <= end {
-            if !nearAction(start, margin: LatencyBudget.marginUs), !nearAction(start &+ lengthUs, margin: LatencyBudget.marginUs),
-                !allSpans.contains(where: { $0.from >= start && $0.from < start &+ lengthUs }), let quiet = tail(from: start, to: start &+ lengthUs)
-            {
-                quietAdded.append(quiet.addedUs)
-            }
-            start &+= lengthUs
+        let quietAdded = timeLine.quietWindows(fromUs: run.phases.first?.openedUs ?? 0, toUs: times.last ?? 0).compactMap {
+            tail(from: $0.from, to: $0.to)?.addedUs
         }
         let sortedQuiet = quietAdded.sorted()
 
         var rows: [Evidence.Window] = []
         var failed: [String] = []
         var unjudged: [String] = []
-        for (action, span) in zip(actions, spans) {
+        for (action, from, to) in timeLine.judged {
             let label = "\(action.action.label) at \(Double(action.calledUs) / 1e6)s"
-            guard let window = tail(from: span.from, to: span.to) else {
+            guard let window = tail(from: from, to: to) else {
                 unjudged.append("\(label): fewer than \(Self.minimumRequests) requests or \(ControlPath.minimumProbes) control probes in its window")
                 continue
             }
-            let noise = run.machine.noise(fromUs: span.from, toUs: span.to, boundUs: boundUs)
-            let asBad = quietAdded.filter { $0 * 2 >= window.addedUs }.count
+            let noise = run.machine.noise(fromUs: from, toUs: to, boundUs: boundUs)
             let worst = run.records[window.worstIndex]
-            let verdict: String
-            if window.addedUs <= Int(boundUs) {
-                verdict = "pass"
-            } else if noise.noisy {
-                verdict = "inconclusive: \(noise.reason ?? "the machine was slow")"
-                unjudged.append("\(label): \(noise.reason ?? "")")
-            } else if quietAdded.count < Self.minimumQuietWindows {
-                verdict = "inconclusive: only \(quietAdded.count) windows without an action to compare with"
-                unjudged.append("\(label): only \(quietAdded.count) quiet windows")
-            } else if asBad > 0 {
-                verdict = "inconclusive: \(asBad) of \(quietAdded.count) windows without an action have a tail at least half as bad"
-                unjudged.append("\(label): \(asBad) of \(quietAdded.count) quiet windows at least half as bad")
-            } else {
-                verdict = "fail"
+            let (verdict, asBad) = ActionWindows.verdict(
+                addedUs: window.addedUs, boundUs: boundUs, noise: noise, quietAdded: quietAdded, halfAsBad: "have a tail at least half as bad")
+            switch verdict {
+            case .pass: break
+            case .inconclusive(_, let short): unjudged.append("\(label): \(short)")
+            case .fail:
                 failed.append(
                     "\(label): \(run.requestID(worst)) waited \(Double(window.worstUs) / 1000) ms over its endpoint's usual time, \(Double(window.addedUs) / 1000) ms more than the control path's worst then (bound \(Double(boundUs) / 1000) ms)"
                 )
@@ -156,7 +128,7 @@ package struct SwitchTail: RunCheck {
                 Evidence.Window(
                     action: action.action.label, atMs: Double(action.calledUs) / 1000, requests: window.requests,
                     worstExcessMs: Double(window.worstUs) / 1000, worstRequest: run.requestID(worst), controlWorstExcessMs: Double(window.controlUs) / 1000,
-                    routerAddedMs: Double(window.addedUs) / 1000, machine: noise, quietWindowsHalfAsBad: asBad, verdict: verdict))
+                    routerAddedMs: Double(window.addedUs) / 1000, machine: noise, quietWindowsHalfAsBad: asBad, verdict: verdict.text))
         }
         let evidence = Evidence(
             boundMs: Double(boundUs) / 1000, quietWindows: quietAdded.count, quietAddedP50Ms: Double(Percentile.of(sortedQuiet, 0.5) ?? 0) / 1000,
@@ -164,7 +136,7 @@ package struct SwitchTail: RunCheck {
         if !failed.isEmpty {
             return CheckResult(name: name, status: .fail, summary: failed.joined(separator: "; "), evidence: evidence)
         }
-        guard !actions.isEmpty else { return .inconclusive(name, "no accepted action to judge", evidence) }
+        guard !timeLine.judged.isEmpty else { return .inconclusive(name, "no accepted action to judge", evidence) }
         if !unjudged.isEmpty { return .inconclusive(name, "could not judge every switch: " + unjudged.joined(separator: "; "), evidence) }
         return CheckResult(
             name: name, status: .pass,

@@ -40,15 +40,14 @@ package struct ZeroDropped: RunCheck {
     package func evaluate(_ run: ReconciledRun, _ spec: CheckSpec) -> CheckResult {
         let windows = run.phases(named: spec.phases)
         let inScope: (LedgerRecord) -> Bool = { record in spec.phases.isEmpty || windows.contains { $0.contains(record) } }
-        let crashes = run.actions.filter { $0.action == .crash && $0.accepted }.map { (from: $0.calledUs, to: $0.returnedUs) }
+        let crashes = run.crashSpans
         var judged = 0
         var dropped: [LedgerRecord] = []
         var lostToCrash = 0
         for record in run.records where record.outcome != .notSent && inScope(record) {
             judged += 1
             guard record.outcome.isDropped else { continue }
-            let end = record.doneUs == 0 ? UInt32.max : record.doneUs
-            if crashes.contains(where: { record.sentUs < $0.to && end > $0.from }) {
+            if run.metCrash(record, crashes) {
                 lostToCrash += 1
             } else {
                 dropped.append(record)

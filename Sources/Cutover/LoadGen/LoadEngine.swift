@@ -220,14 +220,12 @@ final class LoadEngine {
         for transfer in slowReaders where transfer.pausedUntilUs != 0 {
             if transfer.pausedUntilUs * 1_000 <= nowNanos {
                 transfer.pausedUntilUs = 0
-                // CURLPAUSE_CONT (0): read again; libcurl hands over the bytes it held.
+                // CURLPAUSE_CONT (0): read again; libcurl hands over the bytes it held at once,
+                // and the transfer may pause again before this returns.
                 curl_easy_pause(transfer.handle, 0)
-            } else {
-                next = min(next ?? .max, transfer.pausedUntilUs * 1_000)
             }
+            if transfer.pausedUntilUs != 0 { next = min(next ?? .max, transfer.pausedUntilUs * 1_000) }
         }
-        // A resumed transfer may have paused again at once.
-        for transfer in slowReaders where transfer.pausedUntilUs != 0 { next = min(next ?? .max, transfer.pausedUntilUs * 1_000) }
         return next
     }
 

@@ -68,6 +68,18 @@ package struct ReconciledRun: Sendable {
     package var faults: [FaultWindow] { history.faults }
     /// Whose health gate the canaries met.
     package var gate: RouterGate { history.gate }
+
+    /// Each accepted crash, from the kill to the return of the harness's call that started the
+    /// router again: what it lost is CrashRecovery's, which ZeroDropped leaves out.
+    package var crashSpans: [(from: UInt32, to: UInt32)] {
+        actions.filter { $0.action == .crash && $0.accepted }.map { ($0.calledUs, $0.returnedUs) }
+    }
+
+    /// Whether `record` was in flight at a crash or sent while it lasted.
+    package func metCrash(_ record: LedgerRecord, _ spans: [(from: UInt32, to: UInt32)]) -> Bool {
+        let end = record.doneUs == 0 ? UInt32.max : record.doneUs
+        return spans.contains { record.sentUs < $0.to && end > $0.from }
+    }
     package var plan: LoadPlan? { history.plan }
     package var runID: String { ledger.runID }
 

@@ -78,7 +78,7 @@ final class RelayAPI: HTTPResponder {
             model: model, stream: stream, arrivalMs: 0, finishMs: nil, faults: decision.ids, status: nil, outcome: .inFlight, bytes: 0, chunks: 0)
         arrival.requestBytes = request.body.readableBytes
         arrival.connectionIndex = request.indexOnConnection
-        arrival.httpVersion = "HTTP/\(request.head.version.major).\(request.head.version.minor)"
+        if request.head.version != .http1_1 { arrival.httpVersion = "HTTP/\(request.head.version.major).\(request.head.version.minor)" }
         if case .success(let chat) = parsed {
             arrival.bodyRequestID = chat.identity
             arrival.messagesDigest = chat.messagesDigest
