@@ -194,6 +194,36 @@ extension ChecksTests {
         #expect(noisy.status == .inconclusive, "\(noisy.summary)")
     }
 
+    /// CrashRecovery: a router back within a few milliseconds of the kill passes; one that
+    /// answers nothing for 5 s after it, or is never started again, fails. What the crash
+    /// took is counted the way ZeroDropped leaves it out.
+    @Test func crashRecoveryCatchesARouterSlowToServeAgain() throws {
+        let crash = ActionRecord(action: .crash, calledUs: 2_000_000, returnedUs: 2_050_000, accepted: true)
+        var history = Self.history(Self.steady(fromMs: 0, toMs: 9_000, perSecond: 100, weight: 0, firstSeq: 0), phases: [Self.whole])
+        history.actions = [crash]
+        let quick = CrashRecovery().evaluate(history, CheckSpec(name: "CrashRecovery"))
+        #expect(quick.status == .pass, "\(quick.summary)")
+
+        // Nothing answered from the kill until 7 s: back 5 s later.
+        let slow =
+            Self.steady(fromMs: 0, toMs: 2_000, perSecond: 100, weight: 0, firstSeq: 0)
+            + (0..<500).map { Self.record(UInt32(200 + $0), session: UInt32($0 % 100), .blue, .transport, atMs: 2_000 + UInt32($0) * 10) }
+            + Self.steady(fromMs: 7_000, toMs: 9_000, perSecond: 100, weight: 0, firstSeq: 1_000)
+        history = Self.history(slow, phases: [Self.whole])
+        history.actions = [crash]
+        let late = CrashRecovery().evaluate(history, CheckSpec(name: "CrashRecovery"))
+        #expect(late.status == .fail && late.summary.contains("served again only 5."), "\(late.summary)")
+        let evidence = try #require(late.evidence as? CrashRecovery.Evidence)
+        // Sent before the start call returned: the crash's (ZeroDropped leaves them out too).
+        #expect(evidence.crashes.first?.lostWhileDown == 5, "\(evidence)")
+        let dropped = ZeroDropped().evaluate(history, CheckSpec(name: "ZeroDropped"))
+        #expect((dropped.evidence as? ZeroDropped.Evidence)?.lostToCrash == 5 && dropped.status == .fail)
+
+        // Never started again.
+        history.actions = [ActionRecord(action: .crash, calledUs: 2_000_000, returnedUs: 2_050_000, accepted: false, detail: "start failed")]
+        #expect(CrashRecovery().evaluate(history, CheckSpec(name: "CrashRecovery")).status == .fail)
+    }
+
     @Test func streamIntegrityCatchesStreamsCutAtASwitch() {
         var plan = LoadPlan(url: "http://127.0.0.1:1", model: .open(rate: 10), duration: .seconds(5))
         plan.mix = [LoadPlan.MixEntry(endpoint: .chatStream, weight: 1, maxTokens: 8)]
