@@ -70,6 +70,9 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         var contentDigest: UInt64?
         var interruptedBy: String?
         var keepAlive: Bool
+        /// The version the answer is framed for: an HTTP/1.0 client gets no chunked body
+        /// (RFC 9112 §6.1), so a stream without a length ends at the close.
+        var version: HTTPVersion
         var timer: Scheduled<Void>?
         /// Close the connection once it has been idle this long after this answer.
         var idleCloseMs: Double?
@@ -115,7 +118,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         case .end:
             guard let requestHead = head else { return }
             head = nil
-            current = Exchange(keepAlive: requestHead.isKeepAlive)
+            current = Exchange(keepAlive: requestHead.isKeepAlive, version: requestHead.version == .http1_0 ? .http1_0 : .http1_1)
             if bodyTooLarge {
                 let message = #"{"error":{"message":"Request body larger than 4 MiB.","type":"invalid_request_error","param":null,"code":null}}"#
                 var headers = HTTPHeaders([("content-type", "application/json")])
@@ -180,7 +183,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         }
         var headers = response.headers
         if !exchange.keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
-        let version = HTTPVersion(major: 1, minor: 1)
+        let version = exchange.version
         switch response.body {
         case .full(let buffer):
             headers.replaceOrAdd(name: "content-length", value: String(buffer.readableBytes))

@@ -243,6 +243,7 @@ extension CutoverCommand {
                 print(result.summary.json(valid: result.valid).text)
             } else {
                 print(result.summary.text(valid: result.valid))
+                if let note = result.http2Note { print(note) }
             }
             if !result.valid { throw ExitCode(3) }
         }

@@ -24,6 +24,9 @@ struct ShardOptions: ParsableArguments {
         name: .customLong("load-header"), help: "For a shard: a header its load sends the router ('Name: value'), as the router profile's load_headers say.")
     var loadHeaders: [String] = []
 
+    @Flag(name: .customLong("no-http2"), help: "For a shard: the router takes no HTTP/2, so the suite's h2 clients go as HTTP/1.1, as its profile says.")
+    var noHTTP2 = false
+
     @Option(
         name: .customLong("coordinator-url"),
         help: "For a shard: the coordinator (cutover run --coordinator) to take the router's URL and the start from, and to measure the clock against.")
@@ -31,8 +34,8 @@ struct ShardOptions: ParsableArguments {
 
     func validate() throws {
         guard let shard else {
-            if target != nil || startAt != nil || part != nil || coordinatorURL != nil || relay != nil || !loadHeaders.isEmpty {
-                throw ValidationError("--target, --start-at, --coordinator-url, --relay, --load-header and --part belong to --shard K/N")
+            if target != nil || startAt != nil || part != nil || coordinatorURL != nil || relay != nil || !loadHeaders.isEmpty || noHTTP2 {
+                throw ValidationError("--target, --start-at, --coordinator-url, --relay, --load-header, --no-http2 and --part belong to --shard K/N")
             }
             return
         }
@@ -76,6 +79,7 @@ struct ShardOptions: ParsableArguments {
             plan = SuiteRunner.plan(suite, seed: run.seed, url: run.target)
             plan.relay = run.relay ?? .verbatim
             plan.headers = SuiteRunner.merge(plan.headers, (run.loadHeaders ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+            plan.offerHTTP2(run.http2 ?? true)
             guard run.suite == suite.name, plan.scheduleDigest == run.schedule, run.shards == Shard(shard!)!.count else {
                 throw ValidationError(
                     "--coordinator-url: the coordinator runs \(run.suite) (seed \(run.seed), \(run.shards) shards, schedule \(run.schedule)); this shard has \(suite.name) with schedule \(plan.scheduleDigest) as \(shard!)"
@@ -88,6 +92,7 @@ struct ShardOptions: ParsableArguments {
             plan = SuiteRunner.plan(suite, seed: seed, url: target!)
             plan.relay = relay.flatMap(RelayKind.init(rawValue:)) ?? .verbatim
             plan.headers = SuiteRunner.merge(plan.headers, loadHeaders.compactMap(LoadPlan.header(parsing:)))
+            plan.offerHTTP2(!noHTTP2)
             startAtMs = StartTime.parse(startAt!)!
             localStartMs = startAtMs
         }

@@ -264,6 +264,20 @@ struct LoadGenTests {
         }
     }
 
+    /// A router without HTTP/2 gets a suite's `h2` clients as kept-alive HTTP/1.1, the same
+    /// requests at the same slots; the schedule's digest says which, so a shard that did
+    /// otherwise than its coordinator refuses to run.
+    @Test func h2ClientsGoAsHTTP11ToARouterWithoutHTTP2() {
+        var plan = LoadPlan(url: "http://127.0.0.1:1", model: .open(rate: 10), duration: .seconds(1))
+        plan.mix = [.init(endpoint: .chat, weight: 1, tokens: .fixed(8), client: .http2), .init(endpoint: .chat, weight: 1, tokens: .fixed(8), client: .close)]
+        var offered = plan
+        #expect(offered.offerHTTP2(true) == 0 && offered.http2 && offered.mix == plan.mix)
+        var refused = plan
+        #expect(refused.offerHTTP2(false) == 1 && !refused.http2)
+        #expect(refused.mix.map(\.client) == [.keepAlive, .close])
+        #expect(refused.scheduleDigest != plan.scheduleDigest && offered.scheduleDigest == plan.scheduleDigest)
+    }
+
     @Test func lengthDistributionsStayInTheirBoundsAndKeepTheirShape() {
         let draws = (0..<20_000).map { (SeededRandom.unit(seed: 1, stream: 1, index: $0), SeededRandom.unit(seed: 1, stream: 2, index: $0)) }
         let uniform = draws.map { LengthDistribution.uniform(min: 200, max: 2_000).sample($0.0, $0.1) }

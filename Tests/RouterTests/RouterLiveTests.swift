@@ -158,6 +158,25 @@ struct RouterLiveTests {
         }
     }
 
+    /// An HTTP/1.0 client cannot read chunked framing (RFC 9112 §6.1): its stream comes
+    /// whole, without Transfer-Encoding, and ends at the close, both from the mock and
+    /// through the router.
+    @Test func anHTTP10ClientGetsItsStreamEndedByTheCloseNotChunked() async throws {
+        try await withRig { rig in
+            let body = chat(maxTokens: 4, stream: true)
+            let request = "POST /v1/chat/completions HTTP/1.0\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+            for port in [rig.blue.port, rig.router.port] {
+                let reply = try RawSocket.exchange(port: UInt16(port), send: request)
+                let head = reply.components(separatedBy: "\r\n\r\n")[0].lowercased()
+                #expect(head.hasPrefix("http/1.") && head.contains(" 200 "), "\(reply)")
+                #expect(!head.contains("transfer-encoding"), "\(head)")
+                #expect(head.contains("connection: close"), "\(head)")
+                #expect(reply.hasSuffix("data: [DONE]\n\n"), "\(reply.suffix(80))")
+            }
+            #expect(rig.clientRequests(rig.blue).allSatisfy { $0.httpVersion == "HTTP/1.0" })
+        }
+    }
+
     @Test(arguments: ["promote", "rollback"])
     func aStreamOpenAcrossASwitchEndsWithDone(action: String) async throws {
         try await withRig { rig in

@@ -505,7 +505,7 @@ struct KnownBadRouterTests {
         ("flapping", .flawed(.rehashesOnChange), ["MonotoneMovement"]),
         ("restart-persistence", .flawed(.forgetsOnRestart), ["StateSurvivesRestart"]),
         ("cancel-during-switch", .flawed(.none), ["CancelPropagation"]),
-        ("large-bodies", .flawed(.rejectsBodiesOver(bytes: 1 << 20)), ["ZeroDropped"]),
+        ("large-bodies", .flawed(.rejectsBodiesOver(bytes: 128 << 10)), ["ZeroDropped"]),
         ("green-hang-during-canary", .flawed(.lateSwitch(delay: .milliseconds(1_500))), ["RollbackTime"]),
         ("green-reset-during-canary", .flawed(.retriesErrors), ["NoDuplicateExecution"]),
         ("broken-streams-across-switch", .flawed(.dropsLastEvent), ["StreamIntegrity"]),

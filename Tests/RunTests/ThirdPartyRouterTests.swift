@@ -48,6 +48,46 @@ struct ThirdPartyRouterTests {
         #expect(Self.leftover(config).isEmpty, "\(Self.leftover(config))")
     }
 
+    /// HTTP/2 clients (prior knowledge) through Envoy, whose profile offers it: every answer
+    /// came over HTTP/2 (libcurl's own word on each transfer) and nothing dropped across the
+    /// switches; the reference router, which offers none, gets the same requests as HTTP/1.1.
+    @Test func h2ClientsSpeakHTTP2OnlyToARouterThatOffersIt() async throws {
+        try Self.requireInstalled()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cutover-h2-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let suite = dir.appendingPathComponent("h2.yaml")
+        try """
+        name: h2-clients
+        description: HTTP/2 clients across a canary and a promote.
+        seed: 5
+        duration: 6s
+        upstreams:
+          blue:  {models: [gpt-4.1], faults: [{id: pace, kind: stream-pace, ttft_ms: 50, tokens_per_second: 40}]}
+          green: {models: [gpt-4.1], faults: [{id: pace, kind: stream-pace, ttft_ms: 50, tokens_per_second: 40}]}
+        load:
+          model: open
+          rate: 60
+          sessions: 200
+          mix:
+            - {endpoint: chat, weight: 1, max_tokens: 16, client: h2}
+            - {endpoint: chat-stream, weight: 1, max_tokens: 16, client: h2}
+        timeline:
+          - {at: 0s, phase: baseline}
+          - {at: 2s, action: canary, percent: 20, phase: canary-20}
+          - {at: 4s, action: promote, phase: promoted}
+        checks: [ZeroDropped, StreamIntegrity, GeneratorValid]
+
+        """.write(to: suite, atomically: true, encoding: .utf8)
+        let envoy = try await NginxProfileTests.run(suite.path, router: "envoy")
+        #expect(envoy.status == 0, "\(envoy.out)")
+        #expect(envoy.out.contains("h2 clients: 360 of 360 answers came over HTTP/2"), "\(envoy.out)")
+        let reference = try await NginxProfileTests.run(suite.path, router: "reference")
+        #expect(reference.status == 0, "\(reference.out)")
+        #expect(reference.out.contains("2 h2 mix entries sent as kept-alive HTTP/1.1"), "\(reference.out)")
+        #expect(Self.leftover("envoy.yaml").isEmpty)
+    }
+
     /// Known-bad: Envoy's random weighted_clusters (runtime keys) splits sessions.
     @Test func envoyWithARandomSplitFailsStickiness() async throws {
         try Self.requireInstalled()

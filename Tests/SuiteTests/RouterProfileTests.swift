@@ -91,6 +91,7 @@ struct RouterProfileTests {
         ("gate with percent", exec + "gate: \"./d gate {percent}\"\n", 8, "gate", "{percent} cannot be used here"),
         ("empty router name", exec + "router: \"\"\n", 8, "router", "expected the router's name"),
         ("health gate not a boolean", exec + "health_gate: sometimes\n", 8, "health_gate", "expected true or false"),
+        ("http2 not a boolean", exec + "http2: h2c\n", 8, "http2", "expected true or false"),
     ]
 
     /// The profiles of the routers LLM teams run: each renders its router's own configuration
@@ -107,6 +108,10 @@ struct RouterProfileTests {
         #expect(envoy.files[1].text.placeholders == ["blue_weight", "green_weight"])
         let litellm = try RouterProfile.resolve("litellm", suitesFolder: Self.suites)
         #expect(litellm.relay.kind == .semantic && litellm.loadHeaders.map(\.name) == ["Authorization"])
+        // The routers whose listener takes h2c say so; LiteLLM's (uvicorn) does not.
+        for name in ["envoy", "caddy", "traefik", "litellm"] {
+            #expect(try RouterProfile.resolve(name, suitesFolder: Self.suites).offersHTTP2 == (name != "litellm"), "\(name)")
+        }
         let variant = try RouterProfile.load(file: Self.suites.appendingPathComponent("routers/variants/envoy-runtime.yaml").path)
         #expect(variant.knownBehaviour[.stickiness] != nil && variant.files.count == 1)
     }

@@ -290,4 +290,33 @@ extension ChecksTests {
         let evidence = try #require(result.evidence as? StateSurvivesRestart.Evidence)
         #expect(evidence.problems.contains { $0.contains("came back as 0 %") } && evidence.sessionsMoved == 30)
     }
+
+    /// Weights only the driver reports (nginx) are its own record: a driver that wrote 0 %
+    /// after the restart is not taken at its word either way. The sessions judge: the same
+    /// forgetful router still fails, and one whose sessions held passes with the note.
+    @Test func weightsOnlyTheDriverReportsAreNotComparedTheSessionsJudge() throws {
+        let records = Self.steady(fromMs: 0, toMs: 10_000, perSecond: 100, weight: 30, firstSeq: 0)
+        let driver = WeightSource.driver(reason: "the driver's own record")
+        var history = Self.history(records, phases: [Self.whole])
+        history.weightSource = driver
+        history.actions = [Self.action(.canary(percent: 30), atMs: 1_000), Self.action(.restart, atMs: 5_000, before: 30, after: 0)]
+        let held = StateSurvivesRestart().evaluate(history, CheckSpec(name: "StateSurvivesRestart"))
+        #expect(held.status == .pass && held.summary.contains("weights not compared: the driver's own record"), "\(held.summary)")
+        let forgot = records.map { record -> LedgerRecord in
+            var r = record
+            if r.intendedUs > 5_002_000 { r.servedBy = .blue }
+            return r
+        }
+        history = Self.history(forgot, phases: [Self.whole])
+        history.weightSource = driver
+        history.actions = [Self.action(.canary(percent: 30), atMs: 1_000), Self.action(.restart, atMs: 5_000, before: 30, after: 30)]
+        #expect(StateSurvivesRestart().evaluate(history, CheckSpec(name: "StateSurvivesRestart")).status == .fail)
+        // ActionsHonoured does not compare the driver's figure with what was asked.
+        history.actions = [ActionRecord(action: .canary(percent: 10), calledUs: 2, returnedUs: 3, accepted: true, reportedWeightAfter: 20)]
+        let honoured = ActionsHonoured().evaluate(history, CheckSpec(name: "ActionsHonoured"))
+        #expect(honoured.status == .pass && honoured.summary.contains("weights not compared"), "\(honoured.summary)")
+        #expect((honoured.evidence as? ActionsHonoured.Evidence)?.weightsReportedBy == "driver")
+        history.weightSource = .router
+        #expect(ActionsHonoured().evaluate(history, CheckSpec(name: "ActionsHonoured")).status == .fail)
+    }
 }

@@ -7,7 +7,8 @@ import ConfigInput
 /// within 30 s (a graceful restart drains first). A router whose rollback errors, whose
 /// canary is always refused, or whose call hangs fails here instead of leaving the switch
 /// checks nothing to judge. An `expect: refused` of a router without a health gate of its
-/// own is HealthGate's question (not applicable to it), not asked again here.
+/// own is HealthGate's question (not applicable to it), not asked again here. Weights that
+/// only the driver reports (`WeightSource.driver`) are its own record, not compared.
 package struct ActionsHonoured: RunCheck {
     package let id = CheckID.actionsHonoured
     package let parameters: Set<String> = ["max"]
@@ -31,6 +32,8 @@ package struct ActionsHonoured: RunCheck {
             package var problem: String?
         }
         package var actions: [Action]
+        /// `router`, or `driver` when the reported weights are the driver's own record.
+        package var weightsReportedBy: String
         package var boundMs: Double
         package var problems: Int
     }
@@ -39,6 +42,8 @@ package struct ActionsHonoured: RunCheck {
         let bound = spec.max ?? .seconds(5)
         var rows: [Evidence.Action] = []
         var weight = 0
+        // The driver's own record of what it wrote says nothing about the router.
+        let reported: (ActionRecord) -> Int? = { run.weightSource == .router ? $0.reportedWeightAfter : nil }
         for action in run.actions {
             var problem: String?
             let tookUs = UInt64(action.returnedUs &- action.calledUs)
@@ -47,7 +52,7 @@ package struct ActionsHonoured: RunCheck {
             case (.accepted, false):
                 problem = "refused, but the suite expected it to be accepted"
             case (.accepted, true):
-                if let asked = action.action.intendedGreenWeight, let reported = action.reportedWeightAfter, reported != asked {
+                if let asked = action.action.intendedGreenWeight, let reported = reported(action), reported != asked {
                     problem = "accepted, but the router reports green at \(reported) % instead of the \(asked) % asked for"
                 }
             case (.refused, true):
@@ -55,7 +60,7 @@ package struct ActionsHonoured: RunCheck {
                 // question, not applicable to it: not asked twice here.
                 if case .none = run.gate {} else { problem = "accepted, but the suite expected it to be refused" }
             case (.refused, false):
-                if let reported = action.reportedWeightAfter, reported != weight {
+                if let reported = reported(action), reported != weight {
                     problem = "refused, but green's weight moved from \(weight) % to \(reported) %"
                 }
             }
@@ -71,13 +76,15 @@ package struct ActionsHonoured: RunCheck {
                     problem: problem))
         }
         let problems = rows.filter { $0.problem != nil }
-        let evidence = Evidence(actions: rows, boundMs: Double(bound.microseconds) / 1000, problems: problems.count)
+        let evidence = Evidence(actions: rows, weightsReportedBy: run.weightSource.name, boundMs: Double(bound.microseconds) / 1000, problems: problems.count)
+        var unasked = ""
+        if case .driver(let reason) = run.weightSource { unasked = " (weights not compared: \(reason))" }
         guard !rows.isEmpty else { return CheckResult(name: name, status: .skipped, summary: "the timeline asks no router action", evidence: evidence) }
         return CheckResult(
             name: name, status: problems.isEmpty ? .pass : .fail,
             summary: problems.isEmpty
-                ? "all \(rows.count) router actions did as the suite expected"
-                : problems.prefix(3).map { "\($0.action) at \($0.atMs / 1000)s: \($0.problem!)" }.joined(separator: "; "),
+                ? "all \(rows.count) router actions did as the suite expected" + unasked
+                : problems.prefix(3).map { "\($0.action) at \($0.atMs / 1000)s: \($0.problem!)" }.joined(separator: "; ") + unasked,
             evidence: evidence)
     }
 }

@@ -30,14 +30,18 @@ package struct RunHistory: Sendable {
     package var relay: RelayTerms
     /// Whose health gate the canaries met: the router's, or none.
     package var gate: RouterGate
+    /// Whose figure an action's reported weight is: the router's, or the driver's own.
+    package var weightSource: WeightSource
 
     package init(
         client: ClientLedger, upstream: [ServedBy: [LedgerEntry]], phases: [PhaseWindow], actions: [ActionRecord] = [], faults: [FaultWindow] = [],
         harnessFailures: [String] = [], upstreamLedgerDropped: [ServedBy: UInt64] = [:], control: ClientLedger? = nil, plan: LoadPlan? = nil,
-        wallStartMs: Double = 0, relay: RelayTerms = RelayTerms(), gate: RouterGate = .router
+        wallStartMs: Double = 0, relay: RelayTerms = RelayTerms(), gate: RouterGate = .router,
+        weightSource: WeightSource = .router
     ) {
         self.relay = relay
         self.gate = gate
+        self.weightSource = weightSource
         self.control = control
         self.client = client
         self.upstream = upstream

@@ -174,10 +174,21 @@ final class CurlTransfer {
         }
         cutover_easy_setopt_long(handle, CURLOPT_HTTP_VERSION, version)
         // A connection of its own, closed after it: neither taken from the pool nor left in it.
-        cutover_easy_setopt_long(handle, CURLOPT_FRESH_CONNECT, client.reusesConnections ? 0 : 1)
-        cutover_easy_setopt_long(handle, CURLOPT_FORBID_REUSE, client.reusesConnections ? 0 : 1)
+        let reuses = client.reusesConnections && (client != .http2 || Self.reusesPriorKnowledgeConnections)
+        cutover_easy_setopt_long(handle, CURLOPT_FRESH_CONNECT, reuses ? 0 : 1)
+        cutover_easy_setopt_long(handle, CURLOPT_FORBID_REUSE, reuses ? 0 : 1)
         if case .slowReader(let rate) = client { readRate = rate } else { readRate = 0 }
+        speaksHTTP2 = client == .http2
     }
+
+    /// Whether the request goes as HTTP/2 (an `h2` client).
+    private(set) var speaksHTTP2 = false
+
+    /// libcurl before 8.0 fails the second request on a reused HTTP/2 prior-knowledge
+    /// connection with "Error in the HTTP2 framing layer" before sending it (curl #10634,
+    /// fixed in 8.0.0; Debian 12 has 7.88.1): there, each `h2` request opens its own
+    /// connection, so the router still meets HTTP/2 framing, one stream per connection.
+    static let reusesPriorKnowledgeConnections = curl_version_info(CURLVERSION_FIRST).pointee.version_num >= 0x08_00_00
 
     /// Forgets what an attempt's response said: a new request, or libcurl's replay.
     private func startResponse() {

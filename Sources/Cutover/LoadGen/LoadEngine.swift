@@ -46,6 +46,9 @@ final class LoadEngine {
     private(set) var errorHeaders: [UInt32: [String: String]] = [:]
     /// How the earlier attempts of this thread's replayed requests ended, by sequence number.
     private(set) var earlierAttempts: [UInt32: [EarlierAttempt]] = [:]
+    /// Answers to `h2` clients that came over HTTP/2, and all answers to them: proof the
+    /// router spoke it rather than the generator assuming so.
+    private(set) var http2Answers = (overHTTP2: 0, all: 0)
 
     /// Longest wait for socket events: the loop looks at the schedule at least this often.
     private static let longestWaitNanos: UInt64 = 50_000_000
@@ -279,6 +282,12 @@ final class LoadEngine {
         // The harness itself ran out of descriptors: its fault, never the router's.
         if code != CURLE_OK, transfer.descriptorsExhausted { record.flags |= LedgerRecord.descriptorsExhaustedFlag }
         record.answerDigest = transfer.answerDigest
+        if transfer.speaksHTTP2, code == CURLE_OK {
+            var version = 0
+            cutover_easy_getinfo_long(transfer.handle, CURLINFO_HTTP_VERSION, &version)
+            http2Answers.all += 1
+            if version == Int(CURL_HTTP_VERSION_2_0) { http2Answers.overHTTP2 += 1 }
+        }
         if !transfer.earlierAttempts.isEmpty { earlierAttempts[record.seq] = transfer.earlierAttempts }
         record.servedBy = ServedBy(header: transfer.upstreamHeader)
         record.routerHeader = ServedBy(header: transfer.routerHeader)

@@ -14,7 +14,9 @@ package enum LoadGenerator {
         // Random arrivals are drawn once, so that every thread stripes the same schedule.
         let arrivals = plan.arrival == .constant ? nil : plan.scheduledCount.map { ArrivalTimes(count: $0, arrival: plan.arrival, seed: plan.seed) }
         let started = Date()
-        typealias Part = (records: [LedgerRecord], errorHeaders: [UInt32: [String: String]], earlierAttempts: [UInt32: [EarlierAttempt]])
+        typealias Part = (
+            records: [LedgerRecord], errorHeaders: [UInt32: [String: String]], earlierAttempts: [UInt32: [EarlierAttempt]], http2: (overHTTP2: Int, all: Int)
+        )
         let parts = await withTaskGroup(of: Part.self) { group in
             for thread in 0..<max(1, plan.threads) {
                 group.addTask {
@@ -24,7 +26,7 @@ package enum LoadGenerator {
                                 plan: plan, clock: clock, thread: thread, stamps: stamps, requests: requests, arrivals: arrivals, progress: progress, stop: stop
                             )
                             engine.run()
-                            continuation.resume(returning: (engine.records, engine.errorHeaders, engine.earlierAttempts))
+                            continuation.resume(returning: (engine.records, engine.errorHeaders, engine.earlierAttempts, engine.http2Answers))
                         }
                         worker.name = "cutover-load-\(thread)"
                         worker.stackSize = 1 << 20
@@ -45,7 +47,9 @@ package enum LoadGenerator {
         let errorHeaders = parts.reduce(into: [UInt32: [String: String]]()) { all, part in all.merge(part.errorHeaders) { $1 } }
         let earlierAttempts = parts.reduce(into: [UInt32: [EarlierAttempt]]()) { all, part in all.merge(part.earlierAttempts) { $1 } }
         let ledger = ClientLedger(runID: plan.runID, records: records, faultStamps: stamps.names, errorHeaders: errorHeaders, earlierAttempts: earlierAttempts)
-        return LoadResult(plan: plan, ledger: ledger, startedAt: started, elapsedSeconds: elapsed)
+        var result = LoadResult(plan: plan, ledger: ledger, startedAt: started, elapsedSeconds: elapsed)
+        result.http2Answers = parts.reduce((0, 0)) { ($0.0 + $1.http2.overHTTP2, $0.1 + $1.http2.all) }
+        return result
     }
 }
 
@@ -56,6 +60,16 @@ package struct LoadResult: Sendable {
     package let startedAt: Date
     package let elapsedSeconds: Double
     package let summary: LoadSummary
+    /// Of the answers to `h2` clients, how many came over HTTP/2.
+    package var http2Answers: (overHTTP2: Int, all: Int) = (0, 0)
+
+    /// How the `h2` clients were answered, in words; nil when the plan had none.
+    package var http2Note: String? {
+        guard http2Answers.all > 0 else { return nil }
+        let connections =
+            CurlTransfer.reusesPriorKnowledgeConnections ? "connections reused" : "a connection per request: libcurl before 8.0 cannot reuse one"
+        return "h2 clients: \(http2Answers.overHTTP2) of \(http2Answers.all) answers came over HTTP/2 (prior knowledge, \(connections))"
+    }
 
     init(plan: LoadPlan, ledger: ClientLedger, startedAt: Date, elapsedSeconds: Double) {
         self.plan = plan

@@ -123,6 +123,24 @@ package struct LoadPlan: Sendable {
     /// How the target relays answers: what the client digests of each one (its body bytes,
     /// or its content) to match it with the upstream's.
     package var relay = RelayKind.verbatim
+    /// Whether the target takes HTTP/2 with prior knowledge (its profile's `http2: true`).
+    /// Set through `offerHTTP2(_:)`, which also rewrites the mix.
+    package private(set) var http2 = true
+
+    /// A target without HTTP/2 gets the suite's `h2` clients as kept-alive HTTP/1.1: the
+    /// same requests at the same times, so a suite runs against every router and says so.
+    /// Returns how many mix entries were sent the other way.
+    @discardableResult
+    package mutating func offerHTTP2(_ offered: Bool) -> Int {
+        http2 = offered
+        guard !offered else { return 0 }
+        var changed = 0
+        for index in mix.indices where mix[index].client == .http2 {
+            mix[index].client = .keepAlive
+            changed += 1
+        }
+        return changed
+    }
 
     package init(url: String, model: Model, duration: Duration) {
         self.url = url.hasSuffix("/") ? String(url.dropLast()) : url

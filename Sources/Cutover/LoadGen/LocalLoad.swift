@@ -10,6 +10,6 @@ package struct LocalLoad: LoadCarrier {
 
     package func carry(_ plan: LoadPlan, _ started: Void, clock: RunClock, progress: LoadProgress, stop: StopSignal) async -> CarriedLoad {
         let result = await LoadGenerator.run(plan, clock: clock, progress: progress, stop: stop)
-        return CarriedLoad(ledger: result.ledger, elapsedSeconds: result.elapsedSeconds)
+        return CarriedLoad(ledger: result.ledger, elapsedSeconds: result.elapsedSeconds, notes: result.http2Note.map { [$0] } ?? [])
     }
 }

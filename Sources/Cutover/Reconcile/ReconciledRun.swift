@@ -68,6 +68,7 @@ package struct ReconciledRun: Sendable {
     package var faults: [FaultWindow] { history.faults }
     /// Whose health gate the canaries met.
     package var gate: RouterGate { history.gate }
+    package var weightSource: WeightSource { history.weightSource }
 
     /// Each accepted crash, from the kill to the return of the harness's call that started the
     /// router again: what it lost is CrashRecovery's, which ZeroDropped leaves out.

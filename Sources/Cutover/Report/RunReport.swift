@@ -9,6 +9,7 @@ package enum RunReport {
             ("suite", .string(run.suite.name)),
             ("description", .string(run.suite.description)),
             ("router", build(run.build)),
+            ("weights_reported_by", weightSource(run.history.weightSource)),
             ("seed", .int(Int(truncatingIfNeeded: run.seed))),
             ("verdict", .string(run.verdict.rawValue)),
             ("invalid_reason", .optional(run.invalidReason)),
@@ -69,5 +70,13 @@ package enum RunReport {
             ("profile", .string(build.profile)), ("version", .string(build.version)), ("sha256", .string(build.sha256)),
             ("executable", .string(build.executable)),
         ])
+    }
+
+    /// Whose figure each action's `reported_green_weight` is, and why when not the router's.
+    static func weightSource(_ source: WeightSource) -> JSON {
+        switch source {
+        case .router: .object([("source", .string("router"))])
+        case .driver(let reason): .object([("source", .string("driver")), ("reason", .string(reason))])
+        }
     }
 }

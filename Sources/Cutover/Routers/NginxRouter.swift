@@ -184,6 +184,10 @@ package actor NginxRouter: RouterDriver {
     /// Green's weight as this driver last rendered it: nginx has no API to ask.
     package func greenWeight() async -> Int? { weight }
 
+    package nonisolated var weightSource: WeightSource {
+        .driver(reason: "open-source nginx has no API that reads split_clients back; the weight is the one this driver last wrote into nginx.conf")
+    }
+
     package func build() async -> RouterBuild { await RouterBuild.probe(binary, profile: profile, versionAfter: "nginx/") }
 
     package func stop() async {

@@ -90,6 +90,11 @@ package protocol RouterDriver: Sendable {
     /// Whose health gate a canary meets: the router's own, or none (HealthGate is then not
     /// applicable: a refusal could only be the harness's).
     var gate: RouterGate { get }
+    /// Whose figure `greenWeight()` is: the router's answer, or only what the driver wrote.
+    var weightSource: WeightSource { get }
+    /// Whether the router's listener takes HTTP/2 with prior knowledge (h2c): the suites'
+    /// `h2` clients speak it only then, and are kept-alive HTTP/1.1 otherwise.
+    var offersHTTP2: Bool { get }
 }
 
 extension RouterDriver {
@@ -98,6 +103,8 @@ extension RouterDriver {
     package var routerName: String { profile }
     package var loadHeaders: [(name: String, value: String)] { [] }
     package var gate: RouterGate { .router }
+    package var weightSource: WeightSource { .router }
+    package var offersHTTP2: Bool { false }
 }
 
 extension RouterEnvironment {

@@ -50,7 +50,7 @@ extension RouterProfile {
         let common: Set<String> = ["name", "kind", "description", "relay", "model_map"]
         let scripted = [
             "start", "url", "ready", "stop", "status", "executable", "version", "files", "path", "router", "known_behaviour", "load_headers", "gate",
-            "health_gate",
+            "health_gate", "http2",
         ]
         let fields: [String: ConfigNode]
         switch kind {
@@ -168,6 +168,7 @@ extension RouterProfile {
             }
         }
         if let node = fields["health_gate"] { profile.hasHealthGate = try node.bool() }
+        if let node = fields["http2"] { profile.offersHTTP2 = try node.bool() }
         if let node = fields["router"] {
             let name = try node.string()
             guard !name.isEmpty else { throw node.error("expected the router's name, such as Envoy") }

@@ -70,6 +70,9 @@ public struct RouterProfile: Sendable {
     /// `exec`/`http`: whether the router has a health gate of its own (it refuses a canary
     /// itself, or `gate:` asks its health checks); without one HealthGate is not applicable.
     package var hasHealthGate = true
+    /// `exec`/`http`: whether the router's listener takes HTTP/2 with prior knowledge (h2c),
+    /// so the suites' `h2` clients speak it (`http2: true`).
+    package var offersHTTP2 = false
     /// `exec`/`http`: folders (relative to the profile's) searched first for the steps'
     /// commands, such as the project's own install of the router.
     package var searchPath: [String] = []

@@ -216,6 +216,7 @@ package actor ScriptedRouter: RouterDriver {
     }
 
     package nonisolated var loadHeaders: [(name: String, value: String)] { spec.loadHeaders }
+    package nonisolated var offersHTTP2: Bool { spec.offersHTTP2 }
 
     package nonisolated func knownBehaviour(behind failure: CheckResult) -> String? { failure.id.flatMap { spec.knownBehaviour[$0] } }
 

@@ -35,6 +35,8 @@ package struct CoordinatorPart: Codable, Sendable {
     package var relay: RelayTerms
     /// Whose health gate the canaries met (absent from parts written before it was kept).
     package var gate: RouterGate?
+    /// Whose figure the reported weights are (absent from parts written before it was kept).
+    package var weightSource: WeightSource?
 
     package struct Build: Codable, Sendable {
         var profile, version, sha256, executable: String
@@ -77,6 +79,7 @@ package struct CoordinatorPart: Codable, Sendable {
         self.problems = problems
         relay = history.relay
         gate = history.gate
+        weightSource = history.weightSource
     }
 
     package func write(to file: URL) throws {
@@ -125,7 +128,7 @@ package struct CoordinatorPart: Codable, Sendable {
                     ServedBy.allCases.first { $0.name == name }.map { ($0, count) }
                 }),
             control: control.map { ClientLedger(runID: $0.runID, records: $0.records, faultStamps: $0.faultStamps) }, plan: plan, wallStartMs: wallStartMs,
-            relay: relay, gate: gate ?? .router)
+            relay: relay, gate: gate ?? .router, weightSource: weightSource ?? .router)
     }
 
     package var routerBuild: RouterBuild { RouterBuild(profile: build.profile, version: build.version, sha256: build.sha256, executable: build.executable) }

@@ -111,7 +111,8 @@ extension RemoteShards: LoadCarrier {
                 RunAnnouncement(
                     suite: suite.name, seed: plan.seed, runID: plan.runID, schedule: plan.scheduleDigest, shards: count, startAtMs: wallStartMs,
                     target: advertised(routerURL), nowMs: 0, relay: plan.relay,
-                    loadHeaders: plan.headers.isEmpty ? nil : Dictionary(plan.headers.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })))
+                    loadHeaders: plan.headers.isEmpty ? nil : Dictionary(plan.headers.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }),
+                    http2: plan.http2 ? nil : false))
             return LoadStart(
                 started: api, wallStartMs: wallStartMs,
                 notes: ["coordinator at http://\(listenHost):\(port)/run: \(count) shards start in \(DurationText.format(startDelay))"])

@@ -19,9 +19,11 @@ package struct RunAnnouncement: Codable, Sendable, Equatable {
     package var relay: RelayKind? = nil
     /// Headers the load sends the router (the suite's key, the router profile's `load_headers`).
     package var loadHeaders: [String: String]? = nil
+    /// False when the router takes no HTTP/2: the suite's `h2` clients go as HTTP/1.1.
+    package var http2: Bool? = nil
 
     enum CodingKeys: String, CodingKey {
-        case suite, seed, schedule, shards, target, relay
+        case suite, seed, schedule, shards, target, relay, http2
         case runID = "run_id", startAtMs = "start_at_ms", nowMs = "now_ms", loadHeaders = "load_headers"
     }
 

@@ -22,14 +22,15 @@ package struct ShardProcesses: Sendable {
 
     /// Starts every shard; each waits for `startAtMs`.
     package func launch(
-        target: String, seed: UInt64, relay: RelayKind, loadHeaders: [(name: String, value: String)] = [], startAtMs: Double, folder: URL
+        target: String, seed: UInt64, relay: RelayKind, loadHeaders: [(name: String, value: String)] = [], http2: Bool = true, startAtMs: Double,
+        folder: URL
     ) throws -> [ProcessGroup] {
         try (0..<count).map { index in
             let arguments =
                 [
                     executable.path, "run", suiteFile, "--seed", String(seed), "--shard", "\(index)/\(count)", "--target", target, "--start-at",
                     String(format: "%.3f", startAtMs / 1_000), "--part", partFile(index, in: folder).path, "--relay", relay.rawValue,
-                ] + loadHeaders.flatMap { ["--load-header", "\($0.name): \($0.value)"] }
+                ] + loadHeaders.flatMap { ["--load-header", "\($0.name): \($0.value)"] } + (http2 ? [] : ["--no-http2"])
             return try ProcessGroup.launch(
                 "exec " + arguments.map(Self.quoted).joined(separator: " "), in: folder, logFile: folder.appendingPathComponent("shard-\(index).log"))
         }
@@ -80,7 +81,8 @@ extension ShardProcesses: LoadCarrier {
         let wallStartMs = StartTime.nowMs + Double(Self.startDelay.milliseconds)
         do {
             let groups = try launch(
-                target: routerURL, seed: plan.seed, relay: plan.relay, loadHeaders: plan.headers, startAtMs: wallStartMs, folder: workdir)
+                target: routerURL, seed: plan.seed, relay: plan.relay, loadHeaders: plan.headers, http2: plan.http2, startAtMs: wallStartMs,
+                folder: workdir)
             return LoadStart(started: Launched(groups: groups, folder: workdir), wallStartMs: wallStartMs)
         } catch {
             return LoadStart(started: Launched(groups: [], folder: workdir), wallStartMs: wallStartMs, problems: ["cannot start the shards: \(error)"])

@@ -86,6 +86,7 @@ package struct SuiteRunner: Sendable {
         var plan = Self.plan(suite, seed: seed, url: url)
         plan.relay = router.relay.kind
         plan.headers = Self.merge(plan.headers, router.loadHeaders)
+        plan.offerHTTP2(router.offersHTTP2)
         return plan
     }
 
@@ -143,6 +144,10 @@ package struct SuiteRunner: Sendable {
         let clock = RunClock(wallStartMs: start.wallStartMs)
         let timeline = TimelineState(initialWeight: initialWeight, staticFaults: environment.mocks.mapValues { $0.configuration.faults })
         let player = TimelinePlayer(router: router, targets: environment.mocks, timeline: timeline, observer: observer)
+        let h2Entries = suite.load.mix.filter { $0.client == .http2 }.count
+        if !plan.http2, h2Entries > 0 {
+            await player.note(atUs: 0, "\(h2Entries) h2 mix entries sent as kept-alive HTTP/1.1: the profile \(router.profile) does not declare http2")
+        }
 
         async let carried = carrier.carry(plan, start.started, clock: clock, progress: progress, stop: stop)
         async let controlResult = LoadGenerator.run(controlPlan(url: environment.control.url), clock: clock, stop: stop)
@@ -170,7 +175,7 @@ package struct SuiteRunner: Sendable {
             client: load.ledger, upstream: upstream, phases: await timeline.phaseWindows(endUs: endUs), actions: await timeline.actions,
             faults: await timeline.faultWindows(endUs: endUs), harnessFailures: await timeline.harnessFailures, upstreamLedgerDropped: dropped,
             control: controlLedger, plan: plan, wallStartMs: start.wallStartMs, relay: router.relay,
-            gate: router.gate)
+            gate: router.gate, weightSource: router.weightSource)
         var run = UnjudgedRun(
             suite: suite, seed: seed, build: environment.build, history: history, log: await timeline.log, startedAt: startedAt,
             elapsedSeconds: load.elapsedSeconds, problems: problems)
