@@ -99,6 +99,28 @@ struct ThirdPartyRouterTests {
         #expect(Self.leftover("envoy.yaml").isEmpty)
     }
 
+    /// Envoy's other sticky split, a consistent hash over weighted endpoints from a file
+    /// (EDS), passes smoke: sessions stay, and move only toward the side that gains. Known-bad:
+    /// with Envoy's default update_merge_window (1 s) its workers meet the old ring for up to
+    /// a second after the admin API shows the new weights, and returning sessions move
+    /// inside the canary.
+    @Test func envoyRingHashIsStickyOnlyWithoutTheMergeWindow() async throws {
+        try Self.requireInstalled()
+        let shipped = BuiltProduct.suites.appendingPathComponent("routers/variants/envoy-ringhash.yaml").path
+        let result = try await NginxProfileTests.run("smoke", router: shipped)
+        #expect(result.status == 0, "\(result.out)")
+        #expect(NginxProfileTests.status(result.report, "Stickiness") == "pass", "\(result.out)")
+        let merged = try Self.variant(
+            of: "variants/envoy-ringhash", template: "envoy/bootstrap-ringhash.yaml", replacing: "common_lb_config: {update_merge_window: 0s}",
+            with: "common_lb_config: {update_merge_window: 1s}")
+        defer { try? FileManager.default.removeItem(at: merged.folder) }
+        let late = try await NginxProfileTests.run("smoke", router: merged.profile)
+        #expect(late.status == 1, "\(late.out)")
+        #expect(NginxProfileTests.status(late.report, "Stickiness") == "fail", "\(late.out)")
+        #expect(NginxProfileTests.status(late.report, "MonotoneMovement") == "pass", "\(late.out)")
+        #expect(Self.leftover("envoy.yaml").isEmpty)
+    }
+
     /// LiteLLM without a database changes weights by a restart: the rollback is late, or
     /// requests are lost, and the report says why. Its answers are judged as a gateway's
     /// (relay: semantic): every executed request is the client's, executed once.
@@ -145,8 +167,9 @@ struct ThirdPartyRouterTests {
         try text.replacingOccurrences(of: old, with: new).write(to: templateFile, atomically: true, encoding: .utf8)
         let profile = folder.appendingPathComponent("\(router).yaml")
         let yaml = try String(contentsOf: profile, encoding: .utf8)
-        try yaml.replacingOccurrences(of: "path: [../../.build/routers/bin]", with: "path: [\(installed.path)]").write(
-            to: profile, atomically: true, encoding: .utf8)
+        try yaml.replacingOccurrences(of: "path: [../../.build/routers/bin]", with: "path: [\(installed.path)]")
+            .replacingOccurrences(of: "path: [../../../.build/routers/bin]", with: "path: [\(installed.path)]")
+            .write(to: profile, atomically: true, encoding: .utf8)
         return (profile.path, folder)
     }
 

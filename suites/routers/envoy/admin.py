@@ -7,6 +7,9 @@
   admin.py PORT runtime PERCENT  sets the runtime weights (the runtime_modify variant)
   admin.py PORT runtime-weight   green's weight in Envoy's runtime (that variant)
   admin.py PORT healthy ENV…     exits 1 unless Envoy's health checks find each ENV healthy
+  admin.py PORT endpoint-weight BLUE GREEN   green's share of the `environments` cluster's
+                                 endpoint weights (the ring-hash variant; hosts as host:port)
+  admin.py PORT await-endpoints PERCENT BLUE GREEN   waits until Envoy serves that share
 """
 import json
 import sys
@@ -32,6 +35,22 @@ def green_weight(port):
                 if total:
                     return round(100 * weights.get("green", 0) / total)
     raise SystemExit("no weighted route in Envoy's config dump")
+
+
+def endpoint_weight(port, blue, green):
+    """Green's share, in percent, of the endpoint weights Envoy holds for `environments`."""
+    statuses = json.loads(get(port, "/clusters?format=json"))["cluster_statuses"]
+    hosts = next((c.get("host_statuses", []) for c in statuses if c["name"] == "environments"), [])
+    weights = {}
+    for host in hosts:
+        address = host["address"]["socket_address"]
+        # A host its health checks have not passed yet (a new one starts so) is not on the ring.
+        failed = any(k.startswith("failed") or k.startswith("pending") for k, v in host.get("health_status", {}).items() if v)
+        weights[f"{address['address']}:{address['port_value']}"] = 0 if failed else int(host.get("weight", 1))
+    total = weights.get(blue, 0) + weights.get(green, 0)
+    if not total:
+        raise SystemExit(f"Envoy holds neither {blue} nor {green} in the environments cluster")
+    return round(100 * weights.get(green, 0) / total)
 
 
 def until(deadline_s, probe, want):
@@ -67,6 +86,10 @@ def main():
         if sick:
             raise SystemExit("Envoy's health checks fail " + "; ".join(sick))
         print("healthy: " + ", ".join(sys.argv[3:]))
+    elif command == "endpoint-weight":
+        print(endpoint_weight(port, sys.argv[3], sys.argv[4]))
+    elif command == "await-endpoints":
+        until(10, lambda: endpoint_weight(port, sys.argv[4], sys.argv[5]), int(sys.argv[3]))
     elif command == "runtime-weight":
         entries = json.loads(get(port, "/runtime"))["entries"]
         value = lambda key, default: int(entries.get(key, {}).get("final_value") or default)
