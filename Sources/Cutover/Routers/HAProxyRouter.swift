@@ -305,6 +305,10 @@ package actor HAProxyRouter: RouterDriver {
         info.split(separator: "\n").first { $0.hasPrefix("\(name): ") }.map { String($0.dropFirst(name.count + 2)) }
     }
 
+    /// An HTTP frontend's plain `bind` takes HTTP/1.1 and HTTP/2 with prior knowledge alike:
+    /// HAProxy sees the HTTP/2 preface and switches (tried here with 2.6.12).
+    package nonisolated var offersHTTP2: Bool { true }
+
     /// With `health_gate: true` HAProxy's own checks decide; without, nothing gates.
     package nonisolated var gate: RouterGate {
         settings.healthGate ? .router : .none(reason: "health_gate: false: HAProxy's health checks are off, and nothing refuses a canary")
