@@ -67,7 +67,12 @@ package final class BlueGreenRouter: Sendable {
 
     /// Binds the proxy and admin listeners and starts background health checks.
     package func start() async throws {
-        let port = try await server.bind(port: configuration.listenPort)
+        let port: Int
+        if let descriptor = configuration.listenDescriptor {
+            port = try await server.adopt(descriptor)
+        } else {
+            port = try await server.bind(port: configuration.listenPort)
+        }
         let adminPort = try await admin.bind(port: configuration.adminPort)
         var task: Task<Void, Never>?
         if let interval = configuration.healthInterval {

@@ -5,6 +5,9 @@ package struct RouterConfiguration: Sendable {
     package var listenHost = "127.0.0.1"
     /// Proxy port; 0 picks a free one.
     package var listenPort = 0
+    /// A listening socket the process inherited (`--listen-fd`), accepted on instead of
+    /// binding `listenHost:listenPort`: its supervisor keeps it open across restarts.
+    package var listenDescriptor: Int32?
     package var adminHost = "127.0.0.1"
     /// Admin port; 0 picks a free one.
     package var adminPort = 0

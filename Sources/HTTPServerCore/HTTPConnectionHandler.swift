@@ -182,6 +182,9 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         case .full: tracksWrites = shaper != nil
         }
         var headers = response.headers
+        // An HTTP/1.0 answer without a length (a stream) ends only at the close, even when
+        // the request asked to keep the connection (`Connection: keep-alive`, as proxies send).
+        if exchange.version == .http1_0, case .stream = response.body { exchange.keepAlive = false }
         if !exchange.keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
         let version = exchange.version
         switch response.body {

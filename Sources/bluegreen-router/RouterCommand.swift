@@ -26,8 +26,16 @@ struct RouterCommand: AsyncParsableCommand {
     @Option(help: "Green environment's relay URL (http://host:port).")
     var green: String
 
-    @Option(help: "Proxy listen address, host:port (port 0 picks a free one).")
-    var listen = "127.0.0.1:0"
+    @Option(help: "Proxy listen address, host:port (port 0 picks a free one; default 127.0.0.1:0).")
+    var listen: String?
+
+    @Option(
+        name: .customLong("listen-fd"),
+        help: """
+            Accept on this inherited listening socket instead of binding --listen (0: stdin, as inetd and a supervisor hand it). \
+            The supervisor keeps it open across restarts, so neither a restart nor a crash resets a connection waiting to be accepted.
+            """)
+    var listenFD: Int32?
 
     @Option(help: "Admin API listen address, host:port.")
     var admin = "127.0.0.1:0"
@@ -62,7 +70,13 @@ struct RouterCommand: AsyncParsableCommand {
     var logLevel = "info"
 
     func validate() throws {
-        for (flag, value) in [("--listen", listen), ("--admin", admin)] {
+        if let listenFD {
+            guard listen == nil else { throw ValidationError("--listen-fd and --listen: give one (the socket is already bound)") }
+            guard Self.isListeningSocket(listenFD) else {
+                throw ValidationError("--listen-fd: descriptor \(listenFD) is not a listening TCP socket this process inherited")
+            }
+        }
+        for (flag, value) in [("--listen", listen ?? Self.defaultListen), ("--admin", admin)] {
             guard let (host, _) = Self.hostPort(value) else {
                 throw ValidationError("\(flag): expected host:port, e.g. 127.0.0.1:0, got '\(value)'")
             }
@@ -92,6 +106,26 @@ struct RouterCommand: AsyncParsableCommand {
         return host.isEmpty ? nil : (host, port)
     }
 
+    static let defaultListen = "127.0.0.1:0"
+
+    /// Whether `descriptor` is a socket in the listening state (SO_ACCEPTCONN).
+    static func isListeningSocket(_ descriptor: Int32) -> Bool {
+        var accepting: Int32 = 0
+        var size = socklen_t(MemoryLayout<Int32>.size)
+        return descriptor >= 0 && getsockopt(descriptor, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &size) == 0 && accepting != 0
+    }
+
+    /// The IPv4 address an inherited socket is bound to, for the ready line's URL.
+    static func boundHost(_ descriptor: Int32) -> String? {
+        var address = sockaddr_in()
+        var size = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let got = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &size) } }
+        guard got == 0, address.sin_family == sa_family_t(AF_INET) else { return nil }
+        var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+        guard inet_ntop(AF_INET, &address.sin_addr, &text, socklen_t(text.count)) != nil else { return nil }
+        return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     static func isLoopback(_ host: String) -> Bool {
         host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
@@ -100,7 +134,11 @@ struct RouterCommand: AsyncParsableCommand {
         ServerExecutable.bootstrapLogging(level: Logger.Level(rawValue: logLevel) ?? .info)
         var configuration = RouterConfiguration(
             blue: try UpstreamTarget(url: blue, field: "--blue"), green: try UpstreamTarget(url: green, field: "--green"))
-        (configuration.listenHost, configuration.listenPort) = Self.hostPort(listen)!
+        (configuration.listenHost, configuration.listenPort) = Self.hostPort(listen ?? Self.defaultListen)!
+        if let listenFD {
+            configuration.listenDescriptor = listenFD
+            configuration.listenHost = Self.boundHost(listenFD) ?? configuration.listenHost
+        }
         (configuration.adminHost, configuration.adminPort) = Self.hostPort(admin)!
         configuration.stateFile = stateFile
         configuration.sessionHeader = sessionHeader

@@ -44,6 +44,10 @@ struct RouterCLITests {
         (["--blue", "http://127.0.0.1:1", "--green", "http://127.0.0.1:2", "--admin", "0.0.0.0:0"], "loopback"),
         (["--blue", "http://127.0.0.1:1", "--green", "http://127.0.0.1:2", "--drain-timeout", "soon"], "--drain-timeout"),
         (["--blue", "http://127.0.0.1:1", "--green", "http://127.0.0.1:2", "--event-loops", "0"], "--event-loops"),
+        // Its stdin (the test's) is no listening socket; nor is a descriptor it does not have.
+        (["--blue", "http://127.0.0.1:1", "--green", "http://127.0.0.1:2", "--listen-fd", "0"], "not a listening TCP socket"),
+        (["--blue", "http://127.0.0.1:1", "--green", "http://127.0.0.1:2", "--listen-fd", "77"], "descriptor 77"),
+        (["--blue", "http://127.0.0.1:1", "--green", "http://127.0.0.1:2", "--listen-fd", "0", "--listen", "127.0.0.1:0"], "give one"),
     ])
     func routerBadFlagsExitTwo(arguments: [String], mention: String) throws {
         let (status, _, err) = try Executable.run("bluegreen-router", arguments)

@@ -514,6 +514,12 @@ struct KnownBadRouterTests {
         ("crash-recovery", .referenceWithoutState, ["StateSurvivesRestart"]),
     ]
 
+    /// `make known-bad SUITES="a b"` proves only those named suites again; all by default.
+    static func selectedSuite(_ name: String) -> Bool {
+        guard let only = ProcessInfo.processInfo.environment["CUTOVER_NAMED_SUITES"], !only.isEmpty else { return true }
+        return only.split(separator: " ").contains { $0 == name }
+    }
+
     /// A named suite's text, at a smaller scale where its length is only for statistics.
     static func namedSuite(_ name: String) throws -> String {
         var text = try String(contentsOf: BuiltProduct.suites.appendingPathComponent("\(name).yaml"), encoding: .utf8)
@@ -527,7 +533,7 @@ struct KnownBadRouterTests {
 
     @Test(
         .enabled(if: ProcessInfo.processInfo.environment["CUTOVER_ALL_KNOWN_BAD"] != nil, "make known-bad runs these"), .needsTheWholeMachine, .serialized,
-        arguments: namedSuiteProofs.map(\.suite))
+        arguments: namedSuiteProofs.map(\.suite).filter(selectedSuite))
     func namedSuiteCatchesWhatItsNamePromises(suite name: String) async throws {
         let proof = try #require(Self.namedSuiteProofs.first { $0.suite == name })
         try await Self.judge(Case(suite: try Self.namedSuite(name), router: proof.router, mustFail: proof.mustFail))

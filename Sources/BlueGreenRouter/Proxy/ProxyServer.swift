@@ -40,15 +40,36 @@ final class ProxyServer: Sendable {
 
     /// Binds the listener and returns its port.
     func bind(port: Int) async throws -> Int {
+        let channel = try await bootstrap()
+            // A hot restart binds the new process to the same port before the old one drains.
+            // When the old one then closes its listener, the connections still in its accept
+            // queue are reset: a supervisor that hands both the same socket avoids that (`adopt`).
+            .serverChannelOption(ChannelOptions.socket(SocketOptionLevel(SOL_SOCKET), SO_REUSEPORT), value: 1)
+            .bind(host: host, port: port)
+            .get()
+        state.withLockedValue { $0.listener = channel }
+        return channel.localAddress?.port ?? port
+    }
+
+    /// Accepts on a listening socket this process inherited (as inetd and systemd hand one
+    /// over) and returns its port. The supervisor keeps the socket open, so a process that
+    /// drains or dies leaves the connections waiting to be accepted to the next one.
+    func adopt(_ descriptor: Int32) async throws -> Int {
+        let channel = try await bootstrap().withBoundSocket(descriptor).get()
+        state.withLockedValue { $0.listener = channel }
+        return channel.localAddress?.port ?? 0
+    }
+
+    /// The listener's bootstrap: every accepted connection is a `ProxyHandler`, and is
+    /// counted until it closes.
+    private func bootstrap() -> ServerBootstrap {
         // Each client connection costs two descriptors (the client's and the upstream's).
         FileDescriptorTable.reserve(32_768)
         let proxy = self.proxy
         let logger = self.logger
         let state = self.state
-        let channel = try await ServerBootstrap(group: group)
+        return ServerBootstrap(group: group)
             .cutoverServerDefaults()
-            // A hot restart binds the new process to the same port before the old one drains.
-            .serverChannelOption(ChannelOptions.socket(SocketOptionLevel(SOL_SOCKET), SO_REUSEPORT), value: 1)
             .childChannelInitializer { channel in
                 state.withLockedValue { $0.clients[ObjectIdentifier(channel)] = channel }
                 channel.closeFuture.whenComplete { _ in
@@ -59,10 +80,6 @@ final class ProxyServer: Sendable {
                     try channel.pipeline.syncOperations.addHandler(ProxyHandler(proxy: proxy, logger: logger))
                 }
             }
-            .bind(host: host, port: port)
-            .get()
-        state.withLockedValue { $0.listener = channel }
-        return channel.localAddress?.port ?? port
     }
 
     var openConnections: Int { state.withLockedValue { $0.clients.count } }
@@ -75,6 +92,8 @@ final class ProxyServer: Sendable {
             defer { state.listener = nil }
             return state.listener
         }
+        // A shared socket (`adopt`) stays open in the other processes that hold it: what
+        // waits in its queue is the next process's.
         try? await listener?.close()
         for channel in state.withLockedValue({ Array($0.clients.values) }) {
             channel.pipeline.fireUserInboundEventTriggered(DrainEvent())

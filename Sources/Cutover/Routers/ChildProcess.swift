@@ -16,8 +16,11 @@ package final class ChildProcess: Sendable {
     private static let live = Mutex<Set<Int32>>([])
 
     /// Starts `executable` and waits up to `timeout` for its first stdout line; on failure
-    /// the child is killed and the error quotes the end of its log.
-    package static func launch(_ executable: URL, _ arguments: [String], logFile: URL, timeout: Duration = .seconds(20)) async throws -> ChildProcess {
+    /// the child is killed and the error quotes the end of its log. `input` is its stdin
+    /// (a listening socket it inherits, say); nothing by default.
+    package static func launch(
+        _ executable: URL, _ arguments: [String], logFile: URL, input: FileHandle? = nil, timeout: Duration = .seconds(20)
+    ) async throws -> ChildProcess {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -26,7 +29,7 @@ package final class ChildProcess: Sendable {
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let log = try FileHandle(forWritingTo: logFile)
         process.standardError = log
-        process.standardInput = FileHandle.nullDevice
+        process.standardInput = input ?? FileHandle.nullDevice
         do {
             try process.run()
         } catch {

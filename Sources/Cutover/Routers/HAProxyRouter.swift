@@ -315,6 +315,11 @@ package actor HAProxyRouter: RouterDriver {
     }
 
     /// HAProxy's documented behaviours behind the failures the certification set finds.
+    /// HAProxy's answer to a server that fails on a request that was not the first of the
+    /// client's keep-alive connection (http_ana.c, abort_keep_alive).
+    static let silentClose =
+        "When a server fails (a reset, a close, a timeout) on a request that was not the first on the client's keep-alive connection, HAProxy closes the client connection without an answer so that the client sends it again (http_ana.c, abort_keep_alive): a client that does (libcurl; the OpenAI SDKs retry connection errors) has a request the server had already received executed twice"
+
     package nonisolated func knownBehaviour(behind failure: CheckResult) -> String? {
         guard let check = failure.id else { return nil }
         if !settings.serverState, [.stateSurvivesRestart, .stickiness, .splitAccuracy].contains(check) {
@@ -334,12 +339,17 @@ package actor HAProxyRouter: RouterDriver {
                 ? "HAProxy's health checks (every 500 ms, down after 2 failures) take a failed server out only after about a second, and until then"
                 : "without health checks (check) HAProxy keeps sending to a failed server, and"
             return
-                "\(checks) retries (retry-on \(settings.retryOn)) stay on the same server unless option redispatch is set; a reload's soft-stop also closes the old worker's idle client connections"
+                "\(checks) retries (retry-on \(settings.retryOn)) stay on the same server unless option redispatch is set; a reload's soft-stop also closes the old worker's idle client connections. \(Self.silentClose)"
         case .splitAccuracy:
             return
                 "hash-type consistent places points on a ring in proportion to each server's weight: at low weights a server's share of sessions can be off its weight"
         case .noDuplicateExecution:
-            return settings.retryOn == "conn-failure" ? nil : "retry-on \(settings.retryOn) resends a request the server already received"
+            return settings.retryOn == "conn-failure" ? Self.silentClose : "retry-on \(settings.retryOn) resends a request the server already received"
+        case .stateSurvivesRestart, .stickiness:
+            // Only a crash leaves the worker's runtime weights behind: the state file is written
+            // before a reload, never after each change.
+            return
+                "a crash loses the weights set over the runtime API since the last reload (server-state-file is written only when a reload is asked for): HAProxy starts again from haproxy.cfg"
         default:
             return nil
         }

@@ -1,12 +1,17 @@
 import Foundation
 
 /// The `reference` profile: the `bluegreen-router` executable as a child process, driven
-/// through its admin API. `restart` is a hot restart: a new process binds the same port
-/// (SO_REUSEPORT) and reads the same state file, then the old one drains on SIGTERM.
+/// through its admin API. The harness holds the listening socket, as a supervisor would,
+/// and hands it to each process (`--listen-fd 0`). `restart` is a hot restart: a new process
+/// accepts from the same socket and reads the same state file, then the old one drains on
+/// SIGTERM; connections waiting in the socket's queue meanwhile go to the new one.
 package actor ReferenceRouter: RouterDriver {
     package nonisolated let profile = "reference"
     package let executable: URL
     private var child: ChildProcess?
+    /// The listening socket every process inherits (nil where the host is not IPv4: each
+    /// process then binds the port itself, with SO_REUSEPORT).
+    private var socket: ListeningSocket?
     private var arguments: [String] = []
     private var workdir: URL?
     private var port = 0
@@ -53,7 +58,15 @@ package actor ReferenceRouter: RouterDriver {
         if keepsState { arguments += ["--state-file", workdir.appendingPathComponent("router-state.json").path] }
         if let key = environment.upstreamAPIKey { arguments += ["--health-api-key", key] }
         listenHost = environment.listenHost
-        let child = try await launch(listen: "\(listenHost):0")
+        socket = try? ListeningSocket(host: listenHost)
+        let child: ChildProcess
+        do {
+            child = try await launch(listen: "\(listenHost):0")
+        } catch {
+            socket?.close()
+            socket = nil
+            throw error
+        }
         self.child = child
         return "http://127.0.0.1:\(port)"
     }
@@ -61,7 +74,12 @@ package actor ReferenceRouter: RouterDriver {
     private func launch(listen: String) async throws -> ChildProcess {
         generation += 1
         let log = workdir!.appendingPathComponent("router-\(generation).log")
-        let child = try await ChildProcess.launch(executable, arguments + ["--listen", listen], logFile: log)
+        let child =
+            if let socket {
+                try await ChildProcess.launch(executable, arguments + ["--listen-fd", "0"], logFile: log, input: socket.handle)
+            } else {
+                try await ChildProcess.launch(executable, arguments + ["--listen", listen], logFile: log)
+            }
         guard let object = (try? JSONSerialization.jsonObject(with: Data(child.readyLine.utf8))) as? [String: Any],
             let url = object["url"] as? String, let admin = object["admin"] as? String, let port = URLComponents(string: url)?.port
         else {
@@ -126,5 +144,7 @@ package actor ReferenceRouter: RouterDriver {
     package func stop() async {
         await child?.stop()
         child = nil
+        socket?.close()
+        socket = nil
     }
 }
