@@ -20,6 +20,9 @@ final class ProxyServer: Sendable {
     /// loses it. A client that sends on none of them for this long meets the race only then.
     static let idleGrace: Duration = .seconds(2)
 
+    /// How long a drain waits at least, for the connections accepted as the listener closed.
+    static let acceptSettle: Duration = .milliseconds(250)
+
     private let host: String
     private let group: any EventLoopGroup
     private let proxy: ProxyContext
@@ -101,7 +104,12 @@ final class ProxyServer: Sendable {
         let started = ContinuousClock.now
         let deadline = started + timeout
         let graceEnd = started + min(timeout, Self.idleGrace)
-        while ContinuousClock.now < deadline, proxy.state.inFlight > 0 || (ContinuousClock.now < graceEnd && openConnections > 0) {
+        // Connections the listener accepted just before it closed are still being set up on
+        // their event loops, not yet counted: leaving at once would close them unread.
+        let settled = started + min(timeout, Self.acceptSettle)
+        while ContinuousClock.now < deadline,
+            proxy.state.inFlight > 0 || ContinuousClock.now < settled || (ContinuousClock.now < graceEnd && openConnections > 0)
+        {
             try? await Task.sleep(for: .milliseconds(10))
         }
         let cut = max(0, proxy.state.inFlight)

@@ -320,6 +320,11 @@ package actor HAProxyRouter: RouterDriver {
     static let silentClose =
         "When a server fails (a reset, a close, a timeout) on a request that was not the first on the client's keep-alive connection, HAProxy closes the client connection without an answer so that the client sends it again (http_ana.c, abort_keep_alive): a client that does (libcurl; the OpenAI SDKs retry connection errors) has a request the server had already received executed twice"
 
+    /// Only a crash leaves the worker's runtime weights behind: the state file is written
+    /// before a reload, never after each change.
+    static let crashLosesWeights =
+        "a crash loses the weights set over the runtime API since the last reload (server-state-file is written only before a reload): HAProxy starts again from haproxy.cfg; a deploy script that writes `show servers state` to the file after every `set weight` keeps them"
+
     package nonisolated func knownBehaviour(behind failure: CheckResult) -> String? {
         guard let check = failure.id else { return nil }
         if !settings.serverState, [.stateSurvivesRestart, .stickiness, .splitAccuracy].contains(check) {
@@ -342,14 +347,14 @@ package actor HAProxyRouter: RouterDriver {
                 "\(checks) retries (retry-on \(settings.retryOn)) stay on the same server unless option redispatch is set; a reload's soft-stop also closes the old worker's idle client connections. \(Self.silentClose)"
         case .splitAccuracy:
             return
-                "hash-type consistent places points on a ring in proportion to each server's weight: at low weights a server's share of sessions can be off its weight"
+                "hash-type consistent places points on a ring in proportion to each server's weight: at low weights a server's share of sessions can be off its weight; and \(Self.crashLosesWeights)"
+        case .stickiness:
+            return
+                "a server its health checks take out (down after 2 failed checks 500 ms apart, up after 2 good ones: one answering 500 to half of them goes down and up) has its sessions sent to the other server and back; and \(Self.crashLosesWeights)"
         case .noDuplicateExecution:
             return settings.retryOn == "conn-failure" ? Self.silentClose : "retry-on \(settings.retryOn) resends a request the server already received"
-        case .stateSurvivesRestart, .stickiness:
-            // Only a crash leaves the worker's runtime weights behind: the state file is written
-            // before a reload, never after each change.
-            return
-                "a crash loses the weights set over the runtime API since the last reload (server-state-file is written only when a reload is asked for): HAProxy starts again from haproxy.cfg"
+        case .stateSurvivesRestart:
+            return Self.crashLosesWeights
         default:
             return nil
         }
