@@ -31,6 +31,8 @@ def cell(report, name):
     if not check:
         return ""
     counts = check["counts"]
+    if counts.get("skipped") and not (counts.get("pass") or counts.get("fail") or counts.get("inconclusive")):
+        return "not applicable"
     text = f"{counts.get('pass', 0)} / {counts.get('fail', 0)}"
     if counts.get("inconclusive"):
         text += f" ({counts['inconclusive']} inconclusive)"
