@@ -61,7 +61,8 @@ struct LoadCLITests {
 
     /// With no descriptor left even for its poll, the generator sends nothing and says so:
     /// every slot is not-sent for want of descriptors, at once (it does not wait out the
-    /// duration), and the run is invalid (exit 3), never a crash.
+    /// duration), and the run is invalid (exit 3), never a crash. With one left for a single
+    /// socket, one request goes and the rest are not-sent the same way.
     @Test func aGeneratorWithNoDescriptorForItsPollSendsNothingAndSaysSo() async throws {
         try await withMock { mock in
             // All but five descriptors of a 64 limit are held open when the generator starts.
@@ -82,8 +83,12 @@ struct LoadCLITests {
             let object = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
             let outcomes = try #require(object["outcomes"] as? [String: Int])
             let notSent = try #require(object["not_sent"] as? [String: Int])
-            #expect(object["requests"] as? Int == 50 && outcomes["not-sent"] == 50 && notSent["no_descriptors"] == 50, "\(out)")
-            #expect((object["duration_s"] as? Double ?? 1) < 0.5, "the generator waited out the run: \(out)")
+            // libdispatch takes two to four descriptors as the process starts (it varies from run
+            // to run): when it leaves one for a socket beside the poll, one request goes, on that
+            // one connection, and every other slot is not-sent for want of a descriptor.
+            let sent = 50 - (outcomes["not-sent"] ?? 0)
+            #expect(object["requests"] as? Int == 50 && sent <= 1 && notSent["no_descriptors"] == outcomes["not-sent"], "\(out)")
+            if sent == 0 { #expect((object["duration_s"] as? Double ?? 1) < 0.5, "the generator waited out the run: \(out)") }
         }
     }
 
