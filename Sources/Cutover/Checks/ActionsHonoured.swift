@@ -42,8 +42,6 @@ package struct ActionsHonoured: RunCheck {
         let bound = spec.max ?? .seconds(5)
         var rows: [Evidence.Action] = []
         var weight = 0
-        // The driver's own record of what it wrote says nothing about the router.
-        let reported: (ActionRecord) -> Int? = { run.weightSource == .router ? $0.reportedWeightAfter : nil }
         for action in run.actions {
             var problem: String?
             let tookUs = UInt64(action.returnedUs &- action.calledUs)
@@ -52,7 +50,7 @@ package struct ActionsHonoured: RunCheck {
             case (.accepted, false):
                 problem = "refused, but the suite expected it to be accepted"
             case (.accepted, true):
-                if let asked = action.action.intendedGreenWeight, let reported = reported(action), reported != asked {
+                if let asked = action.action.intendedGreenWeight, let reported = run.reportedWeights(action)?.after, reported != asked {
                     problem = "accepted, but the router reports green at \(reported) % instead of the \(asked) % asked for"
                 }
             case (.refused, true):
@@ -60,7 +58,7 @@ package struct ActionsHonoured: RunCheck {
                 // question, not applicable to it: not asked twice here.
                 if case .none = run.gate {} else { problem = "accepted, but the suite expected it to be refused" }
             case (.refused, false):
-                if let reported = reported(action), reported != weight {
+                if let reported = run.reportedWeights(action)?.after, reported != weight {
                     problem = "refused, but green's weight moved from \(weight) % to \(reported) %"
                 }
             }
@@ -77,14 +75,12 @@ package struct ActionsHonoured: RunCheck {
         }
         let problems = rows.filter { $0.problem != nil }
         let evidence = Evidence(actions: rows, weightsReportedBy: run.weightSource.name, boundMs: Double(bound.microseconds) / 1000, problems: problems.count)
-        var unasked = ""
-        if case .driver(let reason) = run.weightSource { unasked = " (weights not compared: \(reason))" }
         guard !rows.isEmpty else { return CheckResult(name: name, status: .skipped, summary: "the timeline asks no router action", evidence: evidence) }
         return CheckResult(
             name: name, status: problems.isEmpty ? .pass : .fail,
             summary: problems.isEmpty
-                ? "all \(rows.count) router actions did as the suite expected" + unasked
-                : problems.prefix(3).map { "\($0.action) at \($0.atMs / 1000)s: \($0.problem!)" }.joined(separator: "; ") + unasked,
+                ? "all \(rows.count) router actions did as the suite expected" + run.weightSource.notCompared
+                : problems.prefix(3).map { "\($0.action) at \($0.atMs / 1000)s: \($0.problem!)" }.joined(separator: "; ") + run.weightSource.notCompared,
             evidence: evidence)
     }
 }

@@ -30,7 +30,7 @@ package struct HealthGate: RunCheck {
             gated += 1
             let label = "\(action.action.label) at \(Double(action.calledUs) / 1e6)s while green had \(fault.fault.kind.name) (\(fault.id))"
             if action.accepted { problems.append("\(label) was accepted: \(action.detail.prefix(200))") }
-            if let after = action.reportedWeightAfter, after != weightBefore {
+            if let after = run.reportedWeights(action)?.after, after != weightBefore {
                 problems.append("\(label): green's weight became \(after) % (was \(weightBefore) %)")
             }
             guard weightBefore == 0 else { continue }

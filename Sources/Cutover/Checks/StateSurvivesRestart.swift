@@ -25,13 +25,15 @@ package struct StateSurvivesRestart: RunCheck {
         for restart in restarts {
             let label = "\(restart.action.name) at \(Double(restart.calledUs) / 1e6)s"
             if !restart.accepted { problems.append("\(label) failed: \(restart.detail)") }
-            switch run.weightSource == .router ? (restart.reportedWeightBefore, restart.reportedWeightAfter) : (0, 0) {
-            case (let before?, let after?) where before != after:
-                problems.append("\(label): green's weight was \(before) %, came back as \(after) %")
-            case (nil, _), (_, nil):
-                problems.append("\(label): the router did not report its weights around the restart")
-            default:
-                break
+            if let reported = run.reportedWeights(restart) {
+                switch reported {
+                case (let before?, let after?) where before != after:
+                    problems.append("\(label): green's weight was \(before) %, came back as \(after) %")
+                case (nil, _), (_, nil):
+                    problems.append("\(label): the router did not report its weights around the restart")
+                default:
+                    break
+                }
             }
             let next = run.weightChanges.nextCall(after: restart.returnedUs)
             // Compare only spans with the same weights: after the last change before the restart, before the next one.
@@ -51,11 +53,10 @@ package struct StateSurvivesRestart: RunCheck {
         let evidence = Evidence(restarts: restarts.count, sessionsCompared: compared, sessionsMoved: moved, problems: problems.sample)
         guard !restarts.isEmpty else { return .inconclusive(name, "no restart in the run", evidence) }
         if problems.isEmpty, compared == 0 { return .inconclusive(name, "no session was served both before and after a restart", evidence) }
-        var unasked = ""
-        if case .driver(let reason) = run.weightSource { unasked = " (weights not compared: \(reason))" }
         return CheckResult(
             name: name, status: problems.isEmpty ? .pass : .fail,
-            summary: "\(restarts.count) restarts; \(problems.count) problems (weights lost, sessions moved); \(moved) of \(compared) sessions moved" + unasked,
+            summary: "\(restarts.count) restarts; \(problems.count) problems (weights lost, sessions moved); \(moved) of \(compared) sessions moved"
+                + run.weightSource.notCompared,
             evidence: evidence)
     }
 }

@@ -10,6 +10,14 @@ package enum WeightSource: Sendable, Equatable, Codable {
     /// The driver's own record; why the router cannot be asked, in the report's words.
     case driver(reason: String)
 
+    /// What a check's summary adds when it left the driver's figures out.
+    package var notCompared: String {
+        switch self {
+        case .router: ""
+        case .driver(let reason): " (weights not compared: \(reason))"
+        }
+    }
+
     /// `router` or `driver`, as report.json writes it.
     package var name: String {
         switch self {

@@ -24,11 +24,13 @@ package enum ClientKind: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// Whether libcurl may reuse the connection for the next request.
+    /// Whether libcurl may reuse the connection for the next request: an `h2` client only
+    /// where libcurl can reuse a prior-knowledge connection (8.0 on).
     var reusesConnections: Bool {
         switch self {
         case .close, .http10: false
-        case .keepAlive, .slowReader, .http2: true
+        case .keepAlive, .slowReader: true
+        case .http2: CurlTransfer.reusesPriorKnowledgeConnections
         }
     }
 }

@@ -174,9 +174,8 @@ final class CurlTransfer {
         }
         cutover_easy_setopt_long(handle, CURLOPT_HTTP_VERSION, version)
         // A connection of its own, closed after it: neither taken from the pool nor left in it.
-        let reuses = client.reusesConnections && (client != .http2 || Self.reusesPriorKnowledgeConnections)
-        cutover_easy_setopt_long(handle, CURLOPT_FRESH_CONNECT, reuses ? 0 : 1)
-        cutover_easy_setopt_long(handle, CURLOPT_FORBID_REUSE, reuses ? 0 : 1)
+        cutover_easy_setopt_long(handle, CURLOPT_FRESH_CONNECT, client.reusesConnections ? 0 : 1)
+        cutover_easy_setopt_long(handle, CURLOPT_FORBID_REUSE, client.reusesConnections ? 0 : 1)
         if case .slowReader(let rate) = client { readRate = rate } else { readRate = 0 }
         speaksHTTP2 = client == .http2
     }

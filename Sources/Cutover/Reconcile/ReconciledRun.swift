@@ -70,6 +70,12 @@ package struct ReconciledRun: Sendable {
     package var gate: RouterGate { history.gate }
     package var weightSource: WeightSource { history.weightSource }
 
+    /// Green's weight as the router reported it before and after `action`; nil when the only
+    /// figures are the driver's own record, which certify nothing about the router.
+    package func reportedWeights(_ action: ActionRecord) -> (before: Int?, after: Int?)? {
+        weightSource == .router ? (action.reportedWeightBefore, action.reportedWeightAfter) : nil
+    }
+
     /// Each accepted crash, from the kill to the return of the harness's call that started the
     /// router again: what it lost is CrashRecovery's, which ZeroDropped leaves out.
     package var crashSpans: [(from: UInt32, to: UInt32)] {

@@ -12,13 +12,12 @@ import Foundation
 /// that closes.
 package struct ListeningSocket: Sendable {
     package let descriptor: Int32
-    package let port: Int
 
-    /// Binds `host` (an IPv4 address) on `port` (0: a free one) and listens.
-    package init(host: String, port: Int = 0) throws(RouterError) {
+    /// Binds `host` (an IPv4 address) on a free port and listens; the router's ready line
+    /// says which.
+    package init(host: String) throws(RouterError) {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
         guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else { throw RouterError(.notReady, "\(host) is not an IPv4 address") }
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { throw RouterError(.notReady, "socket(): \(String(cString: strerror(errno)))") }
@@ -30,12 +29,9 @@ package struct ListeningSocket: Sendable {
         guard bound == 0, listen(descriptor, 4_096) == 0 else {
             let reason = String(cString: strerror(errno))
             _ = Glibc.close(descriptor)
-            throw RouterError(.notReady, "cannot listen on \(host):\(port): \(reason)")
+            throw RouterError(.notReady, "cannot listen on \(host): \(reason)")
         }
-        var size = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &size) } }
         self.descriptor = descriptor
-        self.port = Int(UInt16(bigEndian: address.sin_port))
     }
 
     /// The socket as a child's stdin (the child gets a copy; this one stays open).
