@@ -69,7 +69,7 @@ package final class BlueGreenRouter: Sendable {
     package func start() async throws {
         let port: Int
         if let descriptor = configuration.listenDescriptor {
-            port = try await server.adopt(descriptor)
+            port = server.adopt(descriptor)
         } else {
             port = try await server.bind(port: configuration.listenPort)
         }

@@ -105,6 +105,26 @@ struct KnownBadRouterTests {
         checks: [StateSurvivesRestart, ZeroDropped, GeneratorValid]
         """
 
+    /// Restarts while most clients open a connection per request, so connections wait in
+    /// the listener's queue at every hand-over from the old process to the new.
+    static let restartChurn = """
+        name: restart-churn
+        seed: 18
+        duration: 6s
+        load:
+          rate: 300
+          sessions: 600
+          mix:
+            - {endpoint: chat, weight: 80, max_tokens: 8, client: close}
+            - {endpoint: chat, weight: 20, max_tokens: 8}
+        timeline:
+          - {at: 0s, phase: baseline}
+          - {at: 1s, action: canary, percent: 30, phase: c30}
+          - {at: 2.5s, action: restart}
+          - {at: 4.5s, action: restart}
+        checks: [ZeroDropped, StateSurvivesRestart, GeneratorValid]
+        """
+
     static let auth = """
         name: auth
         seed: 9
@@ -278,6 +298,15 @@ struct KnownBadRouterTests {
                 return evidence?.crashes.count == 1 && evidence?.crashes.first?.inFlightAtKill ?? 0 > 0 ? nil : "\(String(describing: evidence))"
             }),
         Case(suite: crash, router: .referenceWithoutState, mustFail: ["StateSurvivesRestart"]),
+        // Both processes accept from the supervisor's socket during a hot restart: a
+        // connection in its queue goes to one of them, never reset (a debug-built router once
+        // stopped here on NIO's assert that a readable listener always has a connection).
+        Case(
+            suite: restartChurn, router: .reference, mustFail: [],
+            proof: { run in
+                let restarts = run.history.actions.filter { $0.action == .restart }
+                return restarts.count == 2 && restarts.allSatisfy({ $0.accepted && $0.detail.contains("new process") }) ? nil : "\(restarts)"
+            }),
         // Holes a broken router could once pass through (issue 12).
         Case(
             suite: switching, router: .flawed(.misreportsWeight(extra: 10)), mustFail: ["ActionsHonoured", "SplitAccuracy"],

@@ -30,8 +30,21 @@ final class ProxyServer: Sendable {
     private let state = NIOLockedValueBox<State>(State())
 
     private struct State {
-        var listener: (any Channel)?
+        var listener: Listener?
         var clients: [ObjectIdentifier: any Channel] = [:]
+    }
+
+    /// Where connections come from: a socket this process bound, or one it shares.
+    private enum Listener {
+        case bound(any Channel)
+        case shared(SharedSocketAcceptor)
+
+        func close() async {
+            switch self {
+            case .bound(let channel): try? await channel.close()
+            case .shared(let acceptor): await acceptor.stop()
+            }
+        }
     }
 
     init(host: String, group: any EventLoopGroup, proxy: ProxyContext, logger: Logger) {
@@ -43,46 +56,49 @@ final class ProxyServer: Sendable {
 
     /// Binds the listener and returns its port.
     func bind(port: Int) async throws -> Int {
-        let channel = try await bootstrap()
+        FileDescriptorTable.reserve(32_768)
+        let channel = try await ServerBootstrap(group: group)
+            .cutoverServerDefaults()
+            .childChannelInitializer { [self] channel in serve(channel) }
             // A hot restart binds the new process to the same port before the old one drains.
             // When the old one then closes its listener, the connections still in its accept
             // queue are reset: a supervisor that hands both the same socket avoids that (`adopt`).
             .serverChannelOption(ChannelOptions.socket(SocketOptionLevel(SOL_SOCKET), SO_REUSEPORT), value: 1)
             .bind(host: host, port: port)
             .get()
-        state.withLockedValue { $0.listener = channel }
+        state.withLockedValue { $0.listener = .bound(channel) }
         return channel.localAddress?.port ?? port
     }
 
     /// Accepts on a listening socket this process inherited (as inetd and systemd hand one
     /// over) and returns its port. The supervisor keeps the socket open, so a process that
     /// drains or dies leaves the connections waiting to be accepted to the next one.
-    func adopt(_ descriptor: Int32) async throws -> Int {
-        let channel = try await bootstrap().withBoundSocket(descriptor).get()
-        state.withLockedValue { $0.listener = channel }
-        return channel.localAddress?.port ?? 0
+    func adopt(_ descriptor: Int32) -> Int {
+        FileDescriptorTable.reserve(32_768)
+        let logger = self.logger
+        let acceptor = SharedSocketAcceptor(descriptor: descriptor, logger: logger) { [self] connection in
+            ClientBootstrap(group: group)
+                .channelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
+                .channelOption(ChannelOptions.maxMessagesPerRead, value: 16)
+                .channelInitializer { [self] channel in serve(channel) }
+                .withConnectedSocket(connection)
+                .whenFailure { error in logger.warning("an accepted connection could not be served: \(error)") }
+        }
+        state.withLockedValue { $0.listener = .shared(acceptor) }
+        return acceptor.port
     }
 
-    /// The listener's bootstrap: every accepted connection is a `ProxyHandler`, and is
-    /// counted until it closes.
-    private func bootstrap() -> ServerBootstrap {
-        // Each client connection costs two descriptors (the client's and the upstream's).
-        FileDescriptorTable.reserve(32_768)
-        let proxy = self.proxy
-        let logger = self.logger
-        let state = self.state
-        return ServerBootstrap(group: group)
-            .cutoverServerDefaults()
-            .childChannelInitializer { channel in
-                state.withLockedValue { $0.clients[ObjectIdentifier(channel)] = channel }
-                channel.closeFuture.whenComplete { _ in
-                    state.withLockedValue { _ = $0.clients.removeValue(forKey: ObjectIdentifier(channel)) }
-                }
-                return channel.eventLoop.makeCompletedFuture {
-                    // Bytes straight to the proxy: it reads HTTP/1.x itself (see `MessageHead`).
-                    try channel.pipeline.syncOperations.addHandler(ProxyHandler(proxy: proxy, logger: logger))
-                }
-            }
+    /// Makes an accepted connection a `ProxyHandler`, counted until it closes (each costs
+    /// two descriptors: the client's and the upstream's).
+    private func serve(_ channel: any Channel) -> EventLoopFuture<Void> {
+        state.withLockedValue { $0.clients[ObjectIdentifier(channel)] = channel }
+        channel.closeFuture.whenComplete { [state] _ in
+            state.withLockedValue { _ = $0.clients.removeValue(forKey: ObjectIdentifier(channel)) }
+        }
+        return channel.eventLoop.makeCompletedFuture { [proxy, logger] in
+            // Bytes straight to the proxy: it reads HTTP/1.x itself (see `MessageHead`).
+            try channel.pipeline.syncOperations.addHandler(ProxyHandler(proxy: proxy, logger: logger))
+        }
     }
 
     var openConnections: Int { state.withLockedValue { $0.clients.count } }
@@ -97,7 +113,7 @@ final class ProxyServer: Sendable {
         }
         // A shared socket (`adopt`) stays open in the other processes that hold it: what
         // waits in its queue is the next process's.
-        try? await listener?.close()
+        await listener?.close()
         for channel in state.withLockedValue({ Array($0.clients.values) }) {
             channel.pipeline.fireUserInboundEventTriggered(DrainEvent())
         }

@@ -37,6 +37,7 @@ package final class ChildProcess: Sendable {
         }
         try? log.close()
         let pid = process.processIdentifier
+        let started = ContinuousClock.now
         live.withLock { _ = $0.insert(pid) }
         let reader = output.fileHandleForReading
         let killer = Task {
@@ -59,9 +60,15 @@ package final class ChildProcess: Sendable {
         killer.cancel()
         let child = ChildProcess(pid: pid, readyLine: line ?? "", logFile: logFile, process: process)
         guard line != nil else {
+            // Its stdout ended: it exited by itself, or the timeout's SIGKILL ended it.
+            let timedOut = ContinuousClock.now - started >= timeout
             _ = await child.stop(grace: .seconds(1))
-            let tail = (try? String(contentsOf: logFile, encoding: .utf8)).map { String($0.suffix(600)) } ?? ""
-            throw LaunchError(executable.lastPathComponent, .notReady(timeout: timeout, log: logFile.path), detail: tail)
+            let excerpt = LaunchError.excerpt(of: (try? String(contentsOf: logFile, encoding: .utf8)) ?? "")
+            let cause: LaunchError.Cause =
+                timedOut
+                ? .notReady(timeout: timeout, log: logFile.path)
+                : .exited(status: process.terminationStatus, signalled: process.terminationReason == .uncaughtSignal, log: logFile.path)
+            throw LaunchError(executable.lastPathComponent, cause, detail: excerpt)
         }
         return child
     }
