@@ -34,7 +34,7 @@ package struct LaunchError: Error, CustomStringConvertible, Sendable, Equatable 
     /// What of a log to quote: a crash's first line (Swift's `Fatal error`, its
     /// backtracer's `Program crashed`) and the crashed thread's frames when there is one,
     /// for a backtrace's end says nothing of why; otherwise the log's end.
-    static func excerpt(of log: String, limit: Int = 1_200) -> String {
+    package static func excerpt(of log: String, limit: Int = 1_200) -> String {
         let lines = log.split(separator: "\n", omittingEmptySubsequences: true)
         guard let first = lines.firstIndex(where: { $0.contains("Fatal error") || $0.contains("Program crashed") }) else {
             return String(log.suffix(limit))
