@@ -35,6 +35,24 @@ struct SuiteParsingTests {
         #expect(suite.checks.first { $0.name == "ConvergenceTime" }?.max == .seconds(1))
     }
 
+    /// Timing is judged wherever a certification suite switches: each one whose timeline
+    /// has an action SwitchTail judges (a crash's toll is CrashRecovery's, a validate moves
+    /// nothing) lists SwitchTail, so a router that stalls at a switch cannot pass the set.
+    @Test func everyCertificationSuiteThatSwitchesJudgesTheTail() throws {
+        let library = SuiteLibrary(directory: Self.repository.appendingPathComponent("suites"))
+        let set = try library.set("certification")
+        #expect(set.suites.count >= 20)
+        for name in set.suites {
+            let suite = try library.suite(name)
+            let switches = suite.timeline.compactMap { entry -> RouterAction? in
+                guard case .action(let action) = entry.event, action != .validate, action != .crash else { return nil }
+                return action
+            }
+            guard !switches.isEmpty else { continue }
+            #expect(suite.checks.contains { $0.name == "SwitchTail" }, "\(name) switches (\(switches)) but does not judge the tail")
+        }
+    }
+
     @Test func faultsAndHealsOnTheTimeline() throws {
         let suite = try Suite.parse(
             yaml: """
