@@ -61,6 +61,16 @@ struct ProxyStateMachineTests {
         let drainedLast = drained.responseHead(endsConnection: false)
         #expect(drainedLast)
         #expect(drained.responseEnded() == .close)
+        // A drain after a head that said the connection stays: the client may already be
+        // sending on it, so it stays for one more exchange, whose head the proxy closes.
+        var told = Self.forwarded()
+        _ = told.responseHead(endsConnection: false)
+        told.drain()
+        #expect(told.responseEnded() == .readNext)
+        told.requestStarted()
+        _ = told.upstreamAttached()
+        let toldLast = told.responseHead(endsConnection: true)
+        #expect(toldLast && told.responseEnded() == .close)
         // A response of the router's own.
         var answered = Machine()
         answered.requestStarted()

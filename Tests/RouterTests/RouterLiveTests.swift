@@ -213,6 +213,33 @@ struct RouterLiveTests {
         }
     }
 
+    /// A stream whose head went out before the drain told its client the connection stays:
+    /// the request the client sends on it next (here pipelined behind the stream) is
+    /// answered, with `Connection: close`, not lost to a close at the stream's end
+    /// (restart-persistence lost one so: its first attempt "closed unanswered").
+    @Test func drainAnswersTheNextRequestOnAConnectionItsStreamKept() async throws {
+        try await withRig { rig in
+            try await rig.blue.setFaults(faults("[{id: pace, kind: stream-pace, ttft_ms: 0, tokens_per_second: 20}]"))
+            let port = UInt16(rig.router.port)
+            let body = chat(maxTokens: 20, stream: true)
+            let requests =
+                "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nX-Request-ID: kept-1\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+                + "GET /v1/models HTTP/1.1\r\nHost: x\r\nX-Request-ID: kept-2\r\n\r\n"
+            let exchange = Task.detached { try RawSocket.exchange(port: port, send: requests, timeoutSeconds: 8) }
+            try await waitFor { rig.blue.ledger.entries().contains { $0.stream } }
+            // The stream's head is out (no first-token delay): the drain comes mid-response.
+            try await Task.sleep(for: .milliseconds(300))
+            let cut = await rig.router.drain(timeout: .seconds(10))
+            #expect(cut == 0)
+            let reply = try await exchange.value
+            let heads = reply.components(separatedBy: "\r\n\r\n").filter { $0.contains("HTTP/1.1 200 OK") }
+            #expect(heads.count == 2, "\(reply.suffix(600))")
+            #expect(reply.contains("data: [DONE]"))
+            #expect(heads.first.map { !$0.lowercased().contains("connection: close") } == true, "the stream's head went out before the drain")
+            #expect(heads.last.map { $0.lowercased().contains("connection: close") && $0.contains("kept-2") } == true, "\(heads.last ?? "")")
+        }
+    }
+
     @Test func drainTimeoutCutsWhatIsStillRunning() async throws {
         try await withRig { rig in
             try await rig.blue.setFaults(faults("[{id: slow, kind: stream-pace, ttft_ms: 0, tokens_per_second: 2}]"))

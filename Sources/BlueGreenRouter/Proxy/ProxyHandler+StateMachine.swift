@@ -141,8 +141,15 @@ extension ProxyHandler {
             }
         }
 
-        /// The router is draining: the next response is the connection's last.
-        mutating func drain() { lastResponse = true }
+        /// The router is draining: the next response head says it is the connection's last.
+        /// A response whose head already went out without `Connection: close` is not made
+        /// the last at its end: the client, told the connection stays, may send its next
+        /// request on it at once, and a close then would lose that request. It is answered
+        /// instead, with `Connection: close` (the head of every response of a draining
+        /// router says so).
+        mutating func drain() {
+            if state != .responding { lastResponse = true }
+        }
 
         /// The connection is being closed by the router (after a response, or a request it
         /// could not read).

@@ -15,9 +15,10 @@ final class ProxyServer: Sendable {
     struct DrainEvent: Sendable {}
 
     /// How long a draining router still answers requests on its idle keep-alive connections
-    /// (each answer says `Connection: close`) before it closes the ones left idle: clients
-    /// that keep pools send on them for a while, and a connection closed under a request
-    /// loses it. A client that sends on none of them for this long meets the race only then.
+    /// (each answer says `Connection: close`) before it closes the ones left idle, counted
+    /// from the last exchange's end: clients that keep pools send on them for a while, and a
+    /// connection closed under a request loses it. A client that sends on none of them for
+    /// this long meets the race only then.
     static let idleGrace: Duration = .seconds(2)
 
     /// How long a drain waits at least, for the connections accepted as the listener closed.
@@ -119,13 +120,17 @@ final class ProxyServer: Sendable {
         }
         let started = ContinuousClock.now
         let deadline = started + timeout
-        let graceEnd = started + min(timeout, Self.idleGrace)
         // Connections the listener accepted just before it closed are still being set up on
         // their event loops, not yet counted: leaving at once would close them unread.
         let settled = started + min(timeout, Self.acceptSettle)
-        while ContinuousClock.now < deadline,
-            proxy.state.inFlight > 0 || ContinuousClock.now < settled || (ContinuousClock.now < graceEnd && openConnections > 0)
-        {
+        // Idle connections get the grace from the last exchange's end, not the drain's
+        // start: a response that began before the drain told its client the connection
+        // stays, and that client may send on it as soon as the response ends.
+        var lastBusy = started
+        while ContinuousClock.now < deadline {
+            let now = ContinuousClock.now
+            if proxy.state.inFlight > 0 { lastBusy = now }
+            guard proxy.state.inFlight > 0 || now < settled || (now < lastBusy + Self.idleGrace && openConnections > 0) else { break }
             try? await Task.sleep(for: .milliseconds(10))
         }
         let cut = max(0, proxy.state.inFlight)
