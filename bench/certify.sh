@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Benchmark (issue 29): what the certification set costs and how hard it presses. Runs
-# `cutover certify --router reference --repeat R` twice in one session, on the same build:
-# the set as it was before issue 29 (its twelve suites, as `before`) and the whole set
-# today, and prints each one's wall time, its verdict, and per suite the requests and
-# streams exposed to a switch (in flight at a router action's call, or sent within a
-# second after it: report.json's `exposure`), summed over the repeats.
-# Usage: bench/certify.sh [REPEAT]      (default 3; about an hour at 3)
+# `cutover certify --router reference --repeat R` once over the whole set, and prints its wall
+# time and verdict, the wall time of the twelve suites the set had before issue 29 (`before`:
+# they come first in the set, so their runs are the first stretch of the same run, timed
+# from the set's start to the first run of a suite issue 29 added), their ratio, and per
+# suite the requests and streams exposed to a switch (in flight at a router action's call,
+# or sent within a second after it: report.json's `exposure`), summed over the repeats.
+# Usage: bench/certify.sh [REPEAT]      (default 3; about 45 minutes at 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -15,41 +16,44 @@ swift build -c release --product cutover >/dev/null
 swift build -c release --product bluegreen-router >/dev/null
 BIN=$(swift build -c release --show-bin-path)
 
-# The suites folder with a `before` set: the twelve suites of the certification set
-# before issue 29 (with today's checks in them).
-cp -r suites "$bench_work/suites"
-cat >"$bench_work/suites/sets/before.yaml" <<'SET'
-name: before
-description: The certification set before issue 29.
-suites: [canary-promote, rollback, green-outage-during-canary, green-5xx-storm, rate-limit-429, latency-spike, streaming-cutover, long-streams-cutover, drain, health-gate, flapping, restart-persistence]
-SET
+out="$bench_work/certification"
+start=$(date +%s)
+set +e
+"$BIN/cutover" certify --router reference --set certification --repeat "$repeat" --report-dir "$out" >"$bench_work/certification.txt" 2>&1
+status=$?
+set -e
+end=$(date +%s)
+verdict="exit $status, $(grep -m1 '^OVERALL' "$bench_work/certification.txt" || echo 'no verdict')"
 
-declare -A wall verdict
-for set in before certification; do
-  out="$bench_work/$set"
-  start=$(date +%s)
-  set +e
-  CUTOVER_SUITES="$bench_work/suites" "$BIN/cutover" certify --router reference --set "$set" --repeat "$repeat" --report-dir "$out" \
-    >"$bench_work/$set.txt" 2>&1
-  status=$?
-  set -e
-  wall[$set]=$(( $(date +%s) - start ))
-  verdict[$set]="exit $status, $(grep -m1 '^OVERALL' "$bench_work/$set.txt" || echo 'no verdict')"
-done
-
-python3 - "$bench_work" "$repeat" <<'PY'
+python3 - "$out" "$repeat" "$start" "$end" "$verdict" <<'PY'
 import json, sys
+from datetime import datetime
 from pathlib import Path
-folder, repeat = Path(sys.argv[1]), int(sys.argv[2])
-for set_name in ["before", "certification"]:
-    print(f"\n{set_name}: per suite, requests / streams exposed to a switch (summed over {repeat} runs), actions")
-    for report in sorted((folder / set_name).glob("*/**/report.json")):
-        data = json.loads(report.read_text())
-        exposure = data.get("exposure") or {}
-        print(f"  {data['suite']:32} {exposure.get('requests', 0):8} {exposure.get('streams', 0):8} {exposure.get('actions', 0):4}  {data['verdict']}")
+folder, repeat, start, end, verdict = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+before = ["canary-promote", "rollback", "green-outage-during-canary", "green-5xx-storm", "rate-limit-429", "latency-spike",
+          "streaming-cutover", "long-streams-cutover", "drain", "health-gate", "flapping", "restart-persistence"]
+runs = []
+for report in folder.glob("*/run-*/report.json"):
+    data = json.loads(report.read_text())
+    started = datetime.fromisoformat(data["started_at"].replace("Z", "+00:00")).timestamp()
+    runs.append((started, data))
+runs.sort(key=lambda run: run[0])
+per_suite = {}
+for _, data in runs:
+    row = per_suite.setdefault(data["suite"], {"requests": 0, "streams": 0, "actions": 0, "verdicts": []})
+    exposure = data.get("exposure") or {}
+    for key in ("requests", "streams", "actions"):
+        row[key] += exposure.get(key, 0)
+    row["verdicts"].append(data["verdict"])
+print(f"per suite, requests / streams exposed to a switch (summed over {repeat} runs), actions, verdicts")
+for name, row in per_suite.items():
+    mark = "before" if name in before else "new"
+    print(f"  {name:32} {mark:6} {row['requests']:8} {row['streams']:8} {row['actions']:4}  {', '.join(row['verdicts'])}")
+new_starts = [started for started, data in runs if data["suite"] not in before]
+whole = end - start
+before_wall = (min(new_starts) if new_starts else end) - start
+print()
+print(f"whole set: {whole} s wall for {len(runs)} runs, {verdict}")
+print(f"before (its first {sum(1 for _, d in runs if d['suite'] in before)} runs): {before_wall:.0f} s wall")
+print(f"ratio (whole set / before): {whole / before_wall:.2f}")
 PY
-echo
-for set in before certification; do
-  echo "$set: ${wall[$set]} s wall, ${verdict[$set]}"
-done
-echo "ratio (certification / before): $(python3 -c "print(round(${wall[certification]} / ${wall[before]}, 2))")"
