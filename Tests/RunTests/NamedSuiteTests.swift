@@ -112,9 +112,9 @@ struct NamedSuiteTests {
         let ledger = try Executable.run(cutover.url, ["run", "smoke", "--ledger"], environment: environment)
         #expect(ledger.status == 2 && ledger.err.contains("--report-dir"))
 
-        // A router that cannot start makes the run invalid (3), not failed.
+        // A router that cannot start makes the run invalid (3), not failed, and says how it ended.
         let dead = try Executable.run(cutover.url, ["run", "smoke", "--router-binary", "/bin/false"], environment: environment)
-        #expect(dead.status == 3 && dead.err.contains("invalid run") && dead.err.contains("did not become ready"), "\(dead.err)")
+        #expect(dead.status == 3 && dead.err.contains("invalid run") && dead.err.contains("exited with status 1 before it was ready"), "\(dead.err)")
 
         let list = try Executable.run(cutover.url, ["list"], environment: environment)
         #expect(list.status == 0)
