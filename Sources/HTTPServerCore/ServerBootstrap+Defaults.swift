@@ -12,3 +12,12 @@ extension ServerBootstrap {
             .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
     }
 }
+
+extension ClientBootstrap {
+    /// The same per-connection defaults as `ServerBootstrap.cutoverServerDefaults()`, for a
+    /// connection accepted elsewhere and handed over (`withConnectedSocket`).
+    package func cutoverAcceptedDefaults() -> ClientBootstrap {
+        channelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
+            .channelOption(ChannelOptions.maxMessagesPerRead, value: 16)
+    }
+}

@@ -53,11 +53,12 @@ final class ProxyServer: Sendable {
         self.group = group
         self.proxy = proxy
         self.logger = logger
+        // Each client connection costs two descriptors (the client's and the upstream's).
+        FileDescriptorTable.reserve(32_768)
     }
 
     /// Binds the listener and returns its port.
     func bind(port: Int) async throws -> Int {
-        FileDescriptorTable.reserve(32_768)
         let channel = try await ServerBootstrap(group: group)
             .cutoverServerDefaults()
             .childChannelInitializer { [self] channel in serve(channel) }
@@ -75,12 +76,10 @@ final class ProxyServer: Sendable {
     /// over) and returns its port. The supervisor keeps the socket open, so a process that
     /// drains or dies leaves the connections waiting to be accepted to the next one.
     func adopt(_ descriptor: Int32) -> Int {
-        FileDescriptorTable.reserve(32_768)
         let logger = self.logger
         let acceptor = SharedSocketAcceptor(descriptor: descriptor, logger: logger) { [self] connection in
             ClientBootstrap(group: group)
-                .channelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
-                .channelOption(ChannelOptions.maxMessagesPerRead, value: 16)
+                .cutoverAcceptedDefaults()
                 .channelInitializer { [self] channel in serve(channel) }
                 .withConnectedSocket(connection)
                 .whenFailure { error in logger.warning("an accepted connection could not be served: \(error)") }
